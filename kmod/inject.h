@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * Test-only bug injection. Compiled in only by "make ACALL_INJECT=1", never
+ * into a module that is shipped: the test suite uses it to prove that the VM
+ * runner catches a kernel WARN and that the debug kernel catches a
+ * use-after-free.
+ */
+#ifndef ACALL_INJECT_H
+#define ACALL_INJECT_H
+
+#include <linux/acall.h>
+
+#define ACALL_INJECT_WARN	1	/* WARN_ON_ONCE(1) */
+#define ACALL_INJECT_UAF	2	/* read a freed kmalloc object */
+
+#define ACALL_IOC_INJECT	_IOW(ACALL_IOC_MAGIC, 0x3f, __u32)
+
+#endif /* ACALL_INJECT_H */

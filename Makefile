@@ -1,0 +1,165 @@
+# SPDX-License-Identifier: GPL-2.0
+# acall: the one entry point. "make help" lists the targets.
+
+ifeq ($(origin KDIR),undefined)
+KDIR	:= $(shell scripts/kernels.sh default-kdir)
+endif
+OUT	?= build
+PREFIX	?= /usr/local
+
+KREL	:= $(shell sed -n 's/.*UTS_RELEASE "\(.*\)"/\1/p' $(KDIR)/include/generated/utsrelease.h 2>/dev/null)
+
+# The module is built outside the source tree, one directory per kernel, so
+# several kernels' objects never mix. ACALL_INJECT=1 builds the test-only
+# variant that can inject kernel bugs (see kmod/inject.h).
+KMOD_OUT := $(OUT)/kmod/$(KREL)$(if $(filter 1,$(ACALL_INJECT)),-inject)
+KMOD_SRC := Kbuild $(wildcard kmod/*.c kmod/*.h) uapi/linux/acall.h
+
+# Userspace: C11, warnings are errors.
+CC	?= gcc
+WARN	:= -Wall -Wextra -Werror
+CFLAGS	?= -O2 -g
+LIB_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -fPIC -fvisibility=hidden \
+	      -Iuapi -Ilibacall/include $(CFLAGS)
+
+# Selftests run under ASan and UBSan unless SANITIZE=0. The kselftest
+# harness's macros leave parameters unused and compare mixed signedness,
+# hence those two exceptions.
+SANITIZE ?= 1
+comma := ,
+SAN_FLAGS := $(if $(filter 1,$(SANITIZE)),-fsanitize=address$(comma)undefined \
+	     -fno-sanitize-recover=all -fno-omit-frame-pointer)
+KSFT_DIR := $(OUT)/ksrc-6.12/tools/testing/selftests
+TEST_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARN) -Wno-unused-parameter -Wno-sign-compare -Iuapi -Ikmod -Ilibacall/include \
+	       -I$(KSFT_DIR) $(SAN_FLAGS) $(CFLAGS)
+TEST_LDFLAGS := $(SAN_FLAGS) -L$(OUT)/lib -Wl,-rpath,'$$ORIGIN/../lib' -lacall -lpthread
+
+LIB_VERSION := 0.1.0
+LIB_SONAME  := libacall.so.0
+LIB_SRC  := $(wildcard libacall/*.c)
+LIB_OBJ  := $(LIB_SRC:libacall/%.c=$(OUT)/lib/obj/%.o)
+
+TEST_C   := $(wildcard selftests/*_test.c)
+TEST_BIN := $(TEST_C:selftests/%.c=$(OUT)/selftests/%)
+TEST_SH  := $(wildcard selftests/*_test.sh) selftests/run_tests.sh
+TEST_SH_OUT := $(TEST_SH:selftests/%=$(OUT)/selftests/%)
+
+.PHONY: all module lib selftests pipeline-tools examples install setup check \
+	lint vmtest demo debug-kernel clean help
+
+all: module lib selftests examples
+
+help:
+	@echo "make [all]        build acall.ko (KDIR=...), libacall and the selftests"
+	@echo "make module       build acall.ko for KDIR (default: $(KDIR))"
+	@echo "make lib          build libacall.so, libacall.a and acall.pc"
+	@echo "make selftests    build the selftests"
+	@echo "make install      install libacall, its headers and acall.pc under PREFIX"
+	@echo "make setup        install the Debian packages everything needs"
+	@echo "make lint         W=1, sparse and checkpatch --strict on the module"
+	@echo "make vmtest K=6.1|6.12|debug   run the selftests in a VM on one kernel"
+	@echo "make check        setup, lint and the selftests on every kernel (what CI runs)"
+	@echo "make demo         the demonstration, in a VM"
+	@echo "make debug-kernel build (once, cached) the KASAN/lockdep/kmemleak kernel"
+
+# ---- the module -----------------------------------------------------------
+
+module: $(KMOD_OUT)/acall.ko
+
+$(KMOD_OUT)/acall.ko: $(KMOD_SRC)
+	@test -n "$(KREL)" || { echo "no kernel build tree at KDIR=$(KDIR)"; exit 1; }
+	@mkdir -p $(KMOD_OUT)
+	@cp -p --parents $(KMOD_SRC) $(KMOD_OUT)/
+	$(MAKE) -C $(KDIR) M=$(abspath $(KMOD_OUT)) ACALL_INJECT=$(ACALL_INJECT) \
+		$(if $(W),W=$(W)) $(if $(C),C=$(C)) modules
+
+# ---- libacall -------------------------------------------------------------
+
+lib: $(OUT)/lib/libacall.so $(OUT)/lib/libacall.a $(OUT)/lib/acall.pc
+
+$(OUT)/lib/obj/%.o: libacall/%.c $(wildcard libacall/*.h libacall/include/*.h) uapi/linux/acall.h
+	@mkdir -p $(dir $@)
+	$(CC) $(LIB_CFLAGS) -c $< -o $@
+
+$(OUT)/lib/libacall.so.$(LIB_VERSION): $(LIB_OBJ)
+	$(CC) -shared -Wl,-soname,$(LIB_SONAME) -o $@ $^ $(LDFLAGS)
+
+$(OUT)/lib/libacall.so: $(OUT)/lib/libacall.so.$(LIB_VERSION)
+	ln -sf libacall.so.$(LIB_VERSION) $(OUT)/lib/$(LIB_SONAME)
+	ln -sf $(LIB_SONAME) $@
+
+$(OUT)/lib/libacall.a: $(LIB_OBJ)
+	$(AR) rcs $@ $^
+
+$(OUT)/lib/acall.pc: libacall/acall.pc.in
+	@mkdir -p $(dir $@)
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(LIB_VERSION)|' $< > $@
+
+install: lib
+	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/linux
+	install -m 644 libacall/include/acall.h $(DESTDIR)$(PREFIX)/include/
+	install -m 644 uapi/linux/acall.h $(DESTDIR)$(PREFIX)/include/linux/
+	install -m 755 $(OUT)/lib/libacall.so.$(LIB_VERSION) $(DESTDIR)$(PREFIX)/lib/
+	cp -P $(OUT)/lib/$(LIB_SONAME) $(OUT)/lib/libacall.so $(DESTDIR)$(PREFIX)/lib/
+	install -m 644 $(OUT)/lib/libacall.a $(DESTDIR)$(PREFIX)/lib/
+	install -m 644 $(OUT)/lib/acall.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+
+# ---- selftests ------------------------------------------------------------
+
+selftests: $(TEST_BIN) $(TEST_SH_OUT)
+
+$(KSFT_DIR)/kselftest_harness.h:
+	scripts/kernel-source.sh 6.12 $(OUT)/ksrc-6.12 \
+		tools/testing/selftests/kselftest_harness.h \
+		tools/testing/selftests/kselftest.h
+
+$(OUT)/selftests/%: selftests/%.c $(KSFT_DIR)/kselftest_harness.h \
+		  $(wildcard selftests/*.h) $(OUT)/lib/libacall.so
+	@mkdir -p $(dir $@)
+	$(CC) $(TEST_CFLAGS) $< -o $@ $(TEST_LDFLAGS)
+
+$(OUT)/selftests/%.sh: selftests/%.sh
+	@mkdir -p $(dir $@)
+	install -m 755 $< $@
+
+# Tools of the pipeline's own check (scripts/pipeline-test.sh), kept out of
+# the suite: a test that fails on purpose and a kernel-bug injector.
+pipeline-tools: $(OUT)/pipeline/fail_test $(OUT)/pipeline/inject
+
+$(OUT)/pipeline/%: selftests/pipeline/%.c $(KSFT_DIR)/kselftest_harness.h kmod/inject.h
+	@mkdir -p $(dir $@)
+	$(CC) $(TEST_CFLAGS) $< -o $@ $(SAN_FLAGS)
+
+# ---- examples -------------------------------------------------------------
+
+EXAMPLES := $(patsubst examples/%.c,$(OUT)/examples/%,$(wildcard examples/*.c))
+
+examples: $(EXAMPLES)
+
+$(OUT)/examples/%: examples/%.c $(OUT)/lib/libacall.a
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -Iuapi -Ilibacall/include $(CFLAGS) \
+		$< -o $@ $(OUT)/lib/libacall.a
+
+# ---- checks ---------------------------------------------------------------
+
+setup:
+	scripts/setup.sh
+
+lint:
+	scripts/lint.sh
+
+vmtest: all
+	scripts/vmtest.sh $(or $(K),6.12)
+
+check:
+	scripts/check.sh
+
+demo:
+	scripts/demo.sh
+
+debug-kernel:
+	scripts/debug-kernel.sh
+
+clean:
+	rm -rf $(OUT)

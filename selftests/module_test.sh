@@ -1,0 +1,69 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# Loading and unloading acall.ko: insmod/rmmod cycles, /dev/acall appearing
+# and going away with it, and rmmod refused while a context is open.
+# Prints TAP; expects the module loaded on entry and leaves it loaded.
+KO=${ACALL_KO:-/acall/acall.ko}
+n=0
+failed=0
+
+ok() { n=$((n + 1)); echo "ok $n $1"; }
+not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n $1"; }
+loaded() { [ -d /sys/module/acall ]; }
+
+echo "TAP version 13"
+echo "1..4"
+
+# 20 insmod/rmmod cycles, each one also opening the device.
+cycles_ok=1
+loaded && rmmod acall
+for i in $(seq 20); do
+	if ! insmod "$KO"; then
+		echo "# cycle $i: insmod failed"; cycles_ok=0; break
+	fi
+	if ! [ -c /dev/acall ] || ! : <>/dev/acall; then
+		echo "# cycle $i: /dev/acall missing or cannot be opened"; cycles_ok=0; break
+	fi
+	if ! rmmod acall; then
+		echo "# cycle $i: rmmod failed"; cycles_ok=0; break
+	fi
+	if loaded || [ -e /dev/acall ]; then
+		echo "# cycle $i: module or device still present after rmmod"; cycles_ok=0; break
+	fi
+done
+[ $cycles_ok = 1 ] && ok insmod_rmmod_20_cycles || not_ok insmod_rmmod_20_cycles
+loaded || insmod "$KO"
+
+# An open context holds a module reference: rmmod must be refused.
+exec 3<>/dev/acall
+refcnt=$(cat /sys/module/acall/refcnt)
+if rmmod acall 2>/dev/null; then
+	not_ok rmmod_refused_while_open
+	echo "# rmmod succeeded with /dev/acall open"
+elif ! loaded || [ "$refcnt" != 1 ]; then
+	not_ok rmmod_refused_while_open
+	echo "# loaded=$(loaded && echo yes || echo no) refcnt=$refcnt (expected 1)"
+else
+	ok rmmod_refused_while_open
+fi
+exec 3>&-
+
+# Once the last context is closed, rmmod works.
+if rmmod acall && ! loaded; then
+	ok rmmod_after_close
+else
+	not_ok rmmod_after_close
+fi
+loaded || insmod "$KO"
+
+# Loading twice is refused and leaves the loaded module working.
+if insmod "$KO" 2>/dev/null; then
+	not_ok insmod_twice_refused
+elif ! : <>/dev/acall; then
+	not_ok insmod_twice_refused
+	echo "# /dev/acall unusable after a refused second insmod"
+else
+	ok insmod_twice_refused
+fi
+
+[ $failed = 0 ]

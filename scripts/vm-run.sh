@@ -1,0 +1,153 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Boot a kernel in QEMU, run one command inside it, and exit with that
+# command's status.
+#
+#   vm-run.sh --kernel IMAGE --moddir DIR [options] -- COMMAND...
+#
+#   --kernel IMAGE     kernel to boot (bzImage / vmlinuz)
+#   --moddir DIR       that kernel's /lib/modules/<release> (for null_blk,
+#                      brd, ext4, xfs and their dependencies)
+#   --payload SRC=DST  copy file or directory SRC to DST in the guest
+#                      (repeatable); ELF files get their shared libraries
+#   --timeout SECONDS  give up on a hung guest after this long (default 900)
+#   --mem SIZE         guest memory (default 1G)
+#   --smp N            guest CPUs (default 2)
+#   --log FILE         also write the console to FILE
+#
+# The initramfs holds busybox, the kernel modules tests want (loaded in the
+# guest with "acall-modprobe NAME [PARAM=VALUE...]") and the payloads.
+# The command runs from /acall with a shell. The console streams to stdout.
+#
+# Exit status: the command's, unless the guest kernel reported a problem
+# (WARN, BUG, Oops, KASAN, lockdep, hung task, kmemleak, new taint): 97;
+# the guest hung past --timeout: 98; the guest died without reporting
+# (panic, crash): 99; bad usage or set-up: 2.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+cache=${ACALL_CACHE:-/var/cache/acall}
+
+kernel= moddir= timeout=900 mem=1G smp=2 log=
+payloads=()
+while (($#)); do
+	case $1 in
+	--kernel)	kernel=$2; shift 2 ;;
+	--moddir)	moddir=$2; shift 2 ;;
+	--payload)	payloads+=("$2"); shift 2 ;;
+	--timeout)	timeout=$2; shift 2 ;;
+	--mem)		mem=$2; shift 2 ;;
+	--smp)		smp=$2; shift 2 ;;
+	--log)		log=$2; shift 2 ;;
+	--)		shift; break ;;
+	*)		echo "vm-run: unknown option $1" >&2; exit 2 ;;
+	esac
+done
+command=$*
+if [[ -z $kernel || -z $moddir || -z $command ]]; then
+	sed -n '3,27s/^# \{0,1\}//p' "$0" >&2
+	exit 2
+fi
+[[ -r $kernel ]] || { echo "vm-run: cannot read kernel $kernel" >&2; exit 2; }
+[[ -d $moddir ]] || { echo "vm-run: no module directory $moddir" >&2; exit 2; }
+
+work=$(mktemp -d /tmp/acall-vm.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+root=$work/root
+
+# ---- the initramfs --------------------------------------------------------
+
+mkdir -p "$root"/{bin,sbin,etc,proc,sys,dev,tmp,run,mnt,acall,usr/bin,usr/sbin}
+cp /bin/busybox "$root/bin/busybox"
+
+# Shared libraries of an ELF file, copied to the same paths in the guest.
+copy_libs() {
+	local lib
+	for lib in $(ldd "$1" 2>/dev/null | grep -o '/[^ ]*' || true); do
+		case $lib in
+		/lib/*|/lib64/*|/usr/lib/*) ;;
+		*) continue ;;	# the payload's own libraries travel with it
+		esac
+		[[ -e $root$lib ]] && continue
+		mkdir -p "$root$(dirname "$lib")"
+		cp -L "$lib" "$root$lib"
+	done
+}
+
+for p in "${payloads[@]}"; do
+	src=${p%%=*} dst=${p#*=}
+	[[ -e $src ]] || { echo "vm-run: payload $src missing" >&2; exit 2; }
+	mkdir -p "$root$(dirname "$dst")"
+	cp -rL "$src" "$root$dst"
+	while IFS= read -r f; do
+		if head -c 4 "$f" | grep -q 'ELF'; then
+			copy_libs "$f"
+		fi
+	done < <(find "$root$dst" -type f)
+done
+
+# Kernel modules: each wanted module with its dependencies, decompressed
+# (busybox insmod takes plain .ko), and for each an ordered load list.
+"$here/vm-modules.sh" "$moddir" "$root"
+
+cat > "$root/etc/acall-command" <<<"$command"
+cp "$here/vm-init.sh" "$root/init"
+chmod 755 "$root/init"
+
+(cd "$root" && find . | cpio -o -H newc --quiet) > "$work/initramfs.cpio"
+
+# ---- the accelerator ------------------------------------------------------
+
+# KVM only where a short boot shows it works: on some hosts /dev/kvm exists
+# but hangs every guest. The answer is kept for the host's current boot.
+accel=${ACALL_ACCEL:-}
+if [[ -z $accel ]]; then
+	accel=tcg
+	if [[ -w /dev/kvm ]]; then
+		mkdir -p "$cache"
+		probe=$cache/kvm-probe.$(cat /proc/sys/kernel/random/boot_id)
+		if [[ ! -e $probe ]]; then
+			"$here/kvm-probe.sh" "$kernel" > "$probe" || true
+		fi
+		accel=$(cat "$probe")
+	fi
+fi
+[[ $accel == kvm ]] && cpu=host || cpu=max
+
+# ---- boot -----------------------------------------------------------------
+
+console=$work/console.log
+echo "vm-run: booting $(basename "$kernel") ($accel, $smp CPUs, $mem)" >&2
+set +e
+timeout --foreground -k 10 "$timeout" \
+	qemu-system-x86_64 -accel "$accel" -cpu "$cpu" -m "$mem" -smp "$smp" \
+		-bios qboot.rom -nographic -no-reboot -nic none -monitor none -serial stdio \
+		-kernel "$kernel" -initrd "$work/initramfs.cpio" \
+		-append "console=ttyS0 loglevel=5 panic=-1 oops=panic softlockup_panic=0 printk.time=1 kasan.fault=report" \
+	< /dev/null 2>&1 | tr -d '\r' | tee "$console"
+qemu_status=${PIPESTATUS[0]}
+set -e
+[[ -n $log ]] && cp "$console" "$log"
+
+# ---- verdict --------------------------------------------------------------
+
+# Kernel messages on the console carry a timestamp; the guest's own report of
+# its kernel log (vm-init.sh) is prefixed "vm-init: kernel:".
+splat='WARNING:|BUG:|Oops|Kernel panic|kernel BUG at|general protection fault|UBSAN:|INFO: task .* blocked|possible (circular|recursive) locking|inconsistent lock state|suspicious RCU usage|unreferenced object|Call Trace:|new taint'
+reports=$(grep -E "^(\[ *[0-9]+\.[0-9]+\] |vm-init: kernel: )" "$console" | grep -E "$splat" || true)
+status=$(sed -n 's/^vm-init: exit status \([0-9]*\)$/\1/p' "$console" | tail -n 1)
+
+if [[ $qemu_status == 124 || $qemu_status == 137 ]]; then
+	echo "vm-run: FAIL: the guest hung: no end after ${timeout}s" >&2
+	exit 98
+fi
+if [[ -n $reports ]]; then
+	echo "vm-run: FAIL: the guest kernel reported a problem:" >&2
+	head -n 20 <<<"$reports" >&2
+	exit 97
+fi
+if [[ -z $status ]]; then
+	echo "vm-run: FAIL: the guest died without reporting (panic or crash)" >&2
+	exit 99
+fi
+exit "$status"

@@ -1,0 +1,37 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Build everything for one kernel and run the selftests (or COMMAND) in a VM
+# booting it:
+#   vmtest.sh NAME [COMMAND...]      NAME: 6.1, 6.12 or debug
+# The guest sees /acall/acall.ko, /acall/acall-inject.ko (the test-only
+# variant), /acall/selftests, /acall/pipeline and /acall/lib. Exit status
+# as vm-run.sh's; the console is also kept in build/logs/vmtest-NAME.log.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+name=${1:?kernel name: 6.1, 6.12 or debug}
+shift
+eval "$(scripts/kernels.sh env "$name")"
+
+make -s module KDIR="$KDIR"
+make -s module KDIR="$KDIR" ACALL_INJECT=1
+make -s lib selftests pipeline-tools examples
+
+command=${*:-sh selftests/run_tests.sh}
+mem=1G timeout=900
+if [[ $name == debug ]]; then
+	# KASAN's shadow and the debug checks need room and time.
+	mem=2G timeout=2400
+fi
+
+mkdir -p build/logs
+exec scripts/vm-run.sh --kernel "$KIMAGE" --moddir "$KMODDIR" \
+	--mem "$mem" --timeout "${ACALL_VM_TIMEOUT:-$timeout}" \
+	--log "build/logs/vmtest-$name.log" \
+	--payload "build/kmod/$KREL/acall.ko=/acall/acall.ko" \
+	--payload "build/kmod/$KREL-inject/acall.ko=/acall/acall-inject.ko" \
+	--payload build/selftests=/acall/selftests \
+	--payload build/pipeline=/acall/pipeline \
+	--payload build/lib=/acall/lib \
+	--payload build/examples=/acall/examples \
+	-- "$command"

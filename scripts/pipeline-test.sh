@@ -1,0 +1,55 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# The test pipeline's check of itself, as TAP: a run that should fail must
+# fail. Each case boots a VM on purpose to go wrong and checks that
+# vm-run.sh's exit status and console say so.
+#   pipeline-test.sh [KERNEL...]   kernels for the KASAN case (default: debug
+#                                  if it is in ACALL_KERNELS)
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+stock=${ACALL_PIPELINE_KERNEL:-6.12}
+n=0 failed=0
+log=build/logs/pipeline.log
+mkdir -p build/logs
+
+# expect NAME KERNEL STATUS PATTERN COMMAND: the VM run must exit with
+# STATUS and its console must match the extended regex PATTERN.
+expect() {
+	local name=$1 kernel=$2 want=$3 pattern=$4 cmd=$5 got
+	n=$((n + 1))
+	ACALL_VM_TIMEOUT=${ACALL_VM_TIMEOUT:-600} scripts/vmtest.sh "$kernel" "$cmd" > "$log" 2>&1
+	got=$?
+	if [[ $got == "$want" ]] && grep -qE -- "$pattern" "$log"; then
+		echo "ok $n pipeline: $name"
+	else
+		failed=$((failed + 1))
+		echo "not ok $n pipeline: $name"
+		echo "# expected exit $want and /$pattern/, got exit $got; console:"
+		tail -n 30 "$log" | sed 's/^/# /'
+	fi
+}
+
+expect "a failing test fails the run ($stock)" "$stock" 1 \
+	'^selftests: [0-9]+ passed, 1 failed' \
+	'cp pipeline/fail_test selftests/ && sh selftests/run_tests.sh fail_test probe_test'
+
+expect "a guest kernel WARN fails a run whose tests pass ($stock)" "$stock" 97 \
+	'vm-run: FAIL: the guest kernel reported' \
+	'insmod acall-inject.ko && pipeline/inject warn && echo injected'
+
+expect "a guest panic fails the run ($stock)" "$stock" 97 \
+	'Kernel panic' \
+	'echo c > /proc/sysrq-trigger'
+
+ACALL_VM_TIMEOUT=60 expect "a hung guest fails the run ($stock)" "$stock" 98 \
+	'vm-run: FAIL: the guest hung' \
+	'sleep 100000'
+
+for k in "$@"; do
+	expect "KASAN catches a use-after-free ($k)" "$k" 97 \
+		'BUG: KASAN: [a-z-]*use-after-free' \
+		'insmod acall-inject.ko && pipeline/inject uaf'
+done
+
+[[ $failed == 0 ]]

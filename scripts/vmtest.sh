@@ -34,4 +34,6 @@ exec scripts/vm-run.sh --kernel "$KIMAGE" --moddir "$KMODDIR" \
 	--payload build/pipeline=/acall/pipeline \
 	--payload build/lib=/acall/lib \
 	--payload build/examples=/acall/examples \
+	--payload /sbin/mke2fs=/sbin/mke2fs \
+	--payload /etc/mke2fs.conf=/etc/mke2fs.conf \
 	-- "$command"

@@ -14,6 +14,70 @@ TEST_TIMEOUT=${ACALL_TEST_TIMEOUT:-600}
 	exit 1
 }
 
+# ---- fixtures ---------------------------------------------------------------
+# Devices and filesystems the engine tests use, set up once and passed in the
+# environment (selftests/acall_test.h lists them). Each is set up only where
+# the guest can (acall-modprobe, a real mke2fs); a test whose fixture is
+# absent SKIPs and names it. ACALL_TEST_NO_FIXTURES=1 sets up none.
+fixture_log() { echo "# fixture: $*"; }
+
+# A real mke2fs (busybox's, first in the guest's PATH, makes only ext2):
+# sets MKE2FS.
+have_mke2fs() {
+	for MKE2FS in /sbin/mke2fs /usr/sbin/mke2fs $(command -v mke2fs); do
+		"$MKE2FS" -V 2>&1 | grep -q '^mke2fs 1\.' && return 0
+	done
+	return 1
+}
+
+# mkfs_ext4 DEVICE MOUNTPOINT: an ext4 that does no background I/O of its own
+# (no lazy inode-table zeroing), mounted.
+mkfs_ext4() {
+	"$MKE2FS" -q -F -t ext4 -b 4096 \
+		-E lazy_itable_init=1,lazy_journal_init=1,nodiscard "$1" >/dev/null &&
+	mkdir -p "$2" && mount -t ext4 -o noinit_itable "$1" "$2"
+}
+
+setup_fixtures() {
+	command -v acall-modprobe >/dev/null || {
+		fixture_log "no acall-modprobe: not in the test VM, none set up"
+		return
+	}
+	# Fast: two 128 MiB RAM disks; ext4 on the first, the second raw.
+	if acall-modprobe brd rd_nr=2 rd_size=131072 && [ -b /dev/ram1 ]; then
+		export ACALL_TEST_BDEV=/dev/ram1
+		fixture_log "ACALL_TEST_BDEV=$ACALL_TEST_BDEV"
+		if have_mke2fs && acall-modprobe ext4 &&
+		   mkfs_ext4 /dev/ram0 /mnt/acall-ext4; then
+			export ACALL_TEST_EXT4=/mnt/acall-ext4 ACALL_TEST_EXT4_DEV=/dev/ram0
+			fixture_log "ACALL_TEST_EXT4=$ACALL_TEST_EXT4 on $ACALL_TEST_EXT4_DEV"
+		else
+			fixture_log "no ext4 on /dev/ram0 (mke2fs or ext4 missing)"
+		fi
+	else
+		fixture_log "no brd"
+	fi
+	# Slow: memory-backed null_blk devices whose every request completes
+	# after ACALL_TEST_SLOW_NS (a timer, irqmode=2); the first raw, ext4 on
+	# the second.
+	slow_ns=${ACALL_TEST_SLOW_NS:-300000000}
+	if acall-modprobe null_blk nr_devices=2 memory_backed=1 gb=1 bs=4096 \
+		irqmode=2 completion_nsec="$slow_ns" && [ -b /dev/nullb1 ]; then
+		export ACALL_TEST_SLOW_NS=$slow_ns ACALL_TEST_SLOW_BDEV=/dev/nullb0
+		fixture_log "ACALL_TEST_SLOW_BDEV=$ACALL_TEST_SLOW_BDEV (${slow_ns} ns a request)"
+		if have_mke2fs && acall-modprobe ext4 &&
+		   mkfs_ext4 /dev/nullb1 /mnt/acall-slow; then
+			export ACALL_TEST_SLOW_EXT4=/mnt/acall-slow
+			fixture_log "ACALL_TEST_SLOW_EXT4=$ACALL_TEST_SLOW_EXT4 on /dev/nullb1"
+		else
+			fixture_log "no ext4 on /dev/nullb1 (mke2fs or ext4 missing)"
+		fi
+	else
+		fixture_log "no slow null_blk"
+	fi
+}
+[ "${ACALL_TEST_NO_FIXTURES:-0}" = 1 ] || setup_fixtures
+
 tests="$*"
 [ -n "$tests" ] || tests=$(cd "$here" && ls *_test *_test.sh 2>/dev/null)
 

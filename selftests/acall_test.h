@@ -1,0 +1,375 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers shared by acall's engine selftests. Include after
+ * "kselftest_harness.h" and <acall.h>.
+ *
+ * Fixtures prepared by run_tests.sh (a test that needs one and finds it
+ * absent SKIPs, naming the variable):
+ *   ACALL_TEST_EXT4        ext4 mount point on a fast (brd) device
+ *   ACALL_TEST_EXT4_DEV    the block device under ACALL_TEST_EXT4
+ *   ACALL_TEST_BDEV        a spare fast block device (brd), no filesystem
+ *   ACALL_TEST_SLOW_BDEV   a memory-backed null_blk whose every request
+ *                          takes hundreds of ms, no filesystem
+ *   ACALL_TEST_SLOW_EXT4   ext4 mount point on another such device
+ */
+#ifndef ACALL_SELFTEST_H
+#define ACALL_SELFTEST_H
+
+/*
+ * TEST_F()'s wrapper, from kselftest_harness.h, calls setjmp(); at -O2
+ * -Wextra's -Wclobbered then warns about the wrapper's own locals and
+ * -Werror fails the build. The kernel builds the harness without -Wextra;
+ * the warning is about code this tree does not own.
+ */
+#pragma GCC diagnostic ignored "-Wclobbered"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ---- the module ---------------------------------------------------------- */
+
+static inline __u64 acall_test_features(void)
+{
+	struct acall_probe probe;
+
+	if (acall_probe(-1, &probe))
+		return 0;
+	return probe.features;
+}
+
+/* SKIP unless the module announces every feature in feat. */
+#define ACALL_REQUIRE(feat) do {					\
+	__u64 _have = acall_test_features();				\
+	if ((_have & (feat)) != (__u64)(feat))				\
+		SKIP(return, "module lacks features 0x%llx (has 0x%llx)", \
+		     (unsigned long long)((feat) & ~_have),		\
+		     (unsigned long long)_have);			\
+} while (0)
+
+/* SKIP unless fixture variable name is set; evaluates to its value. */
+#define ACALL_FIXTURE(var, name) do {					\
+	(var) = getenv(name);						\
+	if (!(var) || !*(var))						\
+		SKIP(return, "fixture %s not set up (see run_tests.sh)", name); \
+} while (0)
+
+/* ---- data patterns ------------------------------------------------------- */
+
+/* The byte a pattern puts at file offset off: depends on the offset, so a
+ * byte landing in the wrong place is noticed. */
+static inline unsigned char acall_pat(__u64 off, unsigned int seed)
+{
+	return (unsigned char)((off * 131) ^ (off >> 9) ^ (seed * 77) ^ 0x5a);
+}
+
+static inline void acall_fill(void *buf, size_t len, __u64 off,
+			      unsigned int seed)
+{
+	unsigned char *p = buf;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		p[i] = acall_pat(off + i, seed);
+}
+
+/* Index of the first byte that does not match the pattern, or -1. */
+static inline long acall_check(const void *buf, size_t len, __u64 off,
+			       unsigned int seed)
+{
+	const unsigned char *p = buf;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (p[i] != acall_pat(off + i, seed))
+			return (long)i;
+	return -1;
+}
+
+/* Index of the first non-zero byte, or -1. */
+static inline long acall_check_zero(const void *buf, size_t len)
+{
+	const unsigned char *p = buf;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (p[i])
+			return (long)i;
+	return -1;
+}
+
+/* ---- files --------------------------------------------------------------- */
+
+/*
+ * A new empty regular file in dir, already unlinked, opened with flags
+ * (O_RDWR, plus O_DIRECT or others). Returns the fd or -errno.
+ */
+static inline int acall_tmpfile(const char *dir, int flags)
+{
+	char path[PATH_MAX];
+	int fd, ret;
+
+	snprintf(path, sizeof(path), "%s/acall-test.XXXXXX", dir);
+	fd = mkstemp(path);
+	if (fd < 0)
+		return -errno;
+	if (flags != O_RDWR) {
+		/* Reopen for flags mkstemp does not take, e.g. O_DIRECT. */
+		ret = open(path, flags);
+		if (ret < 0)
+			ret = -errno;
+		close(fd);
+		fd = ret;
+	}
+	unlink(path);
+	return fd;
+}
+
+/* A second, independent open file of the same inode (own flags). */
+static inline int acall_reopen(int fd, int flags)
+{
+	char path[64];
+	int ret;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	ret = open(path, flags);
+	return ret < 0 ? -errno : ret;
+}
+
+/* Write the pattern to [off, off + len) with plain pwrite. 0 or -errno. */
+static inline int acall_pwrite_pattern(int fd, __u64 off, size_t len,
+				       unsigned int seed)
+{
+	void *buf;
+	ssize_t n;
+
+	if (posix_memalign(&buf, 4096, len ? len : 1))
+		return -ENOMEM;
+	acall_fill(buf, len, off, seed);
+	n = pwrite(fd, buf, len, off);
+	free(buf);
+	if (n < 0)
+		return -errno;
+	return (size_t)n == len ? 0 : -EIO;
+}
+
+/* Drop clean page cache (and slab) system-wide. 0 or -errno. */
+static inline int acall_drop_caches(void)
+{
+	int fd = open("/proc/sys/vm/drop_caches", O_WRONLY);
+	int ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	sync();
+	if (write(fd, "3", 1) != 1)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/* ---- requests ------------------------------------------------------------ */
+
+/*
+ * Submit all nr requests (the ring must have room) and reap exactly nr
+ * completions into out[] in completion order. 0 or -errno.
+ */
+static inline int acall_run(struct acall_ring *ring,
+			    const struct acall_sqe *sqes, unsigned int nr,
+			    struct acall_cqe *out)
+{
+	unsigned int done = 0, sent = 0;
+	int ret;
+
+	while (sent < nr) {
+		ret = acall_submit(ring, sqes + sent, nr - sent);
+		if (ret < 0)
+			return ret;
+		if (ret == 0)
+			return -EPROTO;
+		sent += ret;
+	}
+	while (done < nr) {
+		struct acall_cqe *cqe;
+
+		ret = acall_wait_cqe(ring, &cqe, -1);
+		if (ret < 0)
+			return ret;
+		out[done++] = *cqe;
+		acall_cq_advance(ring, 1);
+	}
+	return 0;
+}
+
+/*
+ * One request, its completion's res; the sqe's user_data is checked to come
+ * back. A negative errno of the machinery itself is returned as
+ * ACALL_RUN_FAILED - errno, far below any res.
+ */
+#define ACALL_RUN_FAILED	(-100000)
+static inline int acall_run1(struct acall_ring *ring, struct acall_sqe *sqe)
+{
+	struct acall_cqe cqe;
+	int ret;
+
+	if (!sqe->user_data)
+		sqe->user_data = 0xacca11;
+	ret = acall_run(ring, sqe, 1, &cqe);
+	if (ret)
+		return ACALL_RUN_FAILED + ret;
+	if (cqe.user_data != sqe->user_data)
+		return ACALL_RUN_FAILED - EPROTO;
+	return cqe.res;
+}
+
+/* ---- workers ------------------------------------------------------------- */
+
+/*
+ * Threads whose comm starts "acall/<pid>:" (the workers of pid's contexts).
+ * Up to max of their tids go to tids (may be NULL). Returns how many exist.
+ */
+static inline int acall_workers_of(pid_t pid, pid_t *tids, int max)
+{
+	char prefix[32], path[300], comm[32];
+	struct dirent *de;
+	int n = 0;
+	DIR *d;
+
+	snprintf(prefix, sizeof(prefix), "acall/%d:", (int)pid);
+	d = opendir("/proc");
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		ssize_t len;
+		int fd;
+
+		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/comm", de->d_name);
+		fd = open(path, O_RDONLY);
+		if (fd < 0)
+			continue;	/* gone meanwhile */
+		len = read(fd, comm, sizeof(comm) - 1);
+		close(fd);
+		if (len <= 0)
+			continue;
+		comm[len] = 0;
+		if (strncmp(comm, prefix, strlen(prefix)))
+			continue;
+		if (tids && n < max)
+			tids[n] = atoi(de->d_name);
+		n++;
+	}
+	closedir(d);
+	return n;
+}
+
+/*
+ * Poll for a state change: until pid has no acall worker left, re-checking
+ * every 10 ms for at most bound_s seconds (a generous bound, not a
+ * measurement). Returns the number of workers still there at the end.
+ */
+static inline int acall_wait_workers_gone(pid_t pid, unsigned int bound_s)
+{
+	struct timespec ts = { 0, 10 * 1000 * 1000 };
+	unsigned int i;
+	int n = acall_workers_of(pid, NULL, 0);
+
+	for (i = 0; n > 0 && i < bound_s * 100; i++) {
+		nanosleep(&ts, NULL);
+		n = acall_workers_of(pid, NULL, 0);
+	}
+	return n;
+}
+
+/* ---- the raw ABI, without libacall ---------------------------------------- */
+
+/* A context driven with the ioctls themselves. */
+struct acall_raw {
+	int fd;
+	void *map;
+	size_t len;
+	__u32 *head, *tail, mask;
+	struct acall_cqe *cqes;
+};
+
+/* ACALL_IOC_SETUP on an open /dev/acall, then map the ring. 0 or -errno. */
+static inline int acall_raw_setup(struct acall_raw *r, int fd, __u32 entries)
+{
+	struct acall_params p;
+
+	memset(&p, 0, sizeof(p));
+	memset(r, 0, sizeof(*r));
+	r->fd = fd;
+	p.entries = entries;
+	if (ioctl(fd, ACALL_IOC_SETUP, &p))
+		return -errno;
+	r->len = p.ring_bytes;
+	r->map = mmap(NULL, r->len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (r->map == MAP_FAILED)
+		return -errno;
+	r->head = (__u32 *)((char *)r->map + p.ring.head);
+	r->tail = (__u32 *)((char *)r->map + p.ring.tail);
+	r->mask = *(__u32 *)((char *)r->map + p.ring.ring_mask);
+	r->cqes = (struct acall_cqe *)((char *)r->map + p.ring.cqes);
+	return 0;
+}
+
+/* ACALL_IOC_SUBMIT: how many were taken, or -errno. */
+static inline int acall_raw_submit(int fd, const struct acall_sqe *sqes,
+				   __u32 nr)
+{
+	struct acall_submit s = { .sqes = (__u64)(uintptr_t)sqes, .nr = nr };
+	int ret = ioctl(fd, ACALL_IOC_SUBMIT, &s);
+
+	return ret < 0 ? -errno : ret;
+}
+
+/* ACALL_IOC_WAIT: how many are ready, or -errno. */
+static inline int acall_raw_wait(int fd, __u32 min, __s64 timeout_ns)
+{
+	struct acall_wait w = { .min_complete = min, .timeout_ns = timeout_ns };
+	int ret = ioctl(fd, ACALL_IOC_WAIT, &w);
+
+	return ret < 0 ? -errno : ret;
+}
+
+/* Wait for and consume the oldest completion. 0 or -errno. */
+static inline int acall_raw_reap(struct acall_raw *r, struct acall_cqe *out)
+{
+	__u32 head = *r->head;
+	int ret;
+
+	if (head == __atomic_load_n(r->tail, __ATOMIC_ACQUIRE)) {
+		ret = acall_raw_wait(r->fd, 1, -1);
+		if (ret < 0)
+			return ret;
+	}
+	*out = r->cqes[head & r->mask];
+	__atomic_store_n(r->head, head + 1, __ATOMIC_RELEASE);
+	return 0;
+}
+
+static inline void acall_raw_unmap(struct acall_raw *r)
+{
+	if (r->map && r->map != MAP_FAILED)
+		munmap(r->map, r->len);
+	r->map = NULL;
+}
+
+/* ---- counters ------------------------------------------------------------ */
+
+/* after - before of one counter field. */
+#define ACALL_DELTA(a, b, field) ((long long)((b).field - (a).field))
+
+#endif /* ACALL_SELFTEST_H */

@@ -4,10 +4,19 @@
  *
  * Every function that can fail returns a negative errno value; none of them
  * returns -1 and leaves the reason in errno.
+ *
+ * Threads: acall_enqueue() may be called from any number of threads at once;
+ * acall_flush() from any thread (flushes are serialised inside). Reaping
+ * (acall_peek_cqe, acall_cq_advance, acall_wait_cqe, ...) belongs to one
+ * thread at a time, the one running the event loop.
  */
 #ifndef LIBACALL_ACALL_H
 #define LIBACALL_ACALL_H
 
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/uio.h>
 #include <linux/acall.h>
 
 #ifdef __cplusplus
@@ -15,6 +24,32 @@ extern "C" {
 #endif
 
 #define ACALL_DEVICE_PATH "/dev/acall"
+#define ACALL_DEFAULT_ENTRIES 256
+
+struct acall_sq;	/* the thread-safe submission queue, private */
+
+/* A context: an open, set up /dev/acall with its completion ring mapped. */
+struct acall_ring {
+	int fd;
+	unsigned int entries;
+	unsigned int mask;
+	unsigned int *khead;	/* written by us */
+	unsigned int *ktail;	/* written by the module */
+	unsigned int *kflags;	/* ACALL_RING_*, written by us */
+	struct acall_cqe *cqes;
+	void *ring_ptr;
+	size_t ring_bytes;
+	int eventfd;		/* registered eventfd, or -1 */
+	struct acall_sq *sq;
+};
+
+/* Parameters of acall_ring_init(); zero fields take the defaults. */
+struct acall_options {
+	unsigned int entries;		/* ring size, power of two; default 256 */
+	unsigned int max_workers;	/* worker bound per NUMA node */
+	unsigned int nr_queues;		/* ordering queues; default 1 */
+	unsigned int flags;		/* ACALL_SETUP_*; none yet */
+};
 
 /*
  * Open /dev/acall close-on-exec. Returns the file descriptor, or -ENOENT
@@ -28,6 +63,156 @@ int acall_open_device(void);
  * Returns 0 or a negative errno.
  */
 int acall_probe(int fd, struct acall_probe *probe);
+
+/* Open and set up a context; opts may be NULL. Returns 0 or -errno. */
+int acall_ring_init(struct acall_ring *ring, const struct acall_options *opts);
+
+/*
+ * Close the context. Requests still in flight are completed or canceled by
+ * the module; their completions are not seen.
+ */
+void acall_ring_exit(struct acall_ring *ring);
+
+/* ---- preparing requests -------------------------------------------------- */
+
+static inline void acall_prep_rw(struct acall_sqe *sqe, __u8 op, int fd,
+				 const void *addr, unsigned int len,
+				 __u64 off, __u32 op_flags)
+{
+	memset(sqe, 0, sizeof(*sqe));
+	sqe->opcode = op;
+	sqe->fd = fd;
+	sqe->addr = (__u64)(uintptr_t)addr;
+	sqe->len = len;
+	sqe->off = off;
+	sqe->op_flags = op_flags;
+}
+
+/* A NOP; with delay_ns > 0 it sleeps that long in a worker (tests). */
+static inline void acall_prep_nop(struct acall_sqe *sqe, __u64 delay_ns)
+{
+	acall_prep_rw(sqe, ACALL_OP_NOP, 0, NULL, 0, 0, 0);
+	sqe->len64 = delay_ns;
+}
+
+/* preadv2(fd, iov, nr_iov, off, rwf_flags) */
+static inline void acall_prep_preadv(struct acall_sqe *sqe, int fd,
+				     const struct iovec *iov, unsigned int nr_iov,
+				     __u64 off, int rwf_flags)
+{
+	acall_prep_rw(sqe, ACALL_OP_PREADV, fd, iov, nr_iov, off, rwf_flags);
+}
+
+/* pwritev2(fd, iov, nr_iov, off, rwf_flags) */
+static inline void acall_prep_pwritev(struct acall_sqe *sqe, int fd,
+				      const struct iovec *iov, unsigned int nr_iov,
+				      __u64 off, int rwf_flags)
+{
+	acall_prep_rw(sqe, ACALL_OP_PWRITEV, fd, iov, nr_iov, off, rwf_flags);
+}
+
+static inline void acall_prep_fsync(struct acall_sqe *sqe, int fd)
+{
+	acall_prep_rw(sqe, ACALL_OP_FSYNC, fd, NULL, 0, 0, 0);
+}
+
+static inline void acall_prep_fdatasync(struct acall_sqe *sqe, int fd)
+{
+	acall_prep_rw(sqe, ACALL_OP_FDATASYNC, fd, NULL, 0, 0, 0);
+}
+
+/* fallocate(fd, mode, off, len): discard and write-zeroes use the modes */
+static inline void acall_prep_fallocate(struct acall_sqe *sqe, int fd,
+					int mode, __u64 off, __u64 len)
+{
+	acall_prep_rw(sqe, ACALL_OP_FALLOCATE, fd, NULL, 0, off, mode);
+	sqe->len64 = len;
+}
+
+static inline void acall_sqe_set_data(struct acall_sqe *sqe, __u64 data)
+{
+	sqe->user_data = data;
+}
+
+/* ---- submitting ---------------------------------------------------------- */
+
+/*
+ * Submit nr requests in one call. Returns how many the module took (it
+ * takes fewer when the ring has no room for their completions), -EBUSY when
+ * it could take none, or another negative errno.
+ */
+int acall_submit(struct acall_ring *ring, const struct acall_sqe *sqes,
+		 unsigned int nr);
+
+/*
+ * Thread-safe, wait-free: queue a copy of *sqe for the next acall_flush().
+ * Returns 0 or -ENOMEM.
+ */
+int acall_enqueue(struct acall_ring *ring, const struct acall_sqe *sqe);
+
+/*
+ * Submit everything queued so far, as few calls as possible, in queue
+ * order. Requests the module cannot take yet stay queued, first in line.
+ * Returns how many were submitted, or a negative errno if none could be.
+ */
+int acall_flush(struct acall_ring *ring);
+
+/* Requests queued and not yet flushed. */
+unsigned int acall_queued(struct acall_ring *ring);
+
+/* ---- completions --------------------------------------------------------- */
+
+/* Completions ready in the ring. */
+static inline unsigned int acall_cq_ready(const struct acall_ring *ring)
+{
+	return __atomic_load_n(ring->ktail, __ATOMIC_ACQUIRE) - *ring->khead;
+}
+
+/* The oldest ready completion, or NULL. No syscall. */
+static inline struct acall_cqe *acall_peek_cqe(const struct acall_ring *ring)
+{
+	unsigned int head = *ring->khead;
+
+	if (head == __atomic_load_n(ring->ktail, __ATOMIC_ACQUIRE))
+		return NULL;
+	return &ring->cqes[head & ring->mask];
+}
+
+/* Mark the n oldest completions consumed, freeing their slots. */
+static inline void acall_cq_advance(struct acall_ring *ring, unsigned int n)
+{
+	__atomic_store_n(ring->khead, *ring->khead + n, __ATOMIC_RELEASE);
+}
+
+/*
+ * Wait until at least min completions are ready, up to timeout_ns (< 0:
+ * forever, 0: just look). Returns how many are ready, -ETIME on timeout,
+ * -EINTR when a signal interrupted the wait (nothing is lost).
+ */
+int acall_wait(struct acall_ring *ring, unsigned int min, int64_t timeout_ns);
+
+/* acall_wait(ring, 1, timeout_ns), then the oldest completion in *cqe. */
+int acall_wait_cqe(struct acall_ring *ring, struct acall_cqe **cqe,
+		   int64_t timeout_ns);
+
+/* ---- eventfd, cancel, counters ------------------------------------------- */
+
+/* Signal efd when completions arrive (coalesced). Returns 0 or -errno. */
+int acall_register_eventfd(struct acall_ring *ring, int efd);
+int acall_unregister_eventfd(struct acall_ring *ring);
+
+/* Mute or unmute the eventfd from the ring, with no syscall. */
+void acall_eventfd_mute(struct acall_ring *ring, bool muted);
+
+/*
+ * Cancel requests with this user_data that have not started. Returns how
+ * many were canceled (they complete with -ECANCELED), -ENOENT if none
+ * matched, -EALREADY if those that matched are already running.
+ */
+int acall_cancel(struct acall_ring *ring, __u64 user_data);
+
+/* The context's counters. Returns 0 or -errno. */
+int acall_stats(struct acall_ring *ring, struct acall_stats *stats);
 
 #ifdef __cplusplus
 }

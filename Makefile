@@ -19,8 +19,15 @@ KMOD_SRC := Kbuild $(wildcard kmod/*.c kmod/*.h) uapi/linux/acall.h
 CC	?= gcc
 WARN	:= -Wall -Wextra -Werror
 CFLAGS	?= -O2 -g
+# libacall's submission queue is liburcu's wait-free queue (liburcu-cds, or
+# the two library names when pkg-config is missing). Static users of
+# libacall need these libraries too; acall.pc says so.
+URCU_PC     := liburcu-cds
+URCU_CFLAGS := $(shell pkg-config --cflags $(URCU_PC) 2>/dev/null)
+URCU_LIBS   := $(or $(shell pkg-config --libs $(URCU_PC) 2>/dev/null),-lurcu-common -lurcu-cds)
 LIB_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -fPIC -fvisibility=hidden \
-	      -Iuapi -Ilibacall/include $(CFLAGS)
+	      -Iuapi -Ilibacall/include $(URCU_CFLAGS) $(CFLAGS)
+LIB_LDFLAGS := -Wl,--no-undefined -Wl,--as-needed $(URCU_LIBS) -lpthread
 
 # Selftests run under ASan and UBSan unless SANITIZE=0. The kselftest
 # harness's macros leave parameters unused and compare mixed signedness,
@@ -82,7 +89,7 @@ $(OUT)/lib/obj/%.o: libacall/%.c $(wildcard libacall/*.h libacall/include/*.h) u
 	$(CC) $(LIB_CFLAGS) -c $< -o $@
 
 $(OUT)/lib/libacall.so.$(LIB_VERSION): $(LIB_OBJ)
-	$(CC) -shared -Wl,-soname,$(LIB_SONAME) -o $@ $^ $(LDFLAGS)
+	$(CC) -shared -Wl,-soname,$(LIB_SONAME) -o $@ $^ $(LDFLAGS) $(LIB_LDFLAGS)
 
 $(OUT)/lib/libacall.so: $(OUT)/lib/libacall.so.$(LIB_VERSION)
 	ln -sf libacall.so.$(LIB_VERSION) $(OUT)/lib/$(LIB_SONAME)
@@ -139,7 +146,7 @@ examples: $(EXAMPLES)
 $(OUT)/examples/%: examples/%.c $(OUT)/lib/libacall.a
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -Iuapi -Ilibacall/include $(CFLAGS) \
-		$< -o $@ $(OUT)/lib/libacall.a
+		$< -o $@ $(OUT)/lib/libacall.a $(URCU_LIBS) -lpthread
 
 # ---- checks ---------------------------------------------------------------
 

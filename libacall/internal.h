@@ -3,7 +3,22 @@
 #ifndef LIBACALL_INTERNAL_H
 #define LIBACALL_INTERNAL_H
 
+#include <errno.h>
+#include <sys/ioctl.h>
+
 /* The library is built with hidden visibility; this marks its API. */
 #define ACALL_API __attribute__((visibility("default")))
+
+/* An ioctl whose result is a count or 0, as that or a negative errno. */
+static inline int acall_ioctl(int fd, unsigned long cmd, void *arg)
+{
+	int ret = ioctl(fd, cmd, arg);
+
+	return ret < 0 ? -errno : ret;
+}
+
+/* The submission queue of a ring (queue.c). */
+struct acall_sq *acall_sq_alloc(unsigned int batch);
+void acall_sq_free(struct acall_sq *sq);
 
 #endif /* LIBACALL_INTERNAL_H */

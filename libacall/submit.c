@@ -1,0 +1,19 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* Handing a batch of requests to the module in one call. */
+#include <stdint.h>
+
+#include "acall.h"
+#include "internal.h"
+
+ACALL_API int acall_submit(struct acall_ring *ring,
+			   const struct acall_sqe *sqes, unsigned int nr)
+{
+	struct acall_submit s = {
+		.sqes = (__u64)(uintptr_t)sqes,
+		.nr = nr,
+	};
+
+	if (!nr)
+		return 0;
+	return acall_ioctl(ring->fd, ACALL_IOC_SUBMIT, &s);
+}

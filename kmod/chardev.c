@@ -2,7 +2,6 @@
 /* File operations of /dev/acall: one open file is one context. */
 #include <linux/fs.h>
 #include <linux/module.h>
-#include <linux/acall.h>
 
 #include "internal.h"
 #ifdef ACALL_INJECT
@@ -11,26 +10,74 @@
 
 static int acall_open(struct inode *inode, struct file *file)
 {
-	return nonseekable_open(inode, file);
+	struct acall_ctx *ctx;
+	int ret;
+
+	ret = nonseekable_open(inode, file);
+	if (ret)
+		return ret;
+	ctx = acall_ctx_alloc();
+	if (!ctx)
+		return -ENOMEM;
+	file->private_data = ctx;
+	return 0;
 }
 
 static int acall_release(struct inode *inode, struct file *file)
 {
+	acall_ctx_close(file->private_data);
 	return 0;
+}
+
+static int acall_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	return acall_ring_mmap(file->private_data, vma);
 }
 
 static long acall_unlocked_ioctl(struct file *file, unsigned int cmd,
 				 unsigned long arg)
 {
+	struct acall_ctx *ctx = file->private_data;
 	void __user *uarg = (void __user *)arg;
+	long ret;
 
 	switch (cmd) {
 	case ACALL_IOC_PROBE:
 		return acall_ioctl_probe(uarg);
+	case ACALL_IOC_SETUP:
+		return acall_ctx_setup(ctx, uarg);
 #ifdef ACALL_INJECT
 	case ACALL_IOC_INJECT:
 		return acall_ioctl_inject(arg);
 #endif
+	}
+
+	ret = acall_ctx_check(ctx);
+	if (ret) {
+		/* Unknown numbers are ENOTTY whatever the context's state. */
+		switch (cmd) {
+		case ACALL_IOC_SUBMIT:
+		case ACALL_IOC_WAIT:
+		case ACALL_IOC_EVENTFD:
+		case ACALL_IOC_CANCEL:
+		case ACALL_IOC_STATS:
+			return ret;
+		default:
+			return -ENOTTY;
+		}
+	}
+
+	switch (cmd) {
+	case ACALL_IOC_SUBMIT:
+		return acall_ioctl_submit(ctx, uarg);
+	case ACALL_IOC_WAIT:
+		return acall_ioctl_wait(ctx, uarg);
+	case ACALL_IOC_EVENTFD:
+		return acall_ioctl_eventfd(ctx, uarg);
+	case ACALL_IOC_CANCEL:
+		return acall_ioctl_cancel(ctx, uarg);
+	case ACALL_IOC_STATS:
+		return acall_ioctl_stats(ctx, uarg);
 	default:
 		return -ENOTTY;
 	}
@@ -40,6 +87,7 @@ const struct file_operations acall_fops = {
 	.owner		= THIS_MODULE,
 	.open		= acall_open,
 	.release	= acall_release,
+	.mmap		= acall_mmap,
 	.unlocked_ioctl	= acall_unlocked_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
 };

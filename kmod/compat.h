@@ -6,8 +6,10 @@
 #ifndef ACALL_COMPAT_H
 #define ACALL_COMPAT_H
 
-#include <linux/version.h>
 #include <linux/eventfd.h>
+#include <linux/fs.h>
+#include <linux/mm.h>
+#include <linux/version.h>
 
 /* 6.8 dropped the count argument: every signal now adds one. */
 static inline void acall_eventfd_signal(struct eventfd_ctx *ctx)
@@ -16,6 +18,55 @@ static inline void acall_eventfd_signal(struct eventfd_ctx *ctx)
 	eventfd_signal(ctx);
 #else
 	eventfd_signal(ctx, 1);
+#endif
+}
+
+/* 6.3 made vm_flags read-only outside the helpers. */
+static inline void acall_vm_flags_set(struct vm_area_struct *vma,
+				      unsigned long flags)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+	vm_flags_set(vma, flags);
+#else
+	vma->vm_flags |= flags;
+#endif
+}
+
+/* 6.11 told kiocb_set_rw_flags() whether the kiocb reads or writes. */
+static inline int acall_kiocb_set_rw_flags(struct kiocb *kiocb, rwf_t flags,
+					   int rw)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 11, 0)
+	return kiocb_set_rw_flags(kiocb, flags, rw);
+#else
+	return kiocb_set_rw_flags(kiocb, flags);
+#endif
+}
+
+/* 6.8 moved the freeze protection of vfs_iter_write() inside it. */
+static inline ssize_t acall_vfs_iter_write(struct file *file,
+					   struct iov_iter *iter, loff_t *pos,
+					   rwf_t flags)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 8, 0)
+	return vfs_iter_write(file, iter, pos, flags);
+#else
+	ssize_t ret;
+
+	file_start_write(file);
+	ret = vfs_iter_write(file, iter, pos, flags);
+	file_end_write(file);
+	return ret;
+#endif
+}
+
+/* 6.11 moved "buffered writes can be tried without blocking" to f_op. */
+static inline bool acall_file_nowait_buffered_write(struct file *file)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 11, 0)
+	return file->f_op->fop_flags & FOP_BUFFER_WASYNC;
+#else
+	return file->f_mode & FMODE_BUF_WASYNC;
 #endif
 }
 

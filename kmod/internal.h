@@ -4,9 +4,187 @@
 #define ACALL_INTERNAL_H
 
 #include <linux/fs.h>
+#include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/spinlock.h>
+#include <linux/uio.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
+#include <linux/acall.h>
 
+#define ACALL_MAX_ENTRIES	32768
+#define ACALL_MAX_QUEUES	1
+#define ACALL_NOP_MAX_DELAY_NS	1000000000ULL
+
+/* Module parameters (main.c). */
+extern unsigned int acall_max_workers_limit;
+extern unsigned int acall_worker_idle_ms;
+extern struct workqueue_struct *acall_wq;
+
+/*
+ * The completion ring as the module sees it; userspace finds the same
+ * fields through struct acall_ring_offsets. head and tail sit on cache lines
+ * of their own since two sides write them.
+ */
+struct acall_ring {
+	u32 head ____cacheline_aligned_in_smp;
+	u32 tail ____cacheline_aligned_in_smp;
+	u32 flags ____cacheline_aligned_in_smp;
+	u32 ring_mask;
+	u32 ring_entries;
+	struct acall_cqe cqes[] ____cacheline_aligned_in_smp;
+};
+
+/* Workers of one NUMA node, and the requests waiting for them. */
+struct acall_pool {
+	spinlock_t lock;		/* taken from completion (irq) context */
+	struct list_head work;		/* requests not started yet */
+	struct list_head running;	/* requests a worker is running */
+	struct list_head idle;		/* idle workers */
+	unsigned int nr_workers;	/* alive, or asked of spawn_work */
+	unsigned int nr_to_spawn;
+	int node;
+	struct acall_ctx *ctx;
+	struct work_struct spawn_work;
+};
+
+struct acall_stats_counters {
+	atomic64_t submitted;
+	atomic64_t completed;
+	atomic64_t inline_done;
+	atomic64_t async_kiocb;
+	atomic64_t punted;
+	atomic64_t canceled;
+	atomic_t workers;
+	atomic_t workers_peak;
+};
+
+/* One open /dev/acall. */
+struct acall_ctx {
+	struct kref ref;	/* the file, each worker, each request */
+	struct mutex setup_lock;
+	bool ready;		/* set up; read with smp_load_acquire() */
+	bool dying;		/* closed: workers exit when idle */
+
+	/* The identity workers assume, taken at setup. */
+	struct mm_struct *mm;	/* mmgrab()ed at open: the owner */
+	pid_t tgid;
+	const struct cred *cred;
+	struct io_context *ioc;
+	struct cgroup_subsys_state *blkcg_css;
+
+	/* The completion ring. */
+	struct acall_ring *ring;
+	size_t ring_bytes;
+	u32 entries;
+	spinlock_t cq_lock;	/* posting; taken from irq context */
+	u32 cached_tail;
+	u32 inflight;		/* accepted, completion not posted yet */
+	u32 inflight_peak;
+	wait_queue_head_t cq_wait;
+	struct eventfd_ctx __rcu *evfd;
+	struct work_struct evfd_work;
+
+	/* Execution. */
+	unsigned int max_workers;	/* per pool */
+	unsigned int nr_queues;
+	struct acall_pool *pools;	/* one per possible NUMA node */
+	atomic_t worker_ids;
+
+	struct acall_stats_counters stats;
+	struct work_struct free_work;
+};
+
+struct acall_req;
+
+/* What each operation does; one entry per enum acall_op (opdef.c). */
+struct acall_op_def {
+	const char *name;
+	bool needs_file;
+	/* Check the request and take what it needs, in the submitter. */
+	int (*prep)(struct acall_req *req, const struct acall_sqe *sqe);
+	/*
+	 * Try it in the submitter without blocking. Returns the result, or
+	 * -EAGAIN to hand it to a worker, or -EIOCBQUEUED once it is in
+	 * flight as an async kiocb. NULL: always a worker's job.
+	 */
+	int (*issue)(struct acall_req *req);
+	/* Run it in a worker, blocking as needed. Returns the result. */
+	int (*run)(struct acall_req *req);
+	/* Release what prep took. */
+	void (*cleanup)(struct acall_req *req);
+};
+
+extern const struct acall_op_def acall_op_defs[ACALL_OP_LAST];
+u64 acall_ops_supported(void);
+
+/* One request from submission to completion. */
+struct acall_req {
+	struct list_head node;		/* in a pool's work list */
+	struct acall_ctx *ctx;
+	const struct acall_op_def *op;
+	struct file *file;
+	u64 user_data;
+	u64 len64;
+	loff_t pos;
+	rwf_t rw_flags;
+	int mode;
+	bool user_nowait;		/* RWF_NOWAIT: never a worker */
+	unsigned long fsize;		/* submitter's RLIMIT_FSIZE */
+
+	/* Reads and writes. */
+	struct kiocb kiocb;
+	struct iov_iter iter;
+	struct iov_iter iter_saved;	/* before the last attempt */
+	size_t done;			/* bytes moved by earlier attempts */
+	struct iovec *iov_alloc;
+	struct iovec fast_iov[UIO_FASTIOV];
+};
+
+/* chardev.c */
 extern const struct file_operations acall_fops;
 
+/* ctx.c */
+struct acall_ctx *acall_ctx_alloc(void);
+long acall_ctx_setup(struct acall_ctx *ctx, struct acall_params __user *arg);
+void acall_ctx_close(struct acall_ctx *ctx);
+void acall_ctx_put(struct acall_ctx *ctx);
+int acall_ctx_check(struct acall_ctx *ctx);
+
+/* ring.c */
+int acall_ring_alloc(struct acall_ctx *ctx, struct acall_params *p);
+int acall_ring_mmap(struct acall_ctx *ctx, struct vm_area_struct *vma);
+u32 acall_ring_reserve(struct acall_ctx *ctx, u32 nr);
+void acall_ring_unreserve(struct acall_ctx *ctx, u32 nr);
+void acall_ring_post(struct acall_ctx *ctx, u64 user_data, s32 res);
+void acall_ring_notify(struct acall_ctx *ctx);
+long acall_ioctl_wait(struct acall_ctx *ctx, struct acall_wait __user *arg);
+long acall_ioctl_eventfd(struct acall_ctx *ctx, s32 __user *arg);
+void acall_eventfd_release(struct acall_ctx *ctx);
+void acall_ring_init_work(struct acall_ctx *ctx);
+
+/* submit.c */
+int acall_submit_init(void);
+void acall_submit_exit(void);
+long acall_ioctl_submit(struct acall_ctx *ctx, struct acall_submit __user *arg);
+void acall_req_complete(struct acall_req *req, long res);
+void acall_req_complete_notify(struct acall_req *req, long res);
+
+/* file.c */
+struct file *acall_file_get(int fd);
+
+/* pool.c */
+int acall_pools_init(struct acall_ctx *ctx);
+void acall_pools_free(struct acall_ctx *ctx);
+void acall_pool_queue(struct acall_req *req);
+void acall_pools_shutdown(struct acall_ctx *ctx);
+long acall_ioctl_cancel(struct acall_ctx *ctx, u64 __user *arg);
+
+/* stats.c */
+long acall_ioctl_stats(struct acall_ctx *ctx, struct acall_stats __user *arg);
+
+/* probe.c */
 long acall_ioctl_probe(void __user *arg);
 
 #ifdef ACALL_INJECT

@@ -2,16 +2,30 @@
 /*
  * acall: batched asynchronous system calls for event-loop programs.
  *
- * Module entry points: register the /dev/acall misc device. Each open of
- * the device is an independent context.
+ * Module entry points: parameters, the request cache, the module's
+ * workqueue and the /dev/acall misc device. Each open of the device is an
+ * independent context (ctx.c).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/miscdevice.h>
 #include <linux/module.h>
-#include <linux/acall.h>
+#include <linux/workqueue.h>
 
 #include "internal.h"
+
+unsigned int acall_max_workers_limit = 64;
+module_param_named(max_workers_limit, acall_max_workers_limit, uint, 0644);
+MODULE_PARM_DESC(max_workers_limit,
+		 "Most workers one context may have per NUMA node (default 64)");
+
+unsigned int acall_worker_idle_ms = 5000;
+module_param_named(worker_idle_ms, acall_worker_idle_ms, uint, 0644);
+MODULE_PARM_DESC(worker_idle_ms,
+		 "Milliseconds an idle worker waits for work before it exits (default 5000)");
+
+/* Worker creation and context teardown; module exit waits for both. */
+struct workqueue_struct *acall_wq;
 
 static struct miscdevice acall_misc = {
 	.minor	= MISC_DYNAMIC_MINOR,
@@ -24,18 +38,34 @@ static int __init acall_init(void)
 {
 	int ret;
 
+	ret = acall_submit_init();
+	if (ret)
+		return ret;
+	ret = -ENOMEM;
+	acall_wq = alloc_workqueue("acall", WQ_UNBOUND, 0);
+	if (!acall_wq)
+		goto out_cache;
 	ret = misc_register(&acall_misc);
 	if (ret) {
 		pr_err("cannot register /dev/acall: %d\n", ret);
-		return ret;
+		goto out_wq;
 	}
 	pr_info("ABI version %u ready\n", ACALL_ABI_VERSION);
 	return 0;
+
+out_wq:
+	destroy_workqueue(acall_wq);
+out_cache:
+	acall_submit_exit();
+	return ret;
 }
 
 static void __exit acall_exit(void)
 {
 	misc_deregister(&acall_misc);
+	/* Waits for the last context's free work to return. */
+	destroy_workqueue(acall_wq);
+	acall_submit_exit();
 }
 
 module_init(acall_init);

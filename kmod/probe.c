@@ -2,7 +2,6 @@
 /* ACALL_IOC_PROBE: tell userspace, at run time, what this module supports. */
 #include <linux/string.h>
 #include <linux/uaccess.h>
-#include <linux/acall.h>
 
 #include "internal.h"
 
@@ -13,7 +12,14 @@ long acall_ioctl_probe(void __user *arg)
 	memset(&probe, 0, sizeof(probe));
 	probe.abi_version = ACALL_ABI_VERSION;
 	probe.size = sizeof(probe);
-	probe.features = ACALL_FEAT_PROBE;
+	probe.features = ACALL_FEAT_PROBE | ACALL_FEAT_RING |
+			 ACALL_FEAT_EVENTFD | ACALL_FEAT_CANCEL |
+			 ACALL_FEAT_STATS | ACALL_FEAT_INLINE |
+			 ACALL_FEAT_ASYNC_KIOCB | ACALL_FEAT_WORKERS;
+	probe.ops = acall_ops_supported();
+	probe.fd_types = ACALL_FD_REGULAR | ACALL_FD_BLOCK;
+	probe.max_entries = ACALL_MAX_ENTRIES;
+	probe.max_queues = ACALL_MAX_QUEUES;
 
 	if (copy_to_user(arg, &probe, sizeof(probe)))
 		return -EFAULT;

@@ -6,6 +6,8 @@
  * so the same binary works for 32- and 64-bit callers. Reserved fields must
  * be zero; unknown flags and operations are refused with -EINVAL so the ABI
  * can grow without breaking old callers.
+ *
+ * Documentation/acall.rst describes the semantics and every errno.
  */
 #ifndef _UAPI_LINUX_ACALL_H
 #define _UAPI_LINUX_ACALL_H
@@ -17,16 +19,143 @@
 /* Bumped only for incompatible changes; additions are announced as features. */
 #define ACALL_ABI_VERSION	1
 
+/* ---- operations ---------------------------------------------------------- */
+
+enum acall_op {
+	ACALL_OP_NOP,		/* completes with 0; see acall_sqe.len64 */
+	ACALL_OP_PREADV,	/* preadv2(fd, addr, len, off, op_flags) */
+	ACALL_OP_PWRITEV,	/* pwritev2(fd, addr, len, off, op_flags) */
+	ACALL_OP_FSYNC,		/* fsync(fd) */
+	ACALL_OP_FDATASYNC,	/* fdatasync(fd) */
+	ACALL_OP_FALLOCATE,	/* fallocate(fd, op_flags, off, len64) */
+
+	ACALL_OP_LAST,		/* not an operation: one past the last */
+};
+
+/* acall_sqe.flags */
+#define ACALL_SQE_ORDERED	_BITUL(0)	/* reserved for ordering tags */
+#define ACALL_SQE_LINK		_BITUL(1)	/* reserved for ordering tags */
+
+/*
+ * One request, 64 bytes. Fields an operation does not use must be zero.
+ *
+ * NOP: completes with 0. With len64 = N > 0 it instead sleeps N nanoseconds
+ * in a worker first (at most one second): a request whose duration a test
+ * controls.
+ */
+struct acall_sqe {
+	__u8	opcode;		/* enum acall_op */
+	__u8	flags;		/* ACALL_SQE_*; must be 0 for now */
+	__u16	queue;		/* ordering queue; must be 0 for now */
+	__s32	fd;		/* file descriptor, resolved at submission */
+	__u64	off;		/* file offset */
+	__u64	addr;		/* PREADV/PWRITEV: user pointer to struct iovec[] */
+	__u32	len;		/* PREADV/PWRITEV: number of iovecs, 1..IOV_MAX */
+	__u32	op_flags;	/* PREADV/PWRITEV: RWF_*; FALLOCATE: mode */
+	__u64	user_data;	/* returned untouched in the completion */
+	__u64	len64;		/* FALLOCATE: length; NOP: delay in ns */
+	__u64	resv[2];	/* must be zero */
+};
+
+/* One completion, 16 bytes. */
+struct acall_cqe {
+	__u64	user_data;	/* the request's acall_sqe.user_data */
+	__s32	res;		/* the call's result: bytes or -errno */
+	__u32	flags;		/* ACALL_CQE_*; none defined yet */
+};
+
+/* ---- the completion ring ------------------------------------------------- */
+
+/*
+ * The ring is mapped with mmap(NULL, ring_bytes, PROT_READ | PROT_WRITE,
+ * MAP_SHARED, fd, 0) after ACALL_IOC_SETUP. The module writes entries and
+ * advances tail (store-release); userspace reads entries up to tail
+ * (load-acquire) and then advances head (store-release). Entries live at
+ * cqes[index & ring_mask].
+ */
+struct acall_ring_offsets {
+	__u32	head;		/* __u32, written by userspace */
+	__u32	tail;		/* __u32, written by the module */
+	__u32	ring_mask;	/* __u32, entries - 1 */
+	__u32	ring_entries;	/* __u32, entries */
+	__u32	flags;		/* __u32, ACALL_RING_*, written by userspace */
+	__u32	cqes;		/* struct acall_cqe[entries] */
+	__u64	resv;
+};
+
+/* Ring flags word, set by userspace. */
+#define ACALL_RING_EVENTFD_MUTED	_BITUL(0)	/* do not signal the eventfd */
+
+/* ---- ioctls -------------------------------------------------------------- */
+
+/* ACALL_IOC_SETUP: turn a freshly opened /dev/acall into a context. */
+struct acall_params {
+	__u32	entries;	/* in: ring size, a power of two */
+	__u32	flags;		/* in: ACALL_SETUP_*; none defined yet */
+	__u32	max_workers;	/* in: worker bound per NUMA node, 0 = default */
+	__u16	nr_queues;	/* in: ordering queues, 0 = 1 */
+	__u16	resv1;
+	__u64	ring_bytes;	/* out: length to mmap */
+	struct acall_ring_offsets ring;	/* out */
+	__u64	resv[4];	/* must be zero */
+};
+
+/* ACALL_IOC_SUBMIT: hand a batch of requests to the module. */
+struct acall_submit {
+	__u64	sqes;		/* user pointer to struct acall_sqe[nr] */
+	__u32	nr;		/* number of requests */
+	__u32	flags;		/* must be 0 */
+	__u64	resv;		/* must be zero */
+};
+
+/* ACALL_IOC_WAIT: wait until at least min_complete completions are ready. */
+struct acall_wait {
+	__u32	min_complete;	/* 1..entries */
+	__u32	flags;		/* must be 0 */
+	__s64	timeout_ns;	/* relative; < 0 waits forever, 0 only polls */
+	__u64	resv;		/* must be zero */
+};
+
+/* ACALL_IOC_STATS: counters of one context since it was set up. */
+struct acall_stats {
+	__u64	submitted;	/* requests accepted */
+	__u64	completed;	/* completions posted */
+	__u64	inline_done;	/* completed in the submitter, no thread involved */
+	__u64	async_kiocb;	/* issued as async kiocbs (O_DIRECT, block devices) */
+	__u64	punted;		/* handed to the worker pool */
+	__u64	canceled;	/* completed with -ECANCELED before they started */
+	__u32	workers;	/* workers alive now */
+	__u32	workers_peak;	/* most workers alive at once */
+	__u32	inflight;	/* requests accepted and not yet completed */
+	__u32	inflight_peak;	/* queue high-water: most in flight at once */
+	__u64	resv[8];
+};
+
 /* Feature bits reported by ACALL_IOC_PROBE in acall_probe.features. */
 #define ACALL_FEAT_PROBE	_BITULL(0)	/* this probe ioctl exists */
+#define ACALL_FEAT_RING		_BITULL(1)	/* setup, submit, the ring, wait */
+#define ACALL_FEAT_EVENTFD	_BITULL(2)	/* ACALL_IOC_EVENTFD, muting */
+#define ACALL_FEAT_CANCEL	_BITULL(3)	/* ACALL_IOC_CANCEL */
+#define ACALL_FEAT_STATS	_BITULL(4)	/* ACALL_IOC_STATS */
+#define ACALL_FEAT_INLINE	_BITULL(5)	/* non-blocking inline attempts */
+#define ACALL_FEAT_ASYNC_KIOCB	_BITULL(6)	/* async kiocbs for O_DIRECT */
+#define ACALL_FEAT_WORKERS	_BITULL(7)	/* CLONE_IO-sharing worker pool */
+
+/* acall_probe.fd_types: what kind of file a request may name. */
+#define ACALL_FD_REGULAR	_BITUL(0)	/* regular files of real filesystems */
+#define ACALL_FD_BLOCK		_BITUL(1)	/* block devices */
 
 /* Answer of ACALL_IOC_PROBE: what this module supports, at run time. */
 struct acall_probe {
 	__u32	abi_version;	/* ACALL_ABI_VERSION of the module */
 	__u32	size;		/* bytes of this structure the module filled */
 	__u64	features;	/* ACALL_FEAT_* */
-	__u64	ops;		/* bit n set: operation n is supported */
-	__u64	resv[5];	/* zero for now */
+	__u64	ops;		/* bit n set: enum acall_op n is supported */
+	__u32	fd_types;	/* ACALL_FD_* */
+	__u32	max_entries;	/* largest ring */
+	__u32	max_queues;	/* most ordering queues */
+	__u32	resv1;
+	__u64	resv[3];	/* zero for now */
 };
 
 /*
@@ -35,5 +164,13 @@ struct acall_probe {
  */
 #define ACALL_IOC_MAGIC		0xAC
 #define ACALL_IOC_PROBE		_IOR(ACALL_IOC_MAGIC, 0x20, struct acall_probe)
+#define ACALL_IOC_SETUP		_IOWR(ACALL_IOC_MAGIC, 0x21, struct acall_params)
+#define ACALL_IOC_SUBMIT	_IOW(ACALL_IOC_MAGIC, 0x22, struct acall_submit)
+#define ACALL_IOC_WAIT		_IOW(ACALL_IOC_MAGIC, 0x23, struct acall_wait)
+/* arg: pointer to __s32 eventfd, or to -1 to unregister */
+#define ACALL_IOC_EVENTFD	_IOW(ACALL_IOC_MAGIC, 0x24, __s32)
+/* arg: pointer to __u64 user_data */
+#define ACALL_IOC_CANCEL	_IOW(ACALL_IOC_MAGIC, 0x25, __u64)
+#define ACALL_IOC_STATS		_IOR(ACALL_IOC_MAGIC, 0x26, struct acall_stats)
 
 #endif /* _UAPI_LINUX_ACALL_H */

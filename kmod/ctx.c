@@ -1,0 +1,206 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A context: one open /dev/acall. It is created at open, set up once with
+ * ACALL_IOC_SETUP (ring, workers, identity), and freed when the file is
+ * closed and the last request and worker are gone.
+ */
+#include <linux/blk-cgroup.h>
+#include <linux/cgroup.h>
+#include <linux/cred.h>
+#include <linux/iocontext.h>
+#include <linux/ioprio.h>
+#include <linux/log2.h>
+#include <linux/module.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
+
+#include "internal.h"
+
+static void acall_ctx_drop_identity(struct acall_ctx *ctx)
+{
+	if (ctx->blkcg_css)
+		css_put(ctx->blkcg_css);
+	if (ctx->ioc)
+		put_io_context(ctx->ioc);
+	if (ctx->cred)
+		put_cred(ctx->cred);
+	ctx->blkcg_css = NULL;
+	ctx->ioc = NULL;
+	ctx->cred = NULL;
+}
+
+static void acall_ctx_free_work(struct work_struct *work)
+{
+	struct acall_ctx *ctx = container_of(work, struct acall_ctx, free_work);
+
+	acall_eventfd_release(ctx);
+	acall_pools_free(ctx);
+	vfree(ctx->ring);
+	acall_ctx_drop_identity(ctx);
+	mmdrop(ctx->mm);
+	kfree(ctx);
+	/* Module exit destroys acall_wq, which waits for this to return. */
+	module_put(THIS_MODULE);
+}
+
+static void acall_ctx_release(struct kref *ref)
+{
+	struct acall_ctx *ctx = container_of(ref, struct acall_ctx, ref);
+
+	/* The last put can come from a completion in irq context. */
+	queue_work(acall_wq, &ctx->free_work);
+}
+
+void acall_ctx_put(struct acall_ctx *ctx)
+{
+	kref_put(&ctx->ref, acall_ctx_release);
+}
+
+struct acall_ctx *acall_ctx_alloc(void)
+{
+	struct acall_ctx *ctx = kzalloc(sizeof(*ctx), GFP_KERNEL);
+
+	if (!ctx)
+		return NULL;
+	kref_init(&ctx->ref);
+	mutex_init(&ctx->setup_lock);
+	spin_lock_init(&ctx->cq_lock);
+	init_waitqueue_head(&ctx->cq_wait);
+	INIT_WORK(&ctx->free_work, acall_ctx_free_work);
+	acall_ring_init_work(ctx);
+	/* The owner: every later call must come from this mm. */
+	ctx->mm = current->mm;
+	mmgrab(ctx->mm);
+	ctx->tgid = task_tgid_vnr(current);
+	__module_get(THIS_MODULE);
+	return ctx;
+}
+
+/* Calls other than probe and setup: the owner's, on a set-up context. */
+int acall_ctx_check(struct acall_ctx *ctx)
+{
+	if (current->mm != ctx->mm)
+		return -EPERM;
+	/* Pairs with the release in acall_ctx_setup(): ring and pools are seen. */
+	if (!smp_load_acquire(&ctx->ready))
+		return -EBADFD;
+	return 0;
+}
+
+/*
+ * Take the identity workers will assume from the calling thread: its I/O
+ * context (created now if it has none, so it can be shared as CLONE_IO
+ * shares it), credentials and block cgroup.
+ */
+static int acall_ctx_take_identity(struct acall_ctx *ctx)
+{
+	struct io_context *ioc;
+	int ret;
+
+	if (!current->io_context) {
+		ret = set_task_ioprio(current, IOPRIO_DEFAULT);
+		if (ret)
+			return ret;
+	}
+	task_lock(current);
+	ioc = current->io_context;
+	if (ioc)
+		atomic_long_inc(&ioc->refcount);
+	task_unlock(current);
+	if (!ioc)
+		return -ENOMEM;
+	ctx->ioc = ioc;
+	ctx->cred = get_current_cred();
+#ifdef CONFIG_BLK_CGROUP
+	ctx->blkcg_css = task_get_css(current, io_cgrp_id);
+#endif
+	return 0;
+}
+
+static int acall_params_check(const struct acall_params *p)
+{
+	unsigned int i;
+
+	if (p->flags || p->resv1 || p->ring_bytes)
+		return -EINVAL;
+	for (i = 0; i < ARRAY_SIZE(p->resv); i++)
+		if (p->resv[i])
+			return -EINVAL;
+	if (!p->entries || !is_power_of_2(p->entries) ||
+	    p->entries > ACALL_MAX_ENTRIES)
+		return -EINVAL;
+	if (p->nr_queues > ACALL_MAX_QUEUES)
+		return -EINVAL;
+	return 0;
+}
+
+long acall_ctx_setup(struct acall_ctx *ctx, struct acall_params __user *arg)
+{
+	struct acall_params p;
+	long ret;
+
+	if (current->mm != ctx->mm)
+		return -EPERM;
+	if (copy_from_user(&p, arg, sizeof(p)))
+		return -EFAULT;
+	ret = acall_params_check(&p);
+	if (ret)
+		return ret;
+
+	mutex_lock(&ctx->setup_lock);
+	ret = -EBUSY;
+	if (ctx->ready)
+		goto out;
+
+	ctx->entries = p.entries;
+	ctx->nr_queues = p.nr_queues ? p.nr_queues : 1;
+	ctx->max_workers = p.max_workers ? p.max_workers :
+			   min(p.entries, 4 * num_online_cpus());
+	ctx->max_workers = min(ctx->max_workers, acall_max_workers_limit);
+	ctx->max_workers = max(ctx->max_workers, 1U);
+
+	ret = acall_ctx_take_identity(ctx);
+	if (ret)
+		goto out;
+	ret = acall_ring_alloc(ctx, &p);
+	if (ret)
+		goto out_identity;
+	ret = acall_pools_init(ctx);
+	if (ret)
+		goto out_ring;
+	ret = -EFAULT;
+	if (copy_to_user(arg, &p, sizeof(p)))
+		goto out_pools;
+	/* Everything above is visible to whoever sees ready. */
+	smp_store_release(&ctx->ready, true);
+	mutex_unlock(&ctx->setup_lock);
+	return 0;
+
+	/* Undo it all, so that setup can be tried again. */
+out_pools:
+	acall_pools_free(ctx);
+out_ring:
+	vfree(ctx->ring);
+	ctx->ring = NULL;
+out_identity:
+	acall_ctx_drop_identity(ctx);
+out:
+	mutex_unlock(&ctx->setup_lock);
+	return ret;
+}
+
+/*
+ * The file is closed (by close() or the owner's death): cancel what has not
+ * started, let workers exit, and drop the file's reference. Requests in
+ * flight hold their own references and complete normally.
+ */
+void acall_ctx_close(struct acall_ctx *ctx)
+{
+	mutex_lock(&ctx->setup_lock);
+	WRITE_ONCE(ctx->dying, true);
+	if (ctx->ready)
+		acall_pools_shutdown(ctx);
+	mutex_unlock(&ctx->setup_lock);
+	acall_ctx_put(ctx);
+}

@@ -1,0 +1,218 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The completion ring shared with userspace: allocation and mmap, slot
+ * reservation (in-flight requests never outnumber free slots, so no
+ * completion is ever dropped), posting, eventfd notification and waiting.
+ */
+#include <linux/eventfd.h>
+#include <linux/hrtimer.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
+
+#include "compat.h"
+#include "internal.h"
+
+int acall_ring_alloc(struct acall_ctx *ctx, struct acall_params *p)
+{
+	size_t bytes = struct_size(ctx->ring, cqes, p->entries);
+	struct acall_ring *ring;
+
+	bytes = PAGE_ALIGN(bytes);
+	ring = vmalloc_user(bytes);
+	if (!ring)
+		return -ENOMEM;
+	ring->ring_mask = p->entries - 1;
+	ring->ring_entries = p->entries;
+
+	ctx->ring = ring;
+	ctx->ring_bytes = bytes;
+	p->ring_bytes = bytes;
+	p->ring.head = offsetof(struct acall_ring, head);
+	p->ring.tail = offsetof(struct acall_ring, tail);
+	p->ring.ring_mask = offsetof(struct acall_ring, ring_mask);
+	p->ring.ring_entries = offsetof(struct acall_ring, ring_entries);
+	p->ring.flags = offsetof(struct acall_ring, flags);
+	p->ring.cqes = offsetof(struct acall_ring, cqes);
+	p->ring.resv = 0;
+	return 0;
+}
+
+int acall_ring_mmap(struct acall_ctx *ctx, struct vm_area_struct *vma)
+{
+	int ret = acall_ctx_check(ctx);
+
+	if (ret)
+		return ret;
+	if (vma->vm_pgoff || vma->vm_end - vma->vm_start != ctx->ring_bytes)
+		return -EINVAL;
+	/* A private copy would never see a completion. */
+	if (!(vma->vm_flags & VM_SHARED))
+		return -EINVAL;
+	/* A forked child may not use the context; it need not see it. */
+	acall_vm_flags_set(vma, VM_DONTCOPY);
+	return remap_vmalloc_range(vma, ctx->ring, 0);
+}
+
+/* Completions posted and not yet consumed, as far as the module can tell. */
+static u32 acall_ring_used(struct acall_ctx *ctx)
+{
+	u32 used = ctx->cached_tail - READ_ONCE(ctx->ring->head);
+
+	/* A head userspace moved past tail makes no room: treat as full. */
+	return min(used, ctx->entries);
+}
+
+/* Take up to nr slots for new requests; returns how many were taken. */
+u32 acall_ring_reserve(struct acall_ctx *ctx, u32 nr)
+{
+	u32 room, take;
+
+	spin_lock_irq(&ctx->cq_lock);
+	room = ctx->entries - acall_ring_used(ctx);
+	room = room > ctx->inflight ? room - ctx->inflight : 0;
+	take = min(nr, room);
+	ctx->inflight += take;
+	if (ctx->inflight > ctx->inflight_peak)
+		ctx->inflight_peak = ctx->inflight;
+	spin_unlock_irq(&ctx->cq_lock);
+	return take;
+}
+
+void acall_ring_unreserve(struct acall_ctx *ctx, u32 nr)
+{
+	spin_lock_irq(&ctx->cq_lock);
+	ctx->inflight -= nr;
+	spin_unlock_irq(&ctx->cq_lock);
+}
+
+/* Post one completion into the slot its request reserved. */
+void acall_ring_post(struct acall_ctx *ctx, u64 user_data, s32 res)
+{
+	struct acall_ring *ring = ctx->ring;
+	struct acall_cqe *cqe;
+	unsigned long flags;
+
+	spin_lock_irqsave(&ctx->cq_lock, flags);
+	cqe = &ring->cqes[ctx->cached_tail & ring->ring_mask];
+	cqe->user_data = user_data;
+	cqe->res = res;
+	cqe->flags = 0;
+	ctx->cached_tail++;
+	/* The entry is written before userspace can see the new tail. */
+	smp_store_release(&ring->tail, ctx->cached_tail);
+	ctx->inflight--;
+	spin_unlock_irqrestore(&ctx->cq_lock, flags);
+	atomic64_inc(&ctx->stats.completed);
+}
+
+static void acall_eventfd_signal_work(struct work_struct *work)
+{
+	struct acall_ctx *ctx = container_of(work, struct acall_ctx, evfd_work);
+	struct eventfd_ctx *evfd;
+
+	rcu_read_lock();
+	evfd = rcu_dereference(ctx->evfd);
+	if (evfd)
+		acall_eventfd_signal(evfd);
+	rcu_read_unlock();
+	acall_ctx_put(ctx);
+}
+
+/* Tell waiters and the eventfd that completions arrived. */
+void acall_ring_notify(struct acall_ctx *ctx)
+{
+	struct eventfd_ctx *evfd;
+
+	if (wq_has_sleeper(&ctx->cq_wait))
+		wake_up_all(&ctx->cq_wait);
+
+	if (READ_ONCE(ctx->ring->flags) & ACALL_RING_EVENTFD_MUTED)
+		return;
+	rcu_read_lock();
+	evfd = rcu_dereference(ctx->evfd);
+	if (evfd) {
+		/*
+		 * A completion interrupting an eventfd signal on this CPU must
+		 * not signal recursively; a work item does it instead.
+		 */
+		if (eventfd_signal_allowed()) {
+			acall_eventfd_signal(evfd);
+		} else {
+			kref_get(&ctx->ref);
+			if (!queue_work(acall_wq, &ctx->evfd_work))
+				acall_ctx_put(ctx);
+		}
+	}
+	rcu_read_unlock();
+}
+
+static u32 acall_ring_ready(struct acall_ctx *ctx)
+{
+	return READ_ONCE(ctx->cached_tail) - READ_ONCE(ctx->ring->head);
+}
+
+static bool acall_ring_has(struct acall_ctx *ctx, u32 nr)
+{
+	return acall_ring_ready(ctx) >= nr;
+}
+
+long acall_ioctl_wait(struct acall_ctx *ctx, struct acall_wait __user *arg)
+{
+	struct acall_wait w;
+	long ret;
+
+	if (copy_from_user(&w, arg, sizeof(w)))
+		return -EFAULT;
+	if (w.flags || w.resv || !w.min_complete || w.min_complete > ctx->entries)
+		return -EINVAL;
+
+	if (w.timeout_ns < 0)
+		ret = wait_event_interruptible(ctx->cq_wait,
+					       acall_ring_has(ctx, w.min_complete));
+	else
+		ret = wait_event_interruptible_hrtimeout(ctx->cq_wait,
+							 acall_ring_has(ctx, w.min_complete),
+							 ns_to_ktime(w.timeout_ns));
+	if (ret == -ERESTARTSYS)
+		return -EINTR;
+	if (ret)
+		return ret;
+	return acall_ring_ready(ctx);
+}
+
+long acall_ioctl_eventfd(struct acall_ctx *ctx, s32 __user *arg)
+{
+	struct eventfd_ctx *evfd = NULL, *old;
+	s32 fd;
+
+	if (get_user(fd, arg))
+		return -EFAULT;
+	if (fd != -1) {
+		evfd = eventfd_ctx_fdget(fd);
+		if (IS_ERR(evfd))
+			return PTR_ERR(evfd);
+	}
+	mutex_lock(&ctx->setup_lock);
+	old = rcu_replace_pointer(ctx->evfd, evfd,
+				  lockdep_is_held(&ctx->setup_lock));
+	mutex_unlock(&ctx->setup_lock);
+	if (old) {
+		synchronize_rcu();
+		eventfd_ctx_put(old);
+	}
+	return 0;
+}
+
+void acall_eventfd_release(struct acall_ctx *ctx)
+{
+	struct eventfd_ctx *evfd = rcu_dereference_protected(ctx->evfd, true);
+
+	if (evfd)
+		eventfd_ctx_put(evfd);
+}
+
+void acall_ring_init_work(struct acall_ctx *ctx)
+{
+	INIT_WORK(&ctx->evfd_work, acall_eventfd_signal_work);
+}

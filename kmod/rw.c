@@ -1,0 +1,248 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ACALL_OP_PREADV and ACALL_OP_PWRITEV.
+ *
+ * An attempt works on req->iter and may consume any part of it before it
+ * fails, so each starts from a copy (req->iter_saved; a struct copy of an
+ * iovec iterator is a complete snapshot) that a retry goes back to.
+ *
+ * In the submitter: O_DIRECT goes out as an async kiocb with IOCB_NOWAIT
+ * (no thread at all); buffered I/O is tried with RWF_NOWAIT and completes
+ * inline on a page-cache hit. Whatever would block (-EAGAIN), and the rest
+ * of a read that was served only in part, goes to a worker, which does it
+ * the ordinary, blocking way.
+ */
+#include <linux/fs.h>
+#include <linux/ioprio.h>
+#include <linux/uio.h>
+
+#include "compat.h"
+#include "internal.h"
+#include "ops.h"
+
+static int acall_rw_prep(struct acall_req *req, const struct acall_sqe *sqe,
+			 int rw)
+{
+	struct file *file = req->file;
+	ssize_t ret;
+
+	if (sqe->len64)
+		return -EINVAL;
+	if (!sqe->len || sqe->len > UIO_MAXIOV || (s64)sqe->off < 0)
+		return -EINVAL;
+	if (sqe->op_flags & ~(__force u32)RWF_SUPPORTED)
+		return -EOPNOTSUPP;
+	if (!(file->f_mode & (rw == READ ? FMODE_READ : FMODE_WRITE)))
+		return -EBADF;
+
+	req->pos = sqe->off;
+	req->rw_flags = (__force rwf_t)sqe->op_flags;
+	req->user_nowait = req->rw_flags & RWF_NOWAIT;
+	if (req->user_nowait && !(file->f_mode & FMODE_NOWAIT))
+		return -EOPNOTSUPP;
+	/* The iovec array is copied now: workers never read it from user. */
+	req->iov_alloc = req->fast_iov;
+	ret = import_iovec(rw == READ ? ITER_DEST : ITER_SOURCE,
+			   u64_to_user_ptr(sqe->addr), sqe->len, UIO_FASTIOV,
+			   &req->iov_alloc, &req->iter);
+	if (ret < 0)
+		return ret;
+	return rw_verify_area(rw, file, &req->pos, iov_iter_count(&req->iter));
+}
+
+int acall_preadv_prep(struct acall_req *req, const struct acall_sqe *sqe)
+{
+	return acall_rw_prep(req, sqe, READ);
+}
+
+int acall_pwritev_prep(struct acall_req *req, const struct acall_sqe *sqe)
+{
+	return acall_rw_prep(req, sqe, WRITE);
+}
+
+void acall_rw_cleanup(struct acall_req *req)
+{
+	kfree(req->iov_alloc);
+}
+
+/*
+ * Account for an attempt that moved ret bytes (or failed with ret < 0).
+ * Returns the request's result, or -EAGAIN when a worker must do the rest:
+ * a read is short only at end of file.
+ */
+static int acall_rw_progress(struct acall_req *req, int rw, ssize_t ret)
+{
+	if (ret < 0)
+		return req->done ? req->done : ret;
+
+	req->iter = req->iter_saved;
+	iov_iter_advance(&req->iter, ret);
+	req->pos += ret;
+	req->done += ret;
+
+	if (rw == WRITE || !ret || !iov_iter_count(&req->iter))
+		return req->done;
+	if (req->pos >= i_size_read(req->file->f_mapping->host))
+		return req->done;
+	return req->user_nowait ? req->done : -EAGAIN;
+}
+
+/* Freeze protection held across an async write, as fs/aio.c does it. */
+static bool acall_start_write_nowait(struct kiocb *kiocb)
+{
+	struct inode *inode = file_inode(kiocb->ki_filp);
+
+	if (S_ISREG(inode->i_mode)) {
+		if (!sb_start_write_trylock(inode->i_sb))
+			return false;
+		/* Released by whoever completes it, maybe in irq context. */
+		__sb_writers_release(inode->i_sb, SB_FREEZE_WRITE);
+	}
+	kiocb->ki_flags |= IOCB_WRITE;
+	return true;
+}
+
+static void acall_end_write(struct kiocb *kiocb)
+{
+	struct inode *inode = file_inode(kiocb->ki_filp);
+
+	if (S_ISREG(inode->i_mode)) {
+		__sb_writers_acquired(inode->i_sb, SB_FREEZE_WRITE);
+		sb_end_write(inode->i_sb);
+	}
+}
+
+/* Completion of an async kiocb: any context, interrupts included. */
+static void acall_rw_complete(struct kiocb *kiocb, long res)
+{
+	struct acall_req *req = container_of(kiocb, struct acall_req, kiocb);
+	int rw = kiocb->ki_flags & IOCB_WRITE ? WRITE : READ;
+
+	if (rw == WRITE)
+		acall_end_write(kiocb);
+	/* The device said "not without blocking": a worker retries. */
+	if (res == -EAGAIN && !req->user_nowait) {
+		req->iter = req->iter_saved;
+		acall_pool_queue(req);
+		return;
+	}
+	res = acall_rw_progress(req, rw, res);
+	if (res == -EAGAIN) {
+		acall_pool_queue(req);
+		return;
+	}
+	acall_req_complete_notify(req, res);
+}
+
+static int acall_rw_issue_async(struct acall_req *req, int rw)
+{
+	struct kiocb *kiocb = &req->kiocb;
+	struct file *file = req->file;
+	ssize_t ret;
+
+	if (!(file->f_mode & FMODE_NOWAIT))
+		return -EAGAIN;
+
+	memset(kiocb, 0, sizeof(*kiocb));
+	kiocb->ki_filp = file;
+	kiocb->ki_pos = req->pos;
+	kiocb->ki_flags = iocb_flags(file) | IOCB_NOWAIT;
+	kiocb->ki_ioprio = get_current_ioprio();
+	kiocb->ki_complete = acall_rw_complete;
+	ret = acall_kiocb_set_rw_flags(kiocb, req->rw_flags, rw);
+	if (ret)
+		return ret;
+	/* Nobody polls for completions. */
+	kiocb->ki_flags &= ~IOCB_HIPRI;
+
+	req->iter_saved = req->iter;
+	if (rw == WRITE) {
+		if (!acall_start_write_nowait(kiocb))
+			return -EAGAIN;
+		ret = file->f_op->write_iter(kiocb, &req->iter);
+	} else {
+		ret = file->f_op->read_iter(kiocb, &req->iter);
+	}
+	if (ret == -EIOCBQUEUED)
+		return ret;
+
+	/* Done (or refused) before it went out: no callback will come. */
+	if (rw == WRITE)
+		acall_end_write(kiocb);
+	if (ret == -EAGAIN) {
+		req->iter = req->iter_saved;
+		return ret;
+	}
+	return acall_rw_progress(req, rw, ret);
+}
+
+static int acall_rw_issue(struct acall_req *req, int rw)
+{
+	struct file *file = req->file;
+	rwf_t flags = req->rw_flags | RWF_NOWAIT;
+	ssize_t ret;
+
+	if (file->f_flags & O_DIRECT)
+		return acall_rw_issue_async(req, rw);
+
+	if (!(file->f_mode & FMODE_NOWAIT))
+		return -EAGAIN;
+	/* Most filesystems cannot even try a buffered write without blocking. */
+	if (rw == WRITE && !acall_file_nowait_buffered_write(file))
+		return -EAGAIN;
+
+	req->iter_saved = req->iter;
+	if (rw == READ)
+		ret = vfs_iter_read(file, &req->iter, &req->pos, flags);
+	else
+		ret = acall_vfs_iter_write(file, &req->iter, &req->pos, flags);
+	if (ret > 0)
+		req->pos -= ret;	/* acall_rw_progress() moves it */
+	if (ret == -EAGAIN || (rw == WRITE && ret == -EOPNOTSUPP)) {
+		req->iter = req->iter_saved;
+		return -EAGAIN;
+	}
+	return acall_rw_progress(req, rw, ret);
+}
+
+int acall_preadv_issue(struct acall_req *req)
+{
+	return acall_rw_issue(req, READ);
+}
+
+int acall_pwritev_issue(struct acall_req *req)
+{
+	return acall_rw_issue(req, WRITE);
+}
+
+/* In a worker, as the submitter: the plain blocking calls. */
+static int acall_rw_run(struct acall_req *req, int rw)
+{
+	ssize_t ret;
+
+	do {
+		if (rw == READ)
+			ret = vfs_iter_read(req->file, &req->iter, &req->pos,
+					    req->rw_flags);
+		else
+			ret = acall_vfs_iter_write(req->file, &req->iter,
+						   &req->pos, req->rw_flags);
+		if (ret > 0)
+			req->done += ret;
+		/* A read goes on until end of file, a write stops short. */
+	} while (ret > 0 && rw == READ && iov_iter_count(&req->iter));
+
+	if (ret < 0 && !req->done)
+		return ret;
+	return req->done;
+}
+
+int acall_preadv_run(struct acall_req *req)
+{
+	return acall_rw_run(req, READ);
+}
+
+int acall_pwritev_run(struct acall_req *req)
+{
+	return acall_rw_run(req, WRITE);
+}

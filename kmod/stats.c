@@ -1,0 +1,30 @@
+// SPDX-License-Identifier: GPL-2.0
+/* ACALL_IOC_STATS: a context's counters, so tests and admins see the paths. */
+#include <linux/string.h>
+#include <linux/uaccess.h>
+
+#include "internal.h"
+
+long acall_ioctl_stats(struct acall_ctx *ctx, struct acall_stats __user *arg)
+{
+	struct acall_stats_counters *c = &ctx->stats;
+	struct acall_stats s;
+
+	memset(&s, 0, sizeof(s));
+	s.submitted = atomic64_read(&c->submitted);
+	s.completed = atomic64_read(&c->completed);
+	s.inline_done = atomic64_read(&c->inline_done);
+	s.async_kiocb = atomic64_read(&c->async_kiocb);
+	s.punted = atomic64_read(&c->punted);
+	s.canceled = atomic64_read(&c->canceled);
+	s.workers = atomic_read(&c->workers);
+	s.workers_peak = atomic_read(&c->workers_peak);
+	spin_lock_irq(&ctx->cq_lock);
+	s.inflight = ctx->inflight;
+	s.inflight_peak = ctx->inflight_peak;
+	spin_unlock_irq(&ctx->cq_lock);
+
+	if (copy_to_user(arg, &s, sizeof(s)))
+		return -EFAULT;
+	return 0;
+}

@@ -91,6 +91,7 @@ struct acall_ctx {
 	unsigned int nr_queues;
 	struct acall_pool *pools;	/* one per possible NUMA node */
 	atomic_t worker_ids;
+	atomic_t mm_holders;		/* workers using mm right now */
 
 	struct acall_stats_counters stats;
 	struct work_struct free_work;

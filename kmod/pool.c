@@ -71,13 +71,25 @@ static bool acall_worker_use_mm(struct acall_ctx *ctx)
 	if (!mmget_not_zero(ctx->mm))
 		return false;
 	kthread_use_mm(ctx->mm);
+	atomic_inc(&ctx->mm_holders);
 	return true;
 }
 
 static void acall_worker_unuse_mm(struct acall_ctx *ctx)
 {
+	atomic_dec(&ctx->mm_holders);
 	kthread_unuse_mm(ctx->mm);
 	mmput(ctx->mm);
+}
+
+/*
+ * Once only workers hold the memory, the process that owns it has exited:
+ * what it queued is canceled rather than run for nobody, and the workers'
+ * hold cannot keep its memory (and so the ring, and so the context) alive.
+ */
+static bool acall_owner_gone(struct acall_ctx *ctx)
+{
+	return atomic_read(&ctx->mm->mm_users) <= atomic_read(&ctx->mm_holders);
 }
 
 static void acall_worker_set_fsize(unsigned long fsize)
@@ -112,11 +124,12 @@ static int acall_worker_fn(void *data)
 
 			if (!mm_held)
 				mm_held = acall_worker_use_mm(ctx);
-			if (mm_held) {
+			if (mm_held && !acall_owner_gone(ctx)) {
 				acall_worker_set_fsize(req->fsize);
 				res = req->op->run(req);
 			} else {
-				res = -ECANCELED;	/* the owner is gone */
+				atomic64_inc(&ctx->stats.canceled);
+				res = -ECANCELED;
 			}
 
 			spin_lock_irq(&pool->lock);

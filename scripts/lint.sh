@@ -17,7 +17,9 @@ result() {	# result NAME STATUS LOG
 	else
 		failed=$((failed + 1))
 		echo "not ok $n $1"
-		sed 's/^/# /' "$3" | tail -n 40
+		# The complaints themselves, else the end of the log.
+		{ grep -A1 -E 'warning:|error:|ERROR|WARNING|CHECK:' "$3" || tail -n 20 "$3"; } |
+			head -n 40 | sed 's/^/# /'
 	fi
 }
 

@@ -149,13 +149,13 @@ static void run_stress(struct __test_metadata *_metadata, bool producers_flush)
 		if (__atomic_load_n(&s.submitted, __ATOMIC_SEQ_CST) > r.total) {
 			/* Submitted and not reaped yet: block for it. */
 			ASSERT_LE(1, acall_wait(&s.ring, 1, -1));
-		} else if (done && acall_queued(&s.ring) == 0) {
-			/* Nothing queued, in flight or left to come. */
-			break;
-		} else {
-			/* Producers are still enqueueing. */
-			sched_yield();
+			continue;
 		}
+		/* Nothing queued, in flight or left to come. */
+		if (done && acall_queued(&s.ring) == 0)
+			break;
+		/* Producers are still enqueueing. */
+		sched_yield();
 	}
 
 	for (i = 0; i < PRODUCERS; i++)

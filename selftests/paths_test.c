@@ -1,0 +1,252 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Each way a request can go is really taken, as the context's counters
+ * (ACALL_IOC_STATS) show: a page-cache hit completes inline in the
+ * submitter, O_DIRECT goes out as an async kiocb, a cold buffered read and a
+ * delayed NOP go to a worker, and the workers are the named kernel threads.
+ * Data is checked on every path.
+ *
+ * Where the I/O must not be finished before the submission returns, the
+ * slow devices are used: on a RAM disk a "cold" read or an O_DIRECT read
+ * completes during the submission, rightly counted inline.
+ */
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include <acall.h>
+#include "acall_test.h"
+
+FIXTURE(paths) {
+	struct acall_ring ring;
+	struct acall_stats before, after;
+	unsigned char *buf;
+};
+
+FIXTURE_SETUP(paths)
+{
+	struct acall_options opts = { .entries = 16 };
+
+	self->ring.fd = -1;
+	ACALL_REQUIRE(ACALL_FEAT_RING | ACALL_FEAT_STATS);
+	ASSERT_EQ(0, posix_memalign((void **)&self->buf, 4096, 64 * 1024));
+	ASSERT_EQ(0, acall_ring_init(&self->ring, &opts));
+	ASSERT_EQ(0, acall_stats(&self->ring, &self->before));
+}
+
+FIXTURE_TEARDOWN(paths)
+{
+	if (self->ring.fd >= 0)
+		acall_ring_exit(&self->ring);
+	free(self->buf);
+}
+
+/* Submit one request and reap it; *ready_at_return: completions ready the
+ * moment the submission returned. The completion's res is returned. */
+static int submit_reap(struct __test_metadata *_metadata, struct acall_ring *ring,
+		       struct acall_sqe *sqe, unsigned int *ready_at_return)
+{
+	struct acall_cqe *cqe;
+	int res;
+
+	acall_sqe_set_data(sqe, 77);
+	if (acall_submit(ring, sqe, 1) != 1)
+		return ACALL_RUN_FAILED;
+	*ready_at_return = acall_cq_ready(ring);
+	if (acall_wait_cqe(ring, &cqe, -1) < 0)
+		return ACALL_RUN_FAILED;
+	if (cqe->user_data != 77)
+		return ACALL_RUN_FAILED - 1;
+	res = cqe->res;
+	acall_cq_advance(ring, 1);
+	return res;
+}
+
+TEST_F(paths, hot_read_completes_inline)
+{
+	struct iovec iov = { self->buf, 8192 };
+	unsigned int ready;
+	struct acall_sqe sqe;
+	const char *dir;
+	int fd;
+
+	/* ext4 reads with IOCB_NOWAIT (not every filesystem does: tmpfs). */
+	ACALL_REQUIRE(ACALL_FEAT_INLINE);
+	ACALL_FIXTURE(dir, "ACALL_TEST_EXT4");
+	fd = acall_tmpfile(dir, O_RDWR);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, acall_pwrite_pattern(fd, 0, 8192, 1));
+	ASSERT_EQ(8192, pread(fd, self->buf, 8192, 0));		/* surely cached */
+	ASSERT_EQ(0, acall_stats(&self->ring, &self->before));
+
+	memset(self->buf, 0, 8192);
+	acall_prep_preadv(&sqe, fd, &iov, 1, 0, 0);
+	ASSERT_EQ(8192, submit_reap(_metadata, &self->ring, &sqe, &ready));
+	EXPECT_EQ(-1, acall_check(self->buf, 8192, 0, 1));
+	/* Done in the submitting thread: posted before the call returned. */
+	EXPECT_EQ(1, ready);
+
+	ASSERT_EQ(0, acall_stats(&self->ring, &self->after));
+	EXPECT_EQ(1, ACALL_DELTA(self->before, self->after, submitted));
+	EXPECT_EQ(1, ACALL_DELTA(self->before, self->after, completed));
+	EXPECT_EQ(1, ACALL_DELTA(self->before, self->after, inline_done));
+	EXPECT_EQ(0, ACALL_DELTA(self->before, self->after, punted));
+	EXPECT_EQ(0, ACALL_DELTA(self->before, self->after, async_kiocb));
+	EXPECT_EQ(0, self->after.inflight);
+	close(fd);
+}
+
+TEST_F_TIMEOUT(paths, direct_read_is_async_kiocb, 60)
+{
+	struct iovec iov = { self->buf, 16384 };
+	unsigned int ready;
+	struct acall_sqe sqe;
+	const char *dir;
+	int fd, dfd;
+
+	ACALL_REQUIRE(ACALL_FEAT_ASYNC_KIOCB);
+	ACALL_FIXTURE(dir, "ACALL_TEST_SLOW_EXT4");
+	fd = acall_tmpfile(dir, O_RDWR);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, acall_pwrite_pattern(fd, 0, 16384, 2));
+	ASSERT_EQ(0, fsync(fd));
+	dfd = acall_reopen(fd, O_RDONLY | O_DIRECT);
+	ASSERT_LE(0, dfd);
+	ASSERT_EQ(0, acall_stats(&self->ring, &self->before));
+
+	memset(self->buf, 0, 16384);
+	acall_prep_preadv(&sqe, dfd, &iov, 1, 0, 0);
+	ASSERT_EQ(16384, submit_reap(_metadata, &self->ring, &sqe, &ready));
+	EXPECT_EQ(-1, acall_check(self->buf, 16384, 0, 2));
+
+	ASSERT_EQ(0, acall_stats(&self->ring, &self->after));
+	EXPECT_EQ(1, ACALL_DELTA(self->before, self->after, async_kiocb));
+	EXPECT_EQ(0, ACALL_DELTA(self->before, self->after, punted));
+	EXPECT_EQ(0, ACALL_DELTA(self->before, self->after, inline_done));
+	EXPECT_EQ(1, ACALL_DELTA(self->before, self->after, completed));
+	close(dfd);
+	close(fd);
+}
+
+TEST_F_TIMEOUT(paths, direct_block_device_write_is_async_kiocb, 60)
+{
+	struct iovec iov = { self->buf, 8192 };
+	unsigned int ready;
+	struct acall_sqe sqe;
+	const char *dev;
+	int dfd;
+
+	ACALL_REQUIRE(ACALL_FEAT_ASYNC_KIOCB);
+	ACALL_FIXTURE(dev, "ACALL_TEST_SLOW_BDEV");
+	dfd = open(dev, O_RDWR | O_DIRECT);
+	ASSERT_LE(0, dfd);
+
+	acall_fill(self->buf, 8192, 40960, 3);
+	acall_prep_pwritev(&sqe, dfd, &iov, 1, 40960, 0);
+	ASSERT_EQ(8192, submit_reap(_metadata, &self->ring, &sqe, &ready));
+	memset(self->buf, 0, 8192);
+	ASSERT_EQ(8192, pread(dfd, self->buf, 8192, 40960));
+	EXPECT_EQ(-1, acall_check(self->buf, 8192, 40960, 3));
+
+	ASSERT_EQ(0, acall_stats(&self->ring, &self->after));
+	EXPECT_EQ(1, ACALL_DELTA(self->before, self->after, async_kiocb));
+	EXPECT_EQ(0, ACALL_DELTA(self->before, self->after, punted));
+	EXPECT_EQ(0, ACALL_DELTA(self->before, self->after, inline_done));
+	close(dfd);
+}
+
+TEST_F_TIMEOUT(paths, cold_buffered_read_is_punted, 60)
+{
+	struct iovec iov = { self->buf, 32768 };
+	unsigned int ready;
+	struct acall_sqe sqe;
+	const char *dir;
+	int fd;
+
+	ACALL_REQUIRE(ACALL_FEAT_WORKERS);
+	ACALL_FIXTURE(dir, "ACALL_TEST_SLOW_EXT4");
+	fd = acall_tmpfile(dir, O_RDWR);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, acall_pwrite_pattern(fd, 0, 32768, 4));
+	ASSERT_EQ(0, fsync(fd));
+	ASSERT_EQ(0, acall_drop_caches());
+	ASSERT_EQ(0, acall_stats(&self->ring, &self->before));
+
+	memset(self->buf, 0, 32768);
+	acall_prep_preadv(&sqe, fd, &iov, 1, 0, 0);
+	ASSERT_EQ(32768, submit_reap(_metadata, &self->ring, &sqe, &ready));
+	EXPECT_EQ(-1, acall_check(self->buf, 32768, 0, 4));
+
+	ASSERT_EQ(0, acall_stats(&self->ring, &self->after));
+	EXPECT_EQ(1, ACALL_DELTA(self->before, self->after, punted));
+	EXPECT_EQ(0, ACALL_DELTA(self->before, self->after, inline_done));
+	EXPECT_EQ(0, ACALL_DELTA(self->before, self->after, async_kiocb));
+	EXPECT_LE(1, self->after.workers_peak);
+	close(fd);
+}
+
+/* A delayed NOP: a worker named after us exists while it runs. */
+TEST_F(paths, delayed_nop_runs_in_named_worker)
+{
+	struct timespec tick = { 0, 5 * 1000 * 1000 };
+	struct acall_stats mid;
+	struct acall_sqe sqe;
+	struct acall_cqe cqe;
+	pid_t tids[8];
+	int i, n = 0;
+
+	ACALL_REQUIRE(ACALL_FEAT_WORKERS);
+	acall_prep_nop(&sqe, 1000ULL * 1000 * 1000);	/* 1 s */
+	acall_sqe_set_data(&sqe, 5);
+	ASSERT_EQ(1, acall_submit(&self->ring, &sqe, 1));
+	EXPECT_EQ(0, acall_cq_ready(&self->ring));
+
+	/* Poll for the worker to appear, while the NOP is in flight. */
+	for (i = 0; i < 200 && acall_cq_ready(&self->ring) == 0; i++) {
+		n = acall_workers_of(getpid(), tids, 8);
+		if (n > 0)
+			break;
+		nanosleep(&tick, NULL);
+	}
+	ASSERT_LE(1, n) TH_LOG("no thread named acall/%d:<n> while a delayed NOP ran", getpid());
+	ASSERT_EQ(0, acall_stats(&self->ring, &mid));
+	EXPECT_LE(1, mid.workers);
+	EXPECT_LE(1, mid.workers_peak);
+
+	ASSERT_EQ(1, acall_wait(&self->ring, 1, -1));
+	cqe = *acall_peek_cqe(&self->ring);
+	acall_cq_advance(&self->ring, 1);
+	EXPECT_EQ(5, cqe.user_data);
+	EXPECT_EQ(0, cqe.res);
+	ASSERT_EQ(0, acall_stats(&self->ring, &self->after));
+	EXPECT_EQ(1, ACALL_DELTA(self->before, self->after, punted));
+	EXPECT_EQ(0, ACALL_DELTA(self->before, self->after, inline_done));
+}
+
+/* Submitted, completed and in-flight counters agree with what happened. */
+TEST_F(paths, counters_add_up)
+{
+	struct acall_sqe sqes[6];
+	struct acall_cqe cqes[6];
+	unsigned int i;
+
+	for (i = 0; i < 4; i++)
+		acall_prep_nop(&sqes[i], 0);
+	acall_prep_nop(&sqes[4], 100 * 1000 * 1000);
+	acall_prep_nop(&sqes[5], 100 * 1000 * 1000);
+	ASSERT_EQ(0, acall_run(&self->ring, sqes, 6, cqes));
+	for (i = 0; i < 6; i++)
+		EXPECT_EQ(0, cqes[i].res);
+	ASSERT_EQ(0, acall_stats(&self->ring, &self->after));
+	EXPECT_EQ(6, ACALL_DELTA(self->before, self->after, submitted));
+	EXPECT_EQ(6, ACALL_DELTA(self->before, self->after, completed));
+	EXPECT_LE(2, ACALL_DELTA(self->before, self->after, punted));
+	EXPECT_EQ(0, self->after.inflight);
+	/* The two delayed NOPs were in flight together. */
+	EXPECT_LE(2, self->after.inflight_peak);
+	EXPECT_GE(6, self->after.inflight_peak);
+	EXPECT_EQ(0, self->after.canceled);
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,246 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Workers act with the submitter's identity.
+ *
+ * Access to a file is decided when it is opened, by the fd's mode, and
+ * requests name open fds: no request can reach a file its submitter could
+ * not open, whoever runs it. What a worker's own identity still decides
+ * while it does the I/O, and what these tests look at:
+ *  - credentials: a write by a caller without CAP_FSETID clears the file's
+ *    set-user-ID bit, one by root keeps it (the kernel asks capable() of
+ *    the thread doing the write, so a worker with kernel-thread credentials
+ *    would keep it);
+ *  - RLIMIT_FSIZE: the submitter's, taken at each submission (a kernel
+ *    thread's own limit is infinite);
+ *  - the io_context: shared, so an I/O priority the submitter sets on
+ *    itself is the workers' too, even for workers that already exist.
+ */
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <unistd.h>
+#include <linux/ioprio.h>
+
+#include "kselftest_harness.h"
+#include <acall.h>
+#include "acall_test.h"
+
+#define NOBODY 65534
+
+static int ioprio_get_tid(pid_t tid)
+{
+	return syscall(SYS_ioprio_get, IOPRIO_WHO_PROCESS, tid);
+}
+
+/* Wait (bounded poll) for up to max workers of ours to exist. */
+static int find_workers(pid_t *tids, int max)
+{
+	struct timespec tick = { 0, 5 * 1000 * 1000 };
+	int i, n = 0;
+
+	for (i = 0; i < 400 && n <= 0; i++) {
+		n = acall_workers_of(getpid(), tids, max);
+		if (n <= 0)
+			nanosleep(&tick, NULL);
+	}
+	return n < max ? n : max;
+}
+
+TEST(worker_shares_submitters_ioprio)
+{
+	const int want = IOPRIO_PRIO_VALUE(IOPRIO_CLASS_BE, 6);
+	struct acall_ring ring;
+	struct acall_sqe sqes[2];
+	struct acall_cqe cqes[2];
+	pid_t tids[8];
+	int i, n;
+
+	ACALL_REQUIRE(ACALL_FEAT_RING | ACALL_FEAT_WORKERS);
+	ASSERT_EQ(0, acall_ring_init(&ring, NULL));
+	/* Two long NOPs: workers that exist before the priority changes. */
+	acall_prep_nop(&sqes[0], 1000ULL * 1000 * 1000);
+	acall_prep_nop(&sqes[1], 1000ULL * 1000 * 1000);
+	ASSERT_EQ(2, acall_submit(&ring, sqes, 2));
+	n = find_workers(tids, 8);
+	ASSERT_LE(1, n) TH_LOG("no worker thread acall/%d:<n> appeared", getpid());
+	for (i = 0; i < n; i++)
+		ASSERT_NE(want, ioprio_get_tid(tids[i]))
+			TH_LOG("worker %d already has the priority to be set", tids[i]);
+
+	ASSERT_EQ(0, syscall(SYS_ioprio_set, IOPRIO_WHO_PROCESS, 0, want));
+	ASSERT_EQ(want, ioprio_get_tid(0));
+	for (i = 0; i < n; i++)
+		EXPECT_EQ(want, ioprio_get_tid(tids[i]))
+			TH_LOG("worker %d does not share our io_context", tids[i]);
+
+	for (i = 0; i < 2; i++) {
+		struct acall_cqe *cqe;
+
+		ASSERT_EQ(0, acall_wait_cqe(&ring, &cqe, -1));
+		cqes[i] = *cqe;
+		acall_cq_advance(&ring, 1);
+		EXPECT_EQ(0, cqes[i].res);
+	}
+	acall_ring_exit(&ring);
+}
+
+FIXTURE(fsize) {
+	struct acall_ring ring;
+	char buf[8192];
+	int fd;
+};
+
+FIXTURE_VARIANT(fsize) {
+	const char *env;
+	const char *dir;
+};
+
+FIXTURE_VARIANT_ADD(fsize, tmpfs) { .dir = "/tmp" };
+FIXTURE_VARIANT_ADD(fsize, ext4) { .env = "ACALL_TEST_EXT4" };
+
+FIXTURE_SETUP(fsize)
+{
+	const char *dir = variant->dir;
+
+	self->fd = -1;
+	self->ring.fd = -1;
+	ACALL_REQUIRE(ACALL_FEAT_RING);
+	if (variant->env)
+		ACALL_FIXTURE(dir, variant->env);
+	self->fd = acall_tmpfile(dir, O_RDWR);
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, acall_ring_init(&self->ring, NULL));
+	ASSERT_NE(SIG_ERR, signal(SIGXFSZ, SIG_IGN));
+}
+
+FIXTURE_TEARDOWN(fsize)
+{
+	if (self->ring.fd >= 0)
+		acall_ring_exit(&self->ring);
+	if (self->fd >= 0)
+		close(self->fd);
+}
+
+static int write_at(FIXTURE_DATA(fsize) *self, __u64 off, size_t len)
+{
+	struct iovec iov = { self->buf, len };
+	struct acall_sqe sqe;
+
+	acall_fill(self->buf, len, off, 5);
+	acall_prep_pwritev(&sqe, self->fd, &iov, 1, off, 0);
+	return acall_run1(&self->ring, &sqe);
+}
+
+TEST_F(fsize, write_beyond_rlimit_fsize_is_efbig)
+{
+	struct rlimit lim = { .rlim_cur = 65536, .rlim_max = RLIM_INFINITY };
+	struct stat st;
+
+	ASSERT_EQ(0, setrlimit(RLIMIT_FSIZE, &lim));
+	/* Wholly beyond the limit. */
+	EXPECT_EQ(-EFBIG, write_at(self, 65536, 4096));
+	EXPECT_EQ(-EFBIG, write_at(self, 1 << 20, 10));
+	ASSERT_EQ(0, fstat(self->fd, &st));
+	EXPECT_EQ(0, st.st_size);
+	/* Across it: short, up to the limit. */
+	EXPECT_EQ(4096, write_at(self, 61440, 8192));
+	ASSERT_EQ(0, fstat(self->fd, &st));
+	EXPECT_EQ(65536, st.st_size);
+	/* Below it: whole. */
+	EXPECT_EQ(100, write_at(self, 1000, 100));
+
+	/* The limit is read at each submission: raised, the write passes. */
+	lim.rlim_cur = RLIM_INFINITY;
+	ASSERT_EQ(0, setrlimit(RLIMIT_FSIZE, &lim));
+	EXPECT_EQ(4096, write_at(self, 65536, 4096));
+	ASSERT_EQ(0, fstat(self->fd, &st));
+	EXPECT_EQ(65536 + 4096, st.st_size);
+	/* And lowered again, it bites again. */
+	lim.rlim_cur = 4096;
+	ASSERT_EQ(0, setrlimit(RLIMIT_FSIZE, &lim));
+	EXPECT_EQ(-EFBIG, write_at(self, 8192, 10));
+}
+
+/*
+ * Write 10 bytes to a set-user-ID file through a context set up by a
+ * process that dropped to uid/gid 65534 (nobody) after opening the file
+ * and the device as root; return the file's mode afterwards, or a negative
+ * errno. drop = 0: stay root (the control).
+ */
+static int write_setuid_file(struct __test_metadata *_metadata, const char *dir,
+			     int drop)
+{
+	struct acall_raw raw;
+	struct acall_sqe sqe;
+	struct acall_cqe cqe;
+	char data[10] = "0123456789";
+	struct iovec iov = { data, sizeof(data) };
+	struct stat st;
+	int fd, dev, ret;
+
+	fd = acall_tmpfile(dir, O_RDWR);
+	if (fd < 0)
+		return fd;
+	if (fchmod(fd, S_ISUID | 0777) || fstat(fd, &st))
+		return -errno;
+	if (!(st.st_mode & S_ISUID))
+		return -ENOTSUP;
+	dev = open(ACALL_DEVICE_PATH, O_RDWR | O_CLOEXEC);	/* mode 0600: root */
+	if (dev < 0)
+		return -errno;
+	if (drop && (setresgid(NOBODY, NOBODY, NOBODY) ||
+		     setresuid(NOBODY, NOBODY, NOBODY)))
+		return -errno;
+	/* The credentials are those of the thread that sets the context up. */
+	ret = acall_raw_setup(&raw, dev, 8);
+	if (ret)
+		return ret;
+	acall_prep_pwritev(&sqe, fd, &iov, 1, 0, 0);
+	ret = acall_raw_submit(dev, &sqe, 1);
+	if (ret != 1)
+		return ret < 0 ? ret : -EPROTO;
+	ret = acall_raw_reap(&raw, &cqe);
+	if (ret)
+		return ret;
+	if (cqe.res != sizeof(data))
+		return cqe.res < 0 ? cqe.res : -EIO;
+	if (fstat(fd, &st))
+		return -errno;
+	acall_raw_unmap(&raw);
+	close(dev);
+	close(fd);
+	return st.st_mode & 07777;
+}
+
+TEST(unprivileged_submitters_write_clears_setuid)
+{
+	ACALL_REQUIRE(ACALL_FEAT_RING);
+	ASSERT_EQ(0, geteuid()) TH_LOG("must start as root");
+	EXPECT_EQ(0777, write_setuid_file(_metadata, "/tmp", 1))
+		TH_LOG("set-user-ID kept: the write did not run as the submitter");
+}
+
+TEST(root_submitters_write_keeps_setuid)
+{
+	ACALL_REQUIRE(ACALL_FEAT_RING);
+	ASSERT_EQ(0, geteuid()) TH_LOG("must start as root");
+	EXPECT_EQ(S_ISUID | 0777, write_setuid_file(_metadata, "/tmp", 0))
+		TH_LOG("set-user-ID cleared although root (CAP_FSETID) wrote");
+}
+
+TEST(unprivileged_submitters_write_clears_setuid_ext4)
+{
+	const char *dir;
+
+	ACALL_REQUIRE(ACALL_FEAT_RING);
+	ACALL_FIXTURE(dir, "ACALL_TEST_EXT4");
+	ASSERT_EQ(0, geteuid()) TH_LOG("must start as root");
+	EXPECT_EQ(0777, write_setuid_file(_metadata, dir, 1))
+		TH_LOG("set-user-ID kept: the write did not run as the submitter");
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,255 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Being told about completions: a registered eventfd is signalled, not
+ * while muted from the ring, not after it is unregistered; ACALL_IOC_WAIT
+ * returns what is ready, gives up with -ETIME at its timeout and with
+ * -EINTR at a signal, and a completion it did not wait for stays in the
+ * ring to be reaped afterwards.
+ */
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <sys/eventfd.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include <acall.h>
+#include "acall_test.h"
+
+#define SECOND (1000LL * 1000 * 1000)
+
+FIXTURE(ev) {
+	struct acall_ring ring;
+	int efd;
+};
+
+FIXTURE_SETUP(ev)
+{
+	struct acall_options opts = { .entries = 8 };
+
+	self->efd = -1;
+	self->ring.fd = -1;
+	ACALL_REQUIRE(ACALL_FEAT_RING);
+	ASSERT_EQ(0, acall_ring_init(&self->ring, &opts));
+}
+
+FIXTURE_TEARDOWN(ev)
+{
+	if (self->ring.fd >= 0)
+		acall_ring_exit(&self->ring);
+	if (self->efd >= 0)
+		close(self->efd);
+}
+
+/* Run one NOP (delay_ns) to completion and consume it. */
+static void one_nop(struct __test_metadata *_metadata, struct acall_ring *ring,
+		    __u64 delay_ns)
+{
+	struct acall_sqe sqe;
+
+	acall_prep_nop(&sqe, delay_ns);
+	ASSERT_EQ(0, acall_run1(ring, &sqe));
+}
+
+/* The eventfd's count, consumed; 0 if it was not signalled. */
+static __u64 eventfd_take(int efd)
+{
+	__u64 v = 0;
+
+	if (read(efd, &v, sizeof(v)) != sizeof(v))
+		return errno == EAGAIN ? 0 : (__u64)-1;
+	return v;
+}
+
+TEST_F(ev, eventfd_signalled_by_completions)
+{
+	ACALL_REQUIRE(ACALL_FEAT_EVENTFD);
+	self->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	ASSERT_LE(0, self->efd);
+	ASSERT_EQ(0, acall_register_eventfd(&self->ring, self->efd));
+	EXPECT_EQ(0, eventfd_take(self->efd));
+
+	one_nop(_metadata, &self->ring, 0);		/* inline or not */
+	EXPECT_LE(1, eventfd_take(self->efd));
+	one_nop(_metadata, &self->ring, 1000 * 1000);	/* from a worker */
+	EXPECT_LE(1, eventfd_take(self->efd));
+	EXPECT_EQ(0, eventfd_take(self->efd));
+}
+
+TEST_F(ev, muted_eventfd_is_not_signalled)
+{
+	ACALL_REQUIRE(ACALL_FEAT_EVENTFD);
+	self->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	ASSERT_LE(0, self->efd);
+	ASSERT_EQ(0, acall_register_eventfd(&self->ring, self->efd));
+
+	acall_eventfd_mute(&self->ring, true);
+	EXPECT_TRUE(*self->ring.kflags & ACALL_RING_EVENTFD_MUTED);
+	one_nop(_metadata, &self->ring, 0);
+	one_nop(_metadata, &self->ring, 1000 * 1000);
+	EXPECT_EQ(0, eventfd_take(self->efd));
+
+	/* Unmuted, it is signalled again. */
+	acall_eventfd_mute(&self->ring, false);
+	EXPECT_FALSE(*self->ring.kflags & ACALL_RING_EVENTFD_MUTED);
+	one_nop(_metadata, &self->ring, 1000 * 1000);
+	EXPECT_LE(1, eventfd_take(self->efd));
+}
+
+TEST_F(ev, unregistered_or_replaced_eventfd_is_not_signalled)
+{
+	int second;
+
+	ACALL_REQUIRE(ACALL_FEAT_EVENTFD);
+	self->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	second = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	ASSERT_LE(0, self->efd);
+	ASSERT_LE(0, second);
+	ASSERT_EQ(0, acall_register_eventfd(&self->ring, self->efd));
+	/* Registering replaces. */
+	ASSERT_EQ(0, acall_register_eventfd(&self->ring, second));
+	one_nop(_metadata, &self->ring, 1000 * 1000);
+	EXPECT_EQ(0, eventfd_take(self->efd));
+	EXPECT_LE(1, eventfd_take(second));
+
+	ASSERT_EQ(0, acall_unregister_eventfd(&self->ring));
+	one_nop(_metadata, &self->ring, 1000 * 1000);
+	EXPECT_EQ(0, eventfd_take(self->efd));
+	EXPECT_EQ(0, eventfd_take(second));
+	close(second);
+}
+
+TEST_F(ev, wait_returns_how_many_are_ready)
+{
+	struct acall_sqe sqes[3];
+	unsigned int i;
+
+	for (i = 0; i < 3; i++)
+		acall_prep_nop(&sqes[i], 1000 * 1000 * (i + 1));
+	ASSERT_EQ(3, acall_submit(&self->ring, sqes, 3));
+	EXPECT_EQ(3, acall_wait(&self->ring, 3, -1));
+	EXPECT_EQ(3, acall_cq_ready(&self->ring));
+	/* Already there: a poll (timeout 0) says so. */
+	EXPECT_EQ(3, acall_wait(&self->ring, 1, 0));
+	acall_cq_advance(&self->ring, 3);
+	EXPECT_EQ(0, acall_cq_ready(&self->ring));
+}
+
+TEST_F(ev, wait_times_out_with_nothing_in_flight)
+{
+	EXPECT_EQ(-ETIME, acall_wait(&self->ring, 1, 0));
+	EXPECT_EQ(-ETIME, acall_wait(&self->ring, 1, 20 * 1000 * 1000));
+}
+
+/* Two asked for, one long NOP in flight: only the timeout can end it. */
+TEST_F(ev, wait_times_out_before_a_long_nop)
+{
+	struct acall_sqe sqe;
+	struct acall_cqe *cqe;
+
+	acall_prep_nop(&sqe, SECOND);
+	acall_sqe_set_data(&sqe, 3);
+	ASSERT_EQ(1, acall_submit(&self->ring, &sqe, 1));
+	EXPECT_EQ(-ETIME, acall_wait(&self->ring, 2, 50 * 1000 * 1000));
+	/* Still reaped afterwards. */
+	ASSERT_EQ(0, acall_wait_cqe(&self->ring, &cqe, -1));
+	EXPECT_EQ(3, cqe->user_data);
+	EXPECT_EQ(0, cqe->res);
+	acall_cq_advance(&self->ring, 1);
+}
+
+static atomic_int stop_signalling;
+static atomic_int handled;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	atomic_fetch_add(&handled, 1);
+}
+
+/* Signal the waiting thread until told to stop. */
+static void *signaller(void *arg)
+{
+	struct timespec tick = { 0, 2 * 1000 * 1000 };
+	pthread_t target = *(pthread_t *)arg;
+
+	while (!atomic_load(&stop_signalling)) {
+		pthread_kill(target, SIGUSR1);
+		nanosleep(&tick, NULL);
+	}
+	return NULL;
+}
+
+/*
+ * Waiting forever for two completions with one in flight: only a signal
+ * can end the wait. A handler without SA_RESTART makes it -EINTR; the
+ * completion is then still reaped.
+ */
+TEST_F(ev, wait_interrupted_by_signal_is_eintr)
+{
+	struct sigaction sa = { .sa_handler = on_signal };	/* no SA_RESTART */
+	pthread_t self_thread = pthread_self(), thread;
+	struct acall_sqe sqe;
+	struct acall_cqe *cqe;
+
+	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
+	acall_prep_nop(&sqe, SECOND);
+	acall_sqe_set_data(&sqe, 4);
+	ASSERT_EQ(1, acall_submit(&self->ring, &sqe, 1));
+
+	atomic_store(&stop_signalling, 0);
+	ASSERT_EQ(0, pthread_create(&thread, NULL, signaller, &self_thread));
+	EXPECT_EQ(-EINTR, acall_wait(&self->ring, 2, -1));
+	atomic_store(&stop_signalling, 1);
+	ASSERT_EQ(0, pthread_join(thread, NULL));
+	EXPECT_LE(1, atomic_load(&handled));
+
+	ASSERT_EQ(0, acall_wait_cqe(&self->ring, &cqe, -1));
+	EXPECT_EQ(4, cqe->user_data);
+	EXPECT_EQ(0, cqe->res);
+	acall_cq_advance(&self->ring, 1);
+}
+
+/* The same with a timer and an eventfd in the picture. */
+TEST_F(ev, wait_interrupted_by_timer_then_eventfd_says_done)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	struct itimerval it = {
+		.it_interval = { 0, 10 * 1000 },
+		.it_value = { 0, 10 * 1000 },
+	};
+	struct itimerval off = { 0 };
+	struct acall_sqe sqe;
+	struct acall_cqe *cqe;
+	__u64 v = 0;
+	ssize_t n;
+
+	ACALL_REQUIRE(ACALL_FEAT_EVENTFD);
+	self->efd = eventfd(0, EFD_CLOEXEC);	/* blocking */
+	ASSERT_LE(0, self->efd);
+	ASSERT_EQ(0, acall_register_eventfd(&self->ring, self->efd));
+	ASSERT_EQ(0, sigaction(SIGALRM, &sa, NULL));
+	acall_prep_nop(&sqe, SECOND / 2);
+	acall_sqe_set_data(&sqe, 5);
+	ASSERT_EQ(1, acall_submit(&self->ring, &sqe, 1));
+
+	ASSERT_EQ(0, setitimer(ITIMER_REAL, &it, NULL));
+	EXPECT_EQ(-EINTR, acall_wait(&self->ring, 2, -1));
+	ASSERT_EQ(0, setitimer(ITIMER_REAL, &off, NULL));
+
+	/* Block on the eventfd (retrying a read a late tick interrupted). */
+	do
+		n = read(self->efd, &v, sizeof(v));
+	while (n < 0 && errno == EINTR);
+	ASSERT_EQ(sizeof(v), n);
+	EXPECT_LE(1, v);
+	ASSERT_EQ(1, acall_cq_ready(&self->ring));
+	cqe = acall_peek_cqe(&self->ring);
+	ASSERT_NE(NULL, cqe);
+	EXPECT_EQ(5, cqe->user_data);
+	EXPECT_EQ(0, cqe->res);
+	acall_cq_advance(&self->ring, 1);
+}
+
+TEST_HARNESS_MAIN

@@ -33,6 +33,8 @@ have_mke2fs() {
 # mkfs_ext4 DEVICE MOUNTPOINT: an ext4 that does no background I/O of its own
 # (no lazy inode-table zeroing), mounted.
 mkfs_ext4() {
+	# Already there from an earlier run in the same guest: keep it.
+	grep -q "^$1 $2 ext4 " /proc/mounts && return 0
 	"$MKE2FS" -q -F -t ext4 -b 4096 \
 		-E lazy_itable_init=1,lazy_journal_init=1,nodiscard "$1" >/dev/null &&
 	mkdir -p "$2" && mount -t ext4 -o noinit_itable "$1" "$2"

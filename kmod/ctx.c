@@ -30,18 +30,25 @@ static void acall_ctx_drop_identity(struct acall_ctx *ctx)
 	ctx->cred = NULL;
 }
 
-static void acall_ctx_free_work(struct work_struct *work)
+static void acall_ctx_free(struct acall_ctx *ctx)
 {
-	struct acall_ctx *ctx = container_of(work, struct acall_ctx, free_work);
-
 	acall_eventfd_release(ctx);
 	acall_pools_free(ctx);
 	vfree(ctx->ring);
 	acall_ctx_drop_identity(ctx);
 	mmdrop(ctx->mm);
 	kfree(ctx);
-	/* Module exit destroys acall_wq, which waits for this to return. */
+	/*
+	 * Called from release() (the file's own module reference is still
+	 * held) or from acall_wq (module exit destroys it, which waits for
+	 * this to return).
+	 */
 	module_put(THIS_MODULE);
+}
+
+static void acall_ctx_free_work(struct work_struct *work)
+{
+	acall_ctx_free(container_of(work, struct acall_ctx, free_work));
 }
 
 static void acall_ctx_release(struct kref *ref)
@@ -202,5 +209,10 @@ void acall_ctx_close(struct acall_ctx *ctx)
 	if (ctx->ready)
 		acall_pools_shutdown(ctx);
 	mutex_unlock(&ctx->setup_lock);
-	acall_ctx_put(ctx);
+	/*
+	 * Free now if nothing else holds the context, so that rmmod right
+	 * after the last close finds no reference left behind.
+	 */
+	if (refcount_dec_and_test(&ctx->ref.refcount))
+		acall_ctx_free(ctx);
 }

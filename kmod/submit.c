@@ -15,7 +15,8 @@ static struct kmem_cache *acall_req_cache;
 
 int acall_submit_init(void)
 {
-	acall_req_cache = KMEM_CACHE(acall_req, SLAB_ACCOUNT);
+	/* import_iovec() copies user iovecs into fast_iov: a usercopy region. */
+	acall_req_cache = KMEM_CACHE_USERCOPY(acall_req, SLAB_ACCOUNT, fast_iov);
 	return acall_req_cache ? 0 : -ENOMEM;
 }
 

@@ -34,15 +34,17 @@ done
 [ $cycles_ok = 1 ] && ok insmod_rmmod_20_cycles || not_ok insmod_rmmod_20_cycles
 loaded || insmod "$KO"
 
-# An open context holds a module reference: rmmod must be refused.
+# An open context holds module references (the file's, and the context's
+# own, which outlives the file until its last request and worker are gone):
+# rmmod must be refused.
 exec 3<>/dev/acall
 refcnt=$(cat /sys/module/acall/refcnt)
 if rmmod acall 2>/dev/null; then
 	not_ok rmmod_refused_while_open
 	echo "# rmmod succeeded with /dev/acall open"
-elif ! loaded || [ "$refcnt" != 1 ]; then
+elif ! loaded || [ "$refcnt" -lt 1 ]; then
 	not_ok rmmod_refused_while_open
-	echo "# loaded=$(loaded && echo yes || echo no) refcnt=$refcnt (expected 1)"
+	echo "# loaded=$(loaded && echo yes || echo no) refcnt=$refcnt (expected 1 or more)"
 else
 	ok rmmod_refused_while_open
 fi

@@ -51,10 +51,10 @@ TEST_BIN := $(TEST_C:selftests/%.c=$(OUT)/selftests/%)
 TEST_SH  := $(wildcard selftests/*_test.sh) selftests/run_tests.sh
 TEST_SH_OUT := $(TEST_SH:selftests/%=$(OUT)/selftests/%)
 
-.PHONY: all module lib selftests pipeline-tools examples install setup check \
+.PHONY: all module lib selftests pipeline-tools examples bench install setup check \
 	lint vmtest demo debug-kernel clean help
 
-all: module lib selftests examples
+all: module lib selftests examples bench
 
 help:
 	@echo "make [all]        build acall.ko (KDIR=...), libacall and the selftests"
@@ -142,6 +142,15 @@ $(OUT)/pipeline/%: selftests/pipeline/%.c $(KSFT_DIR)/kselftest_harness.h kmod/i
 EXAMPLES := $(patsubst examples/%.c,$(OUT)/examples/%,$(wildcard examples/*.c))
 
 examples: $(EXAMPLES)
+
+BENCH := $(patsubst bench/%.c,$(OUT)/bench/%,$(wildcard bench/*.c))
+
+bench: $(BENCH)
+
+$(OUT)/bench/%: bench/%.c $(OUT)/lib/libacall.a
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -Iuapi -Ilibacall/include $(CFLAGS) \
+		$< -o $@ $(OUT)/lib/libacall.a $(URCU_LIBS) -lpthread
 
 $(OUT)/examples/%: examples/%.c $(OUT)/lib/libacall.a
 	@mkdir -p $(dir $@)

@@ -124,6 +124,11 @@ void acall_ring_notify(struct acall_ctx *ctx)
 {
 	struct eventfd_ctx *evfd;
 
+	/*
+	 * wq_has_sleeper() is a full barrier: the tail posted before it is
+	 * ordered before the flags read after it, so userspace that unmutes
+	 * and then looks at the tail cannot miss both the entry and a signal.
+	 */
 	if (wq_has_sleeper(&ctx->cq_wait))
 		wake_up_all(&ctx->cq_wait);
 

@@ -15,7 +15,7 @@ eval "$(scripts/kernels.sh env "$name")"
 
 make -s module KDIR="$KDIR"
 make -s module KDIR="$KDIR" ACALL_INJECT=1
-make -s lib selftests pipeline-tools examples
+make -s lib selftests pipeline-tools examples bench
 
 command=${*:-sh selftests/run_tests.sh}
 mem=1G timeout=900
@@ -34,6 +34,7 @@ exec scripts/vm-run.sh --kernel "$KIMAGE" --moddir "$KMODDIR" \
 	--payload build/pipeline=/acall/pipeline \
 	--payload build/lib=/acall/lib \
 	--payload build/examples=/acall/examples \
+	--payload build/bench=/acall/bench \
 	--payload /sbin/mke2fs=/sbin/mke2fs \
 	--payload /etc/mke2fs.conf=/etc/mke2fs.conf \
 	-- "$command"

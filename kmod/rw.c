@@ -66,9 +66,10 @@ void acall_rw_cleanup(struct acall_req *req)
 }
 
 /*
- * Account for an attempt that moved ret bytes (or failed with ret < 0).
- * Returns the request's result, or -EAGAIN when a worker must do the rest:
- * a read is short only at end of file.
+ * Account for a non-blocking attempt that moved ret bytes (or failed with
+ * ret < 0). Returns the request's result, or -EAGAIN when a worker must do
+ * the rest: an attempt that stopped short only because it could not block
+ * is no short transfer, and a read is short only at end of file.
  */
 static int acall_rw_progress(struct acall_req *req, int rw, ssize_t ret)
 {
@@ -80,9 +81,9 @@ static int acall_rw_progress(struct acall_req *req, int rw, ssize_t ret)
 	req->pos += ret;
 	req->done += ret;
 
-	if (rw == WRITE || !ret || !iov_iter_count(&req->iter))
+	if (!ret || !iov_iter_count(&req->iter))
 		return req->done;
-	if (req->pos >= i_size_read(req->file->f_mapping->host))
+	if (rw == READ && req->pos >= i_size_read(req->file->f_mapping->host))
 		return req->done;
 	return req->user_nowait ? req->done : -EAGAIN;
 }

@@ -4,8 +4,8 @@
 #   vm-modules.sh MODDIR ROOT
 # MODDIR is a kernel's /lib/modules/<release>. Each wanted module and its
 # dependencies land decompressed in ROOT/lib/modules/acall/, and
-# ROOT/etc/acall-modules/NAME lists, in load order, what NAME needs.
-# A wanted module that is built in (or absent) is skipped.
+# ROOT/etc/acall-modules/NAME lists, in load order, what NAME needs (empty
+# when NAME is built in). A wanted module the kernel lacks gets no list.
 set -euo pipefail
 
 moddir=${1:?module directory}
@@ -40,7 +40,19 @@ copy_module() {
 	esac
 }
 
+# Built into this kernel: nothing to load (an empty list says so).
+declare -A builtin
+if [[ -e $moddir/modules.builtin ]]; then
+	while IFS= read -r mod; do
+		builtin[$(modname "$mod")]=1
+	done < "$moddir/modules.builtin"
+fi
+
 for want in "${wanted[@]}"; do
+	if [[ -n ${builtin[$want]:-} ]]; then
+		: > "$root/etc/acall-modules/$want"
+		continue
+	fi
 	[[ -n ${path[$want]:-} ]] || continue
 	order=()
 	if [[ -n ${softdep[$want]:-} && -n ${path[${softdep[$want]}]:-} ]]; then

@@ -124,6 +124,8 @@ u64 acall_ops_supported(void);
 struct acall_req {
 	struct list_head node;		/* in a pool's work list */
 	struct acall_ctx *ctx;
+	/* The completion's, and the issuer's while a kiocb call is running. */
+	atomic_t refs;
 	const struct acall_op_def *op;
 	struct file *file;
 	u64 user_data;
@@ -171,6 +173,7 @@ void acall_submit_exit(void);
 long acall_ioctl_submit(struct acall_ctx *ctx, struct acall_submit __user *arg);
 void acall_req_complete(struct acall_req *req, long res);
 void acall_req_complete_notify(struct acall_req *req, long res);
+void acall_req_put(struct acall_req *req);
 
 /* file.c */
 struct file *acall_file_get(int fd);

@@ -139,6 +139,7 @@ static int acall_rw_issue_async(struct acall_req *req, int rw)
 {
 	struct kiocb *kiocb = &req->kiocb;
 	struct file *file = req->file;
+	struct iov_iter iter;
 	ssize_t ret;
 
 	if (!(file->f_mode & FMODE_NOWAIT))
@@ -156,18 +157,30 @@ static int acall_rw_issue_async(struct acall_req *req, int rw)
 	/* Nobody polls for completions. */
 	kiocb->ki_flags &= ~IOCB_HIPRI;
 
-	req->iter_saved = req->iter;
-	if (rw == WRITE) {
-		if (!acall_start_write_nowait(kiocb))
-			return -EAGAIN;
-		ret = file->f_op->write_iter(kiocb, &req->iter);
-	} else {
-		ret = file->f_op->read_iter(kiocb, &req->iter);
-	}
-	if (ret == -EIOCBQUEUED)
-		return ret;
+	if (rw == WRITE && !acall_start_write_nowait(kiocb))
+		return -EAGAIN;
 
-	/* Done (or refused) before it went out: no callback will come. */
+	/*
+	 * The callee may complete the kiocb before it returns, and still look
+	 * at its kiocb and iterator afterwards (blkdev_write_iter() does): an
+	 * extra reference keeps the request, iovecs included, until it
+	 * returns, and the callee consumes a copy of the iterator, so that a
+	 * worker the completion handed the rest to has req->iter to itself.
+	 */
+	req->iter_saved = req->iter;
+	iter = req->iter;
+	atomic_inc(&req->refs);
+	if (rw == WRITE)
+		ret = file->f_op->write_iter(kiocb, &iter);
+	else
+		ret = file->f_op->read_iter(kiocb, &iter);
+	if (ret == -EIOCBQUEUED) {
+		acall_req_put(req);
+		return ret;
+	}
+	/* Done (or refused) before it went out: no callback came. */
+	atomic_dec(&req->refs);
+
 	if (rw == WRITE)
 		acall_end_write(kiocb);
 	if (ret == -EAGAIN) {

@@ -25,9 +25,12 @@ void acall_submit_exit(void)
 	kmem_cache_destroy(acall_req_cache);
 }
 
-static void acall_req_free(struct acall_req *req)
+void acall_req_put(struct acall_req *req)
 {
 	struct acall_ctx *ctx = req->ctx;
+
+	if (!atomic_dec_and_test(&req->refs))
+		return;
 
 	if (req->op && req->op->cleanup)
 		req->op->cleanup(req);
@@ -41,7 +44,7 @@ static void acall_req_free(struct acall_req *req)
 void acall_req_complete(struct acall_req *req, long res)
 {
 	acall_ring_post(req->ctx, req->user_data, res);
-	acall_req_free(req);
+	acall_req_put(req);
 }
 
 /* Post the result and tell waiters and the eventfd. */
@@ -49,7 +52,7 @@ void acall_req_complete_notify(struct acall_req *req, long res)
 {
 	acall_ring_post(req->ctx, req->user_data, res);
 	acall_ring_notify(req->ctx);
-	acall_req_free(req);
+	acall_req_put(req);
 }
 
 static int acall_req_prep(struct acall_req *req, const struct acall_sqe *sqe)
@@ -92,6 +95,7 @@ static bool acall_submit_one(struct acall_ctx *ctx, const struct acall_sqe *sqe)
 	}
 	kref_get(&ctx->ref);
 	req->ctx = ctx;
+	atomic_set(&req->refs, 1);
 	req->user_data = sqe->user_data;
 
 	ret = acall_req_prep(req, sqe);

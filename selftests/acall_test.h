@@ -64,6 +64,33 @@ static inline __u64 acall_test_features(void)
 		SKIP(return, "fixture %s not set up (see run_tests.sh)", name); \
 } while (0)
 
+/*
+ * The FIXTURE_SETUP and FIXTURE_TEARDOWN of the tests on files: a context
+ * of nr_entries (0: the default) and a temporary file, in variant->dir or in
+ * the directory the fixture variable variant->env names. self needs ring,
+ * dir and fd; the variant env and dir.
+ */
+#define ACALL_FILE_FIXTURE_SETUP(nr_entries) do {				\
+	struct acall_options _opts = { .entries = (nr_entries) };	\
+									\
+	self->fd = -1;							\
+	self->ring.fd = -1;						\
+	ACALL_REQUIRE(ACALL_FEAT_RING);					\
+	self->dir = variant->dir;					\
+	if (variant->env)						\
+		ACALL_FIXTURE(self->dir, variant->env);			\
+	self->fd = acall_tmpfile(self->dir, O_RDWR);			\
+	ASSERT_LE(0, self->fd);						\
+	ASSERT_EQ(0, acall_ring_init(&self->ring, &_opts));		\
+} while (0)
+
+#define ACALL_FILE_FIXTURE_TEARDOWN() do {				\
+	if (self->ring.fd >= 0)						\
+		acall_ring_exit(&self->ring);				\
+	if (self->fd >= 0)						\
+		close(self->fd);					\
+} while (0)
+
 /* ---- data patterns ------------------------------------------------------- */
 
 /* The byte a pattern puts at file offset off: depends on the offset, so a

@@ -90,6 +90,7 @@ TEST(worker_shares_submitters_ioprio)
 
 FIXTURE(fsize) {
 	struct acall_ring ring;
+	const char *dir;
 	char buf[8192];
 	int fd;
 };
@@ -104,25 +105,13 @@ FIXTURE_VARIANT_ADD(fsize, ext4) { .env = "ACALL_TEST_EXT4" };
 
 FIXTURE_SETUP(fsize)
 {
-	const char *dir = variant->dir;
-
-	self->fd = -1;
-	self->ring.fd = -1;
-	ACALL_REQUIRE(ACALL_FEAT_RING);
-	if (variant->env)
-		ACALL_FIXTURE(dir, variant->env);
-	self->fd = acall_tmpfile(dir, O_RDWR);
-	ASSERT_LE(0, self->fd);
-	ASSERT_EQ(0, acall_ring_init(&self->ring, NULL));
+	ACALL_FILE_FIXTURE_SETUP(0);
 	ASSERT_NE(SIG_ERR, signal(SIGXFSZ, SIG_IGN));
 }
 
 FIXTURE_TEARDOWN(fsize)
 {
-	if (self->ring.fd >= 0)
-		acall_ring_exit(&self->ring);
-	if (self->fd >= 0)
-		close(self->fd);
+	ACALL_FILE_FIXTURE_TEARDOWN();
 }
 
 static int write_at(FIXTURE_DATA(fsize) *self, __u64 off, size_t len)

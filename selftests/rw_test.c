@@ -34,26 +34,12 @@ FIXTURE_VARIANT_ADD(rw, ext4) { .env = "ACALL_TEST_EXT4" };
 
 FIXTURE_SETUP(rw)
 {
-	struct acall_options opts = { .entries = 64 };
-
-	self->fd = -1;
-	self->ring.fd = -1;
-	ACALL_REQUIRE(ACALL_FEAT_RING);
-	if (variant->env)
-		ACALL_FIXTURE(self->dir, variant->env);
-	else
-		self->dir = variant->dir;
-	self->fd = acall_tmpfile(self->dir, O_RDWR);
-	ASSERT_LE(0, self->fd);
-	ASSERT_EQ(0, acall_ring_init(&self->ring, &opts));
+	ACALL_FILE_FIXTURE_SETUP(64);
 }
 
 FIXTURE_TEARDOWN(rw)
 {
-	if (self->ring.fd >= 0)
-		acall_ring_exit(&self->ring);
-	if (self->fd >= 0)
-		close(self->fd);
+	ACALL_FILE_FIXTURE_TEARDOWN();
 }
 
 /*

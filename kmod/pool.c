@@ -25,7 +25,9 @@ struct acall_worker {
 	struct acall_pool *pool;
 };
 
-static void acall_cancel_list(struct acall_ctx *ctx, struct list_head *list)
+/* Complete every request of list, none of which started, with res. */
+static void acall_fail_list(struct acall_ctx *ctx, struct list_head *list,
+			    int res)
 {
 	struct acall_req *req, *next;
 
@@ -33,8 +35,9 @@ static void acall_cancel_list(struct acall_ctx *ctx, struct list_head *list)
 		return;
 	list_for_each_entry_safe(req, next, list, node) {
 		list_del(&req->node);
-		atomic64_inc(&ctx->stats.canceled);
-		acall_req_complete(req, -ECANCELED);
+		if (res == -ECANCELED)
+			atomic64_inc(&ctx->stats.canceled);
+		acall_req_complete(req, res);
 	}
 	acall_ring_notify(ctx);
 }
@@ -231,15 +234,7 @@ static void acall_spawn_work(struct work_struct *work)
 		if (!pool->nr_workers)
 			list_splice_init(&pool->work, &stranded);
 		spin_unlock_irq(&pool->lock);
-		if (!list_empty(&stranded)) {
-			struct acall_req *req, *next;
-
-			list_for_each_entry_safe(req, next, &stranded, node) {
-				list_del(&req->node);
-				acall_req_complete(req, ret);
-			}
-			acall_ring_notify(ctx);
-		}
+		acall_fail_list(ctx, &stranded, ret);
 	}
 	acall_ctx_put(ctx);
 }
@@ -328,7 +323,7 @@ void acall_pools_shutdown(struct acall_ctx *ctx)
 			wake_up_process(worker->task);
 		}
 		spin_unlock_irq(&pool->lock);
-		acall_cancel_list(ctx, &canceled);
+		acall_fail_list(ctx, &canceled, -ECANCELED);
 	}
 }
 
@@ -357,7 +352,7 @@ long acall_ioctl_cancel(struct acall_ctx *ctx, u64 __user *arg)
 		list_for_each_entry(req, &pool->running, node)
 			running |= req->user_data == user_data;
 		spin_unlock_irq(&pool->lock);
-		acall_cancel_list(ctx, &list);
+		acall_fail_list(ctx, &list, -ECANCELED);
 	}
 	if (canceled)
 		return canceled;

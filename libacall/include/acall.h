@@ -13,6 +13,7 @@
 #ifndef LIBACALL_ACALL_H
 #define LIBACALL_ACALL_H
 
+#include <sched.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
@@ -134,6 +135,69 @@ static inline void acall_sqe_set_data(struct acall_sqe *sqe, __u64 data)
 	sqe->user_data = data;
 }
 
+/* ---- ordering (Documentation/acall.rst, "Ordering") ---------------------- */
+
+/* Which ordering queue the request belongs to (default 0). */
+static inline void acall_sqe_set_queue(struct acall_sqe *sqe, __u16 queue)
+{
+	sqe->queue = queue;
+}
+
+/* A barrier: after every earlier request of its queue, before every later. */
+static inline void acall_sqe_set_ordered(struct acall_sqe *sqe)
+{
+	sqe->flags |= ACALL_SQE_ORDERED;
+}
+
+/* The next request of the batch runs only if this one fully succeeds. */
+static inline void acall_sqe_set_link(struct acall_sqe *sqe)
+{
+	sqe->flags |= ACALL_SQE_LINK;
+}
+
+/*
+ * A write followed by a flush that covers it and everything submitted to
+ * the queue before it: sqes[0] is the write, sqes[1] an ORDERED FDATASYNC.
+ * Submit both in one batch. user_data is set on both.
+ */
+static inline void acall_prep_write_flush(struct acall_sqe sqes[2], int fd,
+					  const struct iovec *iov,
+					  unsigned int nr_iov, __u64 off,
+					  __u16 queue, __u64 user_data)
+{
+	acall_prep_pwritev(&sqes[0], fd, iov, nr_iov, off, 0);
+	acall_prep_fdatasync(&sqes[1], fd);
+	acall_sqe_set_ordered(&sqes[1]);
+	acall_sqe_set_queue(&sqes[0], queue);
+	acall_sqe_set_queue(&sqes[1], queue);
+	acall_sqe_set_data(&sqes[0], user_data);
+	acall_sqe_set_data(&sqes[1], user_data);
+}
+
+/*
+ * Read-modify-write as a linked pair, with no round trip in between:
+ * sqes[0] reads riov at off and is linked to sqes[1], which writes wiov at
+ * off only if the read returned every byte. For a write smaller than a
+ * block, riov reads the whole block into a buffer and wiov gathers the old
+ * head and tail from that buffer around the new bytes. Submit both in one
+ * batch; user_data is set on both.
+ */
+static inline void acall_prep_read_write_linked(struct acall_sqe sqes[2],
+						int fd,
+						const struct iovec *riov,
+						const struct iovec *wiov,
+						unsigned int nr_iov, __u64 off,
+						__u16 queue, __u64 user_data)
+{
+	acall_prep_preadv(&sqes[0], fd, riov, nr_iov, off, 0);
+	acall_prep_pwritev(&sqes[1], fd, wiov, nr_iov, off, 0);
+	acall_sqe_set_link(&sqes[0]);
+	acall_sqe_set_queue(&sqes[0], queue);
+	acall_sqe_set_queue(&sqes[1], queue);
+	acall_sqe_set_data(&sqes[0], user_data);
+	acall_sqe_set_data(&sqes[1], user_data);
+}
+
 /* ---- submitting ---------------------------------------------------------- */
 
 /*
@@ -213,6 +277,13 @@ int acall_cancel(struct acall_ring *ring, __u64 user_data);
 
 /* The context's counters. Returns 0 or -errno. */
 int acall_stats(struct acall_ring *ring, struct acall_stats *stats);
+
+/*
+ * Bind the workers of the whole context (queue < 0) or of one queue to the
+ * CPUs in *cpus; cpus NULL removes the binding. Returns 0 or -errno.
+ */
+int acall_set_affinity(struct acall_ring *ring, int queue,
+		       const cpu_set_t *cpus);
 
 #ifdef __cplusplus
 }

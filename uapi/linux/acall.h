@@ -32,9 +32,23 @@ enum acall_op {
 	ACALL_OP_LAST,		/* not an operation: one past the last */
 };
 
-/* acall_sqe.flags */
-#define ACALL_SQE_ORDERED	_BITUL(0)	/* reserved for ordering tags */
-#define ACALL_SQE_LINK		_BITUL(1)	/* reserved for ordering tags */
+/*
+ * acall_sqe.flags: ordering tags. A request with neither is SIMPLE: it may
+ * start and complete in any order. Ordering applies within one queue
+ * (acall_sqe.queue); queues never wait for each other.
+ *
+ * ORDERED: a barrier. It starts only once every earlier request of its
+ * queue has completed, and no later request of its queue starts before it
+ * has completed.
+ *
+ * LINK: the next request of the same batch starts only after this one has
+ * completed successfully (a transfer of every byte asked for, or 0); on a
+ * failure or a short transfer the rest of the chain completes with
+ * -ECANCELED without running. The chain ends at the first request without
+ * LINK, or at the end of the batch.
+ */
+#define ACALL_SQE_ORDERED	_BITUL(0)
+#define ACALL_SQE_LINK		_BITUL(1)
 
 /*
  * One request, 64 bytes. Fields an operation does not use must be zero.
@@ -45,8 +59,8 @@ enum acall_op {
  */
 struct acall_sqe {
 	__u8	opcode;		/* enum acall_op */
-	__u8	flags;		/* ACALL_SQE_*; must be 0 for now */
-	__u16	queue;		/* ordering queue; must be 0 for now */
+	__u8	flags;		/* ACALL_SQE_* */
+	__u16	queue;		/* ordering queue, below acall_params.nr_queues */
 	__s32	fd;		/* file descriptor, resolved at submission */
 	__u64	off;		/* file offset */
 	__u64	addr;		/* PREADV/PWRITEV: user pointer to struct iovec[] */
@@ -93,7 +107,7 @@ struct acall_params {
 	__u32	entries;	/* in: ring size, a power of two */
 	__u32	flags;		/* in: ACALL_SETUP_*; none defined yet */
 	__u32	max_workers;	/* in: worker bound per NUMA node, 0 = default */
-	__u16	nr_queues;	/* in: ordering queues, 0 = 1 */
+	__u16	nr_queues;	/* in: ordering queues, 0 = 1 (at most max_queues) */
 	__u16	resv1;
 	__u64	ring_bytes;	/* out: length to mmap */
 	struct acall_ring_offsets ring;	/* out */
@@ -128,8 +142,32 @@ struct acall_stats {
 	__u32	workers_peak;	/* most workers alive at once */
 	__u32	inflight;	/* requests accepted and not yet completed */
 	__u32	inflight_peak;	/* queue high-water: most in flight at once */
-	__u64	resv[8];
+	__u64	ordered;	/* ORDERED requests accepted */
+	__u64	linked;		/* LINK requests accepted */
+	__u64	order_waits;	/* requests held back by a barrier or a link */
+	__u64	ran_submit_cpu;	/* worker runs on the submitting CPU */
+	__u64	ran_submit_node; /* ... on another CPU of the submitting node */
+	__u64	ran_other_node;	/* ... on another NUMA node */
+	__u64	resv[2];
 };
+
+/*
+ * ACALL_IOC_AFFINITY: bind the workers of the whole context, or of one
+ * queue, to a set of CPUs. mask points to a CPU bitmap of mask_size bytes,
+ * laid out as sched_setaffinity()'s; mask_size 0 removes the binding.
+ */
+struct acall_affinity {
+	__u64	mask;		/* user pointer to the CPU bitmap */
+	__u32	mask_size;	/* bytes at mask, a multiple of 8; 0: unbind */
+	__u32	flags;		/* ACALL_AFFINITY_* */
+	__u16	queue;		/* with ACALL_AFFINITY_QUEUE: which queue */
+	__u16	resv1;
+	__u32	resv2;
+	__u64	resv;		/* must be zero */
+};
+
+/* acall_affinity.flags */
+#define ACALL_AFFINITY_QUEUE	_BITUL(0)	/* bind one queue, not the context */
 
 /* Feature bits reported by ACALL_IOC_PROBE in acall_probe.features. */
 #define ACALL_FEAT_PROBE	_BITULL(0)	/* this probe ioctl exists */
@@ -140,6 +178,8 @@ struct acall_stats {
 #define ACALL_FEAT_INLINE	_BITULL(5)	/* non-blocking inline attempts */
 #define ACALL_FEAT_ASYNC_KIOCB	_BITULL(6)	/* async kiocbs for O_DIRECT */
 #define ACALL_FEAT_WORKERS	_BITULL(7)	/* CLONE_IO-sharing worker pool */
+#define ACALL_FEAT_ORDERING	_BITULL(8)	/* queues, ORDERED and LINK tags */
+#define ACALL_FEAT_AFFINITY	_BITULL(9)	/* ACALL_IOC_AFFINITY */
 
 /* acall_probe.fd_types: what kind of file a request may name. */
 #define ACALL_FD_REGULAR	_BITUL(0)	/* regular files of real filesystems */
@@ -172,5 +212,6 @@ struct acall_probe {
 /* arg: pointer to __u64 user_data */
 #define ACALL_IOC_CANCEL	_IOW(ACALL_IOC_MAGIC, 0x25, __u64)
 #define ACALL_IOC_STATS		_IOR(ACALL_IOC_MAGIC, 0x26, struct acall_stats)
+#define ACALL_IOC_AFFINITY	_IOW(ACALL_IOC_MAGIC, 0x27, struct acall_affinity)
 
 #endif /* _UAPI_LINUX_ACALL_H */

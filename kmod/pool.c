@@ -19,12 +19,6 @@
 
 #include "internal.h"
 
-struct acall_worker {
-	struct list_head idle_node;	/* in pool->idle while idle */
-	struct task_struct *task;
-	struct acall_pool *pool;
-};
-
 /* Complete every request of list, none of which started, with res. */
 static void acall_fail_list(struct acall_ctx *ctx, struct list_head *list,
 			    int res)
@@ -104,6 +98,70 @@ static void acall_worker_set_fsize(unsigned long fsize)
 
 /* ---- the worker ----------------------------------------------------------- */
 
+/* Count where a worker runs a request, against where it was submitted. */
+static void acall_worker_count_cpu(struct acall_ctx *ctx, struct acall_req *req)
+{
+	int cpu = raw_smp_processor_id();
+
+	if (cpu == req->submit_cpu)
+		atomic64_inc(&ctx->stats.ran_submit_cpu);
+	else if (cpu_to_node(cpu) == cpu_to_node(req->submit_cpu))
+		atomic64_inc(&ctx->stats.ran_submit_node);
+	else
+		atomic64_inc(&ctx->stats.ran_other_node);
+}
+
+/* Run req the ordinary, blocking way, findable by cancel as running. */
+static long acall_worker_run(struct acall_pool *pool, struct acall_req *req)
+{
+	long res;
+
+	spin_lock_irq(&pool->lock);
+	list_add_tail(&req->node, &pool->running);
+	spin_unlock_irq(&pool->lock);
+
+	acall_worker_set_fsize(req->fsize);
+	res = req->op->run(req);
+
+	spin_lock_irq(&pool->lock);
+	list_del(&req->node);
+	spin_unlock_irq(&pool->lock);
+	return res;
+}
+
+/*
+ * One request taken off the work list. A request released by a barrier or
+ * a link never had its non-blocking try: it gets one here first, so that
+ * O_DIRECT still goes out as an async kiocb rather than hold this worker.
+ */
+static void acall_worker_handle(struct acall_pool *pool, struct acall_req *req,
+				bool mm_held)
+{
+	struct acall_ctx *ctx = pool->ctx;
+	long res;
+
+	if (!mm_held || acall_owner_gone(ctx) || READ_ONCE(req->canceled)) {
+		atomic64_inc(&ctx->stats.canceled);
+		res = -ECANCELED;
+	} else if (req->fail_res) {
+		res = req->fail_res;
+	} else {
+		acall_worker_count_cpu(ctx, req);
+		res = -EAGAIN;
+		if (req->deferred && req->op->issue) {
+			req->deferred = false;
+			res = req->op->issue(req);
+			if (res == -EIOCBQUEUED) {
+				atomic64_inc(&ctx->stats.async_kiocb);
+				return;
+			}
+		}
+		if (res == -EAGAIN && !req->user_nowait)
+			res = acall_worker_run(pool, req);
+	}
+	acall_req_complete_notify(req, res);
+}
+
 static int acall_worker_fn(void *data)
 {
 	struct acall_worker *worker = data;
@@ -113,32 +171,21 @@ static int acall_worker_fn(void *data)
 	const struct cred *old_cred;
 	bool timed_out = false, mm_held = false;
 	struct acall_req *req;
-	long res;
 
 	old_cred = acall_worker_assume_identity(ctx);
 
 	for (;;) {
+		acall_worker_follow_mask(pool, &worker->mask_seq);
 		spin_lock_irq(&pool->lock);
 		list_del_init(&worker->idle_node);
 		req = list_first_entry_or_null(&pool->work, struct acall_req, node);
 		if (req) {
-			list_move_tail(&req->node, &pool->running);
+			list_del(&req->node);
 			spin_unlock_irq(&pool->lock);
 
 			if (!mm_held)
 				mm_held = acall_worker_use_mm(ctx);
-			if (mm_held && !acall_owner_gone(ctx)) {
-				acall_worker_set_fsize(req->fsize);
-				res = req->op->run(req);
-			} else {
-				atomic64_inc(&ctx->stats.canceled);
-				res = -ECANCELED;
-			}
-
-			spin_lock_irq(&pool->lock);
-			list_del(&req->node);
-			spin_unlock_irq(&pool->lock);
-			acall_req_complete_notify(req, res);
+			acall_worker_handle(pool, req, mm_held);
 			timed_out = false;
 			continue;
 		}
@@ -194,8 +241,10 @@ static int acall_worker_create(struct acall_pool *pool)
 		return PTR_ERR(task);
 	}
 	worker->task = task;
-	if (cpumask_weight(cpumask_of_node(pool->node)))
-		set_cpus_allowed_ptr(task, cpumask_of_node(pool->node));
+	mutex_lock(&pool->mask_lock);
+	set_cpus_allowed_ptr(task, pool->mask);
+	worker->mask_seq = pool->mask_seq;
+	mutex_unlock(&pool->mask_lock);
 
 	now = atomic_inc_return(&ctx->stats.workers);
 	peak = atomic_read(&ctx->stats.workers_peak);
@@ -241,6 +290,31 @@ static void acall_spawn_work(struct work_struct *work)
 
 /* ---- the pools ------------------------------------------------------------ */
 
+static int acall_pool_init(struct acall_pool *pool, struct acall_ctx *ctx,
+			   int node)
+{
+	spin_lock_init(&pool->lock);
+	INIT_LIST_HEAD(&pool->work);
+	INIT_LIST_HEAD(&pool->running);
+	INIT_LIST_HEAD(&pool->idle);
+	INIT_WORK(&pool->spawn_work, acall_spawn_work);
+	pool->node = node;
+	pool->ctx = ctx;
+	return acall_pool_mask_init(pool);
+}
+
+void acall_pools_free(struct acall_ctx *ctx)
+{
+	int node;
+
+	if (!ctx->pools)
+		return;
+	for (node = 0; node < nr_node_ids; node++)
+		free_cpumask_var(ctx->pools[node].mask);
+	kfree(ctx->pools);
+	ctx->pools = NULL;
+}
+
 int acall_pools_init(struct acall_ctx *ctx)
 {
 	int node;
@@ -249,45 +323,153 @@ int acall_pools_init(struct acall_ctx *ctx)
 	if (!ctx->pools)
 		return -ENOMEM;
 	for (node = 0; node < nr_node_ids; node++) {
-		struct acall_pool *pool = &ctx->pools[node];
-
-		spin_lock_init(&pool->lock);
-		INIT_LIST_HEAD(&pool->work);
-		INIT_LIST_HEAD(&pool->running);
-		INIT_LIST_HEAD(&pool->idle);
-		INIT_WORK(&pool->spawn_work, acall_spawn_work);
-		pool->node = node;
-		pool->ctx = ctx;
+		if (acall_pool_init(&ctx->pools[node], ctx, node)) {
+			acall_pools_free(ctx);
+			return -ENOMEM;
+		}
 	}
 	return 0;
 }
 
-void acall_pools_free(struct acall_ctx *ctx)
+/* The pool of a queue bound to CPUs of its own (affinity.c). */
+struct acall_pool *acall_pool_alloc(struct acall_ctx *ctx)
 {
-	kfree(ctx->pools);
-	ctx->pools = NULL;
+	struct acall_pool *pool = kzalloc(sizeof(*pool), GFP_KERNEL);
+
+	if (pool && acall_pool_init(pool, ctx, NUMA_NO_NODE)) {
+		acall_pool_free(pool);
+		pool = NULL;
+	}
+	return pool;
 }
 
-/* Hand a request to a worker of this CPU's node. Any context. */
+void acall_pool_free(struct acall_pool *pool)
+{
+	if (!pool)
+		return;
+	free_cpumask_var(pool->mask);
+	kfree(pool);
+}
+
+/*
+ * The pools of a context, one after the other: *i starts at 0. Queue pools
+ * are created under setup_lock and never freed before the context.
+ */
+static struct acall_pool *acall_pool_next(struct acall_ctx *ctx, unsigned int *i)
+{
+	struct acall_pool *pool;
+
+	while (*i < nr_node_ids + ctx->nr_queues) {
+		if (*i < nr_node_ids)
+			return &ctx->pools[(*i)++];
+		/* Pairs with the release in acall_affinity_slot(). */
+		pool = smp_load_acquire(&ctx->queues[*i - nr_node_ids].pool);
+		(*i)++;
+		if (pool)
+			return pool;
+	}
+	return NULL;
+}
+
+/*
+ * After close, what would have gone to a worker completes with -ECANCELED
+ * instead, one request at a time from a work item: each completion may
+ * release more (barriers, links), and those join the list rather than
+ * recurse.
+ */
+static void acall_cancel_work(struct work_struct *work)
+{
+	struct acall_ctx *ctx = container_of(work, struct acall_ctx, cancel_work);
+	struct acall_req *req;
+
+	for (;;) {
+		spin_lock_irq(&ctx->cancel_lock);
+		req = list_first_entry_or_null(&ctx->cancel_list,
+					       struct acall_req, node);
+		if (!req) {
+			ctx->canceling = false;
+			spin_unlock_irq(&ctx->cancel_lock);
+			break;
+		}
+		list_del(&req->node);
+		spin_unlock_irq(&ctx->cancel_lock);
+		atomic64_inc(&ctx->stats.canceled);
+		acall_req_complete_notify(req, -ECANCELED);
+	}
+	acall_ctx_put(ctx);
+}
+
+void acall_cancel_init_work(struct acall_ctx *ctx)
+{
+	spin_lock_init(&ctx->cancel_lock);
+	INIT_LIST_HEAD(&ctx->cancel_list);
+	INIT_WORK(&ctx->cancel_work, acall_cancel_work);
+}
+
+static void acall_cancel_later(struct acall_req *req)
+{
+	struct acall_ctx *ctx = req->ctx;
+	unsigned long flags;
+	bool start;
+
+	spin_lock_irqsave(&ctx->cancel_lock, flags);
+	list_add_tail(&req->node, &ctx->cancel_list);
+	start = !ctx->canceling;
+	ctx->canceling = true;
+	spin_unlock_irqrestore(&ctx->cancel_lock, flags);
+	if (start) {
+		/* req's own reference keeps ctx alive until here. */
+		kref_get(&ctx->ref);
+		if (!queue_work(acall_wq, &ctx->cancel_work))
+			acall_ctx_put(ctx);
+	}
+}
+
+/* An idle worker, preferably one that last ran on this CPU. */
+static struct acall_worker *acall_pool_idle_worker(struct acall_pool *pool)
+{
+	int cpu = raw_smp_processor_id();
+	struct acall_worker *worker;
+	unsigned int looked = 0;
+
+	list_for_each_entry(worker, &pool->idle, idle_node) {
+		if (task_cpu(worker->task) == cpu)
+			return worker;
+		if (++looked == 8)
+			break;
+	}
+	return list_first_entry_or_null(&pool->idle, struct acall_worker,
+					idle_node);
+}
+
+/*
+ * Hand a request to a worker: of its queue's own pool if the queue has one,
+ * else of this CPU's node. Any context.
+ */
 void acall_pool_queue(struct acall_req *req)
 {
 	struct acall_ctx *ctx = req->ctx;
-	struct acall_pool *pool = &ctx->pools[numa_node_id()];
+	struct acall_pool *pool = NULL;
 	struct acall_worker *worker;
 	unsigned long flags;
 	bool spawn = false;
+
+	if (req->queue) {
+		/* Pairs with the release in acall_affinity_slot(). */
+		pool = smp_load_acquire(&req->queue->pool);
+	}
+	if (!pool)
+		pool = &ctx->pools[numa_node_id()];
 
 	spin_lock_irqsave(&pool->lock, flags);
 	if (READ_ONCE(ctx->dying)) {
 		/* Closed: no worker may start anything new. */
 		spin_unlock_irqrestore(&pool->lock, flags);
-		atomic64_inc(&ctx->stats.canceled);
-		acall_req_complete_notify(req, -ECANCELED);
+		acall_cancel_later(req);
 		return;
 	}
 	list_add_tail(&req->node, &pool->work);
-	worker = list_first_entry_or_null(&pool->idle, struct acall_worker,
-					  idle_node);
+	worker = acall_pool_idle_worker(pool);
 	if (worker) {
 		list_del_init(&worker->idle_node);
 		wake_up_process(worker->task);
@@ -310,10 +492,10 @@ void acall_pool_queue(struct acall_req *req)
 void acall_pools_shutdown(struct acall_ctx *ctx)
 {
 	struct acall_worker *worker, *next;
-	int node;
+	struct acall_pool *pool;
+	unsigned int i = 0;
 
-	for (node = 0; node < nr_node_ids; node++) {
-		struct acall_pool *pool = &ctx->pools[node];
+	while ((pool = acall_pool_next(ctx, &i))) {
 		LIST_HEAD(canceled);
 
 		spin_lock_irq(&pool->lock);
@@ -330,21 +512,24 @@ void acall_pools_shutdown(struct acall_ctx *ctx)
 long acall_ioctl_cancel(struct acall_ctx *ctx, u64 __user *arg)
 {
 	struct acall_req *req, *next;
+	struct acall_pool *pool;
 	bool running = false;
-	long canceled = 0;
+	unsigned int i = 0;
+	long canceled;
 	u64 user_data;
-	int node;
 
 	if (get_user(user_data, arg))
 		return -EFAULT;
 
-	for (node = 0; node < nr_node_ids; node++) {
-		struct acall_pool *pool = &ctx->pools[node];
+	/* Held ones first: canceling a pool's may release more of them. */
+	canceled = acall_order_cancel(ctx, user_data);
+	while ((pool = acall_pool_next(ctx, &i))) {
 		LIST_HEAD(list);
 
 		spin_lock_irq(&pool->lock);
 		list_for_each_entry_safe(req, next, &pool->work, node) {
-			if (req->user_data == user_data) {
+			/* Marked while held and released since: counted. */
+			if (req->user_data == user_data && !req->canceled) {
 				list_move_tail(&req->node, &list);
 				canceled++;
 			}

@@ -193,9 +193,8 @@ TEST_F(link, read_modify_write_pattern)
 	wv[0] = (struct iovec){ self->back, 1000 };
 	wv[1] = (struct iovec){ self->b + 1000, 100 };
 	wv[2] = (struct iovec){ self->back + 1100, SZ - 1100 };
-	acall_prep_read_write_linked(sqes, self->fd, &self->iback, wv, 1, 0,
-				     0, 5);
-	sqes[1].len = 3;
+	acall_prep_read_write_linked(sqes, self->fd, &self->iback, 1, wv, 3,
+				     0, 0, 5);
 	ASSERT_EQ(0, acall_run(&self->ring, sqes, 2, cqes));
 	EXPECT_EQ(SZ, cqes[0].res);
 	EXPECT_EQ(SZ, cqes[1].res);

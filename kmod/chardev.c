@@ -17,8 +17,8 @@ static int acall_open(struct inode *inode, struct file *file)
 	if (ret)
 		return ret;
 	ctx = acall_ctx_alloc();
-	if (!ctx)
-		return -ENOMEM;
+	if (IS_ERR(ctx))
+		return PTR_ERR(ctx);
 	file->private_data = ctx;
 	return 0;
 }

@@ -32,6 +32,7 @@ static void acall_ctx_drop_identity(struct acall_ctx *ctx)
 
 static void acall_ctx_free(struct acall_ctx *ctx)
 {
+	acall_limits_close(ctx);
 	acall_eventfd_release(ctx);
 	acall_queues_free(ctx);
 	acall_pools_free(ctx);
@@ -66,12 +67,19 @@ void acall_ctx_put(struct acall_ctx *ctx)
 	kref_put(&ctx->ref, acall_ctx_release);
 }
 
+/* A new context for the caller, or an ERR_PTR (see acall_limits_open()). */
 struct acall_ctx *acall_ctx_alloc(void)
 {
 	struct acall_ctx *ctx = kzalloc(sizeof(*ctx), GFP_KERNEL);
+	int ret;
 
 	if (!ctx)
-		return NULL;
+		return ERR_PTR(-ENOMEM);
+	ret = acall_limits_open(ctx);
+	if (ret) {
+		kfree(ctx);
+		return ERR_PTR(ret);
+	}
 	kref_init(&ctx->ref);
 	mutex_init(&ctx->setup_lock);
 	spin_lock_init(&ctx->cq_lock);
@@ -178,9 +186,12 @@ long acall_ctx_setup(struct acall_ctx *ctx, struct acall_params __user *arg)
 	ret = acall_ring_alloc(ctx, &p);
 	if (ret)
 		goto out_identity;
-	ret = acall_pools_init(ctx);
+	ret = acall_limits_ring(ctx, ctx->ring_bytes);
 	if (ret)
 		goto out_ring;
+	ret = acall_pools_init(ctx);
+	if (ret)
+		goto out_ring_charge;
 	ret = acall_queues_init(ctx);
 	if (ret)
 		goto out_pools;
@@ -197,6 +208,8 @@ out_queues:
 	acall_queues_free(ctx);
 out_pools:
 	acall_pools_free(ctx);
+out_ring_charge:
+	acall_limits_ring_undo(ctx);
 out_ring:
 	vfree(ctx->ring);
 	ctx->ring = NULL;

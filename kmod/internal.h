@@ -21,6 +21,9 @@
 /* Module parameters (main.c). */
 extern unsigned int acall_max_workers_limit;
 extern unsigned int acall_worker_idle_ms;
+extern unsigned int acall_user_max_contexts;
+extern unsigned int acall_user_max_ring_kb;
+extern unsigned int acall_user_max_workers;
 extern struct workqueue_struct *acall_wq;
 
 /*
@@ -102,6 +105,11 @@ struct acall_ctx {
 	struct mutex setup_lock;
 	bool ready;		/* set up; read with smp_load_acquire() */
 	bool dying;		/* closed: workers exit when idle */
+
+	/* What the opener's user is charged for (limits.c). */
+	struct acall_user *user;
+	bool unlimited;			/* CAP_SYS_RESOURCE at open */
+	unsigned long ring_charged;	/* pages */
 
 	/* The identity workers assume, taken at setup. */
 	struct mm_struct *mm;	/* mmgrab()ed at open: the owner */
@@ -267,6 +275,14 @@ void acall_pool_wake_idle(struct acall_pool *pool);
 void acall_worker_follow_mask(struct acall_pool *pool, unsigned int *seq);
 long acall_ioctl_affinity(struct acall_ctx *ctx,
 			  struct acall_affinity __user *arg);
+
+/* limits.c */
+int acall_limits_open(struct acall_ctx *ctx);
+void acall_limits_close(struct acall_ctx *ctx);
+int acall_limits_ring(struct acall_ctx *ctx, size_t bytes);
+void acall_limits_ring_undo(struct acall_ctx *ctx);
+bool acall_limits_worker_get(struct acall_ctx *ctx);
+void acall_limits_worker_put(struct acall_ctx *ctx);
 
 /* stats.c */
 long acall_ioctl_stats(struct acall_ctx *ctx, struct acall_stats __user *arg);

@@ -210,6 +210,7 @@ static int acall_worker_fn(void *data)
 
 	acall_worker_drop_identity(old_cred);
 	atomic_dec(&ctx->stats.workers);
+	acall_limits_worker_put(ctx);
 	kfree(worker);
 	acall_ctx_put(ctx);
 	module_put_and_kthread_exit(0);
@@ -222,9 +223,14 @@ static int acall_worker_create(struct acall_pool *pool)
 	struct task_struct *task;
 	int peak, now;
 
+	/* The user's threads are bounded: requests wait for those it has. */
+	if (!acall_limits_worker_get(ctx))
+		return -EAGAIN;
 	worker = kzalloc_node(sizeof(*worker), GFP_KERNEL, pool->node);
-	if (!worker)
+	if (!worker) {
+		acall_limits_worker_put(ctx);
 		return -ENOMEM;
+	}
 	INIT_LIST_HEAD(&worker->idle_node);
 	worker->pool = pool;
 
@@ -235,6 +241,7 @@ static int acall_worker_create(struct acall_pool *pool)
 				      "acall/%d:%d", ctx->tgid,
 				      atomic_inc_return(&ctx->worker_ids));
 	if (IS_ERR(task)) {
+		acall_limits_worker_put(ctx);
 		module_put(THIS_MODULE);
 		acall_ctx_put(ctx);
 		kfree(worker);

@@ -266,8 +266,13 @@ struct acall_pool *acall_pool_alloc(struct acall_ctx *ctx);
 void acall_pool_free(struct acall_pool *pool);
 void acall_pool_queue(struct acall_req *req);
 void acall_pools_shutdown(struct acall_ctx *ctx);
+struct acall_pool *acall_pool_next(struct acall_ctx *ctx, unsigned int *i);
+void acall_fail_list(struct acall_ctx *ctx, struct list_head *list, int res);
+
+/* cancel.c */
 long acall_ioctl_cancel(struct acall_ctx *ctx, u64 __user *arg);
 void acall_cancel_init_work(struct acall_ctx *ctx);
+void acall_cancel_later(struct acall_req *req);
 
 /* affinity.c */
 int acall_pool_mask_init(struct acall_pool *pool);

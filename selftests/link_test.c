@@ -52,23 +52,36 @@ FIXTURE_TEARDOWN(link)
 		close(self->fd);
 }
 
+/*
+ * Link sqes[0..nr) into one chain (user_data = index), run it, and check
+ * that the completions came in chain order.
+ */
+static void run_chain(struct __test_metadata *_metadata,
+		      struct acall_ring *ring, struct acall_sqe *sqes,
+		      unsigned int nr, struct acall_cqe *cqes)
+{
+	unsigned int i;
+
+	for (i = 0; i < nr; i++) {
+		acall_sqe_set_data(&sqes[i], i);
+		if (i + 1 < nr)
+			acall_sqe_set_link(&sqes[i]);
+	}
+	ASSERT_EQ(0, acall_run(ring, sqes, nr, cqes));
+	for (i = 0; i < nr; i++)
+		EXPECT_EQ(i, cqes[i].user_data);
+}
+
 /* A slow NOP linked to a write linked to a read: each sees the one before. */
 TEST_F(link, chain_runs_in_order_and_sees_earlier_members)
 {
 	struct acall_sqe sqes[3];
 	struct acall_cqe cqes[3];
-	unsigned int i;
 
 	acall_prep_nop(&sqes[0], 20 * MS);
 	acall_prep_pwritev(&sqes[1], self->fd, &self->ib, 1, 0, 0);
 	acall_prep_preadv(&sqes[2], self->fd, &self->iback, 1, 0, 0);
-	for (i = 0; i < 3; i++)
-		acall_sqe_set_data(&sqes[i], i);
-	acall_sqe_set_link(&sqes[0]);
-	acall_sqe_set_link(&sqes[1]);
-	ASSERT_EQ(0, acall_run(&self->ring, sqes, 3, cqes));
-	for (i = 0; i < 3; i++)
-		EXPECT_EQ(i, cqes[i].user_data);
+	run_chain(_metadata, &self->ring, sqes, 3, cqes);
 	EXPECT_EQ(0, cqes[0].res);
 	EXPECT_EQ(SZ, cqes[1].res);
 	EXPECT_EQ(SZ, cqes[2].res);
@@ -87,20 +100,12 @@ TEST_F(link, short_transfer_cancels_the_rest)
 {
 	struct acall_sqe sqes[4];
 	struct acall_cqe cqes[4];
-	unsigned int i;
 
 	acall_prep_nop(&sqes[0], 0);
 	acall_prep_preadv(&sqes[1], self->fd, &self->iback, 1, SZ - 100, 0);
 	acall_prep_pwritev(&sqes[2], self->fd, &self->ib, 1, 0, 0);
 	acall_prep_nop(&sqes[3], 0);
-	for (i = 0; i < 4; i++) {
-		acall_sqe_set_data(&sqes[i], i);
-		if (i < 3)
-			acall_sqe_set_link(&sqes[i]);
-	}
-	ASSERT_EQ(0, acall_run(&self->ring, sqes, 4, cqes));
-	for (i = 0; i < 4; i++)
-		EXPECT_EQ(i, cqes[i].user_data);
+	run_chain(_metadata, &self->ring, sqes, 4, cqes);
 	EXPECT_EQ(0, cqes[0].res);
 	EXPECT_EQ(100, cqes[1].res);
 	EXPECT_EQ(-ECANCELED, cqes[2].res);
@@ -114,20 +119,12 @@ TEST_F(link, refused_member_cancels_the_rest)
 {
 	struct acall_sqe sqes[4];
 	struct acall_cqe cqes[4];
-	unsigned int i;
 
 	acall_prep_nop(&sqes[0], 10 * MS);
 	acall_prep_fdatasync(&sqes[1], -1);
 	acall_prep_pwritev(&sqes[2], self->fd, &self->ib, 1, 0, 0);
 	acall_prep_nop(&sqes[3], 0);
-	for (i = 0; i < 4; i++) {
-		acall_sqe_set_data(&sqes[i], i);
-		if (i < 3)
-			acall_sqe_set_link(&sqes[i]);
-	}
-	ASSERT_EQ(0, acall_run(&self->ring, sqes, 4, cqes));
-	for (i = 0; i < 4; i++)
-		EXPECT_EQ(i, cqes[i].user_data);
+	run_chain(_metadata, &self->ring, sqes, 4, cqes);
 	EXPECT_EQ(0, cqes[0].res);
 	EXPECT_EQ(-EBADF, cqes[1].res);
 	EXPECT_EQ(-ECANCELED, cqes[2].res);

@@ -58,6 +58,24 @@ static int pos_of(const struct acall_cqe *cqes, unsigned int nr, __u64 data)
 	return -1;
 }
 
+/* Reap nr completions of requests already submitted, in order. */
+static int reap(struct acall_ring *ring, struct acall_cqe *cqes,
+		unsigned int nr)
+{
+	struct acall_cqe *cqe;
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < nr; i++) {
+		ret = acall_wait_cqe(ring, &cqe, -1);
+		if (ret)
+			return ret;
+		cqes[i] = *cqe;
+		acall_cq_advance(ring, 1);
+	}
+	return 0;
+}
+
 TEST_F(order, barrier_holds_back_later_fast_requests)
 {
 	struct acall_sqe sqes[4];
@@ -105,7 +123,6 @@ TEST_F(order, queues_are_independent)
 {
 	struct acall_sqe sqes[6];
 	struct acall_cqe cqes[6];
-	unsigned int i;
 
 	nop(&sqes[0], 1000 * MS, 1, false, 10);
 	nop(&sqes[1], 0, 1, true, 11);
@@ -116,13 +133,7 @@ TEST_F(order, queues_are_independent)
 	ASSERT_EQ(6, acall_submit(&self->ring, sqes, 6));
 	/* Queue 2's three, in order, before anything of queue 1. */
 	ASSERT_EQ(3, acall_cq_ready(&self->ring));
-	for (i = 0; i < 6; i++) {
-		struct acall_cqe *cqe;
-
-		ASSERT_EQ(0, acall_wait_cqe(&self->ring, &cqe, -1));
-		cqes[i] = *cqe;
-		acall_cq_advance(&self->ring, 1);
-	}
+	ASSERT_EQ(0, reap(&self->ring, cqes, 6));
 	EXPECT_EQ(20, cqes[0].user_data);
 	EXPECT_EQ(21, cqes[1].user_data);
 	EXPECT_EQ(22, cqes[2].user_data);
@@ -311,7 +322,6 @@ TEST_F(order, held_requests_can_be_canceled)
 {
 	struct acall_sqe sqes[4];
 	struct acall_cqe cqes[4];
-	unsigned int i;
 
 	nop(&sqes[0], 1000 * MS, 0, false, 1);
 	nop(&sqes[1], 0, 0, true, 2);
@@ -320,13 +330,7 @@ TEST_F(order, held_requests_can_be_canceled)
 	ASSERT_EQ(4, acall_submit(&self->ring, sqes, 4));
 	EXPECT_EQ(1, acall_cancel(&self->ring, 3));
 	EXPECT_EQ(1, acall_cancel(&self->ring, 4));
-	for (i = 0; i < 4; i++) {
-		struct acall_cqe *cqe;
-
-		ASSERT_EQ(0, acall_wait_cqe(&self->ring, &cqe, -1));
-		cqes[i] = *cqe;
-		acall_cq_advance(&self->ring, 1);
-	}
+	ASSERT_EQ(0, reap(&self->ring, cqes, 4));
 	EXPECT_EQ(1, cqes[0].user_data);
 	EXPECT_EQ(0, cqes[0].res);
 	EXPECT_EQ(2, cqes[1].user_data);

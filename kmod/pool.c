@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The worker pool of a context: kernel threads, one set per NUMA node,
- * created on demand up to ctx->max_workers and gone after worker_idle_ms
- * without work. A worker acts as the submitter: it shares the context's
- * io_context exactly as a CLONE_IO thread would, and works with its
- * credentials, block cgroup, memory (and so memory cgroup) and
- * RLIMIT_FSIZE.
+ * The worker pools of a context: kernel threads, one set per NUMA node and
+ * one per queue bound to CPUs of its own (affinity.c), created on demand up
+ * to ctx->max_workers and gone after worker_idle_ms without work. A worker
+ * acts as the submitter: it shares the context's io_context exactly as a
+ * CLONE_IO thread would, and works with its credentials, block cgroup,
+ * memory (and so memory cgroup) and RLIMIT_FSIZE.
  */
 #include <linux/blk-cgroup.h>
 #include <linux/cred.h>

@@ -84,7 +84,6 @@ struct acall_queue {
 
 struct acall_stats_counters {
 	atomic64_t submitted;
-	atomic64_t completed;
 	atomic64_t inline_done;
 	atomic64_t async_kiocb;
 	atomic64_t punted;
@@ -126,6 +125,7 @@ struct acall_ctx {
 	u32 cached_tail;
 	u32 inflight;		/* accepted, completion not posted yet */
 	u32 inflight_peak;
+	u64 completed;		/* posted; under cq_lock, like the rest */
 	wait_queue_head_t cq_wait;
 	struct eventfd_ctx __rcu *evfd;
 	struct work_struct evfd_work;
@@ -245,7 +245,7 @@ long acall_ioctl_submit(struct acall_ctx *ctx, struct acall_submit __user *arg);
 void acall_req_complete(struct acall_req *req, long res);
 void acall_req_complete_notify(struct acall_req *req, long res);
 void acall_req_put(struct acall_req *req);
-bool acall_req_start(struct acall_req *req);
+bool acall_req_start(struct acall_req *req, struct acall_batch *batch);
 
 /* order.c */
 int acall_queues_init(struct acall_ctx *ctx);

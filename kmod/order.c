@@ -89,7 +89,7 @@ bool acall_req_ungate(struct acall_req *req, struct acall_batch *batch)
 	if (unlikely(req->held_listed))
 		acall_held_del(req);
 	if (batch)
-		return acall_req_start(req);
+		return acall_req_start(req, batch);
 	/* Never from a completion's own stack: chains could be long. */
 	req->deferred = true;
 	acall_pool_queue(req);

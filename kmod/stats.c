@@ -12,7 +12,6 @@ long acall_ioctl_stats(struct acall_ctx *ctx, struct acall_stats __user *arg)
 
 	memset(&s, 0, sizeof(s));
 	s.submitted = atomic64_read(&c->submitted);
-	s.completed = atomic64_read(&c->completed);
 	s.inline_done = atomic64_read(&c->inline_done);
 	s.async_kiocb = atomic64_read(&c->async_kiocb);
 	s.punted = atomic64_read(&c->punted);
@@ -26,6 +25,7 @@ long acall_ioctl_stats(struct acall_ctx *ctx, struct acall_stats __user *arg)
 	s.workers = atomic_read(&c->workers);
 	s.workers_peak = atomic_read(&c->workers_peak);
 	spin_lock_irq(&ctx->cq_lock);
+	s.completed = ctx->completed;
 	s.inflight = ctx->inflight;
 	s.inflight_peak = ctx->inflight_peak;
 	spin_unlock_irq(&ctx->cq_lock);

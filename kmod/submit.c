@@ -69,6 +69,7 @@ struct acall_batch {
 	struct acall_req *chain_tail;	/* is still closed, linked by ->link */
 	bool chain_broken;		/* a member got no request: cancel the rest */
 	bool posted;			/* a completion was posted: notify */
+	u32 inline_done;		/* counted once for the batch */
 };
 
 static int acall_req_prep(struct acall_req *req, const struct acall_sqe *sqe)
@@ -101,7 +102,7 @@ static int acall_req_prep(struct acall_req *req, const struct acall_sqe *sqe)
  * Returns true if its completion was posted here, so that the caller
  * notifies once for the whole batch.
  */
-bool acall_req_start(struct acall_req *req)
+bool acall_req_start(struct acall_req *req, struct acall_batch *b)
 {
 	struct acall_ctx *ctx = req->ctx;
 	int ret;
@@ -123,7 +124,7 @@ bool acall_req_start(struct acall_req *req)
 			return false;
 		}
 		if (ret != -EAGAIN || req->user_nowait) {
-			atomic64_inc(&ctx->stats.inline_done);
+			b->inline_done++;
 			acall_req_complete(req, ret);
 			return true;
 		}
@@ -253,6 +254,8 @@ long acall_ioctl_submit(struct acall_ctx *ctx, struct acall_submit __user *arg)
 	if (i < taken)
 		acall_ring_unreserve(ctx, taken - i);
 	atomic64_add(i, &ctx->stats.submitted);
+	if (batch.inline_done)
+		atomic64_add(batch.inline_done, &ctx->stats.inline_done);
 	if (batch.posted)
 		acall_ring_notify(ctx);
 	return i ? i : -EFAULT;

@@ -83,7 +83,6 @@ long acall_ioctl_cancel(struct acall_ctx *ctx, u64 __user *arg)
 			/* Marked while held and released since: counted. */
 			if (req->user_data == user_data && !req->canceled) {
 				list_move_tail(&req->node, &list);
-				pool->nr_queued--;
 				canceled++;
 			}
 		}

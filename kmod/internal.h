@@ -51,8 +51,6 @@ struct acall_pool {
 	struct list_head idle;		/* idle workers */
 	unsigned int nr_workers;	/* alive, or asked of spawn_work */
 	unsigned int nr_to_spawn;
-	unsigned int nr_queued;		/* on the work list */
-	unsigned int nr_busy;		/* workers with a request in hand */
 	int node;			/* NUMA_NO_NODE for a queue's pool */
 	struct acall_ctx *ctx;
 	struct work_struct spawn_work;

@@ -110,32 +110,28 @@ static void acall_worker_count_cpu(struct acall_ctx *ctx, struct acall_req *req)
 		atomic64_inc(&ctx->stats.ran_other_node);
 }
 
-/*
- * The worker is done with req: off the running list, and free for more
- * work before the completion is posted, so that a submitter answering the
- * completion finds it free rather than spawn another.
- */
-static void acall_worker_release(struct acall_pool *pool, struct acall_req *req)
+/* Run req the ordinary, blocking way, findable by cancel as running. */
+static long acall_worker_run(struct acall_pool *pool, struct acall_req *req)
 {
-	spin_lock_irq(&pool->lock);
-	list_del(&req->node);
-	pool->nr_busy--;
-	spin_unlock_irq(&pool->lock);
-}
+	long res;
 
-static void acall_worker_retake(struct acall_pool *pool, struct acall_req *req)
-{
 	spin_lock_irq(&pool->lock);
 	list_add_tail(&req->node, &pool->running);
-	pool->nr_busy++;
 	spin_unlock_irq(&pool->lock);
+
+	acall_worker_set_fsize(req->fsize);
+	res = req->op->run(req);
+
+	spin_lock_irq(&pool->lock);
+	list_del(&req->node);
+	spin_unlock_irq(&pool->lock);
+	return res;
 }
 
 /*
- * One request taken off the work list, on the running list now. A request
- * released by a barrier or a link never had its non-blocking try: it gets
- * one here first, so that O_DIRECT still goes out as an async kiocb rather
- * than hold this worker.
+ * One request taken off the work list. A request released by a barrier or
+ * a link never had its non-blocking try: it gets one here first, so that
+ * O_DIRECT still goes out as an async kiocb rather than hold this worker.
  */
 static void acall_worker_handle(struct acall_pool *pool, struct acall_req *req,
 				bool mm_held)
@@ -150,25 +146,18 @@ static void acall_worker_handle(struct acall_pool *pool, struct acall_req *req,
 		res = req->fail_res;
 	} else {
 		acall_worker_count_cpu(ctx, req);
+		res = -EAGAIN;
 		if (req->deferred && req->op->issue) {
 			req->deferred = false;
-			/* Its completion may come at once, and requeue it. */
-			acall_worker_release(pool, req);
 			res = req->op->issue(req);
 			if (res == -EIOCBQUEUED) {
 				atomic64_inc(&ctx->stats.async_kiocb);
 				return;
 			}
-			if (res != -EAGAIN || req->user_nowait) {
-				acall_req_complete_notify(req, res);
-				return;
-			}
-			acall_worker_retake(pool, req);
 		}
-		acall_worker_set_fsize(req->fsize);
-		res = req->op->run(req);
+		if (res == -EAGAIN && !req->user_nowait)
+			res = acall_worker_run(pool, req);
 	}
-	acall_worker_release(pool, req);
 	acall_req_complete_notify(req, res);
 }
 
@@ -190,9 +179,7 @@ static int acall_worker_fn(void *data)
 		list_del_init(&worker->idle_node);
 		req = list_first_entry_or_null(&pool->work, struct acall_req, node);
 		if (req) {
-			list_move_tail(&req->node, &pool->running);
-			pool->nr_queued--;
-			pool->nr_busy++;
+			list_del(&req->node);
 			spin_unlock_irq(&pool->lock);
 
 			if (!mm_held)
@@ -299,10 +286,8 @@ static void acall_spawn_work(struct work_struct *work)
 		spin_lock_irq(&pool->lock);
 		pool->nr_workers--;
 		/* No worker will ever come for these: fail them. */
-		if (!pool->nr_workers) {
+		if (!pool->nr_workers)
 			list_splice_init(&pool->work, &stranded);
-			pool->nr_queued = 0;
-		}
 		spin_unlock_irq(&pool->lock);
 		acall_fail_list(ctx, &stranded, ret);
 	}
@@ -436,18 +421,11 @@ void acall_pool_queue(struct acall_req *req)
 		return;
 	}
 	list_add_tail(&req->node, &pool->work);
-	pool->nr_queued++;
 	worker = acall_pool_idle_worker(pool);
 	if (worker) {
 		list_del_init(&worker->idle_node);
 		wake_up_process(worker->task);
-	}
-	/*
-	 * A worker not busy with a request looks at the list before it
-	 * sleeps: a new one is needed only for work beyond those.
-	 */
-	if (pool->nr_queued > pool->nr_workers - pool->nr_busy &&
-	    pool->nr_workers < ctx->max_workers) {
+	} else if (pool->nr_workers < ctx->max_workers) {
 		pool->nr_workers++;
 		pool->nr_to_spawn++;
 		spawn = true;
@@ -474,7 +452,6 @@ void acall_pools_shutdown(struct acall_ctx *ctx)
 
 		spin_lock_irq(&pool->lock);
 		list_splice_init(&pool->work, &canceled);
-		pool->nr_queued = 0;
 		list_for_each_entry_safe(worker, next, &pool->idle, idle_node) {
 			list_del_init(&worker->idle_node);
 			wake_up_process(worker->task);

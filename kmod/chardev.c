@@ -29,6 +29,12 @@ static int acall_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
+static int acall_flush(struct file *file, fl_owner_t id)
+{
+	acall_ctx_flush(file->private_data);
+	return 0;
+}
+
 static int acall_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	return acall_ring_mmap(file->private_data, vma);
@@ -89,6 +95,7 @@ static long acall_unlocked_ioctl(struct file *file, unsigned int cmd,
 const struct file_operations acall_fops = {
 	.owner		= THIS_MODULE,
 	.open		= acall_open,
+	.flush		= acall_flush,
 	.release	= acall_release,
 	.mmap		= acall_mmap,
 	.unlocked_ioctl	= acall_unlocked_ioctl,

@@ -40,6 +40,7 @@ static void acall_ctx_free(struct acall_ctx *ctx)
 	vfree(ctx->ring);
 	acall_ctx_drop_identity(ctx);
 	mmdrop(ctx->mm);
+	put_pid(ctx->owner);
 	kfree(ctx);
 	/*
 	 * Called from release() (the file's own module reference is still
@@ -93,6 +94,7 @@ struct acall_ctx *acall_ctx_alloc(void)
 	ctx->mm = current->mm;
 	mmgrab(ctx->mm);
 	ctx->tgid = task_tgid_vnr(current);
+	ctx->owner = get_pid(task_tgid(current));
 	__module_get(THIS_MODULE);
 	return ctx;
 }
@@ -221,16 +223,38 @@ out:
 }
 
 /*
- * The file is closed (by close() or the owner's death): cancel what has not
- * started, let workers exit, and drop the file's reference. Requests in
- * flight hold their own references and complete normally.
+ * A descriptor of the context is being closed. When the owner's last
+ * thread closes its files on its way out, requests its workers are running
+ * must stop now rather than run for nobody: a worker holds the owner's
+ * memory while it runs, and so the ring mapping, and so the file, which
+ * then is not released until the request ends by itself (a fallocate of a
+ * huge length on a memfd never does, as a kernel thread sees no signal).
+ */
+void acall_ctx_flush(struct acall_ctx *ctx)
+{
+	if (!(current->flags & PF_EXITING) || task_tgid(current) != ctx->owner)
+		return;
+	WRITE_ONCE(ctx->owner_exiting, true);
+	mutex_lock(&ctx->setup_lock);
+	if (ctx->ready)
+		acall_pools_interrupt(ctx);
+	mutex_unlock(&ctx->setup_lock);
+}
+
+/*
+ * The file is released (by close() and munmap(), or the owner's death):
+ * cancel what has not started, interrupt what runs in workers, let the
+ * workers exit, and drop the file's reference. Requests in flight hold
+ * their own references and complete.
  */
 void acall_ctx_close(struct acall_ctx *ctx)
 {
 	mutex_lock(&ctx->setup_lock);
 	WRITE_ONCE(ctx->dying, true);
-	if (ctx->ready)
+	if (ctx->ready) {
 		acall_pools_shutdown(ctx);
+		acall_pools_interrupt(ctx);
+	}
 	mutex_unlock(&ctx->setup_lock);
 	/*
 	 * Free now if nothing else holds the context, so that rmmod right

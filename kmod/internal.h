@@ -113,6 +113,8 @@ struct acall_ctx {
 	/* The identity workers assume, taken at setup. */
 	struct mm_struct *mm;	/* mmgrab()ed at open: the owner */
 	pid_t tgid;
+	struct pid *owner;	/* the opener's thread group */
+	bool owner_exiting;	/* its last thread is closing its files */
 	const struct cred *cred;
 	struct io_context *ioc;
 	struct cgroup_subsys_state *blkcg_css;
@@ -198,6 +200,7 @@ struct acall_req {
 	struct acall_queue *queue;	/* NULL until admitted */
 	struct acall_req *link;		/* the next of its chain */
 	struct list_head held_node;	/* on ctx->held */
+	struct task_struct *worker;	/* running it, on pool->running */
 	u64 expected;			/* the result that counts as success */
 	u64 len64;
 	loff_t pos;
@@ -222,6 +225,7 @@ extern const struct file_operations acall_fops;
 struct acall_ctx *acall_ctx_alloc(void);
 long acall_ctx_setup(struct acall_ctx *ctx, struct acall_params __user *arg);
 void acall_ctx_close(struct acall_ctx *ctx);
+void acall_ctx_flush(struct acall_ctx *ctx);
 void acall_ctx_put(struct acall_ctx *ctx);
 int acall_ctx_check(struct acall_ctx *ctx);
 
@@ -266,6 +270,7 @@ struct acall_pool *acall_pool_alloc(struct acall_ctx *ctx);
 void acall_pool_free(struct acall_pool *pool);
 void acall_pool_queue(struct acall_req *req);
 void acall_pools_shutdown(struct acall_ctx *ctx);
+void acall_pools_interrupt(struct acall_ctx *ctx);
 struct acall_pool *acall_pool_next(struct acall_ctx *ctx, unsigned int *i);
 void acall_fail_list(struct acall_ctx *ctx, struct list_head *list, int res);
 

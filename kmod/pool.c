@@ -85,6 +85,8 @@ static void acall_worker_unuse_mm(struct acall_ctx *ctx)
  */
 static bool acall_owner_gone(struct acall_ctx *ctx)
 {
+	if (READ_ONCE(ctx->owner_exiting))
+		return true;
 	return atomic_read(&ctx->mm->mm_users) <= atomic_read(&ctx->mm_holders);
 }
 
@@ -110,13 +112,17 @@ static void acall_worker_count_cpu(struct acall_ctx *ctx, struct acall_req *req)
 		atomic64_inc(&ctx->stats.ran_other_node);
 }
 
-/* Run req the ordinary, blocking way, findable by cancel as running. */
+/*
+ * Run req the ordinary, blocking way: findable by cancel as running, and
+ * interruptible by acall_pools_interrupt().
+ */
 static long acall_worker_run(struct acall_pool *pool, struct acall_req *req)
 {
 	long res;
 
 	spin_lock_irq(&pool->lock);
 	list_add_tail(&req->node, &pool->running);
+	req->worker = current;
 	spin_unlock_irq(&pool->lock);
 
 	acall_worker_set_fsize(req->fsize);
@@ -125,6 +131,9 @@ static long acall_worker_run(struct acall_pool *pool, struct acall_req *req)
 	spin_lock_irq(&pool->lock);
 	list_del(&req->node);
 	spin_unlock_irq(&pool->lock);
+	/* Interrupted: the signal was for this request only. */
+	if (signal_pending(current))
+		flush_signals(current);
 	return res;
 }
 
@@ -172,6 +181,8 @@ static int acall_worker_fn(void *data)
 	struct acall_req *req;
 
 	old_cred = acall_worker_assume_identity(ctx);
+	/* SIGKILL interrupts what it runs (acall_pools_interrupt()). */
+	allow_signal(SIGKILL);
 
 	for (;;) {
 		acall_worker_follow_mask(pool, &worker->mask_seq);
@@ -458,5 +469,24 @@ void acall_pools_shutdown(struct acall_ctx *ctx)
 		}
 		spin_unlock_irq(&pool->lock);
 		acall_fail_list(ctx, &canceled, -ECANCELED);
+	}
+}
+
+/*
+ * Interrupt what workers are running for a context whose owner is gone or
+ * that is closing: a signal ends whatever waits interruptibly (the calls
+ * then return early, as they would for a killed caller).
+ */
+void acall_pools_interrupt(struct acall_ctx *ctx)
+{
+	struct acall_pool *pool;
+	struct acall_req *req;
+	unsigned int i = 0;
+
+	while ((pool = acall_pool_next(ctx, &i))) {
+		spin_lock_irq(&pool->lock);
+		list_for_each_entry(req, &pool->running, node)
+			send_sig(SIGKILL, req->worker, 1);
+		spin_unlock_irq(&pool->lock);
 	}
 }

@@ -8,6 +8,7 @@
  *               [--size=64m] [--runtime=2] [--ios=N] [--seed=1]
  *               [--rwmixread=70] [--fdatasync=N] [--device-ns=NS]
  *               [--engines=LIST] [--fio=LIST] [--name=LABEL] [--json=FILE]
+ *               [--tsv=FILE]
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -38,7 +39,7 @@ static void usage(void)
 		"  [--cache=hot|cold] [--size=64m] [--runtime=SECONDS] [--ios=N] [--seed=N]\n"
 		"  [--rwmixread=PCT] [--fdatasync=N] [--device-ns=NS] [--name=LABEL]\n"
 		"  [--engines=psync,threads,threads-nowait,libaio,io_uring,posixaio,acall]\n"
-		"  [--fio=psync,libaio,io_uring,posixaio] [--json=FILE]\n");
+		"  [--fio=psync,libaio,io_uring,posixaio] [--json=FILE] [--tsv=FILE]\n");
 	exit(2);
 }
 
@@ -84,6 +85,22 @@ static int prepare_file(const struct params *p)
 	return 0;
 }
 
+static int append_to(const char *path,
+		     void (*write)(FILE *, const struct params *,
+				   const struct result *, unsigned int),
+		     const struct params *p, const struct result *r, unsigned int n)
+{
+	FILE *f = fopen(path, "a");
+
+	if (!f) {
+		fprintf(stderr, "acall-bench: %s: %s\n", path, strerror(errno));
+		return 1;
+	}
+	write(f, p, r, n);
+	fclose(f);
+	return 0;
+}
+
 /* acall's ordered flush needs the module's ordering. */
 static bool acall_unsupported(const struct params *p, struct result *r)
 {
@@ -114,7 +131,7 @@ int main(int argc, char **argv)
 		{ "seed", 1, 0, 'S' }, { "rwmixread", 1, 0, 'm' },
 		{ "fdatasync", 1, 0, 'F' }, { "device-ns", 1, 0, 'N' },
 		{ "engines", 1, 0, 'e' }, { "fio", 1, 0, 'x' }, { "name", 1, 0, 'L' },
-		{ "json", 1, 0, 'J' }, { "help", 0, 0, 'h' }, { 0 },
+		{ "json", 1, 0, 'J' }, { "tsv", 1, 0, 'T' }, { "help", 0, 0, 'h' }, { 0 },
 	};
 	struct params p = {
 		.name = "workload", .rw = RW_RANDREAD, .rwmixread = 70, .bs = 4096,
@@ -122,7 +139,7 @@ int main(int argc, char **argv)
 		.runtime = 2, .seed = 1,
 	};
 	const char *want = "psync,threads,threads-nowait,libaio,io_uring,posixaio,acall";
-	const char *fio = "", *json = NULL;
+	const char *fio = "", *json = NULL, *tsv = NULL;
 	struct result results[MAX_ROWS];
 	unsigned int n = 0;
 	char list[256], *tok, *s;
@@ -149,6 +166,7 @@ int main(int argc, char **argv)
 		case 'x': fio = optarg; break;
 		case 'L': p.name = optarg; break;
 		case 'J': json = optarg; break;
+		case 'T': tsv = optarg; break;
 		default: usage();
 		}
 	}
@@ -184,15 +202,9 @@ int main(int argc, char **argv)
 		run_fio(&p, tok, &results[n++]);
 
 	print_table(&p, results, n);
-	if (json) {
-		FILE *f = fopen(json, "a");
-
-		if (!f) {
-			fprintf(stderr, "acall-bench: %s: %s\n", json, strerror(errno));
-			return 1;
-		}
-		write_json(f, &p, results, n);
-		fclose(f);
-	}
+	if (json && append_to(json, write_json, &p, results, n))
+		return 1;
+	if (tsv && append_to(tsv, write_tsv, &p, results, n))
+		return 1;
 	return 0;
 }

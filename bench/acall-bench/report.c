@@ -168,3 +168,15 @@ void write_json(FILE *f, const struct params *p, const struct result *r, unsigne
 	fprintf(f, "}\n");
 	fflush(f);
 }
+
+void write_tsv(FILE *f, const struct params *p, const struct result *r, unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++) {
+		if (!usable(&r[i]))
+			continue;
+		fprintf(f, "%s\t%s\t%.1f\t%.1f\t%.1f\t%.2f\t%.3f\n", p->name,
+			r[i].engine, r[i].iops, r[i].mbps, r[i].p99_us,
+			r[i].cpu_us_per_io, r[i].ctxsw_per_io);
+	}
+	fflush(f);
+}

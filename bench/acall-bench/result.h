@@ -33,6 +33,8 @@ void prepare_cache(const struct params *p);
 
 void print_table(const struct params *p, const struct result *r, unsigned int n);
 void write_json(FILE *f, const struct params *p, const struct result *r, unsigned int n);
+/* One tab-separated line per engine, for the charts. */
+void write_tsv(FILE *f, const struct params *p, const struct result *r, unsigned int n);
 
 const char *rw_name(enum rw_mode rw);
 

@@ -20,7 +20,8 @@ int sysstat_read(struct sysstat *s)
 		return -errno;
 	memset(s, 0, sizeof(*s));
 	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "cpu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu",
+		if (!strncmp(line, "cpu ", 4) &&
+		    sscanf(line, "cpu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu",
 			   &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6],
 			   &v[7], &v[8], &v[9]) >= 8)
 			/* user nice system [idle iowait] irq softirq steal */

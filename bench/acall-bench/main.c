@@ -7,8 +7,8 @@
  *               [--numjobs=1] [--batch=1] [--direct=0] [--cache=hot|cold]
  *               [--size=64m] [--runtime=2] [--ios=N] [--seed=1]
  *               [--rwmixread=70] [--fdatasync=N] [--device-ns=NS]
- *               [--engines=LIST] [--fio=LIST] [--name=LABEL] [--json=FILE]
- *               [--tsv=FILE]
+ *               [--engines=LIST] [--rounds=3] [--fio=LIST] [--name=LABEL]
+ *               [--json=FILE] [--tsv=FILE]
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -39,6 +39,7 @@ static void usage(void)
 		"  [--cache=hot|cold] [--size=64m] [--runtime=SECONDS] [--ios=N] [--seed=N]\n"
 		"  [--rwmixread=PCT] [--fdatasync=N] [--device-ns=NS] [--name=LABEL]\n"
 		"  [--engines=psync,threads,threads-nowait,libaio,io_uring,posixaio,acall]\n"
+		"  [--rounds=N]\n"
 		"  [--fio=psync,libaio,io_uring,posixaio] [--json=FILE] [--tsv=FILE]\n");
 	exit(2);
 }
@@ -131,6 +132,7 @@ int main(int argc, char **argv)
 		{ "seed", 1, 0, 'S' }, { "rwmixread", 1, 0, 'm' },
 		{ "fdatasync", 1, 0, 'F' }, { "device-ns", 1, 0, 'N' },
 		{ "engines", 1, 0, 'e' }, { "fio", 1, 0, 'x' }, { "name", 1, 0, 'L' },
+		{ "rounds", 1, 0, 'R' },
 		{ "json", 1, 0, 'J' }, { "tsv", 1, 0, 'T' }, { "help", 0, 0, 'h' }, { 0 },
 	};
 	struct params p = {
@@ -140,8 +142,10 @@ int main(int argc, char **argv)
 	};
 	const char *want = "psync,threads,threads-nowait,libaio,io_uring,posixaio,acall";
 	const char *fio = "", *json = NULL, *tsv = NULL;
+	const struct engine *chosen[MAX_ROWS];
 	struct result results[MAX_ROWS];
-	unsigned int n = 0;
+	struct params round;
+	unsigned int n = 0, rounds = 3;
 	char list[256], *tok, *s;
 	int c, ret;
 
@@ -167,11 +171,12 @@ int main(int argc, char **argv)
 		case 'L': p.name = optarg; break;
 		case 'J': json = optarg; break;
 		case 'T': tsv = optarg; break;
+		case 'R': rounds = atoi(optarg); break;
 		default: usage();
 		}
 	}
 	if (!p.filename || !p.bs || !p.iodepth || !p.numjobs || !p.batch ||
-	    p.size < p.bs || (p.runtime <= 0 && !p.ios))
+	    !rounds || p.size < p.bs || (p.runtime <= 0 && !p.ios))
 		usage();
 	if (p.ios)
 		p.runtime = 0;
@@ -182,7 +187,7 @@ int main(int argc, char **argv)
 	}
 
 	snprintf(list, sizeof(list), "%s", want);
-	for (s = list; (tok = strsep(&s, ",")) && n < MAX_ROWS;) {
+	for (s = list; (tok = strsep(&s, ",")) && n < MAX_ROWS; n++) {
 		unsigned int i;
 
 		for (i = 0; i < NR_ENGINES && strcmp(engines[i]->name, tok); i++)
@@ -191,12 +196,25 @@ int main(int argc, char **argv)
 			fprintf(stderr, "acall-bench: no engine %s\n", tok);
 			return 2;
 		}
-		memset(&results[n], 0, sizeof(results[n]));
-		snprintf(results[n].engine, sizeof(results[n].engine), "%s", tok);
-		if (engines[i] != &engine_acall || !acall_unsupported(&p, &results[n]))
-			run_engine(&p, engines[i], &results[n]);
-		n++;
+		chosen[n] = engines[i];
+		result_init(&results[n], tok);
+		if (chosen[n] == &engine_acall)
+			acall_unsupported(&p, &results[n]);
 	}
+	/*
+	 * The engines take turns, rounds times, each for its share of the run:
+	 * a host busy with something else for a while slows every engine a
+	 * little rather than one a lot.
+	 */
+	round = p;
+	round.runtime = p.runtime / rounds;
+	round.ios = (p.ios + rounds - 1) / rounds;
+	for (unsigned int k = 0; k < rounds; k++)
+		for (unsigned int i = 0; i < n; i++)
+			if (!strcmp(results[i].status, "ok"))
+				run_engine(&round, chosen[i], &results[i]);
+	for (unsigned int i = 0; i < n; i++)
+		result_finish(&results[i]);
 	snprintf(list, sizeof(list), "%s", fio);
 	for (s = list; (tok = strsep(&s, ",")) && *tok && n < MAX_ROWS;)
 		run_fio(&p, tok, &results[n++]);

@@ -22,10 +22,18 @@ struct result {
 	uint64_t ios, flushes;
 	uint64_t ctr_inline, ctr_async, ctr_punted;
 	bool has_counters;
+	/* sums over the rounds, turned into the figures above at the end */
+	uint64_t bytes, elapsed_ns, submit_ns, ctxt;
+	double busy_us;
+	uint64_t *lat, nr_lat;
 };
 
-/* Run one engine of this tool on the workload. */
+/* Start a result of this engine: "ok" and zero. */
+void result_init(struct result *r, const char *engine);
+/* Run one round of one engine of this tool, adding to *r. */
 void run_engine(const struct params *p, const struct engine *e, struct result *r);
+/* Turn the sums of the rounds into rates and percentiles. */
+void result_finish(struct result *r);
 /* Run fio's engine of that name on the same workload. */
 void run_fio(const struct params *p, const char *engine, struct result *r);
 /* Put the file's cache in the state the workload asks for. */

@@ -71,20 +71,24 @@ static void fail(struct result *r, const char *what, long err)
 	snprintf(r->note, sizeof(r->note), "%s: %s", what, strerror((int)-err));
 }
 
+void result_init(struct result *r, const char *engine)
+{
+	memset(r, 0, sizeof(*r));
+	snprintf(r->engine, sizeof(r->engine), "%s", engine);
+	r->status = "ok";
+}
+
 void run_engine(const struct params *p, const struct engine *e, struct result *r)
 {
 	struct job *jobs = calloc(p->numjobs, sizeof(*jobs));
 	struct sysstat s0, s1;
-	uint64_t ios = 0, bytes = 0, nr_lat = 0, elapsed = 0;
-	uint64_t *lat = NULL;
+	uint64_t nr_lat = 0, elapsed = 0;
 	long err = 0;
 	unsigned int i;
 
-	memset(r, 0, sizeof(*r));
-	snprintf(r->engine, sizeof(r->engine), "%s", e->name);
-	r->status = "ok";
 	if (e->caveat && e->caveat(p))
 		snprintf(r->note, sizeof(r->note), "%s", e->caveat(p));
+	r->has_counters = e == &engine_acall;
 	if (!jobs)
 		return fail(r, "calloc", -ENOMEM);
 
@@ -123,13 +127,13 @@ void run_engine(const struct params *p, const struct engine *e, struct result *r
 	for (i = 0; i < p->numjobs; i++) {
 		struct job *j = &jobs[i];
 
-		ios += j->done_reads + j->done_writes;
-		bytes += j->bytes;
+		r->ios += j->done_reads + j->done_writes;
+		r->bytes += j->bytes;
 		nr_lat += j->nr_lat;
 		r->flushes += j->flushes;
 		if (j->elapsed_ns > elapsed)
 			elapsed = j->elapsed_ns;
-		r->submit_ns_per_io += (double)j->submit_ns;
+		r->submit_ns += j->submit_ns;
 		r->ctr_inline += j->ctr_inline;
 		r->ctr_async += j->ctr_async;
 		r->ctr_punted += j->ctr_punted;
@@ -140,31 +144,20 @@ void run_engine(const struct params *p, const struct engine *e, struct result *r
 			r->status = "error";
 		}
 	}
-	r->has_counters = e == &engine_acall;
-	r->ios = ios;
-	if (!ios || !elapsed)
+	r->elapsed_ns += elapsed;
+	r->busy_us += sysstat_busy_us(&s0, &s1);
+	r->ctxt += s1.ctxt - s0.ctxt;
+
+	r->lat = realloc(r->lat, (r->nr_lat + nr_lat) * sizeof(*r->lat) + 1);
+	if (!r->lat) {
+		fail(r, "realloc", -ENOMEM);
 		goto out;
-	r->iops = ios * 1e9 / elapsed;
-	r->mbps = bytes / 1e6 * 1e9 / elapsed;
-	r->submit_ns_per_io /= ios;
-	r->cpu_us_per_io = sysstat_busy_us(&s0, &s1) / ios;
-	r->ctxsw_per_io = (double)(s1.ctxt - s0.ctxt) / ios;
-
-	lat = malloc(nr_lat * sizeof(*lat) + 1);
-	if (lat) {
-		uint64_t n = 0;
-
-		for (i = 0; i < p->numjobs; i++) {
-			memcpy(lat + n, jobs[i].lat, jobs[i].nr_lat * sizeof(*lat));
-			n += jobs[i].nr_lat;
-		}
-		qsort(lat, n, sizeof(*lat), cmp_u64);
-		r->p50_us = percentile_us(lat, n, 50);
-		r->p99_us = percentile_us(lat, n, 99);
-		r->p999_us = percentile_us(lat, n, 99.9);
+	}
+	for (i = 0; i < p->numjobs; i++) {
+		memcpy(r->lat + r->nr_lat, jobs[i].lat, jobs[i].nr_lat * sizeof(*r->lat));
+		r->nr_lat += jobs[i].nr_lat;
 	}
 out:
-	free(lat);
 	for (i = 0; i < p->numjobs; i++) {
 		for (unsigned int k = 0; jobs[i].ios && k < jobs[i].depth; k++)
 			free(jobs[i].ios[k].buf);
@@ -174,4 +167,23 @@ out:
 			close(jobs[i].fd);
 	}
 	free(jobs);
+}
+
+void result_finish(struct result *r)
+{
+	if (r->ios && r->elapsed_ns) {
+		r->iops = r->ios * 1e9 / r->elapsed_ns;
+		r->mbps = r->bytes / 1e6 * 1e9 / r->elapsed_ns;
+		r->submit_ns_per_io = (double)r->submit_ns / r->ios;
+		r->cpu_us_per_io = r->busy_us / r->ios;
+		r->ctxsw_per_io = (double)r->ctxt / r->ios;
+	}
+	if (r->nr_lat) {
+		qsort(r->lat, r->nr_lat, sizeof(*r->lat), cmp_u64);
+		r->p50_us = percentile_us(r->lat, r->nr_lat, 50);
+		r->p99_us = percentile_us(r->lat, r->nr_lat, 99);
+		r->p999_us = percentile_us(r->lat, r->nr_lat, 99.9);
+	}
+	free(r->lat);
+	r->lat = NULL;
 }

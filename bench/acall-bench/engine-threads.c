@@ -31,6 +31,7 @@ struct pool {
 	unsigned int workers, idle;
 	bool stop;
 	bool nowait;
+	bool nowait_writes;	/* the file takes RWF_NOWAIT writes */
 	int fd;
 	int efd;
 };
@@ -110,6 +111,7 @@ static int pool_setup(struct job *j, bool nowait)
 	pthread_cond_init(&pool->work, NULL);
 	pthread_cond_init(&pool->gone, NULL);
 	pool->nowait = nowait;
+	pool->nowait_writes = nowait;
 	pool->fd = j->fd;
 	pool->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	j->priv = pool;
@@ -135,11 +137,18 @@ static int pool_submit(struct job *j, struct io_unit **ios, unsigned int n)
 	for (i = 0; i < n; i++) {
 		struct io_unit *io = ios[i];
 
-		if (pool->nowait && io->kind != IO_FLUSH) {
+		if (io->kind == IO_READ ? pool->nowait :
+		    io->kind == IO_WRITE && pool->nowait_writes) {
 			long res = blocking_io(pool->fd, io, RWF_NOWAIT);
 
-			/* Short or would block: the pool does all of it. */
-			if (res == (long)io->iov.iov_len || (res < 0 && res != -EAGAIN)) {
+			/*
+			 * Short or would block: the pool does all of it. Buffered
+			 * writes on many filesystems refuse RWF_NOWAIT outright
+			 * (-EOPNOTSUPP): stop trying them.
+			 */
+			if (res == -EOPNOTSUPP && io->kind == IO_WRITE)
+				pool->nowait_writes = false;
+			else if (res == (long)io->iov.iov_len || (res < 0 && res != -EAGAIN)) {
 				job_complete(j, io, res);
 				continue;
 			}

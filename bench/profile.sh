@@ -38,6 +38,13 @@ if [ "$profile" = full ]; then
 fi
 echo "profile: $profile; null_blk completes each request after $DEVICE_NS ns"
 echo "profile: $(nproc) CPUs, kernel $(uname -r)"
+/acall/examples/acall-probe
+
+# The demonstration first: a QEMU-like block backend on acall, data checked.
+backend() {
+	/acall/examples/blk-backend -c 4 -n 2000 -q 16 -f 32 "$@" /mnt/ext4/backend.img
+	rm -f /mnt/ext4/backend.img
+}
 
 FIO_ENGINES=psync,libaio,io_uring,posixaio
 # row FS NAME ACALL-BENCH-OPTIONS...
@@ -50,6 +57,7 @@ row() {
 }
 
 quick() {
+	backend || fail "the example backend failed"
 	t=--runtime=1.5 s=--size=64m
 	row ext4 "randread 4k direct qd32" --rw=randread --bs=4k --direct=1 \
 		--iodepth=32 $t $s --fio=$FIO_ENGINES

@@ -64,6 +64,8 @@ set boxwidth 0.9
 set datafile missing "-"
 set datafile separator "\t"
 set xtics rotate by -35 scale 0
+set bmargin 12
+set rmargin 4
 set key outside right top
 set grid ytics
 $extra
@@ -87,6 +89,8 @@ set style fill solid 0.9 border -1
 set datafile missing "-"
 set datafile separator "\t"
 set xtics rotate by -35 scale 0
+set bmargin 12
+set rmargin 4
 set grid ytics
 set key off
 plot "$dir/iops.dat" using 9:xtic(1) lc rgb "#3060c0", 1 with lines lc rgb "black"

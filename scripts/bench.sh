@@ -39,7 +39,7 @@ scripts/vm-run.sh --kernel "$KIMAGE" --moddir "$KMODDIR" --mem 2G \
 	--payload /etc/mke2fs.conf=/etc/mke2fs.conf \
 	--payload /sbin/mkfs.xfs=/sbin/mkfs.xfs \
 	-- "${ACALL_BENCH_COMMAND:-sh bench/profile.sh $profile}" |
-	awk '/^acall-bench: begin /{skip=1} !skip && !/^\[ *[0-9]+\.[0-9]+\] /{print} /^acall-bench: end /{skip=0}' ||
+	awk '/^acall-bench: begin /{skip=1} !skip && !/^\[ *[0-9]+\.[0-9]+\] /{print; fflush()} /^acall-bench: end /{skip=0}' ||
 	status=$?
 
 # The guest printed its files between marker lines; kernel messages that

@@ -33,6 +33,7 @@ struct params {
 	uint64_t seed;
 	unsigned int fsync_every; /* a FDATASYNC after every N writes */
 	uint64_t device_ns;	/* null_blk completion delay, for the ceiling */
+	const char *fio_opts;	/* more options for fio's command line */
 };
 
 struct job;

@@ -41,13 +41,10 @@ void run_fio(const struct params *p, const char *engine, struct result *r)
 	char cmd[1024], line[8192], *f[T_NR_FIELDS + 1];
 	struct sysstat s0, s1;
 	double rk, wk, ri, wi, secs;
+	uint64_t ios;
 	int n = 0, len;
 	FILE *out;
 
-	memset(r, 0, sizeof(*r));
-	snprintf(r->engine, sizeof(r->engine), "fio %s", engine);
-	r->fio = true;
-	r->status = "error";
 	len = snprintf(cmd, sizeof(cmd),
 		"fio --name=xcheck --filename=%s --ioengine=%s --rw=%s --rwmixread=%u "
 		"--bs=%u --iodepth=%u --numjobs=%u --iodepth_batch_submit=%u "
@@ -66,7 +63,8 @@ void run_fio(const struct params *p, const char *engine, struct result *r)
 	if (p->fsync_every)
 		len += snprintf(cmd + len, sizeof(cmd) - len, " --fdatasync=%u",
 				p->fsync_every);
-	snprintf(cmd + len, sizeof(cmd) - len, " 2>/dev/null");
+	snprintf(cmd + len, sizeof(cmd) - len, " %s 2>/dev/null",
+		 p->fio_opts ? p->fio_opts : "");
 
 	prepare_cache(p);
 	sysstat_read(&s0);
@@ -80,6 +78,7 @@ void run_fio(const struct params *p, const char *engine, struct result *r)
 		;
 	if (pclose(out) != 0 || strncmp(line, "3;", 2)) {
 		snprintf(r->note, sizeof(r->note), "fio failed or is missing");
+		r->status = "error";
 		return;
 	}
 	sysstat_read(&s1);
@@ -88,29 +87,30 @@ void run_fio(const struct params *p, const char *engine, struct result *r)
 		f[++n] = tok;
 	if (n < T_WRITE_OFFSET + T_READ_CLAT_PCT + 20) {
 		snprintf(r->note, sizeof(r->note), "fio: short terse line");
+		r->status = "error";
 		return;
 	}
 	rk = atof(f[T_READ_KB]);
 	wk = atof(f[T_WRITE_OFFSET + T_READ_KB]);
 	ri = atof(f[T_READ_IOPS]);
 	wi = atof(f[T_WRITE_OFFSET + T_READ_IOPS]);
-	r->status = "ok";
-	r->iops = ri + wi;
-	/* fio's runtime of the group, from its read or write runtime */
+	/* fio's runtime, from its read or write runtime */
 	secs = atof(f[ri > 0 ? 9 : T_WRITE_OFFSET + 9]) / 1000.0;
-	r->mbps = secs > 0 ? (rk + wk) * 1024 / 1e6 / secs : 0;
-	r->ios = (uint64_t)(r->iops * secs + 0.5);
+	ios = (uint64_t)((ri + wi) * secs + 0.5);
+	r->ios += ios;
+	r->bytes += (uint64_t)((rk + wk) * 1024);
+	r->elapsed_ns += (uint64_t)(secs * 1e9);
+	r->busy_us += sysstat_busy_us(&s0, &s1);
+	r->ctxt += s1.ctxt - s0.ctxt;
 	{
 		int base = (ri >= wi ? 0 : T_WRITE_OFFSET) + T_READ_CLAT_PCT;
 
-		r->p50_us = clat_pct(f, base, "50.000000%");
-		r->p99_us = clat_pct(f, base, "99.000000%");
-		r->p999_us = clat_pct(f, base, "99.900000%");
-	}
-	if (r->ios) {
-		r->cpu_us_per_io = sysstat_busy_us(&s0, &s1) / r->ios;
-		r->ctxsw_per_io = (double)(s1.ctxt - s0.ctxt) / r->ios;
+		/* summed over the rounds; main() makes them a mean */
+		r->p50_us += clat_pct(f, base, "50.000000%");
+		r->p99_us += clat_pct(f, base, "99.000000%");
+		r->p999_us += clat_pct(f, base, "99.900000%");
 	}
 	snprintf(r->note, sizeof(r->note),
-		 "fio's own figures; latency is its clat; CPU includes its start-up");
+		 "fio's own figures; latency is its clat, a mean of the rounds; "
+		 "CPU includes its start-up");
 }

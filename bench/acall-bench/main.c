@@ -7,8 +7,8 @@
  *               [--numjobs=1] [--batch=1] [--direct=0] [--cache=hot|cold]
  *               [--size=64m] [--runtime=2] [--ios=N] [--seed=1]
  *               [--rwmixread=70] [--fdatasync=N] [--device-ns=NS]
- *               [--engines=LIST] [--rounds=3] [--fio=LIST] [--name=LABEL]
- *               [--json=FILE] [--tsv=FILE]
+ *               [--engines=LIST] [--rounds=3] [--fio=LIST] [--fio-opts=OPTS]
+ *               [--name=LABEL] [--json=FILE] [--tsv=FILE]
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -39,7 +39,7 @@ static void usage(void)
 		"  [--cache=hot|cold] [--size=64m] [--runtime=SECONDS] [--ios=N] [--seed=N]\n"
 		"  [--rwmixread=PCT] [--fdatasync=N] [--device-ns=NS] [--name=LABEL]\n"
 		"  [--engines=psync,threads,threads-nowait,libaio,io_uring,posixaio,acall]\n"
-		"  [--rounds=N]\n"
+		"  [--rounds=N] [--fio-opts=OPTIONS]\n"
 		"  [--fio=psync,libaio,io_uring,posixaio] [--json=FILE] [--tsv=FILE]\n");
 	exit(2);
 }
@@ -132,7 +132,7 @@ int main(int argc, char **argv)
 		{ "seed", 1, 0, 'S' }, { "rwmixread", 1, 0, 'm' },
 		{ "fdatasync", 1, 0, 'F' }, { "device-ns", 1, 0, 'N' },
 		{ "engines", 1, 0, 'e' }, { "fio", 1, 0, 'x' }, { "name", 1, 0, 'L' },
-		{ "rounds", 1, 0, 'R' },
+		{ "rounds", 1, 0, 'R' }, { "fio-opts", 1, 0, 'O' },
 		{ "json", 1, 0, 'J' }, { "tsv", 1, 0, 'T' }, { "help", 0, 0, 'h' }, { 0 },
 	};
 	struct params p = {
@@ -145,7 +145,8 @@ int main(int argc, char **argv)
 	const struct engine *chosen[MAX_ROWS];
 	struct result results[MAX_ROWS];
 	struct params round;
-	unsigned int n = 0, rounds = 3;
+	unsigned int n = 0, nr_engines, rounds = 3;
+	char fio_engine[MAX_ROWS][16];
 	char list[256], *tok, *s;
 	int c, ret;
 
@@ -172,6 +173,7 @@ int main(int argc, char **argv)
 		case 'J': json = optarg; break;
 		case 'T': tsv = optarg; break;
 		case 'R': rounds = atoi(optarg); break;
+		case 'O': p.fio_opts = optarg; break;
 		default: usage();
 		}
 	}
@@ -209,15 +211,32 @@ int main(int argc, char **argv)
 	round = p;
 	round.runtime = p.runtime / rounds;
 	round.ios = (p.ios + rounds - 1) / rounds;
+	nr_engines = n;
+	snprintf(list, sizeof(list), "%s", fio);
+	for (s = list; (tok = strsep(&s, ",")) && *tok && n < MAX_ROWS; n++) {
+		char name[32];
+
+		snprintf(fio_engine[n], sizeof(fio_engine[n]), "%s", tok);
+		snprintf(name, sizeof(name), "fio %s", tok);
+		result_init(&results[n], name);
+		results[n].fio = true;
+	}
 	for (unsigned int k = 0; k < rounds; k++)
 		for (unsigned int i = 0; i < n; i++)
-			if (!strcmp(results[i].status, "ok"))
+			if (strcmp(results[i].status, "ok"))
+				continue;
+			else if (i < nr_engines)
 				run_engine(&round, chosen[i], &results[i]);
-	for (unsigned int i = 0; i < n; i++)
+			else
+				run_fio(&round, fio_engine[i], &results[i]);
+	for (unsigned int i = 0; i < n; i++) {
+		if (results[i].fio) {
+			results[i].p50_us /= rounds;
+			results[i].p99_us /= rounds;
+			results[i].p999_us /= rounds;
+		}
 		result_finish(&results[i]);
-	snprintf(list, sizeof(list), "%s", fio);
-	for (s = list; (tok = strsep(&s, ",")) && *tok && n < MAX_ROWS;)
-		run_fio(&p, tok, &results[n++]);
+	}
 
 	print_table(&p, results, n);
 	if (json && append_to(json, write_json, &p, results, n))

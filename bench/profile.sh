@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 # Run a benchmark profile inside the VM (scripts/bench.sh boots it):
-#   profile.sh quick|full
+#   profile.sh quick|full|xcheck
 # Sets up a memory-backed null_blk that completes each request after
 # DEVICE_NS (an SSD stand-in), ext4 on it (and xfs for the full matrix),
 # loads acall.ko and runs acall-bench on each row of the profile. The tables
@@ -37,7 +37,7 @@ if [ "$profile" = full ]; then
 	fi
 fi
 echo "profile: $profile; null_blk completes each request after $DEVICE_NS ns"
-echo "profile: $(nproc) CPUs, kernel $(uname -r)"
+echo "profile: $(nproc) CPUs, kernel $(uname -r), clocksource $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)"
 /acall/examples/acall-probe
 
 # The demonstration first: a QEMU-like block backend on acall, data checked.
@@ -115,8 +115,22 @@ full() {
 	done
 }
 
+# The fio cross-check alone, with fio measuring latency and without.
+xcheck() {
+	t=--runtime=1.5 s=--size=64m
+	for fo in "" --gtod_reduce=1; do
+		row ext4 "xcheck randread 4k direct qd32 $fo" --rw=randread --bs=4k \
+			--direct=1 --iodepth=32 $t $s --fio=$FIO_ENGINES --fio-opts="$fo" \
+			--engines=psync,libaio,io_uring,posixaio
+		row ext4 "xcheck randread 4k hot qd32 $fo" --rw=randread --bs=4k \
+			--iodepth=32 $t $s --fio=$FIO_ENGINES --fio-opts="$fo" \
+			--engines=psync,libaio,io_uring,posixaio
+	done
+}
+
 case $profile in
 quick) quick ;;
+xcheck) xcheck ;;
 full) full ;;
 *) fail "unknown profile $profile" ;;
 esac

@@ -2,19 +2,20 @@
 # SPDX-License-Identifier: GPL-2.0
 # The benchmark, in a VM: build, boot a stock kernel, run one profile of
 # bench/profile.sh and keep what it measured.
-#   bench.sh [quick|full]
-# Results go to build/bench-results/PROFILE/: tables.txt (what is printed at
-# the end), results.json (one object per workload), results.tsv, PNG charts
-# (scripts/bench-charts.sh) and the VM's console.log. ACALL_BENCH_KERNEL
-# picks the kernel (default 6.12). Exit status: the VM run's (vm-run.sh).
+#   bench.sh [quick|full|xcheck]   (xcheck: the fio cross-check alone)
+# Results go to build/bench-results/PROFILE/: tables.txt (one table per
+# workload), summary.txt (printed at the end), results.json (one object per
+# workload), results.tsv, PNG charts (scripts/bench-charts.sh) and the VM's
+# console.log. ACALL_BENCH_KERNEL picks the kernel (default 6.12).
+# Exit status: the VM run's (vm-run.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 profile=${1:-quick}
 case $profile in
-quick) timeout=1500 ;;
+quick|xcheck) timeout=1500 ;;
 full) timeout=5400 ;;
-*) echo "usage: bench.sh [quick|full]" >&2; exit 2 ;;
+*) echo "usage: bench.sh [quick|full|xcheck]" >&2; exit 2 ;;
 esac
 eval "$(scripts/kernels.sh env "${ACALL_BENCH_KERNEL:-6.12}")"
 
@@ -58,6 +59,10 @@ if [[ ! -s $res/results.tsv ]]; then
 	exit $((status ? status : 1))
 fi
 scripts/bench-charts.sh "$res" || echo "bench: no charts (gnuplot missing?)" >&2
+scripts/bench-summary.sh "$res" > "$res/summary.txt"
 echo
-echo "bench: results in $res: tables.txt results.json results.tsv *.png"
+echo "=== every engine side by side: acall and the best other engine"
+cat "$res/summary.txt"
+echo
+echo "bench: results in $res: tables.txt summary.txt results.json results.tsv *.png"
 exit "$status"

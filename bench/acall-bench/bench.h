@@ -34,6 +34,7 @@ struct params {
 	unsigned int fsync_every; /* a FDATASYNC after every N writes */
 	uint64_t device_ns;	/* null_blk completion delay, for the ceiling */
 	const char *fio_opts;	/* more options for fio's command line */
+	unsigned int rounds;	/* the engines take turns this many times */
 };
 
 struct job;

@@ -207,7 +207,7 @@ int job_run(struct job *j)
 	j->event_fd = -1;
 	ret = j->e->setup(j);
 	if (ret < 0)
-		return ret;
+		goto out;
 	if (j->event_fd >= 0) {
 		ep = epoll_create1(EPOLL_CLOEXEC);
 		if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, j->event_fd, &ev) < 0) {

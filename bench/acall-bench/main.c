@@ -138,14 +138,14 @@ int main(int argc, char **argv)
 	struct params p = {
 		.name = "workload", .rw = RW_RANDREAD, .rwmixread = 70, .bs = 4096,
 		.iodepth = 1, .numjobs = 1, .batch = 1, .size = 64 << 20,
-		.runtime = 2, .seed = 1,
+		.runtime = 2, .seed = 1, .rounds = 3,
 	};
 	const char *want = "psync,threads,threads-nowait,libaio,io_uring,posixaio,acall";
 	const char *fio = "", *json = NULL, *tsv = NULL;
 	const struct engine *chosen[MAX_ROWS];
 	struct result results[MAX_ROWS];
 	struct params round;
-	unsigned int n = 0, nr_engines, rounds = 3;
+	unsigned int n = 0, nr_engines;
 	char fio_engine[MAX_ROWS][16];
 	char list[256], *tok, *s;
 	int c, ret;
@@ -172,13 +172,13 @@ int main(int argc, char **argv)
 		case 'L': p.name = optarg; break;
 		case 'J': json = optarg; break;
 		case 'T': tsv = optarg; break;
-		case 'R': rounds = atoi(optarg); break;
+		case 'R': p.rounds = atoi(optarg); break;
 		case 'O': p.fio_opts = optarg; break;
 		default: usage();
 		}
 	}
 	if (!p.filename || !p.bs || !p.iodepth || !p.numjobs || !p.batch ||
-	    !rounds || p.size < p.bs || (p.runtime <= 0 && !p.ios))
+	    !p.rounds || p.size < p.bs || (p.runtime <= 0 && !p.ios))
 		usage();
 	if (p.ios)
 		p.runtime = 0;
@@ -204,13 +204,13 @@ int main(int argc, char **argv)
 			acall_unsupported(&p, &results[n]);
 	}
 	/*
-	 * The engines take turns, rounds times, each for its share of the run:
+	 * The engines take turns, --rounds times, each for its share of the run:
 	 * a host busy with something else for a while slows every engine a
 	 * little rather than one a lot.
 	 */
 	round = p;
-	round.runtime = p.runtime / rounds;
-	round.ios = (p.ios + rounds - 1) / rounds;
+	round.runtime = p.runtime / p.rounds;
+	round.ios = (p.ios + p.rounds - 1) / p.rounds;
 	nr_engines = n;
 	snprintf(list, sizeof(list), "%s", fio);
 	for (s = list; (tok = strsep(&s, ",")) && *tok && n < MAX_ROWS; n++) {
@@ -221,7 +221,7 @@ int main(int argc, char **argv)
 		result_init(&results[n], name);
 		results[n].fio = true;
 	}
-	for (unsigned int k = 0; k < rounds; k++)
+	for (unsigned int k = 0; k < p.rounds; k++)
 		for (unsigned int i = 0; i < n; i++)
 			if (strcmp(results[i].status, "ok"))
 				continue;
@@ -231,9 +231,9 @@ int main(int argc, char **argv)
 				run_fio(&round, fio_engine[i], &results[i]);
 	for (unsigned int i = 0; i < n; i++) {
 		if (results[i].fio) {
-			results[i].p50_us /= rounds;
-			results[i].p99_us /= rounds;
-			results[i].p999_us /= rounds;
+			results[i].p50_us /= p.rounds;
+			results[i].p99_us /= p.rounds;
+			results[i].p999_us /= p.rounds;
 		}
 		result_finish(&results[i]);
 	}

@@ -132,11 +132,11 @@ void write_json(FILE *f, const struct params *p, const struct result *r, unsigne
 	json_string(f, p->name);
 	fprintf(f, ",\"rw\":\"%s\",\"rwmixread\":%u,\"bs\":%u,\"cache\":\"%s\","
 		"\"iodepth\":%u,\"numjobs\":%u,\"batch\":%u,\"size\":%llu,"
-		"\"runtime\":%.3f,\"ios\":%llu,\"seed\":%llu,\"fdatasync_every\":%u,"
+		"\"runtime\":%.3f,\"ios\":%llu,\"rounds\":%u,\"seed\":%llu,\"fdatasync_every\":%u,"
 		"\"device_ns\":%llu,\"ceiling_iops\":%.0f,\"results\":[",
 		rw_name(p->rw), p->rwmixread, p->bs, cache_name(p), p->iodepth,
 		p->numjobs, p->batch, (unsigned long long)p->size, p->runtime,
-		(unsigned long long)p->ios, (unsigned long long)p->seed,
+		(unsigned long long)p->ios, p->rounds, (unsigned long long)p->seed,
 		p->fsync_every, (unsigned long long)p->device_ns, ceiling_iops(p));
 	for (unsigned int i = 0; i < n; i++) {
 		const struct result *x = &r[i];

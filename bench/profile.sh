@@ -42,7 +42,7 @@ echo "profile: $(nproc) CPUs, kernel $(uname -r), clocksource $(cat /sys/devices
 
 # The demonstration first: a QEMU-like block backend on acall, data checked.
 backend() {
-	/acall/examples/blk-backend -c 4 -n 2000 -q 16 -f 32 "$@" /mnt/ext4/backend.img
+	/acall/examples/blk-backend -c 4 -n 2000 -q 16 -f 32 /mnt/ext4/backend.img
 	rm -f /mnt/ext4/backend.img
 }
 

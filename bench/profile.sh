@@ -129,6 +129,7 @@ xcheck() {
 }
 
 case $profile in
+row) shift; row ext4 "${NAME:-custom}" "$@" ;;	# profile.sh row ACALL-BENCH-OPTIONS...
 quick) quick ;;
 xcheck) xcheck ;;
 full) full ;;

@@ -100,6 +100,7 @@ struct job {
 	uint64_t nr_lat, max_lat;
 	/* engine counters (acall) */
 	uint64_t ctr_inline, ctr_async, ctr_punted;
+	unsigned int ctr_workers_peak;
 	uint64_t elapsed_ns;
 	pthread_t thread;
 };

@@ -104,6 +104,7 @@ static void acall_engine_teardown(struct job *j)
 		j->ctr_inline = st.inline_done;
 		j->ctr_async = st.async_kiocb;
 		j->ctr_punted = st.punted;
+		j->ctr_workers_peak = st.workers_peak;
 	}
 	acall_ring_exit(ring);
 	free(ring);

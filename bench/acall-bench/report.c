@@ -80,10 +80,11 @@ void print_table(const struct params *p, const struct result *r, unsigned int n)
 			continue;
 		}
 		if (x->has_counters)
-			snprintf(note, sizeof(note), "inline %llu async %llu punted %llu",
+			snprintf(note, sizeof(note),
+				 "inline %llu async %llu punted %llu workers %u",
 				 (unsigned long long)x->ctr_inline,
 				 (unsigned long long)x->ctr_async,
-				 (unsigned long long)x->ctr_punted);
+				 (unsigned long long)x->ctr_punted, x->ctr_workers_peak);
 		else if (x->fio && twin(r, n, x) && usable(twin(r, n, x)))
 			snprintf(note, sizeof(note), "tool/fio %.2f",
 				 twin(r, n, x)->iops / x->iops);
@@ -154,10 +155,11 @@ void write_json(FILE *f, const struct params *p, const struct result *r, unsigne
 			x->cpu_us_per_io, x->ctxsw_per_io, x->submit_ns_per_io,
 			(unsigned long long)x->ios, (unsigned long long)x->flushes);
 		if (x->has_counters)
-			fprintf(f, ",\"acall\":{\"inline\":%llu,\"async\":%llu,\"punted\":%llu}",
+			fprintf(f, ",\"acall\":{\"inline\":%llu,\"async\":%llu,\"punted\":%llu,"
+				"\"workers_peak\":%u}",
 				(unsigned long long)x->ctr_inline,
 				(unsigned long long)x->ctr_async,
-				(unsigned long long)x->ctr_punted);
+				(unsigned long long)x->ctr_punted, x->ctr_workers_peak);
 		fputc('}', f);
 	}
 	fputc(']', f);

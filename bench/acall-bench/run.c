@@ -137,6 +137,8 @@ void run_engine(const struct params *p, const struct engine *e, struct result *r
 		r->ctr_inline += j->ctr_inline;
 		r->ctr_async += j->ctr_async;
 		r->ctr_punted += j->ctr_punted;
+		if (j->ctr_workers_peak > r->ctr_workers_peak)
+			r->ctr_workers_peak = j->ctr_workers_peak;
 		if (j->errors && !err) {
 			err = j->first_error;
 			snprintf(r->note, sizeof(r->note), "%llu requests failed: %s",

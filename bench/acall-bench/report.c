@@ -90,10 +90,10 @@ void print_table(const struct params *p, const struct result *r, unsigned int n)
 				 twin(r, n, x)->iops / x->iops);
 		else
 			snprintf(note, sizeof(note), "%s", x->note);
-		printf("%-16s %9.0f %8.1f %8.0f %8.0f %8.0f %9.1f %7.2f %9.0f  %s\n",
+		printf("%-16s %9.0f %8.1f %8.0f %8.0f %8.0f %9.1f %7.2f %9.0f%s%s\n",
 		       x->engine, x->iops, x->mbps, x->p50_us, x->p99_us, x->p999_us,
 		       x->cpu_us_per_io, x->ctxsw_per_io, x->fio ? 0.0 : x->submit_ns_per_io,
-		       note);
+		       *note ? "  " : "", note);
 	}
 	headline(r, n, &a, &b);
 	if (a >= 0 && b >= 0)

@@ -51,7 +51,7 @@ TEST_BIN := $(TEST_C:selftests/%.c=$(OUT)/selftests/%)
 TEST_SH  := $(wildcard selftests/*_test.sh) selftests/run_tests.sh
 TEST_SH_OUT := $(TEST_SH:selftests/%=$(OUT)/selftests/%)
 
-.PHONY: all module lib selftests pipeline-tools examples bench-tools bench bench-full install setup check \
+.PHONY: all module lib selftests pipeline-tools examples bench-tools bench bench-full install install-udev setup check \
 	lint vmtest demo debug-kernel clean help
 
 all: module lib selftests examples bench-tools
@@ -62,12 +62,13 @@ help:
 	@echo "make lib          build libacall.so, libacall.a and acall.pc"
 	@echo "make selftests    build the selftests"
 	@echo "make install      install libacall, its headers and acall.pc under PREFIX"
+	@echo "make install-udev install the udev rule giving the kvm group /dev/acall"
 	@echo "make setup        install the Debian packages everything needs"
 	@echo "make lint         W=1, sparse and checkpatch --strict on the module"
 	@echo "make vmtest K=6.1|6.12|debug   run the selftests in a VM on one kernel"
 	@echo "make check        setup, lint and the selftests on every kernel (what CI runs)"
 	@echo "make demo         the demonstration, in a VM"
-	@echo "make bench-tools  build the benchmark (acall-bench, hotread)"
+	@echo "make bench-tools  build the benchmark (acall-bench, hotread, ordercost)"
 	@echo "make bench        the quick benchmark profile in a VM: tables, JSON, charts"
 	@echo "make bench-full   the full benchmark matrix in a VM"
 	@echo "make debug-kernel build (once, cached) the KASAN/lockdep/kmemleak kernel"
@@ -113,6 +114,11 @@ install: lib
 	cp -P $(OUT)/lib/$(LIB_SONAME) $(OUT)/lib/libacall.so $(DESTDIR)$(PREFIX)/lib/
 	install -m 644 $(OUT)/lib/libacall.a $(DESTDIR)$(PREFIX)/lib/
 	install -m 644 $(OUT)/lib/acall.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+
+# /dev/acall for the kvm group (udev/60-acall.rules); then "udevadm trigger".
+UDEV_RULES_DIR ?= /etc/udev/rules.d
+install-udev:
+	install -D -m 644 udev/60-acall.rules $(DESTDIR)$(UDEV_RULES_DIR)/60-acall.rules
 
 # ---- selftests ------------------------------------------------------------
 

@@ -17,8 +17,8 @@ static int acall_open(struct inode *inode, struct file *file)
 	if (ret)
 		return ret;
 	ctx = acall_ctx_alloc();
-	if (!ctx)
-		return -ENOMEM;
+	if (IS_ERR(ctx))
+		return PTR_ERR(ctx);
 	file->private_data = ctx;
 	return 0;
 }
@@ -61,6 +61,7 @@ static long acall_unlocked_ioctl(struct file *file, unsigned int cmd,
 		case ACALL_IOC_EVENTFD:
 		case ACALL_IOC_CANCEL:
 		case ACALL_IOC_STATS:
+		case ACALL_IOC_AFFINITY:
 			return ret;
 		default:
 			return -ENOTTY;
@@ -78,6 +79,8 @@ static long acall_unlocked_ioctl(struct file *file, unsigned int cmd,
 		return acall_ioctl_cancel(ctx, uarg);
 	case ACALL_IOC_STATS:
 		return acall_ioctl_stats(ctx, uarg);
+	case ACALL_IOC_AFFINITY:
+		return acall_ioctl_affinity(ctx, uarg);
 	default:
 		return -ENOTTY;
 	}

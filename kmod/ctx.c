@@ -32,8 +32,11 @@ static void acall_ctx_drop_identity(struct acall_ctx *ctx)
 
 static void acall_ctx_free(struct acall_ctx *ctx)
 {
+	acall_limits_close(ctx);
 	acall_eventfd_release(ctx);
+	acall_queues_free(ctx);
 	acall_pools_free(ctx);
+	free_cpumask_var(ctx->affinity);
 	vfree(ctx->ring);
 	acall_ctx_drop_identity(ctx);
 	mmdrop(ctx->mm);
@@ -64,18 +67,28 @@ void acall_ctx_put(struct acall_ctx *ctx)
 	kref_put(&ctx->ref, acall_ctx_release);
 }
 
+/* A new context for the caller, or an ERR_PTR (see acall_limits_open()). */
 struct acall_ctx *acall_ctx_alloc(void)
 {
 	struct acall_ctx *ctx = kzalloc(sizeof(*ctx), GFP_KERNEL);
+	int ret;
 
 	if (!ctx)
-		return NULL;
+		return ERR_PTR(-ENOMEM);
+	ret = acall_limits_open(ctx);
+	if (ret) {
+		kfree(ctx);
+		return ERR_PTR(ret);
+	}
 	kref_init(&ctx->ref);
 	mutex_init(&ctx->setup_lock);
 	spin_lock_init(&ctx->cq_lock);
 	init_waitqueue_head(&ctx->cq_wait);
 	INIT_WORK(&ctx->free_work, acall_ctx_free_work);
+	spin_lock_init(&ctx->held_lock);
+	INIT_LIST_HEAD(&ctx->held);
 	acall_ring_init_work(ctx);
+	acall_cancel_init_work(ctx);
 	/* The owner: every later call must come from this mm. */
 	ctx->mm = current->mm;
 	mmgrab(ctx->mm);
@@ -173,20 +186,30 @@ long acall_ctx_setup(struct acall_ctx *ctx, struct acall_params __user *arg)
 	ret = acall_ring_alloc(ctx, &p);
 	if (ret)
 		goto out_identity;
-	ret = acall_pools_init(ctx);
+	ret = acall_limits_ring(ctx, ctx->ring_bytes);
 	if (ret)
 		goto out_ring;
+	ret = acall_pools_init(ctx);
+	if (ret)
+		goto out_ring_charge;
+	ret = acall_queues_init(ctx);
+	if (ret)
+		goto out_pools;
 	ret = -EFAULT;
 	if (copy_to_user(arg, &p, sizeof(p)))
-		goto out_pools;
+		goto out_queues;
 	/* Everything above is visible to whoever sees ready. */
 	smp_store_release(&ctx->ready, true);
 	mutex_unlock(&ctx->setup_lock);
 	return 0;
 
 	/* Undo it all, so that setup can be tried again. */
+out_queues:
+	acall_queues_free(ctx);
 out_pools:
 	acall_pools_free(ctx);
+out_ring_charge:
+	acall_limits_ring_undo(ctx);
 out_ring:
 	vfree(ctx->ring);
 	ctx->ring = NULL;

@@ -3,6 +3,7 @@
 #ifndef ACALL_INTERNAL_H
 #define ACALL_INTERNAL_H
 
+#include <linux/cpumask.h>
 #include <linux/fs.h>
 #include <linux/kref.h>
 #include <linux/list.h>
@@ -14,12 +15,15 @@
 #include <linux/acall.h>
 
 #define ACALL_MAX_ENTRIES	32768
-#define ACALL_MAX_QUEUES	1
+#define ACALL_MAX_QUEUES	256
 #define ACALL_NOP_MAX_DELAY_NS	1000000000ULL
 
 /* Module parameters (main.c). */
 extern unsigned int acall_max_workers_limit;
 extern unsigned int acall_worker_idle_ms;
+extern unsigned int acall_user_max_contexts;
+extern unsigned int acall_user_max_ring_kb;
+extern unsigned int acall_user_max_workers;
 extern struct workqueue_struct *acall_wq;
 
 /*
@@ -36,7 +40,10 @@ struct acall_ring {
 	struct acall_cqe cqes[] ____cacheline_aligned_in_smp;
 };
 
-/* Workers of one NUMA node, and the requests waiting for them. */
+/*
+ * Workers of one NUMA node (or of one queue bound to its own CPUs), and the
+ * requests waiting for them.
+ */
 struct acall_pool {
 	spinlock_t lock;		/* taken from completion (irq) context */
 	struct list_head work;		/* requests not started yet */
@@ -44,18 +51,49 @@ struct acall_pool {
 	struct list_head idle;		/* idle workers */
 	unsigned int nr_workers;	/* alive, or asked of spawn_work */
 	unsigned int nr_to_spawn;
-	int node;
+	int node;			/* NUMA_NO_NODE for a queue's pool */
 	struct acall_ctx *ctx;
 	struct work_struct spawn_work;
+
+	/* Where the workers may run; they apply it when mask_seq moves. */
+	struct mutex mask_lock;
+	cpumask_var_t mask;
+	unsigned int mask_seq;
+};
+
+struct acall_worker {
+	struct list_head idle_node;	/* in pool->idle while idle */
+	struct task_struct *task;
+	struct acall_pool *pool;
+	unsigned int mask_seq;		/* the pool mask it runs with */
+};
+
+/* One ordering queue (order.c). */
+struct acall_queue {
+	spinlock_t lock;		/* taken from completion (irq) context */
+	atomic_t active;		/* admitted, not completed */
+	unsigned int barriers;		/* ORDERED requests held or running */
+	bool barrier_running;
+	struct list_head held;		/* waiting for a barrier, in order */
+
+	/* Set by ACALL_IOC_AFFINITY (setup_lock). */
+	struct acall_pool *pool;	/* the queue's own workers, once bound */
+	cpumask_var_t mask;
+	bool bound;
 };
 
 struct acall_stats_counters {
 	atomic64_t submitted;
-	atomic64_t completed;
 	atomic64_t inline_done;
 	atomic64_t async_kiocb;
 	atomic64_t punted;
 	atomic64_t canceled;
+	atomic64_t ordered;
+	atomic64_t linked;
+	atomic64_t order_waits;
+	atomic64_t ran_submit_cpu;
+	atomic64_t ran_submit_node;
+	atomic64_t ran_other_node;
 	atomic_t workers;
 	atomic_t workers_peak;
 };
@@ -66,6 +104,11 @@ struct acall_ctx {
 	struct mutex setup_lock;
 	bool ready;		/* set up; read with smp_load_acquire() */
 	bool dying;		/* closed: workers exit when idle */
+
+	/* What the opener's user is charged for (limits.c). */
+	struct acall_user *user;
+	bool unlimited;			/* CAP_SYS_RESOURCE at open */
+	unsigned long ring_charged;	/* pages */
 
 	/* The identity workers assume, taken at setup. */
 	struct mm_struct *mm;	/* mmgrab()ed at open: the owner */
@@ -82,6 +125,7 @@ struct acall_ctx {
 	u32 cached_tail;
 	u32 inflight;		/* accepted, completion not posted yet */
 	u32 inflight_peak;
+	u64 completed;		/* posted; under cq_lock, like the rest */
 	wait_queue_head_t cq_wait;
 	struct eventfd_ctx __rcu *evfd;
 	struct work_struct evfd_work;
@@ -89,9 +133,22 @@ struct acall_ctx {
 	/* Execution. */
 	unsigned int max_workers;	/* per pool */
 	unsigned int nr_queues;
+	struct acall_queue *queues;
 	struct acall_pool *pools;	/* one per possible NUMA node */
 	atomic_t worker_ids;
 	atomic_t mm_holders;		/* workers using mm right now */
+	cpumask_var_t affinity;		/* of the whole context (setup_lock) */
+	bool affinity_set;
+
+	/* Requests waiting on a barrier or a link, for ACALL_IOC_CANCEL. */
+	spinlock_t held_lock;
+	struct list_head held;
+
+	/* Requests canceled after close, completed one by one by a work. */
+	spinlock_t cancel_lock;
+	struct list_head cancel_list;
+	bool canceling;
+	struct work_struct cancel_work;
 
 	struct acall_stats_counters stats;
 	struct work_struct free_work;
@@ -122,13 +179,26 @@ u64 acall_ops_supported(void);
 
 /* One request from submission to completion. */
 struct acall_req {
-	struct list_head node;		/* in a pool's work list */
+	struct list_head node;		/* in a pool's or a queue's list */
 	struct acall_ctx *ctx;
 	/* The completion's, and the issuer's while a kiocb call is running. */
 	atomic_t refs;
 	const struct acall_op_def *op;
 	struct file *file;
 	u64 user_data;
+
+	/* Ordering (order.c). */
+	atomic_t gates;			/* starts when they are all open */
+	u8 flags;			/* ACALL_SQE_* */
+	bool canceled;			/* complete with -ECANCELED, do not run */
+	bool deferred;			/* to a worker without an inline try */
+	bool held_listed;		/* on ctx->held */
+	int fail_res;			/* its checks failed: complete with this */
+	int submit_cpu;
+	struct acall_queue *queue;	/* NULL until admitted */
+	struct acall_req *link;		/* the next of its chain */
+	struct list_head held_node;	/* on ctx->held */
+	u64 expected;			/* the result that counts as success */
 	u64 len64;
 	loff_t pos;
 	rwf_t rw_flags;
@@ -168,12 +238,23 @@ void acall_eventfd_release(struct acall_ctx *ctx);
 void acall_ring_init_work(struct acall_ctx *ctx);
 
 /* submit.c */
+struct acall_batch;
 int acall_submit_init(void);
 void acall_submit_exit(void);
 long acall_ioctl_submit(struct acall_ctx *ctx, struct acall_submit __user *arg);
 void acall_req_complete(struct acall_req *req, long res);
 void acall_req_complete_notify(struct acall_req *req, long res);
 void acall_req_put(struct acall_req *req);
+bool acall_req_start(struct acall_req *req, struct acall_batch *batch);
+
+/* order.c */
+int acall_queues_init(struct acall_ctx *ctx);
+void acall_queues_free(struct acall_ctx *ctx);
+void acall_queue_admit(struct acall_req *req);
+void acall_link(struct acall_req *prev, struct acall_req *req);
+bool acall_req_ungate(struct acall_req *req, struct acall_batch *batch);
+void acall_order_done(struct acall_req *req, long res);
+long acall_order_cancel(struct acall_ctx *ctx, u64 user_data);
 
 /* file.c */
 struct file *acall_file_get(int fd);
@@ -181,9 +262,32 @@ struct file *acall_file_get(int fd);
 /* pool.c */
 int acall_pools_init(struct acall_ctx *ctx);
 void acall_pools_free(struct acall_ctx *ctx);
+struct acall_pool *acall_pool_alloc(struct acall_ctx *ctx);
+void acall_pool_free(struct acall_pool *pool);
 void acall_pool_queue(struct acall_req *req);
 void acall_pools_shutdown(struct acall_ctx *ctx);
+struct acall_pool *acall_pool_next(struct acall_ctx *ctx, unsigned int *i);
+void acall_fail_list(struct acall_ctx *ctx, struct list_head *list, int res);
+
+/* cancel.c */
 long acall_ioctl_cancel(struct acall_ctx *ctx, u64 __user *arg);
+void acall_cancel_init_work(struct acall_ctx *ctx);
+void acall_cancel_later(struct acall_req *req);
+
+/* affinity.c */
+int acall_pool_mask_init(struct acall_pool *pool);
+void acall_pool_wake_idle(struct acall_pool *pool);
+void acall_worker_follow_mask(struct acall_pool *pool, unsigned int *seq);
+long acall_ioctl_affinity(struct acall_ctx *ctx,
+			  struct acall_affinity __user *arg);
+
+/* limits.c */
+int acall_limits_open(struct acall_ctx *ctx);
+void acall_limits_close(struct acall_ctx *ctx);
+int acall_limits_ring(struct acall_ctx *ctx, size_t bytes);
+void acall_limits_ring_undo(struct acall_ctx *ctx);
+bool acall_limits_worker_get(struct acall_ctx *ctx);
+void acall_limits_worker_put(struct acall_ctx *ctx);
 
 /* stats.c */
 long acall_ioctl_stats(struct acall_ctx *ctx, struct acall_stats __user *arg);

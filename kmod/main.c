@@ -24,6 +24,21 @@ module_param_named(worker_idle_ms, acall_worker_idle_ms, uint, 0644);
 MODULE_PARM_DESC(worker_idle_ms,
 		 "Milliseconds an idle worker waits for work before it exits (default 5000)");
 
+unsigned int acall_user_max_contexts = 128;
+module_param_named(user_max_contexts, acall_user_max_contexts, uint, 0644);
+MODULE_PARM_DESC(user_max_contexts,
+		 "Most contexts one user may have open (default 128)");
+
+unsigned int acall_user_max_ring_kb = 65536;
+module_param_named(user_max_ring_kb, acall_user_max_ring_kb, uint, 0644);
+MODULE_PARM_DESC(user_max_ring_kb,
+		 "Most KiB of completion rings one user may have (default 65536)");
+
+unsigned int acall_user_max_workers = 512;
+module_param_named(user_max_workers, acall_user_max_workers, uint, 0644);
+MODULE_PARM_DESC(user_max_workers,
+		 "Most workers all contexts of one user may have (default 512)");
+
 /* Worker creation and context teardown; module exit waits for both. */
 struct workqueue_struct *acall_wq;
 

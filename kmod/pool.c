@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The worker pool of a context: kernel threads, one set per NUMA node,
- * created on demand up to ctx->max_workers and gone after worker_idle_ms
- * without work. A worker acts as the submitter: it shares the context's
- * io_context exactly as a CLONE_IO thread would, and works with its
- * credentials, block cgroup, memory (and so memory cgroup) and
- * RLIMIT_FSIZE.
+ * The worker pools of a context: kernel threads, one set per NUMA node and
+ * one per queue bound to CPUs of its own (affinity.c), created on demand up
+ * to ctx->max_workers and gone after worker_idle_ms without work. A worker
+ * acts as the submitter: it shares the context's io_context exactly as a
+ * CLONE_IO thread would, and works with its credentials, block cgroup,
+ * memory (and so memory cgroup) and RLIMIT_FSIZE.
  */
 #include <linux/blk-cgroup.h>
 #include <linux/cred.h>
@@ -19,15 +19,8 @@
 
 #include "internal.h"
 
-struct acall_worker {
-	struct list_head idle_node;	/* in pool->idle while idle */
-	struct task_struct *task;
-	struct acall_pool *pool;
-};
-
 /* Complete every request of list, none of which started, with res. */
-static void acall_fail_list(struct acall_ctx *ctx, struct list_head *list,
-			    int res)
+void acall_fail_list(struct acall_ctx *ctx, struct list_head *list, int res)
 {
 	struct acall_req *req, *next;
 
@@ -104,6 +97,70 @@ static void acall_worker_set_fsize(unsigned long fsize)
 
 /* ---- the worker ----------------------------------------------------------- */
 
+/* Count where a worker runs a request, against where it was submitted. */
+static void acall_worker_count_cpu(struct acall_ctx *ctx, struct acall_req *req)
+{
+	int cpu = raw_smp_processor_id();
+
+	if (cpu == req->submit_cpu)
+		atomic64_inc(&ctx->stats.ran_submit_cpu);
+	else if (cpu_to_node(cpu) == cpu_to_node(req->submit_cpu))
+		atomic64_inc(&ctx->stats.ran_submit_node);
+	else
+		atomic64_inc(&ctx->stats.ran_other_node);
+}
+
+/* Run req the ordinary, blocking way, findable by cancel as running. */
+static long acall_worker_run(struct acall_pool *pool, struct acall_req *req)
+{
+	long res;
+
+	spin_lock_irq(&pool->lock);
+	list_add_tail(&req->node, &pool->running);
+	spin_unlock_irq(&pool->lock);
+
+	acall_worker_set_fsize(req->fsize);
+	res = req->op->run(req);
+
+	spin_lock_irq(&pool->lock);
+	list_del(&req->node);
+	spin_unlock_irq(&pool->lock);
+	return res;
+}
+
+/*
+ * One request taken off the work list. A request released by a barrier or
+ * a link never had its non-blocking try: it gets one here first, so that
+ * O_DIRECT still goes out as an async kiocb rather than hold this worker.
+ */
+static void acall_worker_handle(struct acall_pool *pool, struct acall_req *req,
+				bool mm_held)
+{
+	struct acall_ctx *ctx = pool->ctx;
+	long res;
+
+	if (!mm_held || acall_owner_gone(ctx) || READ_ONCE(req->canceled)) {
+		atomic64_inc(&ctx->stats.canceled);
+		res = -ECANCELED;
+	} else if (req->fail_res) {
+		res = req->fail_res;
+	} else {
+		acall_worker_count_cpu(ctx, req);
+		res = -EAGAIN;
+		if (req->deferred && req->op->issue) {
+			req->deferred = false;
+			res = req->op->issue(req);
+			if (res == -EIOCBQUEUED) {
+				atomic64_inc(&ctx->stats.async_kiocb);
+				return;
+			}
+		}
+		if (res == -EAGAIN && !req->user_nowait)
+			res = acall_worker_run(pool, req);
+	}
+	acall_req_complete_notify(req, res);
+}
+
 static int acall_worker_fn(void *data)
 {
 	struct acall_worker *worker = data;
@@ -113,32 +170,21 @@ static int acall_worker_fn(void *data)
 	const struct cred *old_cred;
 	bool timed_out = false, mm_held = false;
 	struct acall_req *req;
-	long res;
 
 	old_cred = acall_worker_assume_identity(ctx);
 
 	for (;;) {
+		acall_worker_follow_mask(pool, &worker->mask_seq);
 		spin_lock_irq(&pool->lock);
 		list_del_init(&worker->idle_node);
 		req = list_first_entry_or_null(&pool->work, struct acall_req, node);
 		if (req) {
-			list_move_tail(&req->node, &pool->running);
+			list_del(&req->node);
 			spin_unlock_irq(&pool->lock);
 
 			if (!mm_held)
 				mm_held = acall_worker_use_mm(ctx);
-			if (mm_held && !acall_owner_gone(ctx)) {
-				acall_worker_set_fsize(req->fsize);
-				res = req->op->run(req);
-			} else {
-				atomic64_inc(&ctx->stats.canceled);
-				res = -ECANCELED;
-			}
-
-			spin_lock_irq(&pool->lock);
-			list_del(&req->node);
-			spin_unlock_irq(&pool->lock);
-			acall_req_complete_notify(req, res);
+			acall_worker_handle(pool, req, mm_held);
 			timed_out = false;
 			continue;
 		}
@@ -163,6 +209,7 @@ static int acall_worker_fn(void *data)
 
 	acall_worker_drop_identity(old_cred);
 	atomic_dec(&ctx->stats.workers);
+	acall_limits_worker_put(ctx);
 	kfree(worker);
 	acall_ctx_put(ctx);
 	module_put_and_kthread_exit(0);
@@ -175,9 +222,14 @@ static int acall_worker_create(struct acall_pool *pool)
 	struct task_struct *task;
 	int peak, now;
 
+	/* The user's threads are bounded: requests wait for those it has. */
+	if (!acall_limits_worker_get(ctx))
+		return -EAGAIN;
 	worker = kzalloc_node(sizeof(*worker), GFP_KERNEL, pool->node);
-	if (!worker)
+	if (!worker) {
+		acall_limits_worker_put(ctx);
 		return -ENOMEM;
+	}
 	INIT_LIST_HEAD(&worker->idle_node);
 	worker->pool = pool;
 
@@ -188,14 +240,17 @@ static int acall_worker_create(struct acall_pool *pool)
 				      "acall/%d:%d", ctx->tgid,
 				      atomic_inc_return(&ctx->worker_ids));
 	if (IS_ERR(task)) {
+		acall_limits_worker_put(ctx);
 		module_put(THIS_MODULE);
 		acall_ctx_put(ctx);
 		kfree(worker);
 		return PTR_ERR(task);
 	}
 	worker->task = task;
-	if (cpumask_weight(cpumask_of_node(pool->node)))
-		set_cpus_allowed_ptr(task, cpumask_of_node(pool->node));
+	mutex_lock(&pool->mask_lock);
+	set_cpus_allowed_ptr(task, pool->mask);
+	worker->mask_seq = pool->mask_seq;
+	mutex_unlock(&pool->mask_lock);
 
 	now = atomic_inc_return(&ctx->stats.workers);
 	peak = atomic_read(&ctx->stats.workers_peak);
@@ -241,6 +296,31 @@ static void acall_spawn_work(struct work_struct *work)
 
 /* ---- the pools ------------------------------------------------------------ */
 
+static int acall_pool_init(struct acall_pool *pool, struct acall_ctx *ctx,
+			   int node)
+{
+	spin_lock_init(&pool->lock);
+	INIT_LIST_HEAD(&pool->work);
+	INIT_LIST_HEAD(&pool->running);
+	INIT_LIST_HEAD(&pool->idle);
+	INIT_WORK(&pool->spawn_work, acall_spawn_work);
+	pool->node = node;
+	pool->ctx = ctx;
+	return acall_pool_mask_init(pool);
+}
+
+void acall_pools_free(struct acall_ctx *ctx)
+{
+	int node;
+
+	if (!ctx->pools)
+		return;
+	for (node = 0; node < nr_node_ids; node++)
+		free_cpumask_var(ctx->pools[node].mask);
+	kfree(ctx->pools);
+	ctx->pools = NULL;
+}
+
 int acall_pools_init(struct acall_ctx *ctx)
 {
 	int node;
@@ -249,45 +329,99 @@ int acall_pools_init(struct acall_ctx *ctx)
 	if (!ctx->pools)
 		return -ENOMEM;
 	for (node = 0; node < nr_node_ids; node++) {
-		struct acall_pool *pool = &ctx->pools[node];
-
-		spin_lock_init(&pool->lock);
-		INIT_LIST_HEAD(&pool->work);
-		INIT_LIST_HEAD(&pool->running);
-		INIT_LIST_HEAD(&pool->idle);
-		INIT_WORK(&pool->spawn_work, acall_spawn_work);
-		pool->node = node;
-		pool->ctx = ctx;
+		if (acall_pool_init(&ctx->pools[node], ctx, node)) {
+			acall_pools_free(ctx);
+			return -ENOMEM;
+		}
 	}
 	return 0;
 }
 
-void acall_pools_free(struct acall_ctx *ctx)
+/* The pool of a queue bound to CPUs of its own (affinity.c). */
+struct acall_pool *acall_pool_alloc(struct acall_ctx *ctx)
 {
-	kfree(ctx->pools);
-	ctx->pools = NULL;
+	struct acall_pool *pool = kzalloc(sizeof(*pool), GFP_KERNEL);
+
+	if (pool && acall_pool_init(pool, ctx, NUMA_NO_NODE)) {
+		acall_pool_free(pool);
+		pool = NULL;
+	}
+	return pool;
 }
 
-/* Hand a request to a worker of this CPU's node. Any context. */
+void acall_pool_free(struct acall_pool *pool)
+{
+	if (!pool)
+		return;
+	free_cpumask_var(pool->mask);
+	kfree(pool);
+}
+
+/*
+ * The pools of a context, one after the other: *i starts at 0. Queue pools
+ * are created under setup_lock and never freed before the context.
+ */
+struct acall_pool *acall_pool_next(struct acall_ctx *ctx, unsigned int *i)
+{
+	struct acall_pool *pool;
+
+	while (*i < nr_node_ids + ctx->nr_queues) {
+		if (*i < nr_node_ids)
+			return &ctx->pools[(*i)++];
+		/* Pairs with the release in acall_affinity_slot(). */
+		pool = smp_load_acquire(&ctx->queues[*i - nr_node_ids].pool);
+		(*i)++;
+		if (pool)
+			return pool;
+	}
+	return NULL;
+}
+
+/* An idle worker, preferably one that last ran on this CPU. */
+static struct acall_worker *acall_pool_idle_worker(struct acall_pool *pool)
+{
+	int cpu = raw_smp_processor_id();
+	struct acall_worker *worker;
+	unsigned int looked = 0;
+
+	list_for_each_entry(worker, &pool->idle, idle_node) {
+		if (task_cpu(worker->task) == cpu)
+			return worker;
+		if (++looked == 8)
+			break;
+	}
+	return list_first_entry_or_null(&pool->idle, struct acall_worker,
+					idle_node);
+}
+
+/*
+ * Hand a request to a worker: of its queue's own pool if the queue has one,
+ * else of this CPU's node. Any context.
+ */
 void acall_pool_queue(struct acall_req *req)
 {
 	struct acall_ctx *ctx = req->ctx;
-	struct acall_pool *pool = &ctx->pools[numa_node_id()];
+	struct acall_pool *pool = NULL;
 	struct acall_worker *worker;
 	unsigned long flags;
 	bool spawn = false;
+
+	if (req->queue) {
+		/* Pairs with the release in acall_affinity_slot(). */
+		pool = smp_load_acquire(&req->queue->pool);
+	}
+	if (!pool)
+		pool = &ctx->pools[numa_node_id()];
 
 	spin_lock_irqsave(&pool->lock, flags);
 	if (READ_ONCE(ctx->dying)) {
 		/* Closed: no worker may start anything new. */
 		spin_unlock_irqrestore(&pool->lock, flags);
-		atomic64_inc(&ctx->stats.canceled);
-		acall_req_complete_notify(req, -ECANCELED);
+		acall_cancel_later(req);
 		return;
 	}
 	list_add_tail(&req->node, &pool->work);
-	worker = list_first_entry_or_null(&pool->idle, struct acall_worker,
-					  idle_node);
+	worker = acall_pool_idle_worker(pool);
 	if (worker) {
 		list_del_init(&worker->idle_node);
 		wake_up_process(worker->task);
@@ -310,10 +444,10 @@ void acall_pool_queue(struct acall_req *req)
 void acall_pools_shutdown(struct acall_ctx *ctx)
 {
 	struct acall_worker *worker, *next;
-	int node;
+	struct acall_pool *pool;
+	unsigned int i = 0;
 
-	for (node = 0; node < nr_node_ids; node++) {
-		struct acall_pool *pool = &ctx->pools[node];
+	while ((pool = acall_pool_next(ctx, &i))) {
 		LIST_HEAD(canceled);
 
 		spin_lock_irq(&pool->lock);
@@ -325,36 +459,4 @@ void acall_pools_shutdown(struct acall_ctx *ctx)
 		spin_unlock_irq(&pool->lock);
 		acall_fail_list(ctx, &canceled, -ECANCELED);
 	}
-}
-
-long acall_ioctl_cancel(struct acall_ctx *ctx, u64 __user *arg)
-{
-	struct acall_req *req, *next;
-	bool running = false;
-	long canceled = 0;
-	u64 user_data;
-	int node;
-
-	if (get_user(user_data, arg))
-		return -EFAULT;
-
-	for (node = 0; node < nr_node_ids; node++) {
-		struct acall_pool *pool = &ctx->pools[node];
-		LIST_HEAD(list);
-
-		spin_lock_irq(&pool->lock);
-		list_for_each_entry_safe(req, next, &pool->work, node) {
-			if (req->user_data == user_data) {
-				list_move_tail(&req->node, &list);
-				canceled++;
-			}
-		}
-		list_for_each_entry(req, &pool->running, node)
-			running |= req->user_data == user_data;
-		spin_unlock_irq(&pool->lock);
-		acall_fail_list(ctx, &list, -ECANCELED);
-	}
-	if (canceled)
-		return canceled;
-	return running ? -EALREADY : -ENOENT;
 }

@@ -15,7 +15,8 @@ long acall_ioctl_probe(void __user *arg)
 	probe.features = ACALL_FEAT_PROBE | ACALL_FEAT_RING |
 			 ACALL_FEAT_EVENTFD | ACALL_FEAT_CANCEL |
 			 ACALL_FEAT_STATS | ACALL_FEAT_INLINE |
-			 ACALL_FEAT_ASYNC_KIOCB | ACALL_FEAT_WORKERS;
+			 ACALL_FEAT_ASYNC_KIOCB | ACALL_FEAT_WORKERS |
+			 ACALL_FEAT_ORDERING | ACALL_FEAT_AFFINITY;
 	probe.ops = acall_ops_supported();
 	probe.fd_types = ACALL_FD_REGULAR | ACALL_FD_BLOCK;
 	probe.max_entries = ACALL_MAX_ENTRIES;

@@ -102,8 +102,8 @@ void acall_ring_post(struct acall_ctx *ctx, u64 user_data, s32 res)
 	/* The entry is written before userspace can see the new tail. */
 	smp_store_release(&ring->tail, ctx->cached_tail);
 	ctx->inflight--;
+	ctx->completed++;
 	spin_unlock_irqrestore(&ctx->cq_lock, flags);
-	atomic64_inc(&ctx->stats.completed);
 }
 
 static void acall_eventfd_signal_work(struct work_struct *work)

@@ -47,7 +47,9 @@ static int acall_rw_prep(struct acall_req *req, const struct acall_sqe *sqe,
 			   &req->iov_alloc, &req->iter);
 	if (ret < 0)
 		return ret;
-	return rw_verify_area(rw, file, &req->pos, iov_iter_count(&req->iter));
+	/* A link goes on only after every byte moved. */
+	req->expected = iov_iter_count(&req->iter);
+	return rw_verify_area(rw, file, &req->pos, req->expected);
 }
 
 int acall_preadv_prep(struct acall_req *req, const struct acall_sqe *sqe)

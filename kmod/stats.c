@@ -12,14 +12,20 @@ long acall_ioctl_stats(struct acall_ctx *ctx, struct acall_stats __user *arg)
 
 	memset(&s, 0, sizeof(s));
 	s.submitted = atomic64_read(&c->submitted);
-	s.completed = atomic64_read(&c->completed);
 	s.inline_done = atomic64_read(&c->inline_done);
 	s.async_kiocb = atomic64_read(&c->async_kiocb);
 	s.punted = atomic64_read(&c->punted);
 	s.canceled = atomic64_read(&c->canceled);
+	s.ordered = atomic64_read(&c->ordered);
+	s.linked = atomic64_read(&c->linked);
+	s.order_waits = atomic64_read(&c->order_waits);
+	s.ran_submit_cpu = atomic64_read(&c->ran_submit_cpu);
+	s.ran_submit_node = atomic64_read(&c->ran_submit_node);
+	s.ran_other_node = atomic64_read(&c->ran_other_node);
 	s.workers = atomic_read(&c->workers);
 	s.workers_peak = atomic_read(&c->workers_peak);
 	spin_lock_irq(&ctx->cq_lock);
+	s.completed = ctx->completed;
 	s.inflight = ctx->inflight;
 	s.inflight_peak = ctx->inflight_peak;
 	spin_unlock_irq(&ctx->cq_lock);

@@ -40,11 +40,19 @@ void acall_req_put(struct acall_req *req)
 	acall_ctx_put(ctx);
 }
 
+/* After the completion is posted: what waited for this request may go. */
+static void acall_req_finish(struct acall_req *req, long res)
+{
+	if (req->queue || req->link)
+		acall_order_done(req, res);
+	acall_req_put(req);
+}
+
 /* Post the result without waking anyone: the caller notifies once. */
 void acall_req_complete(struct acall_req *req, long res)
 {
 	acall_ring_post(req->ctx, req->user_data, res);
-	acall_req_put(req);
+	acall_req_finish(req, res);
 }
 
 /* Post the result and tell waiters and the eventfd. */
@@ -52,8 +60,17 @@ void acall_req_complete_notify(struct acall_req *req, long res)
 {
 	acall_ring_post(req->ctx, req->user_data, res);
 	acall_ring_notify(req->ctx);
-	acall_req_put(req);
+	acall_req_finish(req, res);
 }
+
+/* What one ACALL_IOC_SUBMIT call carries from one request to the next. */
+struct acall_batch {
+	struct acall_req *chain_head;	/* requests whose submission gate */
+	struct acall_req *chain_tail;	/* is still closed, linked by ->link */
+	bool chain_broken;		/* a member got no request: cancel the rest */
+	bool posted;			/* a completion was posted: notify */
+	u32 inline_done;		/* counted once for the batch */
+};
 
 static int acall_req_prep(struct acall_req *req, const struct acall_sqe *sqe)
 {
@@ -64,8 +81,8 @@ static int acall_req_prep(struct acall_req *req, const struct acall_sqe *sqe)
 		return -EINVAL;
 	op = &acall_op_defs[sqe->opcode];
 	req->op = op;
-	if (sqe->flags || sqe->queue >= req->ctx->nr_queues ||
-	    sqe->resv[0] || sqe->resv[1])
+	if ((sqe->flags & ~(ACALL_SQE_ORDERED | ACALL_SQE_LINK)) ||
+	    sqe->queue >= req->ctx->nr_queues || sqe->resv[0] || sqe->resv[1])
 		return -EINVAL;
 	if (op->needs_file) {
 		file = acall_file_get(sqe->fd);
@@ -80,30 +97,25 @@ static int acall_req_prep(struct acall_req *req, const struct acall_sqe *sqe)
 }
 
 /*
- * Start one request. Returns true if its completion was posted here, so
- * that the caller notifies once for the whole batch.
+ * Start a request whose gates are all open, in the submitter: inline if it
+ * can complete without blocking, as an async kiocb, or through the pool.
+ * Returns true if its completion was posted here, so that the caller
+ * notifies once for the whole batch.
  */
-static bool acall_submit_one(struct acall_ctx *ctx, const struct acall_sqe *sqe)
+bool acall_req_start(struct acall_req *req, struct acall_batch *b)
 {
-	struct acall_req *req;
+	struct acall_ctx *ctx = req->ctx;
 	int ret;
 
-	req = kmem_cache_zalloc(acall_req_cache, GFP_KERNEL);
-	if (!req) {
-		acall_ring_post(ctx, sqe->user_data, -ENOMEM);
+	if (unlikely(req->fail_res)) {
+		acall_req_complete(req, req->fail_res);
 		return true;
 	}
-	kref_get(&ctx->ref);
-	req->ctx = ctx;
-	atomic_set(&req->refs, 1);
-	req->user_data = sqe->user_data;
-
-	ret = acall_req_prep(req, sqe);
-	if (ret) {
-		acall_req_complete(req, ret);
+	if (unlikely(READ_ONCE(req->canceled))) {
+		atomic64_inc(&ctx->stats.canceled);
+		acall_req_complete(req, -ECANCELED);
 		return true;
 	}
-
 	if (req->op->issue) {
 		ret = req->op->issue(req);
 		if (ret == -EIOCBQUEUED) {
@@ -112,7 +124,7 @@ static bool acall_submit_one(struct acall_ctx *ctx, const struct acall_sqe *sqe)
 			return false;
 		}
 		if (ret != -EAGAIN || req->user_nowait) {
-			atomic64_inc(&ctx->stats.inline_done);
+			b->inline_done++;
 			acall_req_complete(req, ret);
 			return true;
 		}
@@ -121,13 +133,95 @@ static bool acall_submit_one(struct acall_ctx *ctx, const struct acall_sqe *sqe)
 	return false;
 }
 
+/* Open the submission gate of every request of the pending chain, in order. */
+static void acall_batch_end_chain(struct acall_batch *b)
+{
+	struct acall_req *req = b->chain_head, *next;
+
+	b->chain_head = NULL;
+	b->chain_tail = NULL;
+	while (req) {
+		/* Its successor holds a gate of its own: still here after. */
+		next = req->link;
+		b->posted |= acall_req_ungate(req, b);
+		req = next;
+	}
+}
+
+static struct acall_req *acall_req_alloc(struct acall_ctx *ctx,
+					 const struct acall_sqe *sqe)
+{
+	struct acall_req *req = kmem_cache_zalloc(acall_req_cache, GFP_KERNEL);
+
+	if (!req)
+		return NULL;
+	kref_get(&ctx->ref);
+	req->ctx = ctx;
+	atomic_set(&req->refs, 1);
+	/* The submission's own gate, opened at the end of its chain. */
+	atomic_set(&req->gates, 1);
+	req->user_data = sqe->user_data;
+	req->flags = sqe->flags;
+	req->submit_cpu = raw_smp_processor_id();
+	return req;
+}
+
+/* Take one request into the batch: check it, link it, admit it. */
+static void acall_submit_one(struct acall_ctx *ctx, struct acall_batch *b,
+			     const struct acall_sqe *sqe)
+{
+	bool in_chain = b->chain_tail || (sqe->flags & ACALL_SQE_LINK);
+	struct acall_req *req;
+	int ret;
+
+	if (b->chain_broken) {
+		atomic64_inc(&ctx->stats.canceled);
+		acall_ring_post(ctx, sqe->user_data, -ECANCELED);
+		b->posted = true;
+		return;
+	}
+	req = acall_req_alloc(ctx, sqe);
+	if (!req) {
+		acall_ring_post(ctx, sqe->user_data, -ENOMEM);
+		b->posted = true;
+		/* What came before runs; what was linked after it cannot. */
+		acall_batch_end_chain(b);
+		b->chain_broken = sqe->flags & ACALL_SQE_LINK;
+		return;
+	}
+
+	ret = acall_req_prep(req, sqe);
+	if (ret && !in_chain) {
+		acall_req_complete(req, ret);
+		b->posted = true;
+		return;
+	}
+	if (b->chain_tail)
+		acall_link(b->chain_tail, req);
+	if (ret) {
+		/* Its error is its result, posted in its turn in the chain. */
+		req->fail_res = ret;
+	} else {
+		if (req->flags & ACALL_SQE_ORDERED)
+			atomic64_inc(&ctx->stats.ordered);
+		if (req->flags & ACALL_SQE_LINK)
+			atomic64_inc(&ctx->stats.linked);
+		req->queue = &ctx->queues[sqe->queue];
+		acall_queue_admit(req);
+	}
+
+	if (!b->chain_head)
+		b->chain_head = req;
+	b->chain_tail = req;
+}
+
 long acall_ioctl_submit(struct acall_ctx *ctx, struct acall_submit __user *arg)
 {
+	struct acall_batch batch = { };
 	struct acall_sqe __user *usqes;
 	struct acall_submit s;
 	struct acall_sqe sqe;
 	struct blk_plug plug;
-	bool posted = false;
 	u32 taken, i;
 
 	if (copy_from_user(&s, arg, sizeof(s)))
@@ -147,14 +241,22 @@ long acall_ioctl_submit(struct acall_ctx *ctx, struct acall_submit __user *arg)
 	for (i = 0; i < taken; i++) {
 		if (copy_from_user(&sqe, &usqes[i], sizeof(sqe)))
 			break;
-		posted |= acall_submit_one(ctx, &sqe);
+		acall_submit_one(ctx, &batch, &sqe);
+		if (!(sqe.flags & ACALL_SQE_LINK)) {
+			acall_batch_end_chain(&batch);
+			batch.chain_broken = false;
+		}
 	}
+	/* A chain ends with its batch. */
+	acall_batch_end_chain(&batch);
 	blk_finish_plug(&plug);
 
 	if (i < taken)
 		acall_ring_unreserve(ctx, taken - i);
 	atomic64_add(i, &ctx->stats.submitted);
-	if (posted)
+	if (batch.inline_done)
+		atomic64_add(batch.inline_done, &ctx->stats.inline_done);
+	if (batch.posted)
 		acall_ring_notify(ctx);
 	return i ? i : -EFAULT;
 }

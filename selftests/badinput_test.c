@@ -26,12 +26,14 @@ FIXTURE(req) {
 	char buf[8192];
 	struct iovec iov;
 	int fd;		/* a tmpfs file holding 8192 bytes of pattern 1 */
+	unsigned int ring_queues;
 };
 
 FIXTURE_SETUP(req)
 {
-	struct acall_options opts = { .entries = 32 };
+	struct acall_options opts = { .entries = 32, .nr_queues = 2 };
 
+	self->ring_queues = opts.nr_queues;
 	self->fd = -1;
 	self->ring.fd = -1;
 	ACALL_REQUIRE(ACALL_FEAT_RING);
@@ -262,14 +264,15 @@ TEST_F(req, unknown_or_reserved_flags_are_einval)
 	struct acall_sqe sqe;
 	unsigned int bit;
 
-	/* Every sqe flag, the reserved ordering ones included, for now. */
-	for (bit = 0; bit < 8; bit++) {
+	/* Every sqe flag but the two ordering tags. */
+	for (bit = 2; bit < 8; bit++) {
 		acall_prep_preadv(&sqe, self->fd, &self->iov, 1, 0, 0);
 		sqe.flags = 1u << bit;
 		EXPECT_EQ(-EINVAL, acall_run1(&self->ring, &sqe)) TH_LOG("flag bit %u", bit);
 	}
+	/* A queue the context was not set up with. */
 	acall_prep_nop(&sqe, 0);
-	sqe.queue = 1;
+	sqe.queue = self->ring_queues;
 	EXPECT_EQ(-EINVAL, acall_run1(&self->ring, &sqe));
 	/* An unknown RWF_* flag is the call's own -EOPNOTSUPP. */
 	acall_prep_preadv(&sqe, self->fd, &self->iov, 1, 0, 0x40000000);

@@ -185,12 +185,13 @@ static inline void acall_prep_write_flush(struct acall_sqe sqes[2], int fd,
 static inline void acall_prep_read_write_linked(struct acall_sqe sqes[2],
 						int fd,
 						const struct iovec *riov,
+						unsigned int nr_riov,
 						const struct iovec *wiov,
-						unsigned int nr_iov, __u64 off,
+						unsigned int nr_wiov, __u64 off,
 						__u16 queue, __u64 user_data)
 {
-	acall_prep_preadv(&sqes[0], fd, riov, nr_iov, off, 0);
-	acall_prep_pwritev(&sqes[1], fd, wiov, nr_iov, off, 0);
+	acall_prep_preadv(&sqes[0], fd, riov, nr_riov, off, 0);
+	acall_prep_pwritev(&sqes[1], fd, wiov, nr_wiov, off, 0);
 	acall_sqe_set_link(&sqes[0]);
 	acall_sqe_set_queue(&sqes[0], queue);
 	acall_sqe_set_queue(&sqes[1], queue);

@@ -1,0 +1,177 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Where workers run. By default a pool's workers run on the CPUs of its
+ * NUMA node. ACALL_IOC_AFFINITY binds every pool of a context to a CPU set,
+ * or gives one queue a pool of its own bound to its own set, so that an
+ * IOThread and its I/O stay on the cores given to them. A worker applies a
+ * new mask to itself the next time it looks for work.
+ */
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "internal.h"
+
+int acall_pool_mask_init(struct acall_pool *pool)
+{
+	mutex_init(&pool->mask_lock);
+	if (!zalloc_cpumask_var(&pool->mask, GFP_KERNEL))
+		return -ENOMEM;
+	if (pool->node != NUMA_NO_NODE &&
+	    cpumask_intersects(cpumask_of_node(pool->node), cpu_online_mask))
+		cpumask_copy(pool->mask, cpumask_of_node(pool->node));
+	else
+		cpumask_copy(pool->mask, cpu_possible_mask);
+	return 0;
+}
+
+void acall_pool_wake_idle(struct acall_pool *pool)
+{
+	struct acall_worker *worker;
+
+	spin_lock_irq(&pool->lock);
+	list_for_each_entry(worker, &pool->idle, idle_node)
+		wake_up_process(worker->task);
+	spin_unlock_irq(&pool->lock);
+}
+
+/* In a worker: move onto the pool's CPUs if they changed since *seq. */
+void acall_worker_follow_mask(struct acall_pool *pool, unsigned int *seq)
+{
+	if (likely(READ_ONCE(pool->mask_seq) == *seq))
+		return;
+	mutex_lock(&pool->mask_lock);
+	set_cpus_allowed_ptr(current, pool->mask);
+	*seq = pool->mask_seq;
+	mutex_unlock(&pool->mask_lock);
+}
+
+static void acall_pool_set_mask(struct acall_pool *pool,
+				const struct cpumask *mask)
+{
+	mutex_lock(&pool->mask_lock);
+	cpumask_copy(pool->mask, mask);
+	WRITE_ONCE(pool->mask_seq, pool->mask_seq + 1);
+	mutex_unlock(&pool->mask_lock);
+	acall_pool_wake_idle(pool);
+}
+
+/* Give every pool the mask its bindings say. Called with setup_lock held. */
+static void acall_apply_affinity(struct acall_ctx *ctx)
+{
+	const struct cpumask *mask;
+	unsigned int i;
+	int node;
+
+	for (node = 0; node < nr_node_ids; node++) {
+		mask = cpumask_of_node(node);
+		if (ctx->affinity_set)
+			mask = ctx->affinity;
+		else if (!cpumask_intersects(mask, cpu_online_mask))
+			mask = cpu_possible_mask;
+		acall_pool_set_mask(&ctx->pools[node], mask);
+	}
+	for (i = 0; i < ctx->nr_queues; i++) {
+		struct acall_queue *q = &ctx->queues[i];
+
+		if (!q->pool)
+			continue;
+		mask = cpu_possible_mask;
+		if (q->bound)
+			mask = q->mask;
+		else if (ctx->affinity_set)
+			mask = ctx->affinity;
+		acall_pool_set_mask(q->pool, mask);
+	}
+}
+
+/* Read the user's CPU set: CPUs this caller may use, at least one online. */
+static int acall_affinity_read(const struct acall_affinity *a,
+			       struct cpumask *mask)
+{
+	size_t len = min_t(size_t, a->mask_size, cpumask_size());
+
+	cpumask_clear(mask);
+	if (copy_from_user(cpumask_bits(mask), u64_to_user_ptr(a->mask), len))
+		return -EFAULT;
+	cpumask_and(mask, mask, current->cpus_ptr);
+	if (!cpumask_intersects(mask, cpu_online_mask))
+		return -EINVAL;
+	return 0;
+}
+
+/* Where a binding is kept: the context's mask or the queue's. */
+static int acall_affinity_slot(struct acall_ctx *ctx,
+			       const struct acall_affinity *a,
+			       cpumask_var_t **slot, bool **bound)
+{
+	struct acall_queue *q;
+	struct acall_pool *pool;
+
+	if (!(a->flags & ACALL_AFFINITY_QUEUE)) {
+		*slot = &ctx->affinity;
+		*bound = &ctx->affinity_set;
+		return 0;
+	}
+	q = &ctx->queues[a->queue];
+	if (!q->pool && a->mask_size) {
+		pool = acall_pool_alloc(ctx);
+		if (!pool)
+			return -ENOMEM;
+		/* acall_pool_queue() looks without the lock. */
+		smp_store_release(&q->pool, pool);
+	}
+	*slot = &q->mask;
+	*bound = &q->bound;
+	return 0;
+}
+
+long acall_ioctl_affinity(struct acall_ctx *ctx,
+			  struct acall_affinity __user *arg)
+{
+	struct acall_affinity a;
+	cpumask_var_t mask;
+	cpumask_var_t *slot;
+	bool *bound;
+	long ret;
+
+	if (copy_from_user(&a, arg, sizeof(a)))
+		return -EFAULT;
+	if ((a.flags & ~ACALL_AFFINITY_QUEUE) || a.resv1 || a.resv2 || a.resv)
+		return -EINVAL;
+	if (a.flags & ACALL_AFFINITY_QUEUE) {
+		if (a.queue >= ctx->nr_queues)
+			return -EINVAL;
+	} else if (a.queue) {
+		return -EINVAL;
+	}
+	if (a.mask_size % sizeof(unsigned long) || (!a.mask_size && a.mask))
+		return -EINVAL;
+
+	if (!zalloc_cpumask_var(&mask, GFP_KERNEL))
+		return -ENOMEM;
+	if (a.mask_size) {
+		ret = acall_affinity_read(&a, mask);
+		if (ret)
+			goto out;
+	}
+
+	mutex_lock(&ctx->setup_lock);
+	ret = acall_affinity_slot(ctx, &a, &slot, &bound);
+	if (ret)
+		goto out_unlock;
+	if (a.mask_size && !cpumask_available(*slot) &&
+	    !zalloc_cpumask_var(slot, GFP_KERNEL)) {
+		ret = -ENOMEM;
+		goto out_unlock;
+	}
+	if (a.mask_size)
+		cpumask_copy(*slot, mask);
+	*bound = a.mask_size != 0;
+	acall_apply_affinity(ctx);
+out_unlock:
+	mutex_unlock(&ctx->setup_lock);
+out:
+	free_cpumask_var(mask);
+	return ret;
+}

@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Per-user limits: however many contexts a user opens, the kernel memory
+ * and threads they can make acall spend stay bounded. Each user (real uid
+ * of the opener) has counts of contexts, ring memory and workers; a
+ * context charges its opener's user for all three. Callers with
+ * CAP_SYS_RESOURCE at open are not limited.
+ */
+#include <linux/capability.h>
+#include <linux/cred.h>
+#include <linux/hashtable.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
+
+#include "internal.h"
+
+struct acall_user {
+	struct hlist_node node;
+	kuid_t uid;
+	unsigned int refs;		/* contexts charged to this user */
+	unsigned int contexts;
+	unsigned long ring_pages;
+	unsigned int workers;
+};
+
+static DEFINE_SPINLOCK(acall_users_lock);
+static DEFINE_HASHTABLE(acall_users, 6);
+
+static struct acall_user *acall_user_find(kuid_t uid)
+{
+	struct acall_user *u;
+
+	hash_for_each_possible(acall_users, u, node, __kuid_val(uid))
+		if (uid_eq(u->uid, uid))
+			return u;
+	return NULL;
+}
+
+/*
+ * Charge a new context to the calling user. Returns 0, or -EMFILE when
+ * the user has user_max_contexts contexts already, or -ENOMEM.
+ */
+int acall_limits_open(struct acall_ctx *ctx)
+{
+	kuid_t uid = current_uid();
+	struct acall_user *u, *fresh;
+	int ret = 0;
+
+	ctx->unlimited = has_capability_noaudit(current, CAP_SYS_RESOURCE);
+	fresh = kzalloc(sizeof(*fresh), GFP_KERNEL);
+	if (!fresh)
+		return -ENOMEM;
+
+	spin_lock(&acall_users_lock);
+	u = acall_user_find(uid);
+	if (!u) {
+		u = fresh;
+		fresh = NULL;
+		u->uid = uid;
+		hash_add(acall_users, &u->node, __kuid_val(uid));
+	}
+	if (!ctx->unlimited && u->contexts >= acall_user_max_contexts) {
+		ret = -EMFILE;
+		if (!u->refs) {
+			hash_del(&u->node);
+			kfree(u);
+		}
+	} else {
+		u->refs++;
+		u->contexts++;
+		ctx->user = u;
+	}
+	spin_unlock(&acall_users_lock);
+	kfree(fresh);
+	return ret;
+}
+
+/* The context is freed: give back everything it still holds. */
+void acall_limits_close(struct acall_ctx *ctx)
+{
+	struct acall_user *u = ctx->user;
+
+	if (!u)
+		return;
+	spin_lock(&acall_users_lock);
+	u->contexts--;
+	u->ring_pages -= ctx->ring_charged;
+	if (!--u->refs) {
+		hash_del(&u->node);
+		kfree(u);
+	}
+	spin_unlock(&acall_users_lock);
+	ctx->user = NULL;
+}
+
+/* Charge the ring's pages. Returns 0 or -ENOMEM past user_max_ring_kb. */
+int acall_limits_ring(struct acall_ctx *ctx, size_t bytes)
+{
+	unsigned long pages = PAGE_ALIGN(bytes) >> PAGE_SHIFT;
+	unsigned long max = (unsigned long)acall_user_max_ring_kb >>
+			    (PAGE_SHIFT - 10);
+	struct acall_user *u = ctx->user;
+	int ret = 0;
+
+	spin_lock(&acall_users_lock);
+	if (!ctx->unlimited && u->ring_pages + pages > max) {
+		ret = -ENOMEM;
+	} else {
+		u->ring_pages += pages;
+		ctx->ring_charged += pages;
+	}
+	spin_unlock(&acall_users_lock);
+	return ret;
+}
+
+/* Undo acall_limits_ring() when setup fails after it. */
+void acall_limits_ring_undo(struct acall_ctx *ctx)
+{
+	spin_lock(&acall_users_lock);
+	ctx->user->ring_pages -= ctx->ring_charged;
+	ctx->ring_charged = 0;
+	spin_unlock(&acall_users_lock);
+}
+
+/* One more worker for the context's user? false past user_max_workers. */
+bool acall_limits_worker_get(struct acall_ctx *ctx)
+{
+	struct acall_user *u = ctx->user;
+	bool ok;
+
+	spin_lock(&acall_users_lock);
+	ok = ctx->unlimited || u->workers < acall_user_max_workers;
+	if (ok)
+		u->workers++;
+	spin_unlock(&acall_users_lock);
+	return ok;
+}
+
+void acall_limits_worker_put(struct acall_ctx *ctx)
+{
+	spin_lock(&acall_users_lock);
+	ctx->user->workers--;
+	spin_unlock(&acall_users_lock);
+}

@@ -1,0 +1,248 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Ordering: queues, ORDERED barriers and LINK chains.
+ *
+ * A request starts when its gates are all open. Every request has one gate,
+ * held by the submission until the batch has read the whole chain it
+ * belongs to; a linked request has one more, opened by its predecessor's
+ * completion; a request held back by a barrier has one more, opened by the
+ * queue when the barrier allows it. Held requests sit on lists, never in a
+ * thread, and whatever opens their last gate outside the submission hands
+ * them to the pool rather than running them in its own stack.
+ *
+ * Each queue counts its active requests (admitted and not completed). A
+ * SIMPLE request only increments that count and looks at the queue's
+ * barrier count; the queue lock is taken only while a barrier exists.
+ */
+#include <linux/slab.h>
+
+#include "internal.h"
+
+int acall_queues_init(struct acall_ctx *ctx)
+{
+	unsigned int i;
+
+	ctx->queues = kcalloc(ctx->nr_queues, sizeof(*ctx->queues), GFP_KERNEL);
+	if (!ctx->queues)
+		return -ENOMEM;
+	for (i = 0; i < ctx->nr_queues; i++) {
+		struct acall_queue *q = &ctx->queues[i];
+
+		spin_lock_init(&q->lock);
+		atomic_set(&q->active, 0);
+		INIT_LIST_HEAD(&q->held);
+	}
+	return 0;
+}
+
+void acall_queues_free(struct acall_ctx *ctx)
+{
+	unsigned int i;
+
+	if (!ctx->queues)
+		return;
+	for (i = 0; i < ctx->nr_queues; i++) {
+		acall_pool_free(ctx->queues[i].pool);
+		free_cpumask_var(ctx->queues[i].mask);
+	}
+	kfree(ctx->queues);
+	ctx->queues = NULL;
+}
+
+/* Keep a held request findable by ACALL_IOC_CANCEL until it starts. */
+static void acall_held_add(struct acall_req *req)
+{
+	struct acall_ctx *ctx = req->ctx;
+	unsigned long flags;
+
+	spin_lock_irqsave(&ctx->held_lock, flags);
+	if (!req->held_listed) {
+		list_add_tail(&req->held_node, &ctx->held);
+		req->held_listed = true;
+	}
+	spin_unlock_irqrestore(&ctx->held_lock, flags);
+	atomic64_inc(&ctx->stats.order_waits);
+}
+
+static void acall_held_del(struct acall_req *req)
+{
+	struct acall_ctx *ctx = req->ctx;
+	unsigned long flags;
+
+	spin_lock_irqsave(&ctx->held_lock, flags);
+	if (req->held_listed) {
+		list_del(&req->held_node);
+		req->held_listed = false;
+	}
+	spin_unlock_irqrestore(&ctx->held_lock, flags);
+}
+
+/*
+ * Open one gate of req. batch is the submission's when the submitter opens
+ * it (req may then start inline), NULL anywhere else. Returns true if a
+ * completion was posted here.
+ */
+bool acall_req_ungate(struct acall_req *req, struct acall_batch *batch)
+{
+	if (!atomic_dec_and_test(&req->gates))
+		return false;
+	if (unlikely(req->held_listed))
+		acall_held_del(req);
+	if (batch)
+		return acall_req_start(req, batch);
+	/* Never from a completion's own stack: chains could be long. */
+	req->deferred = true;
+	acall_pool_queue(req);
+	return false;
+}
+
+/*
+ * Move what the queue lets start now from its held list to start: the
+ * SIMPLE requests at the head while no barrier runs, or the barrier at the
+ * head once nothing else of the queue is active. Called with q->lock held.
+ */
+static void acall_queue_release(struct acall_queue *q, struct list_head *start)
+{
+	struct acall_req *req;
+
+	while (!q->barrier_running && !list_empty(&q->held)) {
+		req = list_first_entry(&q->held, struct acall_req, node);
+		if (req->flags & ACALL_SQE_ORDERED) {
+			if (atomic_read(&q->active))
+				break;
+			q->barrier_running = true;
+		}
+		atomic_inc(&q->active);
+		list_move_tail(&req->node, start);
+	}
+}
+
+static void acall_queue_start(struct list_head *start)
+{
+	struct acall_req *req, *next;
+
+	list_for_each_entry_safe(req, next, start, node) {
+		list_del(&req->node);
+		acall_req_ungate(req, NULL);
+	}
+}
+
+/* Hold req behind the barriers of its queue. Called with q->lock held. */
+static void acall_queue_hold(struct acall_queue *q, struct acall_req *req)
+{
+	atomic_inc(&req->gates);
+	list_add_tail(&req->node, &q->held);
+	acall_held_add(req);
+}
+
+/* Admit a prepared request into its queue, at submission, in order. */
+void acall_queue_admit(struct acall_req *req)
+{
+	struct acall_queue *q = req->queue;
+	unsigned long flags;
+	LIST_HEAD(start);
+
+	if (!(req->flags & ACALL_SQE_ORDERED)) {
+		atomic_inc(&q->active);
+		/* Pairs with the barrier in the ORDERED branch below. */
+		smp_mb__after_atomic();
+		if (likely(!READ_ONCE(q->barriers)))
+			return;
+
+		spin_lock_irqsave(&q->lock, flags);
+		if (q->barriers) {
+			/* Behind a barrier after all: not active, held. */
+			if (atomic_dec_and_test(&q->active))
+				acall_queue_release(q, &start);
+			acall_queue_hold(q, req);
+		}
+		spin_unlock_irqrestore(&q->lock, flags);
+		acall_queue_start(&start);
+		return;
+	}
+
+	spin_lock_irqsave(&q->lock, flags);
+	WRITE_ONCE(q->barriers, q->barriers + 1);
+	/* Either a SIMPLE submitter sees barriers, or this sees its count. */
+	smp_mb();
+	if (!q->barrier_running && list_empty(&q->held) &&
+	    !atomic_read(&q->active)) {
+		q->barrier_running = true;
+		atomic_inc(&q->active);
+	} else {
+		acall_queue_hold(q, req);
+	}
+	spin_unlock_irqrestore(&q->lock, flags);
+}
+
+/* req, admitted into its queue, has completed: let the queue move on. */
+static void acall_queue_done(struct acall_req *req)
+{
+	struct acall_queue *q = req->queue;
+	unsigned long flags;
+	LIST_HEAD(start);
+
+	if (!(req->flags & ACALL_SQE_ORDERED)) {
+		/* Fully ordered: the count drops before barriers is read. */
+		if (!atomic_dec_and_test(&q->active) || !READ_ONCE(q->barriers))
+			return;
+		spin_lock_irqsave(&q->lock, flags);
+		acall_queue_release(q, &start);
+		spin_unlock_irqrestore(&q->lock, flags);
+	} else {
+		spin_lock_irqsave(&q->lock, flags);
+		WRITE_ONCE(q->barriers, q->barriers - 1);
+		q->barrier_running = false;
+		atomic_dec(&q->active);
+		acall_queue_release(q, &start);
+		spin_unlock_irqrestore(&q->lock, flags);
+	}
+	acall_queue_start(&start);
+}
+
+/*
+ * req's completion (res) is posted: release what waited for it. A link
+ * goes on only after a complete success.
+ */
+void acall_order_done(struct acall_req *req, long res)
+{
+	struct acall_req *next = req->link;
+
+	if (req->queue)
+		acall_queue_done(req);
+	if (!next)
+		return;
+	if (res < 0 || res != req->expected)
+		WRITE_ONCE(next->canceled, true);
+	/* The write above is seen by whoever opens the last gate. */
+	acall_req_ungate(next, NULL);
+}
+
+/*
+ * ACALL_IOC_CANCEL for requests waiting on a barrier or a link: mark them;
+ * they complete with -ECANCELED when they would have started. Returns how
+ * many matched.
+ */
+long acall_order_cancel(struct acall_ctx *ctx, u64 user_data)
+{
+	struct acall_req *req;
+	long found = 0;
+
+	spin_lock_irq(&ctx->held_lock);
+	list_for_each_entry(req, &ctx->held, held_node) {
+		if (req->user_data == user_data && !req->canceled) {
+			WRITE_ONCE(req->canceled, true);
+			found++;
+		}
+	}
+	spin_unlock_irq(&ctx->held_lock);
+	return found;
+}
+
+/* req runs only after prev has completed successfully. */
+void acall_link(struct acall_req *prev, struct acall_req *req)
+{
+	prev->link = req;
+	atomic_inc(&req->gates);
+	acall_held_add(req);
+}

@@ -1,0 +1,256 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ACALL_IOC_AFFINITY: workers bound to a CPU set are only ever allowed, and
+ * seen, on those CPUs (their Cpus_allowed_list and the CPU they last ran
+ * on, from /proc), for the whole context and for one queue.
+ */
+#include <fcntl.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include <acall.h>
+#include "acall_test.h"
+
+#define MS	1000000ULL
+#define MAX_W	64
+
+FIXTURE(affinity) {
+	struct acall_ring ring;
+	int ncpus;
+};
+
+FIXTURE_SETUP(affinity)
+{
+	struct acall_options opts = { .entries = 64, .nr_queues = 2 };
+
+	self->ring.fd = -1;
+	ACALL_REQUIRE(ACALL_FEAT_RING | ACALL_FEAT_AFFINITY | ACALL_FEAT_STATS);
+	self->ncpus = sysconf(_SC_NPROCESSORS_ONLN);
+	ASSERT_EQ(0, acall_ring_init(&self->ring, &opts));
+}
+
+FIXTURE_TEARDOWN(affinity)
+{
+	if (self->ring.fd >= 0)
+		acall_ring_exit(&self->ring);
+}
+
+/* A thread's allowed CPUs, as a cpu_set_t. 0 or -errno. */
+static int allowed_cpus(pid_t tid, cpu_set_t *set)
+{
+	return sched_getaffinity(tid, sizeof(*set), set) ? -errno : 0;
+}
+
+/* The CPU a thread last ran on (field 39 of /proc/<tid>/stat), or -1. */
+static int last_cpu(pid_t tid)
+{
+	char path[64], buf[1024], *p;
+	int fd, field, cpu = -1;
+	ssize_t len;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)tid);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -1;
+	len = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (len <= 0)
+		return -1;
+	buf[len] = 0;
+	/* Fields after the ")" closing comm, which may hold spaces. */
+	p = strrchr(buf, ')');
+	for (field = 2; p && field < 39; field++)
+		p = strchr(p + 1, ' ');
+	if (p)
+		cpu = atoi(p + 1);
+	return cpu;
+}
+
+/* Run nr NOPs of delay_ns on queue, all at once, and reap them. */
+static int run_nops(struct acall_ring *ring, unsigned int nr, __u16 queue,
+		    __u64 delay_ns)
+{
+	struct acall_sqe sqes[16];
+	struct acall_cqe cqes[16];
+	unsigned int i;
+
+	for (i = 0; i < nr; i++) {
+		acall_prep_nop(&sqes[i], delay_ns);
+		acall_sqe_set_queue(&sqes[i], queue);
+		acall_sqe_set_data(&sqes[i], i);
+	}
+	return acall_run(ring, sqes, nr, cqes);
+}
+
+/*
+ * Wait until every worker of this process is allowed exactly the CPUs of
+ * one of want[0..nwant), each seen at least once. Returns how many workers
+ * there are. Idle workers apply a new binding when woken, which the module
+ * does at once; this looks until they have.
+ */
+static int wait_workers_bound(const cpu_set_t *want, int nwant)
+{
+	pid_t tids[MAX_W];
+	int n, i, j, seen;
+
+	for (;;) {
+		bool all = true;
+
+		seen = 0;
+		n = acall_workers_of(getpid(), tids, MAX_W);
+		if (n <= 0)
+			return n;
+		for (i = 0; i < n && all; i++) {
+			cpu_set_t set;
+
+			if (allowed_cpus(tids[i], &set))
+				continue;	/* exited meanwhile */
+			for (j = 0; j < nwant; j++)
+				if (CPU_EQUAL(&set, &want[j]))
+					break;
+			if (j == nwant)
+				all = false;
+			else
+				seen |= 1 << j;
+		}
+		if (all && seen == (1 << nwant) - 1)
+			return n;
+		sched_yield();
+	}
+}
+
+/* Every worker's last CPU lies in one of want[]. */
+static bool workers_ran_within(const cpu_set_t *want, int nwant)
+{
+	pid_t tids[MAX_W];
+	int n, i, j;
+
+	n = acall_workers_of(getpid(), tids, MAX_W);
+	for (i = 0; i < n; i++) {
+		int cpu = last_cpu(tids[i]);
+
+		if (cpu < 0)
+			continue;
+		for (j = 0; j < nwant; j++)
+			if (CPU_ISSET(cpu, &want[j]))
+				break;
+		if (j == nwant)
+			return false;
+	}
+	return true;
+}
+
+TEST_F(affinity, context_binding_holds_for_new_and_existing_workers)
+{
+	cpu_set_t one[1];
+	struct acall_stats st;
+	int last = self->ncpus - 1;
+
+	CPU_ZERO(&one[0]);
+	CPU_SET(last, &one[0]);
+	ASSERT_EQ(0, acall_set_affinity(&self->ring, -1, &one[0]));
+	ASSERT_EQ(0, run_nops(&self->ring, 4, 0, 50 * MS));
+	ASSERT_LE(1, wait_workers_bound(one, 1));
+	EXPECT_TRUE(workers_ran_within(one, 1));
+
+	/* Move them: existing workers follow. */
+	CPU_ZERO(&one[0]);
+	CPU_SET(0, &one[0]);
+	ASSERT_EQ(0, acall_set_affinity(&self->ring, -1, &one[0]));
+	ASSERT_EQ(0, run_nops(&self->ring, 4, 0, 50 * MS));
+	ASSERT_LE(1, wait_workers_bound(one, 1));
+	EXPECT_TRUE(workers_ran_within(one, 1));
+
+	/* The counters say where work ran, against where it was submitted. */
+	ASSERT_EQ(0, acall_stats(&self->ring, &st));
+	EXPECT_EQ(8, st.ran_submit_cpu + st.ran_submit_node + st.ran_other_node);
+}
+
+TEST_F(affinity, queue_binding_gives_the_queue_its_own_workers)
+{
+	cpu_set_t sets[2];
+
+	if (self->ncpus < 2)
+		SKIP(return, "needs two CPUs, has %d", self->ncpus);
+	CPU_ZERO(&sets[0]);
+	CPU_SET(0, &sets[0]);
+	CPU_ZERO(&sets[1]);
+	CPU_SET(1, &sets[1]);
+	/* Queue 1 on CPU 0; the rest of the context on CPU 1. */
+	ASSERT_EQ(0, acall_set_affinity(&self->ring, 1, &sets[0]));
+	ASSERT_EQ(0, acall_set_affinity(&self->ring, -1, &sets[1]));
+	ASSERT_EQ(0, run_nops(&self->ring, 2, 0, 50 * MS));
+	ASSERT_EQ(0, run_nops(&self->ring, 2, 1, 50 * MS));
+	ASSERT_LE(2, wait_workers_bound(sets, 2));
+	EXPECT_TRUE(workers_ran_within(sets, 2));
+}
+
+TEST_F(affinity, unbinding_returns_workers_to_every_cpu)
+{
+	cpu_set_t one[1], all[1];
+	int cpu;
+
+	CPU_ZERO(&one[0]);
+	CPU_SET(0, &one[0]);
+	CPU_ZERO(&all[0]);
+	for (cpu = 0; cpu < self->ncpus; cpu++)
+		CPU_SET(cpu, &all[0]);
+	ASSERT_EQ(0, acall_set_affinity(&self->ring, -1, &one[0]));
+	ASSERT_EQ(0, run_nops(&self->ring, 2, 0, 10 * MS));
+	ASSERT_LE(1, wait_workers_bound(one, 1));
+	ASSERT_EQ(0, acall_set_affinity(&self->ring, -1, NULL));
+	ASSERT_LE(1, wait_workers_bound(all, 1));
+}
+
+TEST_F(affinity, bad_bindings_are_refused)
+{
+	struct acall_affinity a;
+	unsigned long big[32];
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(0, &set);
+	memset(&a, 0, sizeof(a));
+	a.mask = (__u64)(uintptr_t)&set;
+	a.mask_size = 4;			/* not a whole word */
+	EXPECT_EQ(-1, ioctl(self->ring.fd, ACALL_IOC_AFFINITY, &a));
+	EXPECT_EQ(EINVAL, errno);
+	a.mask_size = sizeof(set);
+	a.flags = 2;				/* unknown flag */
+	EXPECT_EQ(-1, ioctl(self->ring.fd, ACALL_IOC_AFFINITY, &a));
+	EXPECT_EQ(EINVAL, errno);
+	a.flags = ACALL_AFFINITY_QUEUE;
+	a.queue = 2;				/* only queues 0 and 1 */
+	EXPECT_EQ(-1, ioctl(self->ring.fd, ACALL_IOC_AFFINITY, &a));
+	EXPECT_EQ(EINVAL, errno);
+	a.flags = 0;
+	a.queue = 1;				/* a queue without the flag */
+	EXPECT_EQ(-1, ioctl(self->ring.fd, ACALL_IOC_AFFINITY, &a));
+	EXPECT_EQ(EINVAL, errno);
+	a.queue = 0;
+	a.resv = 1;
+	EXPECT_EQ(-1, ioctl(self->ring.fd, ACALL_IOC_AFFINITY, &a));
+	EXPECT_EQ(EINVAL, errno);
+	a.resv = 0;
+	a.mask = 8;				/* unmapped */
+	EXPECT_EQ(-1, ioctl(self->ring.fd, ACALL_IOC_AFFINITY, &a));
+	EXPECT_EQ(EFAULT, errno);
+	/* Only CPUs that do not exist. */
+	memset(big, 0, sizeof(big));
+	big[31] = 1;
+	a.mask = (__u64)(uintptr_t)big;
+	a.mask_size = sizeof(big);
+	EXPECT_EQ(-1, ioctl(self->ring.fd, ACALL_IOC_AFFINITY, &a));
+	EXPECT_EQ(EINVAL, errno);
+	/* A size with no pointer. */
+	a.mask_size = 0;
+	EXPECT_EQ(-1, ioctl(self->ring.fd, ACALL_IOC_AFFINITY, &a));
+	EXPECT_EQ(EINVAL, errno);
+	/* Unbinding what is not bound is fine. */
+	EXPECT_EQ(0, acall_set_affinity(&self->ring, 1, NULL));
+	EXPECT_EQ(0, acall_set_affinity(&self->ring, -1, NULL));
+}
+
+TEST_HARNESS_MAIN

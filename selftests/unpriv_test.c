@@ -1,0 +1,375 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Unprivileged use: a normal user (nobody, uid 65534) can do everything a
+ * user may, and nothing more. The device is root-only until an admin (or
+ * the udev rule) opens it up; a file the user cannot open stays closed; a
+ * context cannot be used by another process it was passed to; and the
+ * per-user limits on contexts, ring memory and workers hold, with EMFILE,
+ * ENOMEM and EAGAIN. Root (CAP_SYS_RESOURCE) is not limited.
+ *
+ * Each case runs in a child that drops to nobody; it exits 0, or the line
+ * of the first check that failed.
+ */
+#include <fcntl.h>
+#include <grp.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include <acall.h>
+#include "acall_test.h"
+
+#define NOBODY		65534
+#define MS		1000000ULL
+#define PARAM_DIR	"/sys/module/acall/parameters/"
+
+/* In a child: exit with (the low byte of) its line unless cond holds. */
+#define CHILD_CHECK(cond) do {						\
+	if (!(cond))							\
+		_exit(__LINE__ % 255 + 1);				\
+} while (0)
+
+static unsigned int read_param(const char *name)
+{
+	char path[128], buf[32] = "";
+	int fd;
+
+	snprintf(path, sizeof(path), PARAM_DIR "%s", name);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return 0;
+	if (read(fd, buf, sizeof(buf) - 1) < 0)
+		buf[0] = 0;
+	close(fd);
+	return atoi(buf);
+}
+
+static int write_param(const char *name, unsigned int value)
+{
+	char path[128], buf[32];
+	int fd, len, ret = 0;
+
+	snprintf(path, sizeof(path), PARAM_DIR "%s", name);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	len = snprintf(buf, sizeof(buf), "%u", value);
+	if (write(fd, buf, len) != len)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+static void become_nobody(void)
+{
+	CHILD_CHECK(setgroups(0, NULL) == 0);
+	CHILD_CHECK(setresgid(NOBODY, NOBODY, NOBODY) == 0);
+	CHILD_CHECK(setresuid(NOBODY, NOBODY, NOBODY) == 0);
+}
+
+/* Run fn as nobody in a child; its exit status (0: every check held). */
+static int as_nobody(void (*fn)(void *), void *arg)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		become_nobody();
+		fn(arg);
+		_exit(0);
+	}
+	if (waitpid(pid, &status, 0) != pid)
+		return -errno;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 1000 + WTERMSIG(status);
+}
+
+FIXTURE(unpriv) {
+	mode_t mode;
+	unsigned int contexts, ring_kb, workers;
+};
+
+FIXTURE_SETUP(unpriv)
+{
+	struct stat st;
+
+	if (geteuid())
+		SKIP(return, "needs root to become another user");
+	ACALL_REQUIRE(ACALL_FEAT_RING);
+	ASSERT_EQ(0, stat(ACALL_DEVICE_PATH, &st));
+	self->mode = st.st_mode & 07777;
+	self->contexts = read_param("user_max_contexts");
+	self->ring_kb = read_param("user_max_ring_kb");
+	self->workers = read_param("user_max_workers");
+	ASSERT_NE(0, self->contexts);
+}
+
+FIXTURE_TEARDOWN(unpriv)
+{
+	if (geteuid() || !self->contexts)
+		return;
+	chmod(ACALL_DEVICE_PATH, self->mode);
+	write_param("user_max_contexts", self->contexts);
+	write_param("user_max_ring_kb", self->ring_kb);
+	write_param("user_max_workers", self->workers);
+}
+
+static void open_device(void *arg)
+{
+	int *expect = arg;
+	int fd = open(ACALL_DEVICE_PATH, O_RDWR);
+
+	CHILD_CHECK(fd < 0 && errno == *expect);
+}
+
+TEST_F(unpriv, device_is_root_only_by_default)
+{
+	static int eacces = EACCES;
+	struct stat st;
+
+	ASSERT_EQ(0, stat(ACALL_DEVICE_PATH, &st));
+	EXPECT_EQ(0600, st.st_mode & 0777);
+	EXPECT_EQ(0, st.st_uid);
+	EXPECT_EQ(0, as_nobody(open_device, &eacces));
+}
+
+/* Everything a user may do: a context, I/O on its own file, data back. */
+static void do_io(void *arg)
+{
+	static char out[8192], in[8192];
+	struct iovec wv = { out, sizeof(out) }, rv = { in, sizeof(in) };
+	struct acall_ring ring;
+	struct acall_sqe sqes[3];
+	struct acall_cqe cqes[3];
+	cpu_set_t cpus;
+	int fd;
+
+	(void)arg;
+	fd = acall_tmpfile("/tmp", O_RDWR);
+	CHILD_CHECK(fd >= 0);
+	CHILD_CHECK(acall_ring_init(&ring, NULL) == 0);
+	acall_fill(out, sizeof(out), 0, 9);
+	acall_prep_pwritev(&sqes[0], fd, &wv, 1, 0, 0);
+	acall_sqe_set_link(&sqes[0]);
+	acall_prep_fdatasync(&sqes[1], fd);
+	acall_sqe_set_ordered(&sqes[1]);
+	acall_prep_preadv(&sqes[2], fd, &rv, 1, 0, 0);
+	acall_sqe_set_ordered(&sqes[2]);
+	CHILD_CHECK(acall_run(&ring, sqes, 3, cqes) == 0);
+	CHILD_CHECK(cqes[0].res == sizeof(out) && cqes[1].res == 0);
+	CHILD_CHECK(cqes[2].res == sizeof(in));
+	CHILD_CHECK(acall_check(in, sizeof(in), 0, 9) == -1);
+	CPU_ZERO(&cpus);
+	CPU_SET(0, &cpus);
+	CHILD_CHECK(acall_set_affinity(&ring, -1, &cpus) == 0);
+	acall_prep_nop(&sqes[0], MS);
+	CHILD_CHECK(acall_run1(&ring, &sqes[0]) == 0);
+	acall_ring_exit(&ring);
+}
+
+TEST_F(unpriv, a_user_can_do_io_on_its_files)
+{
+	ASSERT_EQ(0, chmod(ACALL_DEVICE_PATH, 0666));
+	EXPECT_EQ(0, as_nobody(do_io, NULL));
+}
+
+/* A root-only file: open refuses, and an O_PATH fd carries no access. */
+static void closed_file(void *arg)
+{
+	const char *path = arg;
+	struct acall_ring ring;
+	struct acall_sqe sqe;
+	char buf[64];
+	struct iovec iov = { buf, sizeof(buf) };
+	int fd;
+
+	CHILD_CHECK(open(path, O_RDONLY) < 0 && errno == EACCES);
+	fd = open(path, O_PATH);
+	CHILD_CHECK(fd >= 0);
+	CHILD_CHECK(acall_ring_init(&ring, NULL) == 0);
+	acall_prep_preadv(&sqe, fd, &iov, 1, 0, 0);
+	CHILD_CHECK(acall_run1(&ring, &sqe) == -EBADF);
+	acall_prep_fdatasync(&sqe, fd);
+	CHILD_CHECK(acall_run1(&ring, &sqe) == -EBADF);
+	acall_ring_exit(&ring);
+}
+
+TEST_F(unpriv, files_the_user_cannot_open_stay_closed)
+{
+	char path[] = "/tmp/acall-secret.XXXXXX";
+	int fd;
+
+	fd = mkstemp(path);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(6, write(fd, "secret", 6));
+	ASSERT_EQ(0, fchmod(fd, 0600));
+	close(fd);
+	ASSERT_EQ(0, chmod(ACALL_DEVICE_PATH, 0666));
+	EXPECT_EQ(0, as_nobody(closed_file, path));
+	unlink(path);
+}
+
+/* A context passed over a unix socket is useless to its receiver. */
+static void use_passed_context(void *arg)
+{
+	int sock = *(int *)arg;
+	char dummy, cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { &dummy, 1 };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+	};
+	struct acall_submit s;
+	struct acall_sqe sqe;
+	struct cmsghdr *cmsg;
+	int fd;
+
+	CHILD_CHECK(recvmsg(sock, &msg, 0) == 1);
+	cmsg = CMSG_FIRSTHDR(&msg);
+	CHILD_CHECK(cmsg && cmsg->cmsg_type == SCM_RIGHTS);
+	memcpy(&fd, CMSG_DATA(cmsg), sizeof(fd));
+	acall_prep_nop(&sqe, 0);
+	memset(&s, 0, sizeof(s));
+	s.sqes = (__u64)(uintptr_t)&sqe;
+	s.nr = 1;
+	CHILD_CHECK(ioctl(fd, ACALL_IOC_SUBMIT, &s) == -1 && errno == EPERM);
+	CHILD_CHECK(mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0) == MAP_FAILED);
+	CHILD_CHECK(errno == EPERM);
+}
+
+TEST_F(unpriv, a_context_passed_over_a_socket_is_eperm)
+{
+	char dummy = 0, cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { &dummy, 1 };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+	};
+	struct acall_ring ring;
+	struct cmsghdr *cmsg;
+	int sv[2];
+
+	ASSERT_EQ(0, acall_ring_init(&ring, NULL));
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
+	cmsg = CMSG_FIRSTHDR(&msg);
+	cmsg->cmsg_level = SOL_SOCKET;
+	cmsg->cmsg_type = SCM_RIGHTS;
+	cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cmsg), &ring.fd, sizeof(int));
+	ASSERT_EQ(1, sendmsg(sv[0], &msg, 0));
+	EXPECT_EQ(0, as_nobody(use_passed_context, &sv[1]));
+	close(sv[0]);
+	close(sv[1]);
+	acall_ring_exit(&ring);
+}
+
+/* With user_max_contexts 3: three open, the fourth is EMFILE. */
+static void contexts_limit(void *arg)
+{
+	int fds[4], i;
+
+	(void)arg;
+	for (i = 0; i < 3; i++) {
+		fds[i] = open(ACALL_DEVICE_PATH, O_RDWR);
+		CHILD_CHECK(fds[i] >= 0);
+	}
+	CHILD_CHECK(open(ACALL_DEVICE_PATH, O_RDWR) < 0 && errno == EMFILE);
+	close(fds[0]);
+	fds[3] = open(ACALL_DEVICE_PATH, O_RDWR);
+	CHILD_CHECK(fds[3] >= 0);
+	for (i = 1; i < 4; i++)
+		close(fds[i]);
+}
+
+TEST_F(unpriv, contexts_per_user_are_limited)
+{
+	int fds[4], i;
+
+	ASSERT_EQ(0, chmod(ACALL_DEVICE_PATH, 0666));
+	ASSERT_EQ(0, write_param("user_max_contexts", 3));
+	EXPECT_EQ(0, as_nobody(contexts_limit, NULL));
+	/* Root is not limited. */
+	for (i = 0; i < 4; i++) {
+		fds[i] = open(ACALL_DEVICE_PATH, O_RDWR);
+		EXPECT_LE(0, fds[i]);
+	}
+	for (i = 0; i < 4; i++)
+		close(fds[i]);
+}
+
+/*
+ * With user_max_ring_kb 64: a 4096-entry ring (64 KiB of completions and a
+ * header) is too big; a 2048-entry one fits, but not two.
+ */
+static void ring_limit(void *arg)
+{
+	struct acall_options big = { .entries = 4096 }, half = { .entries = 2048 };
+	struct acall_ring r1, r2;
+
+	(void)arg;
+	CHILD_CHECK(acall_ring_init(&r1, &big) == -ENOMEM);
+	CHILD_CHECK(acall_ring_init(&r1, &half) == 0);
+	CHILD_CHECK(acall_ring_init(&r2, &half) == -ENOMEM);
+	acall_ring_exit(&r1);
+	CHILD_CHECK(acall_ring_init(&r2, &half) == 0);
+	acall_ring_exit(&r2);
+}
+
+TEST_F(unpriv, ring_memory_per_user_is_limited)
+{
+	ASSERT_EQ(0, chmod(ACALL_DEVICE_PATH, 0666));
+	ASSERT_EQ(0, write_param("user_max_ring_kb", 64));
+	EXPECT_EQ(0, as_nobody(ring_limit, NULL));
+}
+
+/*
+ * With user_max_workers 2: a context's four 1 s requests are served by two
+ * workers, all complete; a second context of the same user, finding no
+ * worker to be had, gets -EAGAIN.
+ */
+static void workers_limit(void *arg)
+{
+	struct acall_options opts = { .entries = 16, .max_workers = 8 };
+	struct acall_ring a, b;
+	struct acall_sqe sqes[4];
+	struct acall_stats st;
+	struct acall_cqe *cqe;
+	int i;
+
+	(void)arg;
+	CHILD_CHECK(acall_ring_init(&a, &opts) == 0);
+	CHILD_CHECK(acall_ring_init(&b, &opts) == 0);
+	for (i = 0; i < 4; i++) {
+		acall_prep_nop(&sqes[i], 1000 * MS);
+		acall_sqe_set_data(&sqes[i], i);
+	}
+	CHILD_CHECK(acall_submit(&a, sqes, 4) == 4);
+	/* Until both workers the user may have exist. */
+	do {
+		CHILD_CHECK(acall_stats(&a, &st) == 0);
+	} while (st.workers < 2);
+	acall_prep_nop(&sqes[0], MS);
+	CHILD_CHECK(acall_run1(&b, &sqes[0]) == -EAGAIN);
+	for (i = 0; i < 4; i++) {
+		CHILD_CHECK(acall_wait_cqe(&a, &cqe, -1) == 0);
+		CHILD_CHECK(cqe->res == 0);
+		acall_cq_advance(&a, 1);
+	}
+	CHILD_CHECK(acall_stats(&a, &st) == 0);
+	CHILD_CHECK(st.workers_peak == 2);
+	acall_ring_exit(&b);
+	acall_ring_exit(&a);
+}
+
+TEST_F(unpriv, workers_per_user_are_limited)
+{
+	ASSERT_EQ(0, chmod(ACALL_DEVICE_PATH, 0666));
+	ASSERT_EQ(0, write_param("user_max_workers", 2));
+	EXPECT_EQ(0, as_nobody(workers_limit, NULL));
+}
+
+TEST_HARNESS_MAIN

@@ -51,10 +51,10 @@ TEST_BIN := $(TEST_C:selftests/%.c=$(OUT)/selftests/%)
 TEST_SH  := $(wildcard selftests/*_test.sh) selftests/run_tests.sh
 TEST_SH_OUT := $(TEST_SH:selftests/%=$(OUT)/selftests/%)
 
-.PHONY: all module lib selftests pipeline-tools examples bench install install-udev setup check \
+.PHONY: all module lib selftests pipeline-tools examples bench-tools bench bench-full install install-udev setup check \
 	lint vmtest demo debug-kernel clean help
 
-all: module lib selftests examples bench
+all: module lib selftests examples bench-tools
 
 help:
 	@echo "make [all]        build acall.ko (KDIR=...), libacall and the selftests"
@@ -68,6 +68,9 @@ help:
 	@echo "make vmtest K=6.1|6.12|debug   run the selftests in a VM on one kernel"
 	@echo "make check        setup, lint and the selftests on every kernel (what CI runs)"
 	@echo "make demo         the demonstration, in a VM"
+	@echo "make bench-tools  build the benchmark (acall-bench, hotread, ordercost)"
+	@echo "make bench        the quick benchmark profile in a VM: tables, JSON, charts"
+	@echo "make bench-full   the full benchmark matrix in a VM"
 	@echo "make debug-kernel build (once, cached) the KASAN/lockdep/kmemleak kernel"
 
 # ---- the module -----------------------------------------------------------
@@ -149,19 +152,42 @@ EXAMPLES := $(patsubst examples/%.c,$(OUT)/examples/%,$(wildcard examples/*.c))
 
 examples: $(EXAMPLES)
 
-BENCH := $(patsubst bench/%.c,$(OUT)/bench/%,$(wildcard bench/*.c))
+$(OUT)/examples/%: examples/%.c $(OUT)/lib/libacall.a
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -Iuapi -Ilibacall/include $(CFLAGS) \
+		$< -o $@ $(OUT)/lib/libacall.a $(URCU_LIBS) -lpthread
 
-bench: $(BENCH)
+# ---- the benchmark --------------------------------------------------------
+# bench-tools builds them; bench runs the quick profile in a VM, bench-full
+# the full matrix (scripts/bench.sh, Documentation/bench.rst).
+
+BENCH_TOOL_SRC := $(wildcard bench/acall-bench/*.c)
+BENCH_TOOLS := $(patsubst bench/%.c,$(OUT)/bench/%,$(wildcard bench/*.c)) \
+	       $(OUT)/bench/acall-bench $(OUT)/bench/profile.sh
+
+bench-tools: $(BENCH_TOOLS)
 
 $(OUT)/bench/%: bench/%.c $(OUT)/lib/libacall.a
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -Iuapi -Ilibacall/include $(CFLAGS) \
 		$< -o $@ $(OUT)/lib/libacall.a $(URCU_LIBS) -lpthread
 
-$(OUT)/examples/%: examples/%.c $(OUT)/lib/libacall.a
+$(OUT)/bench/acall-bench: $(BENCH_TOOL_SRC) $(wildcard bench/acall-bench/*.h) \
+			   $(OUT)/lib/libacall.a
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -Iuapi -Ilibacall/include $(CFLAGS) \
-		$< -o $@ $(OUT)/lib/libacall.a $(URCU_LIBS) -lpthread
+		$(BENCH_TOOL_SRC) -o $@ $(OUT)/lib/libacall.a $(URCU_LIBS) \
+		-luring -laio -lpthread
+
+$(OUT)/bench/profile.sh: bench/profile.sh
+	@mkdir -p $(dir $@)
+	install -m 755 $< $@
+
+bench: setup
+	scripts/bench.sh quick
+
+bench-full: setup
+	scripts/bench.sh full
 
 # ---- checks ---------------------------------------------------------------
 

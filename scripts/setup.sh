@@ -18,6 +18,8 @@ packages=(
 	qemu-system-x86 busybox-static
 	# what runs inside the VM
 	e2fsprogs xfsprogs fio liburing-dev libaio-dev
+	# the benchmark's charts
+	gnuplot-nox
 )
 
 missing=()

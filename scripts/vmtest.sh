@@ -15,7 +15,7 @@ eval "$(scripts/kernels.sh env "$name")"
 
 make -s module KDIR="$KDIR"
 make -s module KDIR="$KDIR" ACALL_INJECT=1
-make -s lib selftests pipeline-tools examples bench
+make -s lib selftests pipeline-tools examples bench-tools
 
 command=${*:-sh selftests/run_tests.sh}
 mem=1G timeout=900

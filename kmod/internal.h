@@ -17,6 +17,7 @@
 #define ACALL_MAX_ENTRIES	32768
 #define ACALL_MAX_QUEUES	256
 #define ACALL_NOP_MAX_DELAY_NS	1000000000ULL
+#define ACALL_HASH_BITS		6	/* of pool->hash_busy */
 
 /* Module parameters (main.c). */
 extern unsigned int acall_max_workers_limit;
@@ -49,6 +50,7 @@ struct acall_pool {
 	struct list_head work;		/* requests not started yet */
 	struct list_head running;	/* requests a worker is running */
 	struct list_head idle;		/* idle workers */
+	u64 hash_busy;			/* files with a write running (pool.c) */
 	unsigned int nr_workers;	/* alive, or asked of spawn_work */
 	unsigned int nr_to_spawn;
 	int node;			/* NUMA_NO_NODE for a queue's pool */
@@ -195,6 +197,7 @@ struct acall_req {
 	bool canceled;			/* complete with -ECANCELED, do not run */
 	bool deferred;			/* to a worker without an inline try */
 	bool held_listed;		/* on ctx->held */
+	u8 hash;			/* its file's bucket + 1, or 0 (pool.c) */
 	int fail_res;			/* its checks failed: complete with this */
 	int submit_cpu;
 	struct acall_queue *queue;	/* NULL until admitted */

@@ -9,6 +9,7 @@
  */
 #include <linux/blk-cgroup.h>
 #include <linux/cred.h>
+#include <linux/hash.h>
 #include <linux/iocontext.h>
 #include <linux/kthread.h>
 #include <linux/module.h>
@@ -170,6 +171,55 @@ static void acall_worker_handle(struct acall_pool *pool, struct acall_req *req,
 	acall_req_complete_notify(req, res);
 }
 
+/*
+ * Buffered writes to one file run one at a time, by whichever worker is on
+ * that file: several workers would only queue on the inode's lock, each
+ * paying a sleep and a wake-up (io_uring's io-wq does the same). Files are
+ * told apart by a 6-bit hash of the inode; a request is "hashed" to its
+ * bucket + 1, 0 when it is not.
+ */
+static u8 acall_req_hash(const struct acall_req *req)
+{
+	struct file *file = req->file;
+
+	if (req->op != &acall_op_defs[ACALL_OP_PWRITEV] || req->deferred ||
+	    !S_ISREG(file_inode(file)->i_mode) || (file->f_flags & O_DIRECT))
+		return 0;
+	return hash_ptr(file_inode(file), ACALL_HASH_BITS) + 1;
+}
+
+static bool acall_pool_hash_busy(struct acall_pool *pool, u8 hash)
+{
+	return hash && (pool->hash_busy & BIT_ULL(hash - 1));
+}
+
+/*
+ * The next request for a worker that just finished one of file bucket
+ * prefer (0: none): that file's next write if there is one, so that its
+ * writes stay on this worker, else the first request whose file no other
+ * worker is writing. Under the lock.
+ */
+static struct acall_req *acall_pool_take(struct acall_pool *pool, u8 prefer)
+{
+	struct acall_req *req;
+
+	if (prefer) {
+		pool->hash_busy &= ~BIT_ULL(prefer - 1);
+		list_for_each_entry(req, &pool->work, node)
+			if (req->hash == prefer)
+				goto take;
+	}
+	list_for_each_entry(req, &pool->work, node)
+		if (!acall_pool_hash_busy(pool, req->hash))
+			goto take;
+	return NULL;
+take:
+	if (req->hash)
+		pool->hash_busy |= BIT_ULL(req->hash - 1);
+	list_del(&req->node);
+	return req;
+}
+
 static int acall_worker_fn(void *data)
 {
 	struct acall_worker *worker = data;
@@ -179,6 +229,7 @@ static int acall_worker_fn(void *data)
 	const struct cred *old_cred;
 	bool timed_out = false, mm_held = false;
 	struct acall_req *req;
+	u8 hash = 0;		/* the file of the write it just ran */
 
 	old_cred = acall_worker_assume_identity(ctx);
 	/* SIGKILL interrupts what it runs (acall_pools_interrupt()). */
@@ -188,11 +239,10 @@ static int acall_worker_fn(void *data)
 		acall_worker_follow_mask(pool, &worker->mask_seq);
 		spin_lock_irq(&pool->lock);
 		list_del_init(&worker->idle_node);
-		req = list_first_entry_or_null(&pool->work, struct acall_req, node);
+		req = acall_pool_take(pool, hash);
+		hash = req ? req->hash : 0;
 		if (req) {
-			list_del(&req->node);
 			spin_unlock_irq(&pool->lock);
-
 			if (!mm_held)
 				mm_held = acall_worker_use_mm(ctx);
 			acall_worker_handle(pool, req, mm_held);
@@ -432,11 +482,16 @@ void acall_pool_queue(struct acall_req *req)
 		return;
 	}
 	list_add_tail(&req->node, &pool->work);
-	worker = acall_pool_idle_worker(pool);
+	req->hash = acall_req_hash(req);
+	/* The worker on the same file takes it next: nobody to wake. */
+	worker = NULL;
+	if (!acall_pool_hash_busy(pool, req->hash))
+		worker = acall_pool_idle_worker(pool);
 	if (worker) {
 		list_del_init(&worker->idle_node);
 		wake_up_process(worker->task);
-	} else if (pool->nr_workers < ctx->max_workers) {
+	} else if (!acall_pool_hash_busy(pool, req->hash) &&
+		   pool->nr_workers < ctx->max_workers) {
 		pool->nr_workers++;
 		pool->nr_to_spawn++;
 		spawn = true;

@@ -82,7 +82,7 @@ $(KMOD_OUT)/acall.ko: $(KMOD_SRC)
 
 # ---- libacall -------------------------------------------------------------
 
-lib: $(OUT)/lib/libacall.so $(OUT)/lib/libacall.a $(OUT)/lib/acall.pc
+lib: $(OUT)/lib/libacall.so $(OUT)/lib/libacall.a $(OUT)/lib/acall.pc posixaio
 
 $(OUT)/lib/obj/%.o: libacall/%.c $(wildcard libacall/*.h libacall/include/*.h) uapi/linux/acall.h
 	@mkdir -p $(dir $@)
@@ -110,6 +110,28 @@ install: lib
 	cp -P $(OUT)/lib/$(LIB_SONAME) $(OUT)/lib/libacall.so $(DESTDIR)$(PREFIX)/lib/
 	install -m 644 $(OUT)/lib/libacall.a $(DESTDIR)$(PREFIX)/lib/
 	install -m 644 $(OUT)/lib/acall.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+
+# ---- libacall-posixaio ----------------------------------------------------
+# POSIX AIO on acall, for LD_PRELOAD (Documentation/posixaio.rst). One
+# file: libacall's own objects are linked in, and only the aio_*/lio_*
+# functions are exported (exports.map).
+
+PA_SRC := $(wildcard libacall/posixaio/*.c)
+PA_OBJ := $(PA_SRC:libacall/posixaio/%.c=$(OUT)/lib/obj/posixaio/%.o)
+PA_MAP := libacall/posixaio/exports.map
+PA_LIB := $(OUT)/lib/libacall-posixaio.so
+
+.PHONY: posixaio
+posixaio: $(PA_LIB)
+
+$(OUT)/lib/obj/posixaio/%.o: libacall/posixaio/%.c libacall/posixaio/posixaio.h \
+			     libacall/include/acall.h uapi/linux/acall.h
+	@mkdir -p $(dir $@)
+	$(CC) $(LIB_CFLAGS) -c $< -o $@
+
+$(PA_LIB): $(PA_OBJ) $(LIB_OBJ) $(PA_MAP)
+	$(CC) -shared -Wl,-soname,libacall-posixaio.so -Wl,--version-script=$(PA_MAP) \
+		-o $@ $(PA_OBJ) $(LIB_OBJ) $(LDFLAGS) $(LIB_LDFLAGS)
 
 # ---- selftests ------------------------------------------------------------
 

@@ -133,6 +133,11 @@ $(PA_LIB): $(PA_OBJ) $(LIB_OBJ) $(PA_MAP)
 	$(CC) -shared -Wl,-soname,libacall-posixaio.so -Wl,--version-script=$(PA_MAP) \
 		-o $@ $(PA_OBJ) $(LIB_OBJ) $(LDFLAGS) $(LIB_LDFLAGS)
 
+# Its selftests link it directly: ASan refuses to run under LD_PRELOAD.
+PA_TEST_BIN := $(filter $(OUT)/selftests/posixaio_%,$(TEST_BIN))
+$(PA_TEST_BIN): $(PA_LIB)
+$(PA_TEST_BIN): TEST_LDFLAGS += -lacall-posixaio
+
 # ---- selftests ------------------------------------------------------------
 
 selftests: $(TEST_BIN) $(TEST_SH_OUT)

@@ -72,7 +72,7 @@ void pa_wake_waiters(void)
 
 static void drain_ring(void)
 {
-	struct pa_req *refused = NULL, *req;
+	struct pa_req *refused = NULL, **refused_tail = &refused, *req;
 	struct pa_note *notes = NULL;
 	struct acall_cqe *cqe;
 	bool any = false;
@@ -86,9 +86,11 @@ static void drain_ring(void)
 		pa_release_slot(req);
 		/* A file acall does not serve (pipe, socket, ...): glibc's. */
 		if (res == -EOPNOTSUPP && req->where == PA_IN_ACALL) {
+			/* In submission order, as glibc then runs them. */
 			req->glibc_busy = true;
-			req->link = refused;
-			refused = req;
+			req->link = NULL;
+			*refused_tail = req;
+			refused_tail = &req->link;
 			continue;
 		}
 		if (pa_finish(req, res, &notes))

@@ -68,6 +68,7 @@ help:
 	@echo "make check        setup, lint and the selftests on every kernel (what CI runs)"
 	@echo "make demo         the demonstration, in a VM"
 	@echo "make debug-kernel build (once, cached) the KASAN/lockdep/kmemleak kernel"
+	@echo "make posixaio-fio fio on glibc's POSIX AIO and on acall's, side by side (K=6.12)"
 
 # ---- the module -----------------------------------------------------------
 
@@ -132,6 +133,18 @@ $(OUT)/lib/obj/posixaio/%.o: libacall/posixaio/%.c libacall/posixaio/posixaio.h 
 $(PA_LIB): $(PA_OBJ) $(LIB_OBJ) $(PA_MAP)
 	$(CC) -shared -Wl,-soname,libacall-posixaio.so -Wl,--version-script=$(PA_MAP) \
 		-o $@ $(PA_OBJ) $(LIB_OBJ) $(LDFLAGS) $(LIB_LDFLAGS)
+
+# The fio comparison goes to the VM with the selftests, which use it too.
+selftests: $(OUT)/selftests/posixaio-fio.sh
+$(OUT)/selftests/posixaio-fio.sh: scripts/posixaio-fio.sh
+	@mkdir -p $(dir $@)
+	install -m 755 $< $@
+
+# fio on glibc's POSIX AIO and on acall's, side by side, in a VM (K=6.12).
+.PHONY: posixaio-fio
+posixaio-fio:
+	scripts/vmtest.sh $(or $(K),6.12) \
+		'ACALL_POSIXAIO_FIO_FULL=1 sh selftests/run_tests.sh posixaio_fio_test.sh'
 
 # Its selftests link it directly: ASan refuses to run under LD_PRELOAD.
 PA_TEST_BIN := $(filter $(OUT)/selftests/posixaio_%,$(TEST_BIN))

@@ -18,7 +18,7 @@
 # library prints acall's counters at exit (ACALL_POSIXAIO_STATS=1), and
 # the run checks they count at least the measured job's requests.
 here=$(cd "$(dirname "$0")" && pwd)
-size=64M short=0
+size=16M short=0
 dir=${ACALL_TEST_EXT4:-/tmp}
 lib=$here/../lib/libacall-posixaio.so
 while [ $# -gt 0 ]; do

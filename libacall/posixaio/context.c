@@ -50,8 +50,8 @@ static unsigned int env_uint(const char *name, unsigned int dflt)
 static void report_glibc(const char *why, int err)
 {
 	if (env_flag("ACALL_POSIXAIO_VERBOSE"))
-		fprintf(stderr, "libacall-posixaio: %s%s%s; using glibc's POSIX AIO\n",
-			why, err ? ": " : "", err ? strerror(err) : "");
+		fprintf(stderr, "libacall-posixaio[%d]: %s%s%s; using glibc's POSIX AIO\n",
+			(int)getpid(), why, err ? ": " : "", err ? strerror(err) : "");
 }
 
 static void print_stats(void)
@@ -60,7 +60,7 @@ static void print_stats(void)
 
 	if (!pa.ready || pa.use_glibc || acall_stats(&pa.ring, &st))
 		return;
-	fprintf(stderr, "libacall-posixaio: pid %d submitted %llu completed %llu "
+	fprintf(stderr, "libacall-posixaio[%d]: submitted %llu completed %llu "
 		"inline %llu async_kiocb %llu punted %llu canceled %llu "
 		"inflight_peak %u workers_peak %u\n", (int)getpid(),
 		(unsigned long long)st.submitted, (unsigned long long)st.completed,

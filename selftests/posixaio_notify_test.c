@@ -141,6 +141,49 @@ TEST_F(notify, sigev_thread_with_attributes)
 	pthread_attr_destroy(&attr);
 }
 
+static volatile sig_atomic_t handled;
+static volatile ssize_t handler_ret;
+static volatile int handler_err;
+
+/* aio_error() and aio_return() are async-signal-safe: call them here. */
+static void on_signal(int sig, siginfo_t *si, void *ctx)
+{
+	struct aiocb *cb = si->si_value.sival_ptr;
+
+	(void)sig;
+	(void)ctx;
+	handler_err = aio_error(cb);
+	handler_ret = aio_return(cb);
+	handled = handled + 1;
+}
+
+TEST_F(notify, aio_return_in_the_signal_handler)
+{
+	struct sigaction sa = { .sa_sigaction = on_signal, .sa_flags = SA_SIGINFO };
+	sigset_t block, wait;
+	int i;
+
+	sigemptyset(&block);
+	sigaddset(&block, SIGRTMIN + 2);
+	ASSERT_EQ(0, sigaction(SIGRTMIN + 2, &sa, NULL));
+	ASSERT_EQ(0, pthread_sigmask(SIG_BLOCK, &block, &wait));
+	sigdelset(&wait, SIGRTMIN + 2);
+	for (i = 0; i < 50; i++) {
+		handler_ret = 0;
+		self->cb.aio_sigevent.sigev_notify = SIGEV_SIGNAL;
+		self->cb.aio_sigevent.sigev_signo = SIGRTMIN + 2;
+		self->cb.aio_sigevent.sigev_value.sival_ptr = &self->cb;
+		ASSERT_EQ(0, i % 2 ? aio_write(&self->cb) : aio_read(&self->cb));
+		while (handled == i)
+			sigsuspend(&wait);
+		ASSERT_EQ(i + 1, handled);
+		EXPECT_EQ(0, handler_err);
+		EXPECT_EQ(sizeof(self->buf), handler_ret);
+		/* Taken by the handler: nothing left for a second call. */
+		EXPECT_EQ(-1, aio_return(&self->cb));
+	}
+}
+
 TEST_F(notify, sigev_none_sends_nothing)
 {
 	struct timespec zero = { 0, 0 };

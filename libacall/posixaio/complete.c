@@ -27,9 +27,9 @@ bool pa_finish(struct pa_req *req, ssize_t res, struct pa_note **notes)
 	req->where = PA_DONE;
 	pa_active_remove(req);
 	req->cb->__return_value = res >= 0 ? res : -1;
-	/* aio_error() reads this without the lock: the value first. */
+	/* Read without the lock: the value first, then the error code. */
 	__atomic_store_n(&req->cb->__error_code, res >= 0 ? 0 : (int)-res,
-			 __ATOMIC_RELEASE);
+			 __ATOMIC_SEQ_CST);
 	if (req->notify)
 		pa_note_add(notes, &req->sigev);
 	if (lio) {
@@ -70,7 +70,7 @@ void pa_wake_waiters(void)
 			NULL, NULL, 0);
 }
 
-static void drain_ring(void)
+void pa_drain_ring(void)
 {
 	struct pa_req *refused = NULL, **refused_tail = &refused, *req;
 	struct pa_note *notes = NULL;
@@ -99,6 +99,7 @@ static void drain_ring(void)
 	}
 	if (any)
 		pa_submit_ready_fsyncs();
+	pa_collect_returned();
 	pthread_mutex_unlock(&pa.lock);
 	pa_notes_send(notes);
 	if (any)
@@ -118,7 +119,7 @@ static void *reaper_main(void *arg)
 		/* Signals coalesce; drain whatever is there after each. */
 		if (read(pa.efd, &signals, sizeof(signals)) < 0 && errno != EINTR)
 			return NULL;
-		drain_ring();
+		pa_drain_ring();
 	}
 }
 

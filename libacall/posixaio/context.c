@@ -108,6 +108,7 @@ static void atfork_child(void)
 	pa.slots = 0;
 	pa.active.prev = pa.active.next = &pa.active;
 	pa.deferred = NULL;
+	pa.returned = NULL;
 	pa.waiters = 0;
 }
 

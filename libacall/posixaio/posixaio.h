@@ -6,6 +6,12 @@
  * Every request the library accepts is a struct pa_req. Its user_data in
  * acall is the pointer to it. All shared state is guarded by one mutex,
  * pa.lock; the I/O itself never runs under it.
+ *
+ * aio_error(), aio_return() and aio_suspend() are async-signal-safe, as
+ * POSIX wants (a SIGEV_SIGNAL handler may call them), so they never take
+ * pa.lock: the result lives in the aiocb's private fields as in glibc,
+ * and the aiocb's __next_prio field points to its pa_req from submission
+ * until aio_return() takes it with an atomic exchange.
  */
 #ifndef LIBACALL_POSIXAIO_H
 #define LIBACALL_POSIXAIO_H
@@ -42,8 +48,9 @@ struct pa_req {
 	enum pa_kind kind;
 	enum pa_where where;
 	bool holds_slot;		/* counts in pa.slots until its cqe is reaped */
-	bool in_table;			/* in pa.table until aio_return() */
+	bool in_table;			/* in pa.table until returned and collected */
 	bool glibc_busy;		/* glibc will still call back about it */
+	bool returned;			/* aio_return() took it (set without the lock) */
 	bool notify;			/* deliver cb's own sigevent when done */
 	int fd;
 	uint64_t seq;			/* submission order, for fsync draining */
@@ -53,6 +60,7 @@ struct pa_req {
 	struct aiocb shadow;		/* PA_IN_GLIBC: the copy glibc works on */
 	struct pa_req *hash_next;	/* pa.table chain, keyed by cb */
 	struct pa_req *link;		/* pa.deferred, or a private list */
+	struct pa_req *returned_next;	/* pa.returned */
 	struct pa_req *prev, *next;	/* pa.active: not yet PA_DONE */
 };
 
@@ -79,7 +87,8 @@ struct pa_state {
 	int efd;			/* eventfd the module signals */
 	unsigned int slots;		/* ring slots held, at most ring.entries */
 	uint64_t seq;
-	struct pa_req *table[PA_TABLE_SIZE];	/* every request not yet returned */
+	struct pa_req *table[PA_TABLE_SIZE];	/* every request not yet collected */
+	struct pa_req *returned;	/* lock-free stack: aio_return() was called */
 	struct pa_req active;		/* list head of requests not PA_DONE */
 	struct pa_req *deferred;	/* fsyncs not yet submitted, by link */
 	uint32_t gen;			/* futex: bumped at every completion */
@@ -115,6 +124,16 @@ int pa_glibc_cancel(struct pa_req *req);
 void pa_table_add(struct pa_req *req);
 struct pa_req *pa_table_find(const struct aiocb *cb);
 void pa_table_remove(struct pa_req *req);
+/* The request an aiocb names, with no lock; NULL once returned. */
+static inline struct pa_req *pa_req_of(const struct aiocb *cb)
+{
+	return (struct pa_req *)(void *)__atomic_load_n(&cb->__next_prio,
+							__ATOMIC_SEQ_CST);
+}
+/* Point cb at req, unless it no longer points at old. Under pa.lock. */
+bool pa_link_cb(struct aiocb *cb, struct pa_req *old, struct pa_req *req);
+/* Forget requests aio_return() is done with. Under pa.lock. */
+void pa_collect_returned(void);
 void pa_active_add(struct pa_req *req);
 void pa_active_remove(struct pa_req *req);
 
@@ -130,6 +149,8 @@ void pa_release_slot(struct pa_req *req);
 void pa_maybe_free(struct pa_req *req);
 void pa_wake_waiters(void);
 void pa_start_reaper(void);
+/* Take every completion in the ring and finish its request. Unlocked. */
+void pa_drain_ring(void);
 
 /* notify.c: sigevent delivery, collected under the lock, sent after. */
 struct pa_note {

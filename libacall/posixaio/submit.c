@@ -108,18 +108,28 @@ void pa_submit_ready_fsyncs(void)
 /*
  * Hand nr prepared requests to the module. Returns how many it took; the
  * slots reserved make a shortfall an error of the module alone.
+ *
+ * What completes inline (a page-cache hit) is reaped here, by the
+ * submitter, so its result is in the aiocb when aio_read() returns: no
+ * wake-up of the reaper thread and no thread switch. The eventfd is muted
+ * meanwhile; whatever completes while it is muted, this look at the ring
+ * after unmuting sees (unmuting is a full barrier).
  */
 int pa_submit_sqes(struct acall_sqe *sqes, unsigned int nr)
 {
 	unsigned int sent = 0;
 	int ret;
 
+	acall_eventfd_mute(&pa.ring, true);
 	while (sent < nr) {
 		ret = acall_submit(&pa.ring, sqes + sent, nr - sent);
 		if (ret <= 0)
 			break;
 		sent += ret;
 	}
+	acall_eventfd_mute(&pa.ring, false);
+	if (acall_cq_ready(&pa.ring))
+		pa_drain_ring();
 	return (int)sent;
 }
 
@@ -134,11 +144,24 @@ static bool accept_reqs(struct pa_req **reqs, unsigned int nr)
 
 	if (nr > pa.ring.entries - pa.slots)
 		return false;
+	pa_collect_returned();
 	for (i = 0; i < nr; i++) {
 		struct pa_req *req = reqs[i], *old = pa_table_find(req->cb);
 
-		/* The control block reused after its result was read or not. */
-		if (old && old->where == PA_DONE) {
+		/*
+		 * The control block reused. Its old request is forgotten now,
+		 * unless aio_return() took it: then it is collected from
+		 * pa.returned. (__next_prio may be garbage in a block never
+		 * submitted, or cleared by the application: it is overwritten.)
+		 */
+		if (old && !pa_link_cb(req->cb, old, req)) {
+			req->cb->__next_prio = (struct aiocb *)(void *)req;
+			if (__atomic_load_n(&old->returned, __ATOMIC_SEQ_CST))
+				old = NULL;
+		} else if (!old) {
+			req->cb->__next_prio = (struct aiocb *)(void *)req;
+		}
+		if (old) {
 			pa_table_remove(old);
 			pa_maybe_free(old);
 		}
@@ -164,8 +187,11 @@ static void unaccept(struct pa_req **reqs, unsigned int nr, int err)
 		pa_release_slot(reqs[i]);
 		reqs[i]->notify = false;
 		pa_finish(reqs[i], -err, &notes);
-		pa_table_remove(reqs[i]);
-		pa_maybe_free(reqs[i]);
+		/* Unless aio_return() took it meanwhile, forget it now. */
+		if (pa_link_cb(reqs[i]->cb, reqs[i], NULL)) {
+			pa_table_remove(reqs[i]);
+			pa_maybe_free(reqs[i]);
+		}
 	}
 	pa_notes_send(notes);	/* a lio_listio notification only */
 }

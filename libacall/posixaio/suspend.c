@@ -27,20 +27,22 @@ int pa_wait_gen(uint32_t gen, const struct timespec *deadline)
 	return err == ETIMEDOUT ? EAGAIN : err;
 }
 
-/* Is any listed request still ours and not done? Under pa.lock. */
+/*
+ * Is every listed request (at least one) still ours and in progress? No
+ * lock: aio_suspend() is async-signal-safe. A block never submitted, or
+ * already returned, has no request: nothing to wait for.
+ */
 static bool all_pending(const struct aiocb *const list[], int nent)
 {
 	bool any = false;
 	int i;
 
 	for (i = 0; i < nent; i++) {
-		const struct pa_req *req;
-
 		if (!list[i])
 			continue;
-		req = pa_table_find(list[i]);
-		if (!req || req->where == PA_DONE)
-			return false;	/* done, or not a request: nothing to wait for */
+		if (__atomic_load_n(&list[i]->__error_code, __ATOMIC_SEQ_CST) != EINPROGRESS ||
+		    !pa_req_of(list[i]))
+			return false;
 		any = true;
 	}
 	return any;
@@ -68,13 +70,9 @@ PA_API int aio_suspend(const struct aiocb *const list[], int nent,
 		}
 	}
 	for (;;) {
-		bool wait;
-
-		pthread_mutex_lock(&pa.lock);
-		wait = all_pending(list, nent);
-		gen = pa.gen;
-		pthread_mutex_unlock(&pa.lock);
-		if (!wait)
+		/* gen first: a completion after the look below moves it on. */
+		gen = __atomic_load_n(&pa.gen, __ATOMIC_SEQ_CST);
+		if (!all_pending(list, nent))
 			return 0;
 		err = pa_wait_gen(gen, timeout ? &deadline : NULL);
 		if (err)

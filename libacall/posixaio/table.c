@@ -47,6 +47,28 @@ void pa_table_remove(struct pa_req *req)
 	req->in_table = false;
 }
 
+bool pa_link_cb(struct aiocb *cb, struct pa_req *old, struct pa_req *req)
+{
+	struct aiocb *expected = (struct aiocb *)(void *)old;
+
+	return __atomic_compare_exchange_n(&cb->__next_prio, &expected,
+					   (struct aiocb *)(void *)req, false,
+					   __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+}
+
+void pa_collect_returned(void)
+{
+	struct pa_req *req = __atomic_exchange_n(&pa.returned, NULL, __ATOMIC_ACQUIRE);
+
+	while (req) {
+		struct pa_req *next = req->returned_next;
+
+		pa_table_remove(req);
+		pa_maybe_free(req);
+		req = next;
+	}
+}
+
 void pa_active_add(struct pa_req *req)
 {
 	req->prev = pa.active.prev;

@@ -140,6 +140,12 @@ $(OUT)/selftests/posixaio-fio.sh: scripts/posixaio-fio.sh
 	@mkdir -p $(dir $@)
 	install -m 755 $< $@
 
+install: install-posixaio
+.PHONY: install-posixaio
+install-posixaio: $(PA_LIB)
+	install -d $(DESTDIR)$(PREFIX)/lib
+	install -m 755 $(PA_LIB) $(DESTDIR)$(PREFIX)/lib/
+
 # fio on glibc's POSIX AIO and on acall's, side by side, in a VM (K=6.12).
 .PHONY: posixaio-fio
 posixaio-fio:

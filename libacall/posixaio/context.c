@@ -142,7 +142,7 @@ static void setup(void)
 		return;
 	}
 	pa.ordering = probe.features & ACALL_FEAT_ORDERING;
-	opts.entries = env_uint("ACALL_POSIXAIO_ENTRIES", 1024);
+	opts.entries = env_uint("ACALL_POSIXAIO_ENTRIES", 4096);
 	if (opts.entries > probe.max_entries)
 		opts.entries = probe.max_entries;
 	opts.max_workers = env_uint("ACALL_POSIXAIO_WORKERS", 0);

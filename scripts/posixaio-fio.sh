@@ -111,6 +111,11 @@ check() {
 		req=$(sed -n 's/.* submitted \([0-9]*\) .*/\1/p' "$out/$name.$side.err" |
 			awk '{ s += $1 } END { print s + 0 }')
 		echo "$req" > "$out/$name.req"
+		# How acall served them: inline / async kiocb / worker.
+		sed -n 's/.* inline \([0-9]*\) async_kiocb \([0-9]*\) punted \([0-9]*\) .*/\1 \2 \3/p' \
+			"$out/$name.$side.err" |
+			awk '{ i += $1; k += $2; p += $3 } END { printf "%d/%d/%d\n", i, k, p }' \
+			> "$out/$name.how"
 		if [ "$req" -lt "$ios" ]; then
 			tap_line "not ok" "fio $side $name" "acall counted $req requests, fio made at least $ios: $(head -3 "$out/$name.$side.err")"
 			return
@@ -123,9 +128,9 @@ check() {
 echo "TAP version 13"
 echo "1..$(( $(echo "$jobs" | wc -l) * 2 ))"
 table=$out/table
-printf '%-26s %10s %10s %10s %10s %10s %10s %9s\n' job \
+printf '%-26s %10s %10s %10s %10s %10s %10s %9s %s\n' job \
 	glibc_iops acall_iops glibc_rlat acall_rlat glibc_wlat acall_wlat \
-	acall_req > "$table"
+	acall_req inline/kiocb/worker > "$table"
 while read -r rw bs depth direct; do
 	name=$rw-$bs-qd$depth-$([ "$direct" = 1 ] && echo direct || echo buffered)
 	for side in glibc acall; do
@@ -133,15 +138,16 @@ while read -r rw bs depth direct; do
 		check $side "$name" "$bs" $?
 	done
 	g=$out/$name.glibc.terse a=$out/$name.acall.terse
-	printf '%-26s %10s %10s %10s %10s %10s %10s %9s\n' "$name" \
+	printf '%-26s %10s %10s %10s %10s %10s %10s %9s %s\n' "$name" \
 		"$(iops "$g")" "$(iops "$a")" "$(lat "$g" 40)" "$(lat "$a" 40)" \
 		"$(lat "$g" 81)" "$(lat "$a" 81)" "$(cat "$out/$name.req" 2>/dev/null || echo -)" \
-		>> "$table"
+		"$(cat "$out/$name.how" 2>/dev/null || echo -)" >> "$table"
 done <<JOBS
 $jobs
 JOBS
 echo "# fio $($FIO --version) posixaio, $size files in $dir, $(nproc) CPUs"
 echo "# IOPS (reads + writes); mean total latency in usec (rlat reads, wlat writes);"
-echo "# acall_req: requests acall's counters saw (fill job + measured job)"
+echo "# acall_req: requests acall's counters saw (fill job + measured job), and"
+echo "# how acall served them: inline in the submitter / async kiocb / worker"
 sed 's/^/# /' "$table"
 [ "$failed" = 0 ]

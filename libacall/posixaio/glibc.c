@@ -85,7 +85,7 @@ void pa_forward_to_glibc(struct pa_req *req)
 	sh->aio_fildes = req->fd;
 	sh->aio_buf = req->iov.iov_base;
 	sh->aio_nbytes = req->iov.iov_len;
-	sh->aio_offset = req->cb->aio_offset;
+	sh->aio_offset = req->off;
 	sh->aio_sigevent.sigev_notify = SIGEV_THREAD;
 	sh->aio_sigevent.sigev_notify_function = glibc_done;
 	sh->aio_sigevent.sigev_value.sival_ptr = req;

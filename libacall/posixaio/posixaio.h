@@ -57,6 +57,7 @@ struct pa_req {
 	struct sigevent sigev;		/* copied at submission */
 	struct pa_lio *lio;		/* the lio_listio call it belongs to */
 	struct iovec iov;
+	off_t off;			/* aio_offset, copied at submission */
 	struct aiocb shadow;		/* PA_IN_GLIBC: the copy glibc works on */
 	struct pa_req *hash_next;	/* pa.table chain, keyed by cb */
 	struct pa_req *link;		/* pa.deferred, or a private list */

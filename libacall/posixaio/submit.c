@@ -33,6 +33,7 @@ static struct pa_req *req_new(struct aiocb *cb, enum pa_kind kind)
 	req->fd = cb->aio_fildes;
 	req->iov.iov_base = (void *)cb->aio_buf;
 	req->iov.iov_len = cb->aio_nbytes;
+	req->off = cb->aio_offset;
 	req->sigev = cb->aio_sigevent;
 	req->notify = true;
 	req->prev = req->next = req;
@@ -43,10 +44,10 @@ void pa_prep_sqe(struct pa_req *req, struct acall_sqe *sqe)
 {
 	switch (req->kind) {
 	case PA_READ:
-		acall_prep_preadv(sqe, req->fd, &req->iov, 1, req->cb->aio_offset, 0);
+		acall_prep_preadv(sqe, req->fd, &req->iov, 1, req->off, 0);
 		break;
 	case PA_WRITE:
-		acall_prep_pwritev(sqe, req->fd, &req->iov, 1, req->cb->aio_offset, 0);
+		acall_prep_pwritev(sqe, req->fd, &req->iov, 1, req->off, 0);
 		break;
 	case PA_FSYNC:
 		acall_prep_fsync(sqe, req->fd);

@@ -34,19 +34,21 @@ FIO=${FIO:-fio}
 out=$(mktemp -d "${TMPDIR:-/tmp}/posixaio-fio.XXXXXX") || exit 1
 trap 'rm -rf "$out"' EXIT
 
-# name rw bs iodepth direct
+# rw bs iodepth direct [fio options]
 jobs="randread  4k  1  0
 randread  4k  16 0
 randread  4k  16 1
 randread  64k 8  1
 randwrite 4k  16 0
 randwrite 16k 8  1
+randwrite 4k  16 0 --fsync=16
 randrw    4k  32 0
 randrw    8k  16 1"
 [ $short = 1 ] && jobs="randread  4k  16 0
 randread  4k  8  1
 randwrite 16k 8  0
 randwrite 4k  16 1
+randwrite 4k  8  0 --fsync=16
 randrw    4k  32 0
 randrw    8k  16 1"
 
@@ -63,10 +65,10 @@ tap_line() {	# status description [diagnostic]
 	return 0
 }
 
-# run SIDE NAME RW BS DEPTH DIRECT: fio's terse line of the measured job in
-# $out/NAME.SIDE.terse, stderr in .err; returns fio's status.
+# run SIDE NAME RW BS DEPTH DIRECT [OPTIONS]: fio's terse line of the
+# measured job in $out/NAME.SIDE.terse, stderr in .err; returns fio's status.
 run() {
-	side=$1 name=$2 rw=$3 bs=$4 depth=$5 direct=$6
+	side=$1 name=$2 rw=$3 bs=$4 depth=$5 direct=$6 extra=$7
 	file=$dir/posixaio-fio.$name
 	rm -f "$file"
 	# Jobs as threads of one process, on both sides: the library prints
@@ -76,7 +78,7 @@ run() {
 		--filename="$file" --size="$size" --bs="$bs" --direct="$direct" \
 		--verify=crc32c --verify_fatal=1 \
 		--name=fill --rw=write --iodepth=16 --do_verify=0 \
-		--name=measured --stonewall --rw="$rw" --iodepth="$depth"
+		--name=measured --stonewall --rw="$rw" --iodepth="$depth" $extra
 	if [ "$side" = acall ]; then
 		LD_PRELOAD=$lib ACALL_POSIXAIO_STATS=1 ACALL_POSIXAIO_VERBOSE=1 $FIO "$@" \
 			>"$out/$name.$side.out" 2>"$out/$name.$side.err"
@@ -131,10 +133,12 @@ table=$out/table
 printf '%-26s %10s %10s %10s %10s %10s %10s %9s %s\n' job \
 	glibc_iops acall_iops glibc_rlat acall_rlat glibc_wlat acall_wlat \
 	acall_req inline/kiocb/worker > "$table"
-while read -r rw bs depth direct; do
+while read -r rw bs depth direct extra; do
 	name=$rw-$bs-qd$depth-$([ "$direct" = 1 ] && echo direct || echo buffered)
+	# An option joins the name: --fsync=16 makes -fsync16.
+	[ -n "$extra" ] && name=$name-$(echo "$extra" | tr -d '=-')
 	for side in glibc acall; do
-		run $side "$name" "$rw" "$bs" "$depth" "$direct"
+		run $side "$name" "$rw" "$bs" "$depth" "$direct" "$extra"
 		check $side "$name" "$bs" $?
 	done
 	g=$out/$name.glibc.terse a=$out/$name.acall.terse

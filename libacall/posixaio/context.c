@@ -62,11 +62,11 @@ static void print_stats(void)
 		return;
 	fprintf(stderr, "libacall-posixaio[%d]: submitted %llu completed %llu "
 		"inline %llu async_kiocb %llu punted %llu canceled %llu "
-		"inflight_peak %u workers_peak %u\n", (int)getpid(),
+		"ordered %llu inflight_peak %u workers_peak %u\n", (int)getpid(),
 		(unsigned long long)st.submitted, (unsigned long long)st.completed,
 		(unsigned long long)st.inline_done, (unsigned long long)st.async_kiocb,
 		(unsigned long long)st.punted, (unsigned long long)st.canceled,
-		st.inflight_peak, st.workers_peak);
+		(unsigned long long)st.ordered, st.inflight_peak, st.workers_peak);
 }
 
 /*

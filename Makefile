@@ -112,6 +112,32 @@ install: lib
 	install -m 644 $(OUT)/lib/libacall.a $(DESTDIR)$(PREFIX)/lib/
 	install -m 644 $(OUT)/lib/acall.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
 
+# ---- selftests ------------------------------------------------------------
+
+selftests: $(TEST_BIN) $(TEST_SH_OUT)
+
+$(KSFT_DIR)/kselftest_harness.h:
+	scripts/kernel-source.sh 6.12 $(OUT)/ksrc-6.12 \
+		tools/testing/selftests/kselftest_harness.h \
+		tools/testing/selftests/kselftest.h
+
+$(OUT)/selftests/%: selftests/%.c $(KSFT_DIR)/kselftest_harness.h \
+		  $(wildcard selftests/*.h) $(OUT)/lib/libacall.so
+	@mkdir -p $(dir $@)
+	$(CC) $(TEST_CFLAGS) $< -o $@ $(TEST_LDFLAGS)
+
+$(OUT)/selftests/%.sh: selftests/%.sh
+	@mkdir -p $(dir $@)
+	install -m 755 $< $@
+
+# Tools of the pipeline's own check (scripts/pipeline-test.sh), kept out of
+# the suite: a test that fails on purpose and a kernel-bug injector.
+pipeline-tools: $(OUT)/pipeline/fail_test $(OUT)/pipeline/inject
+
+$(OUT)/pipeline/%: selftests/pipeline/%.c $(KSFT_DIR)/kselftest_harness.h kmod/inject.h
+	@mkdir -p $(dir $@)
+	$(CC) $(TEST_CFLAGS) $< -o $@ $(SAN_FLAGS)
+
 # ---- libacall-posixaio ----------------------------------------------------
 # POSIX AIO on acall, for LD_PRELOAD (Documentation/posixaio.rst). One
 # file: libacall's own objects are linked in, and only the aio_*/lio_*
@@ -156,32 +182,6 @@ posixaio-fio:
 PA_TEST_BIN := $(filter $(OUT)/selftests/posixaio_%,$(TEST_BIN))
 $(PA_TEST_BIN): $(PA_LIB)
 $(PA_TEST_BIN): TEST_LDFLAGS += -lacall-posixaio
-
-# ---- selftests ------------------------------------------------------------
-
-selftests: $(TEST_BIN) $(TEST_SH_OUT)
-
-$(KSFT_DIR)/kselftest_harness.h:
-	scripts/kernel-source.sh 6.12 $(OUT)/ksrc-6.12 \
-		tools/testing/selftests/kselftest_harness.h \
-		tools/testing/selftests/kselftest.h
-
-$(OUT)/selftests/%: selftests/%.c $(KSFT_DIR)/kselftest_harness.h \
-		  $(wildcard selftests/*.h) $(OUT)/lib/libacall.so
-	@mkdir -p $(dir $@)
-	$(CC) $(TEST_CFLAGS) $< -o $@ $(TEST_LDFLAGS)
-
-$(OUT)/selftests/%.sh: selftests/%.sh
-	@mkdir -p $(dir $@)
-	install -m 755 $< $@
-
-# Tools of the pipeline's own check (scripts/pipeline-test.sh), kept out of
-# the suite: a test that fails on purpose and a kernel-bug injector.
-pipeline-tools: $(OUT)/pipeline/fail_test $(OUT)/pipeline/inject
-
-$(OUT)/pipeline/%: selftests/pipeline/%.c $(KSFT_DIR)/kselftest_harness.h kmod/inject.h
-	@mkdir -p $(dir $@)
-	$(CC) $(TEST_CFLAGS) $< -o $@ $(SAN_FLAGS)
 
 # ---- examples -------------------------------------------------------------
 

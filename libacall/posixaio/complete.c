@@ -84,8 +84,12 @@ void pa_drain_ring(void)
 		req = (struct pa_req *)(uintptr_t)cqe->user_data;
 		acall_cq_advance(&pa.ring, 1);
 		pa_release_slot(req);
-		/* A file acall does not serve (pipe, socket, ...): glibc's. */
-		if (res == -EOPNOTSUPP && req->where == PA_IN_ACALL) {
+		/*
+		 * A file acall does not serve (pipe, socket, ...), or no worker
+		 * to run it (the module's per-user worker limit; the library
+		 * never asks for RWF_NOWAIT): glibc's, as without the library.
+		 */
+		if ((res == -EOPNOTSUPP || res == -EAGAIN) && req->where == PA_IN_ACALL) {
 			/* In submission order, as glibc then runs them. */
 			req->glibc_busy = true;
 			req->link = NULL;

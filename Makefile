@@ -72,6 +72,7 @@ help:
 	@echo "make bench        the quick benchmark profile in a VM: tables, JSON, charts"
 	@echo "make bench-full   the full benchmark matrix in a VM"
 	@echo "make debug-kernel build (once, cached) the KASAN/lockdep/kmemleak kernel"
+	@echo "make posixaio-fio fio on glibc's POSIX AIO and on acall's, side by side (K=6.12)"
 
 # ---- the module -----------------------------------------------------------
 
@@ -86,7 +87,7 @@ $(KMOD_OUT)/acall.ko: $(KMOD_SRC)
 
 # ---- libacall -------------------------------------------------------------
 
-lib: $(OUT)/lib/libacall.so $(OUT)/lib/libacall.a $(OUT)/lib/acall.pc
+lib: $(OUT)/lib/libacall.so $(OUT)/lib/libacall.a $(OUT)/lib/acall.pc posixaio
 
 $(OUT)/lib/obj/%.o: libacall/%.c $(wildcard libacall/*.h libacall/include/*.h) uapi/linux/acall.h
 	@mkdir -p $(dir $@)
@@ -145,6 +146,51 @@ pipeline-tools: $(OUT)/pipeline/fail_test $(OUT)/pipeline/inject
 $(OUT)/pipeline/%: selftests/pipeline/%.c $(KSFT_DIR)/kselftest_harness.h kmod/inject.h
 	@mkdir -p $(dir $@)
 	$(CC) $(TEST_CFLAGS) $< -o $@ $(SAN_FLAGS)
+
+# ---- libacall-posixaio ----------------------------------------------------
+# POSIX AIO on acall, for LD_PRELOAD (Documentation/posixaio.rst). One
+# file: libacall's own objects are linked in, and only the aio_*/lio_*
+# functions are exported (exports.map).
+
+PA_SRC := $(wildcard libacall/posixaio/*.c)
+PA_OBJ := $(PA_SRC:libacall/posixaio/%.c=$(OUT)/lib/obj/posixaio/%.o)
+PA_MAP := libacall/posixaio/exports.map
+PA_LIB := $(OUT)/lib/libacall-posixaio.so
+
+.PHONY: posixaio
+posixaio: $(PA_LIB)
+
+$(OUT)/lib/obj/posixaio/%.o: libacall/posixaio/%.c libacall/posixaio/posixaio.h \
+			     libacall/include/acall.h uapi/linux/acall.h
+	@mkdir -p $(dir $@)
+	$(CC) $(LIB_CFLAGS) -c $< -o $@
+
+$(PA_LIB): $(PA_OBJ) $(LIB_OBJ) $(PA_MAP)
+	$(CC) -shared -Wl,-soname,libacall-posixaio.so -Wl,--version-script=$(PA_MAP) \
+		-o $@ $(PA_OBJ) $(LIB_OBJ) $(LDFLAGS) $(LIB_LDFLAGS)
+
+# The fio comparison goes to the VM with the selftests, which use it too.
+selftests: $(OUT)/selftests/posixaio-fio.sh
+$(OUT)/selftests/posixaio-fio.sh: scripts/posixaio-fio.sh
+	@mkdir -p $(dir $@)
+	install -m 755 $< $@
+
+install: install-posixaio
+.PHONY: install-posixaio
+install-posixaio: $(PA_LIB)
+	install -d $(DESTDIR)$(PREFIX)/lib
+	install -m 755 $(PA_LIB) $(DESTDIR)$(PREFIX)/lib/
+
+# fio on glibc's POSIX AIO and on acall's, side by side, in a VM (K=6.12).
+.PHONY: posixaio-fio
+posixaio-fio:
+	scripts/vmtest.sh $(or $(K),6.12) \
+		'ACALL_POSIXAIO_FIO_FULL=1 sh selftests/run_tests.sh posixaio_fio_test.sh'
+
+# Its selftests link it directly: ASan refuses to run under LD_PRELOAD.
+PA_TEST_BIN := $(filter $(OUT)/selftests/posixaio_%,$(TEST_BIN))
+$(PA_TEST_BIN): $(PA_LIB)
+$(PA_TEST_BIN): TEST_LDFLAGS += -lacall-posixaio
 
 # ---- examples -------------------------------------------------------------
 

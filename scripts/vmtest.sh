@@ -37,4 +37,5 @@ exec scripts/vm-run.sh --kernel "$KIMAGE" --moddir "$KMODDIR" \
 	--payload build/bench=/acall/bench \
 	--payload /sbin/mke2fs=/sbin/mke2fs \
 	--payload /etc/mke2fs.conf=/etc/mke2fs.conf \
+	--payload /usr/bin/fio=/usr/bin/fio \
 	-- "$command"

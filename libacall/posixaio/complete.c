@@ -1,0 +1,145 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Completion: one reaper thread per process sleeps on the eventfd the
+ * module signals, drains the ring, writes each result into its aiocb,
+ * delivers notifications and wakes aio_suspend() and lio_listio() waiters.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "posixaio.h"
+
+/*
+ * Write res (bytes or -errno) into the aiocb, once. Returns false when the
+ * request was already done (canceled meanwhile). Under pa.lock.
+ */
+bool pa_finish(struct pa_req *req, ssize_t res, struct pa_note **notes)
+{
+	struct pa_lio *lio = req->lio;
+
+	if (req->where == PA_DONE)
+		return false;
+	req->where = PA_DONE;
+	pa_active_remove(req);
+	req->cb->__return_value = res >= 0 ? res : -1;
+	/* Read without the lock: the value first, then the error code. */
+	__atomic_store_n(&req->cb->__error_code, res >= 0 ? 0 : (int)-res,
+			 __ATOMIC_SEQ_CST);
+	if (req->notify)
+		pa_note_add(notes, &req->sigev);
+	if (lio) {
+		req->lio = NULL;
+		if (res < 0)
+			lio->failed = true;
+		if (--lio->pending == 0 && lio->notify)
+			pa_note_add(notes, &lio->sigev);
+		if (--lio->refs == 0)
+			free(lio);
+	}
+	__atomic_add_fetch(&pa.gen, 1, __ATOMIC_SEQ_CST);
+	return true;
+}
+
+/* The request's completion has been consumed from the ring. Under pa.lock. */
+void pa_release_slot(struct pa_req *req)
+{
+	if (req->holds_slot) {
+		req->holds_slot = false;
+		pa.slots--;
+	}
+}
+
+/* Free once nothing refers to it any more. Under pa.lock. */
+void pa_maybe_free(struct pa_req *req)
+{
+	if (req->where == PA_DONE && !req->in_table && !req->holds_slot &&
+	    !req->glibc_busy)
+		free(req);
+}
+
+/* Wake aio_suspend() and lio_listio(LIO_WAIT) callers. Unlocked. */
+void pa_wake_waiters(void)
+{
+	if (__atomic_load_n(&pa.waiters, __ATOMIC_SEQ_CST))
+		syscall(SYS_futex, &pa.gen, FUTEX_WAKE_PRIVATE, INT_MAX,
+			NULL, NULL, 0);
+}
+
+void pa_drain_ring(void)
+{
+	struct pa_req *refused = NULL, **refused_tail = &refused, *req;
+	struct pa_note *notes = NULL;
+	struct acall_cqe *cqe;
+	bool any = false;
+
+	pthread_mutex_lock(&pa.lock);
+	while ((cqe = acall_peek_cqe(&pa.ring))) {
+		int res = cqe->res;
+
+		req = (struct pa_req *)(uintptr_t)cqe->user_data;
+		acall_cq_advance(&pa.ring, 1);
+		pa_release_slot(req);
+		/*
+		 * A file acall does not serve (pipe, socket, ...), or no worker
+		 * to run it (the module's per-user worker limit; the library
+		 * never asks for RWF_NOWAIT): glibc's, as without the library.
+		 */
+		if ((res == -EOPNOTSUPP || res == -EAGAIN) && req->where == PA_IN_ACALL) {
+			/* In submission order, as glibc then runs them. */
+			req->glibc_busy = true;
+			req->link = NULL;
+			*refused_tail = req;
+			refused_tail = &req->link;
+			continue;
+		}
+		if (pa_finish(req, res, &notes))
+			any = true;
+		pa_maybe_free(req);
+	}
+	if (any)
+		pa_submit_ready_fsyncs();
+	pa_collect_returned();
+	pthread_mutex_unlock(&pa.lock);
+	pa_notes_send(notes);
+	if (any)
+		pa_wake_waiters();
+	while ((req = refused)) {
+		refused = req->link;
+		pa_forward_to_glibc(req);
+	}
+}
+
+static void *reaper_main(void *arg)
+{
+	uint64_t signals;
+
+	(void)arg;
+	for (;;) {
+		/* Signals coalesce; drain whatever is there after each. */
+		if (read(pa.efd, &signals, sizeof(signals)) < 0 && errno != EINTR)
+			return NULL;
+		pa_drain_ring();
+	}
+}
+
+/* Start the reaper with every signal blocked: they are the application's. */
+void pa_start_reaper(void)
+{
+	sigset_t all, old;
+	pthread_t t;
+	int ret;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	ret = pthread_create(&t, NULL, reaper_main, NULL);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (ret)
+		pa.use_glibc = true;
+	else
+		pthread_detach(t);
+}

@@ -1,0 +1,128 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * glibc's own POSIX AIO, for when acall cannot serve: the whole process
+ * when /dev/acall is missing, or one request on a file acall does not
+ * serve (a pipe, a socket, ...: the module refuses it with EOPNOTSUPP).
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+
+#include "posixaio.h"
+
+static struct pa_glibc glibc_fns;
+static pthread_once_t glibc_once = PTHREAD_ONCE_INIT;
+
+/* The version programs built against glibc 2.34 and later bind to first. */
+static void *next_symbol(const char *name)
+{
+	static const char *const versions[] = { "GLIBC_2.34", "GLIBC_2.4", "GLIBC_2.2.5" };
+	unsigned int i;
+	void *fn;
+
+	for (i = 0; i < sizeof(versions) / sizeof(versions[0]); i++) {
+		fn = dlvsym(RTLD_NEXT, name, versions[i]);
+		if (fn)
+			return fn;
+	}
+	fn = dlsym(RTLD_NEXT, name);
+	if (!fn)
+		abort();	/* no libc POSIX AIO to fall back on */
+	return fn;
+}
+
+static void glibc_lookup(void)
+{
+	*(void **)&glibc_fns.aio_read = next_symbol("aio_read");
+	*(void **)&glibc_fns.aio_write = next_symbol("aio_write");
+	*(void **)&glibc_fns.aio_fsync = next_symbol("aio_fsync");
+	*(void **)&glibc_fns.aio_error = next_symbol("aio_error");
+	*(void **)&glibc_fns.aio_return = next_symbol("aio_return");
+	*(void **)&glibc_fns.aio_suspend = next_symbol("aio_suspend");
+	*(void **)&glibc_fns.aio_cancel = next_symbol("aio_cancel");
+	*(void **)&glibc_fns.lio_listio = next_symbol("lio_listio");
+	*(void **)&glibc_fns.aio_init = next_symbol("aio_init");
+}
+
+const struct pa_glibc *pa_glibc(void)
+{
+	pthread_once(&glibc_once, glibc_lookup);
+	return &glibc_fns;
+}
+
+/* glibc calls this in a thread of its own when a forwarded request is done. */
+static void glibc_done(union sigval value)
+{
+	struct pa_req *req = value.sival_ptr;
+	const struct pa_glibc *g = pa_glibc();
+	struct pa_note *notes = NULL;
+	int err = g->aio_error(&req->shadow);
+	ssize_t ret = g->aio_return(&req->shadow);
+
+	pthread_mutex_lock(&pa.lock);
+	req->glibc_busy = false;
+	if (pa_finish(req, err ? -err : ret, &notes))
+		pa_submit_ready_fsyncs();
+	pa_maybe_free(req);
+	pthread_mutex_unlock(&pa.lock);
+	pa_notes_send(notes);
+	pa_wake_waiters();
+}
+
+/*
+ * The request becomes glibc's on a private copy of the aiocb, so the
+ * application's own control block is never touched by two libraries.
+ */
+void pa_forward_to_glibc(struct pa_req *req)
+{
+	const struct pa_glibc *g = pa_glibc();
+	struct aiocb *sh = &req->shadow;
+	struct pa_note *notes = NULL;
+	int ret;
+
+	*sh = (struct aiocb){ 0 };
+	sh->aio_fildes = req->fd;
+	sh->aio_buf = req->iov.iov_base;
+	sh->aio_nbytes = req->iov.iov_len;
+	sh->aio_offset = req->off;
+	sh->aio_sigevent.sigev_notify = SIGEV_THREAD;
+	sh->aio_sigevent.sigev_notify_function = glibc_done;
+	sh->aio_sigevent.sigev_value.sival_ptr = req;
+
+	pthread_mutex_lock(&pa.lock);
+	req->where = PA_IN_GLIBC;
+	req->glibc_busy = true;
+	pthread_mutex_unlock(&pa.lock);
+	switch (req->kind) {
+	case PA_READ:
+		ret = g->aio_read(sh);
+		break;
+	case PA_WRITE:
+		ret = g->aio_write(sh);
+		break;
+	case PA_FSYNC:
+		ret = g->aio_fsync(O_SYNC, sh);
+		break;
+	default:
+		ret = g->aio_fsync(O_DSYNC, sh);
+		break;
+	}
+	if (ret == 0)
+		return;
+	/* glibc refused it at once: that is the request's result. */
+	ret = errno;
+	pthread_mutex_lock(&pa.lock);
+	req->glibc_busy = false;
+	if (pa_finish(req, -ret, &notes))
+		pa_submit_ready_fsyncs();
+	pa_maybe_free(req);
+	pthread_mutex_unlock(&pa.lock);
+	pa_notes_send(notes);
+	pa_wake_waiters();
+}
+
+int pa_glibc_cancel(struct pa_req *req)
+{
+	return pa_glibc()->aio_cancel(req->shadow.aio_fildes, &req->shadow);
+}

@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * sigevent notification. Notes are collected under pa.lock and sent after
+ * it is dropped: SIGEV_SIGNAL queues the signal to the process with
+ * si_code SI_ASYNCIO, SIGEV_THREAD runs the function in a new thread.
+ * Other kinds (SIGEV_NONE, anything unknown) send nothing, as in glibc.
+ */
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "posixaio.h"
+
+void pa_note_add(struct pa_note **notes, const struct sigevent *sev)
+{
+	struct pa_note *note;
+
+	if (sev->sigev_notify != SIGEV_SIGNAL && sev->sigev_notify != SIGEV_THREAD)
+		return;
+	note = malloc(sizeof(*note));
+	if (!note)
+		return;
+	note->sigev = *sev;
+	note->pid = pa.pid;
+	note->next = *notes;
+	*notes = note;
+}
+
+static void send_signal(const struct pa_note *note)
+{
+	siginfo_t si;
+
+	memset(&si, 0, sizeof(si));
+	si.si_signo = note->sigev.sigev_signo;
+	si.si_code = SI_ASYNCIO;
+	si.si_pid = note->pid;
+	si.si_uid = getuid();
+	si.si_value = note->sigev.sigev_value;
+	syscall(SYS_rt_sigqueueinfo, note->pid, si.si_signo, &si);
+}
+
+static void *thread_main(void *arg)
+{
+	struct pa_note *note = arg;
+	void (*fn)(union sigval) = note->sigev.sigev_notify_function;
+	union sigval value = note->sigev.sigev_value;
+
+	free(note);
+	fn(value);
+	return NULL;
+}
+
+/*
+ * The thread starts with every signal blocked, whoever finished the
+ * request: it belongs to no application thread.
+ */
+static void start_thread(struct pa_note *note)
+{
+	pthread_attr_t *attr = note->sigev.sigev_notify_attributes;
+	pthread_attr_t detached;
+	int state = PTHREAD_CREATE_DETACHED;
+	sigset_t all, old;
+	pthread_t t;
+
+	/* The application's attributes if it gave some, else detached. */
+	if (!attr) {
+		pthread_attr_init(&detached);
+		pthread_attr_setdetachstate(&detached, PTHREAD_CREATE_DETACHED);
+	} else {
+		pthread_attr_getdetachstate(attr, &state);
+	}
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	if (pthread_create(&t, attr ? attr : &detached, thread_main, note) == 0) {
+		/* Nobody joins it: detach a joinable one now. */
+		if (state == PTHREAD_CREATE_JOINABLE)
+			pthread_detach(t);
+	} else {
+		free(note);
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (!attr)
+		pthread_attr_destroy(&detached);
+}
+
+void pa_notes_send(struct pa_note *notes)
+{
+	struct pa_note *note;
+
+	while ((note = notes)) {
+		notes = note->next;
+		if (note->sigev.sigev_notify == SIGEV_SIGNAL) {
+			send_signal(note);
+			free(note);
+		} else {
+			start_thread(note);
+		}
+	}
+}

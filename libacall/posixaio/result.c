@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * aio_error() and aio_return(). Results live in the aiocb's own private
+ * fields, where glibc keeps them too: aio_error() is one load.
+ */
+#include <errno.h>
+
+#include "posixaio.h"
+
+PA_API int aio_error(const struct aiocb *cb)
+{
+	if (!pa_use_acall())
+		return pa_glibc()->aio_error(cb);
+	return __atomic_load_n(&cb->__error_code, __ATOMIC_ACQUIRE);
+}
+
+/*
+ * The result, once: the exchange on __next_prio lets exactly one caller
+ * have it; a second call (and aio_error() after it) says EINVAL, as for a
+ * control block never used. No lock: a signal handler may call this while
+ * its thread is inside the library. The request is freed later, under the
+ * lock, from the pa.returned stack.
+ */
+PA_API ssize_t aio_return(struct aiocb *cb)
+{
+	struct pa_req *req, *head;
+	ssize_t ret;
+
+	if (!pa_use_acall())
+		return pa_glibc()->aio_return(cb);
+	if (__atomic_load_n(&cb->__error_code, __ATOMIC_SEQ_CST) == EINPROGRESS)
+		return pa_fail(EINPROGRESS);
+	req = (struct pa_req *)(void *)__atomic_exchange_n(&cb->__next_prio, NULL,
+							    __ATOMIC_SEQ_CST);
+	if (!req)
+		return pa_fail(EINVAL);
+	__atomic_store_n(&req->returned, true, __ATOMIC_SEQ_CST);
+	ret = cb->__return_value;
+	__atomic_store_n(&cb->__error_code, EINVAL, __ATOMIC_RELAXED);
+	head = __atomic_load_n(&pa.returned, __ATOMIC_RELAXED);
+	do {
+		req->returned_next = head;
+	} while (!__atomic_compare_exchange_n(&pa.returned, &head, req, true,
+					      __ATOMIC_RELEASE, __ATOMIC_RELAXED));
+	return ret;
+}
+
+PA_API int aio_error64(const struct aiocb64 *cb)
+{
+	return aio_error((const struct aiocb *)cb);
+}
+
+PA_API ssize_t aio_return64(struct aiocb64 *cb)
+{
+	return aio_return((struct aiocb *)cb);
+}

@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * aio_suspend(): sleep on a futex that every completion bumps, so a signal
+ * interrupts the sleep (EINTR) and the timeout is the kernel's (EAGAIN).
+ */
+#include <errno.h>
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "posixaio.h"
+
+int pa_wait_gen(uint32_t gen, const struct timespec *deadline)
+{
+	long ret;
+	int err;
+
+	__atomic_add_fetch(&pa.waiters, 1, __ATOMIC_SEQ_CST);
+	/* Absolute CLOCK_MONOTONIC deadline, or none. */
+	ret = syscall(SYS_futex, &pa.gen, FUTEX_WAIT_BITSET_PRIVATE, gen,
+		      deadline, NULL, FUTEX_BITSET_MATCH_ANY);
+	err = errno;
+	__atomic_sub_fetch(&pa.waiters, 1, __ATOMIC_SEQ_CST);
+	if (ret == 0 || err == EAGAIN)	/* woken, or gen already moved on */
+		return 0;
+	return err == ETIMEDOUT ? EAGAIN : err;
+}
+
+/*
+ * Is every listed request (at least one) still ours and in progress? No
+ * lock: aio_suspend() is async-signal-safe. A block never submitted, or
+ * already returned, has no request: nothing to wait for.
+ */
+static bool all_pending(const struct aiocb *const list[], int nent)
+{
+	bool any = false;
+	int i;
+
+	for (i = 0; i < nent; i++) {
+		if (!list[i])
+			continue;
+		if (__atomic_load_n(&list[i]->__error_code, __ATOMIC_SEQ_CST) != EINPROGRESS ||
+		    !pa_req_of(list[i]))
+			return false;
+		any = true;
+	}
+	return any;
+}
+
+PA_API int aio_suspend(const struct aiocb *const list[], int nent,
+		       const struct timespec *timeout)
+{
+	struct timespec deadline;
+	uint32_t gen;
+	int err;
+
+	if (!pa_use_acall())
+		return pa_glibc()->aio_suspend(list, nent, timeout);
+	if (timeout) {
+		if (timeout->tv_sec < 0 || timeout->tv_nsec < 0 ||
+		    timeout->tv_nsec >= 1000000000L)
+			return pa_fail(EINVAL);
+		clock_gettime(CLOCK_MONOTONIC, &deadline);
+		deadline.tv_sec += timeout->tv_sec;
+		deadline.tv_nsec += timeout->tv_nsec;
+		if (deadline.tv_nsec >= 1000000000L) {
+			deadline.tv_sec++;
+			deadline.tv_nsec -= 1000000000L;
+		}
+	}
+	for (;;) {
+		/* gen first: a completion after the look below moves it on. */
+		gen = __atomic_load_n(&pa.gen, __ATOMIC_SEQ_CST);
+		if (!all_pending(list, nent))
+			return 0;
+		err = pa_wait_gen(gen, timeout ? &deadline : NULL);
+		if (err)
+			return pa_fail(err);
+	}
+}
+
+PA_API int aio_suspend64(const struct aiocb64 *const list[], int nent,
+			 const struct timespec *timeout)
+{
+	return aio_suspend((const struct aiocb *const *)list, nent, timeout);
+}

@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * libacall-posixaio across fork(): an acall context belongs to the process
+ * that opened it, so the child must get its own, and the parent's must go
+ * on working.
+ */
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include <acall.h>
+#include "acall_test.h"
+#include "posixaio_test.h"
+
+/* Write then read back 64 KiB at off with seed; 0 when the data matches. */
+static int round_trip(int fd, off_t off, unsigned int seed)
+{
+	static char buf[65536], back[65536];
+	struct aiocb cb;
+
+	acall_fill(buf, sizeof(buf), off, seed);
+	pa_prep(&cb, fd, buf, sizeof(buf), off);
+	if (pa_run(&cb, aio_write) != sizeof(buf))
+		return 1;
+	memset(back, 0, sizeof(back));
+	pa_prep(&cb, fd, back, sizeof(back), off);
+	if (pa_run(&cb, aio_read) != sizeof(back))
+		return 2;
+	return acall_check(back, sizeof(back), off, seed) == -1 ? 0 : 3;
+}
+
+TEST(child_and_parent_both_keep_working)
+{
+	int fd, status, i;
+	pid_t pid;
+
+	PA_REQUIRE_ACALL();
+	fd = acall_tmpfile("/tmp", O_RDWR);
+	ASSERT_LE(0, fd);
+	/* The parent's context exists before the fork. */
+	ASSERT_EQ(0, round_trip(fd, 0, 1));
+	for (i = 0; i < 3; i++) {
+		pid = fork();
+		ASSERT_LE(0, pid);
+		if (pid == 0)
+			_exit(round_trip(fd, 65536 * (i + 1), 10 + i));
+		ASSERT_EQ(pid, waitpid(pid, &status, 0));
+		EXPECT_TRUE(WIFEXITED(status));
+		EXPECT_EQ(0, WEXITSTATUS(status)) TH_LOG("child %d", i);
+		EXPECT_EQ(0, round_trip(fd, 0, 20 + i)) TH_LOG("parent after child %d", i);
+	}
+	close(fd);
+}
+
+/* A child forked while the parent has a request in flight. */
+TEST(fork_with_a_request_in_flight)
+{
+	int p[2], fd, status;
+	char c;
+	struct aiocb cb;
+	pid_t pid;
+
+	PA_REQUIRE_ACALL();
+	ASSERT_EQ(0, pipe(p));
+	fd = acall_tmpfile("/tmp", O_RDWR);
+	ASSERT_LE(0, fd);
+	pa_prep(&cb, p[0], &c, 1, 0);
+	ASSERT_EQ(0, aio_read(&cb));	/* stays pending until written */
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0)
+		_exit(round_trip(fd, 0, 5));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	ASSERT_EQ(1, write(p[1], "k", 1));
+	EXPECT_EQ(0, pa_wait(&cb));
+	EXPECT_EQ(1, aio_return(&cb));
+	EXPECT_EQ('k', c);
+	close(fd);
+	close(p[0]);
+	close(p[1]);
+}
+
+TEST_HARNESS_MAIN

@@ -20,8 +20,13 @@ KREPORT_RE='WARNING:|BUG:|Oops|kernel BUG at|general protection fault|UBSAN:|INF
 kreport_mark() { kreport_from=$(dmesg | wc -l); }
 
 # kreport_new: print the complaints logged since kreport_mark; false if any.
+# The Call Trace of an OOM kill's report (killstorm provokes them) is none.
 kreport_new() {
-	dmesg | tail -n +"$((kreport_from + 1))" | grep -E "$KREPORT_RE" | head -n 20 |
+	dmesg | tail -n +"$((kreport_from + 1))" |
+		awk '/invoked oom-killer:/ { oom = 1 }
+		     !(oom && /Call Trace:/) { print }
+		     /oom-kill:constraint=|Killed process [0-9]+/ { oom = 0 }' |
+		grep -E "$KREPORT_RE" | head -n 20 |
 		sed 's/^/# kernel: /' | grep . && return 1
 	return 0
 }

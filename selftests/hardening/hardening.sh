@@ -45,11 +45,7 @@ kmemleak_new() {
 
 # acall_threads: how many acall worker threads exist now.
 acall_threads() {
-	n=0
-	for c in /proc/[0-9]*/task/[0-9]*/comm; do
-		case $(cat "$c" 2>/dev/null) in acall/*) n=$((n + 1)) ;; esac
-	done
-	echo "$n"
+	cat /proc/[0-9]*/task/[0-9]*/comm 2>/dev/null | grep -c '^acall/'
 }
 
 # until_zero BOUND_S COMMAND: poll COMMAND's output every 0.1 s until it is

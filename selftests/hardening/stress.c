@@ -554,7 +554,10 @@ static void final_check(struct thread *th)
 			if (!blk->known)
 				continue;
 			if (pread(th->tg[t].fd, buf, BLK, off) != BLK) {
-				FAIL(th, "final pread at %llu", (unsigned long long)off);
+				/* The device may still be failing I/O on purpose. */
+				if (!clean_error(-errno))
+					FAIL(th, "final pread at %llu: %s",
+					     (unsigned long long)off, strerror(errno));
 				continue;
 			}
 			check_block(th, buf, t, b, blk->version, "final read");

@@ -220,6 +220,24 @@ static void iovecs(struct rnd *r, struct acall_sqe *sqe)
 		sqe->addr = (uintptr_t)arena_ro() - sizeof(*iov);
 }
 
+/*
+ * A file offset: mostly in the first MiB, else one of a few places at or
+ * past the ends of what files and devices can hold. Never a random large
+ * one: writes and fallocates there would allocate fresh memory each time
+ * (tmpfs, memfd, a memory-backed device), and a long run would exhaust the
+ * machine rather than test acall.
+ */
+static uint64_t any_off(struct rnd *r)
+{
+	static const uint64_t far[] = {
+		1ULL << 44, (1ULL << 44) - PAGE, 0x7fffffffffffffffULL,
+		0x7fffffffffffffffULL - PAGE + 1, 0x8000000000000000ULL, ~0ULL,
+		1ULL << 30, (1ULL << 40) + 1,
+	};
+
+	return rnd_one_in(r, 10) ? RND_PICK(r, far) : rnd_below(r, 1 << 20);
+}
+
 static void one_sqe(struct rnd *r, struct acall_sqe *sqe, uint64_t tag)
 {
 	static const int rwf[] = {
@@ -245,7 +263,7 @@ static void one_sqe(struct rnd *r, struct acall_sqe *sqe, uint64_t tag)
 	}
 	if (rnd_one_in(r, 4))
 		sqe->queue = rnd_one_in(r, 4) ? (__u16)rnd_next(r) : rnd_below(r, 4);
-	sqe->off = rnd_one_in(r, 10) ? any_u64(r) : rnd_below(r, 1 << 20);
+	sqe->off = any_off(r);
 	switch (sqe->opcode) {
 	case ACALL_OP_NOP:
 		/* Mostly short delays; a few of the longest and of too long. */

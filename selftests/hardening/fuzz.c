@@ -251,6 +251,10 @@ static void one_sqe(struct rnd *r, struct acall_sqe *sqe, uint64_t tag)
 		0x80,
 	};
 
+	static const uint64_t bad_len[] = {
+		0, 1ULL << 63, (1ULL << 63) + PAGE, ~0ULL,
+	};
+
 	memset(sqe, 0, sizeof(*sqe));
 	sqe->opcode = rnd_one_in(r, 20) ? (__u8)rnd_next(r) : rnd_below(r, ACALL_OP_LAST);
 	sqe->user_data = tag;
@@ -281,9 +285,12 @@ static void one_sqe(struct rnd *r, struct acall_sqe *sqe, uint64_t tag)
 	case ACALL_OP_FALLOCATE:
 		sqe->fd = any_fd(r);
 		sqe->op_flags = RND_PICK(r, falloc);
-		/* Lengths that fill no filesystem: small, or beyond any size. */
-		sqe->len64 = rnd_one_in(r, 8) ? (1ULL << 62) + rnd_next(r) % (1ULL << 62)
-					      : rnd_below(r, 1 << 20);
+		/*
+		 * Small lengths, or ones no file takes (negative as loff_t).
+		 * Never a huge valid one: on a memfd a worker would allocate
+		 * until the machine has no memory left (see testing.rst).
+		 */
+		sqe->len64 = rnd_one_in(r, 8) ? RND_PICK(r, bad_len) : rnd_below(r, 1 << 20);
 		break;
 	default:
 		sqe->fd = any_fd(r);

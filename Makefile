@@ -67,6 +67,7 @@ help:
 	@echo "make lint         W=1, sparse and checkpatch --strict on the module"
 	@echo "make vmtest K=6.1|6.12|debug   run the selftests in a VM on one kernel"
 	@echo "make check        setup, lint and the selftests on every kernel (what CI runs)"
+	@echo "make soak [DURATION=min]  fuzz, stress, kill storms, faults on the debug kernel"
 	@echo "make demo         the demonstration, in a VM"
 	@echo "make bench-tools  build the benchmark (acall-bench, hotread, ordercost)"
 	@echo "make bench        the quick benchmark profile in a VM: tables, JSON, charts"
@@ -138,6 +139,32 @@ $(OUT)/selftests/%: selftests/%.c $(KSFT_DIR)/kselftest_harness.h \
 $(OUT)/selftests/%.sh: selftests/%.sh
 	@mkdir -p $(dir $@)
 	install -m 755 $< $@
+
+# ---- hardening: fuzzer, stress, kill storm, fault injection (issue 7) ------
+# Tools the *_test.sh selftests and "make soak" run in the VM, built like the
+# selftests (ASan, UBSan) into the same directory, named acall-NAME so that
+# run_tests.sh does not take them for tests.
+HARDEN_C   := $(wildcard selftests/hardening/*.c)
+HARDEN_BIN := $(HARDEN_C:selftests/hardening/%.c=$(OUT)/selftests/acall-%)
+
+selftests: $(HARDEN_BIN) $(OUT)/selftests/hardening.sh
+
+$(OUT)/selftests/acall-%: selftests/hardening/%.c $(wildcard selftests/hardening/*.h) \
+		       $(OUT)/lib/libacall.so
+	@mkdir -p $(dir $@)
+	$(CC) $(TEST_CFLAGS) $< -o $@ $(TEST_LDFLAGS)
+
+$(OUT)/selftests/hardening.sh: selftests/hardening/hardening.sh
+	@mkdir -p $(dir $@)
+	install -m 644 $< $@
+
+# "make soak [DURATION=minutes]": the long versions on the debug kernel; the
+# README's table of what they survived is rewritten from the run.
+DURATION ?= 40
+.PHONY: soak
+soak:
+	scripts/soak.sh $(DURATION)
+# ---- end of hardening --------------------------------------------------------
 
 # Tools of the pipeline's own check (scripts/pipeline-test.sh), kept out of
 # the suite: a test that fails on purpose and a kernel-bug injector.

@@ -1,0 +1,90 @@
+# SPDX-License-Identifier: GPL-2.0
+# Shell helpers of the hardening tests (fuzz, stress, kill storm, faults),
+# sourced by selftests/*_test.sh inside the VM. Each test prints TAP: tap_ok
+# and tap_not_ok count, tap_end prints the plan and exits.
+
+tap_n=0 tap_failed=0
+echo "TAP version 13"
+
+tap_ok() { tap_n=$((tap_n + 1)); echo "ok $tap_n $*"; }
+tap_not_ok() { tap_n=$((tap_n + 1)) tap_failed=1; echo "not ok $tap_n $*"; }
+tap_skip() { tap_n=$((tap_n + 1)); echo "ok $tap_n $* # SKIP"; }
+# tap_check STATUS NAME: ok if STATUS is 0.
+tap_check() { if [ "$1" = 0 ]; then tap_ok "$2"; else tap_not_ok "$2"; fi; }
+tap_end() { echo "1..$tap_n"; exit "$tap_failed"; }
+
+# The kernel's complaints, as vm-run.sh and vm-init.sh recognise them.
+KREPORT_RE='WARNING:|BUG:|Oops|kernel BUG at|general protection fault|UBSAN:|INFO: task .* blocked|possible (circular|recursive) locking|inconsistent lock state|suspicious RCU usage|Call Trace:'
+
+# kreport_mark: remember where the kernel log is now.
+kreport_mark() { kreport_from=$(dmesg | wc -l); }
+
+# kreport_new: print the complaints logged since kreport_mark; false if any.
+# The Call Trace of an OOM kill's report (killstorm provokes them) is none.
+kreport_new() {
+	dmesg | tail -n +"$((kreport_from + 1))" |
+		awk '/invoked oom-killer:/ { oom = 1 }
+		     !(oom && /Call Trace:/) { print }
+		     /oom-kill:constraint=|Killed process [0-9]+/ { oom = 0 }' |
+		grep -E "$KREPORT_RE" | head -n 20 |
+		sed 's/^/# kernel: /' | grep . && return 1
+	return 0
+}
+
+# kmemleak_new: scan (twice: an object is reported only once it has been
+# unreferenced for a full scan) and print what kmemleak holds; false if
+# anything. True when kmemleak is not in this kernel.
+kmemleak_new() {
+	[ -w /sys/kernel/debug/kmemleak ] || return 0
+	echo scan > /sys/kernel/debug/kmemleak
+	echo scan > /sys/kernel/debug/kmemleak
+	grep -q . /sys/kernel/debug/kmemleak || return 0
+	head -n 40 /sys/kernel/debug/kmemleak | sed 's/^/# kmemleak: /'
+	return 1
+}
+
+# acall_threads: how many acall worker threads exist now.
+acall_threads() {
+	cat /proc/[0-9]*/task/[0-9]*/comm 2>/dev/null | grep -c '^acall/'
+}
+
+# until_zero BOUND_S COMMAND: poll COMMAND's output every 0.1 s until it is
+# 0, for at most BOUND_S seconds (a generous bound for a state change, not
+# a measurement). True if it came to 0.
+until_zero() {
+	bound=$(($1 * 10)); shift
+	i=0
+	while [ "$("$@")" != 0 ]; do
+		i=$((i + 1))
+		[ "$i" -ge "$bound" ] && return 1
+		sleep 0.1
+	done
+	return 0
+}
+
+acall_refcnt() { cat /sys/module/acall/refcnt 2>/dev/null || echo gone; }
+
+# module_cycles: once every context is gone, the module unloads and loads
+# again (so later tests find it). Prints why not; false if it could not.
+module_cycles() {
+	until_zero 120 acall_refcnt || { echo "# acall still referenced: $(acall_refcnt)"; return 1; }
+	rmmod acall || { echo "# rmmod acall failed"; return 1; }
+	insmod "${ACALL_KO:-/acall/acall.ko}" || { echo "# insmod acall.ko failed"; return 1; }
+}
+
+# The common end of a hardening test: no worker left, the module unloads,
+# no kernel complaint, no leak.
+hardening_after() {
+	echo "# t=$(cut -d' ' -f1 /proc/uptime) waiting for workers"
+	until_zero 120 acall_threads
+	tap_check $? "no acall worker survives its context"
+	echo "# t=$(cut -d' ' -f1 /proc/uptime) module"
+	module_cycles
+	tap_check $? "the module unloads and loads again"
+	kreport_new
+	tap_check $? "no kernel report (KASAN, lockdep, WARN, hung task)"
+	echo "# t=$(cut -d' ' -f1 /proc/uptime) kmemleak"
+	kmemleak_new
+	echo "# t=$(cut -d' ' -f1 /proc/uptime) done"
+	tap_check $? "kmemleak finds nothing"
+}

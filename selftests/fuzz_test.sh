@@ -21,7 +21,12 @@ echo "# t=$(cut -d" " -f1 /proc/uptime) start"
 out=/tmp/acall-fuzz.out
 "$here/acall-fuzz" "$@" > "$out" 2>&1
 status=$?
-sed 's/^/# /' "$out"
+# At most its first MiB, NULs dropped: should a request of the fuzzer's ever
+# reach its own output file and extend it (sparse, by a write or fallocate
+# far out), reading it all would take for ever.
+head -c 1048576 "$out" | tr -d '\000' | sed 's/^/# /'
+[ "$(stat -c %s "$out")" -gt 1048576 ] &&
+	echo "# the fuzzer's output file grew to $(stat -c %s "$out") bytes"
 tap_check "$status" "fuzz: no crash, hang or undocumented errno"
 hardening_after
 tap_end

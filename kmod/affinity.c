@@ -25,7 +25,7 @@ int acall_pool_mask_init(struct acall_pool *pool)
 	return 0;
 }
 
-void acall_pool_wake_idle(struct acall_pool *pool)
+static void acall_pool_wake_idle(struct acall_pool *pool)
 {
 	struct acall_worker *worker;
 

@@ -284,7 +284,6 @@ void acall_cancel_later(struct acall_req *req);
 
 /* affinity.c */
 int acall_pool_mask_init(struct acall_pool *pool);
-void acall_pool_wake_idle(struct acall_pool *pool);
 void acall_worker_follow_mask(struct acall_pool *pool, unsigned int *seq);
 long acall_ioctl_affinity(struct acall_ctx *ctx,
 			  struct acall_affinity __user *arg);

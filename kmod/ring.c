@@ -54,12 +54,15 @@ int acall_ring_mmap(struct acall_ctx *ctx, struct vm_area_struct *vma)
 	return remap_vmalloc_range(vma, ctx->ring, 0);
 }
 
-/* Completions posted and not yet consumed, as far as the module can tell. */
+/*
+ * Completions posted and not yet consumed. The mapping is userspace's to
+ * scribble on: head is the only value read back from it, and one that is
+ * not within entries of the module's own tail counts as a full ring.
+ */
 static u32 acall_ring_used(struct acall_ctx *ctx)
 {
-	u32 used = ctx->cached_tail - READ_ONCE(ctx->ring->head);
+	u32 used = READ_ONCE(ctx->cached_tail) - READ_ONCE(ctx->ring->head);
 
-	/* A head userspace moved past tail makes no room: treat as full. */
 	return min(used, ctx->entries);
 }
 
@@ -94,7 +97,8 @@ void acall_ring_post(struct acall_ctx *ctx, u64 user_data, s32 res)
 	unsigned long flags;
 
 	spin_lock_irqsave(&ctx->cq_lock, flags);
-	cqe = &ring->cqes[ctx->cached_tail & ring->ring_mask];
+	/* The module's own size, never the mapping's ring_mask. */
+	cqe = &ring->cqes[ctx->cached_tail & (ctx->entries - 1)];
 	cqe->user_data = user_data;
 	cqe->res = res;
 	cqe->flags = 0;
@@ -152,14 +156,9 @@ void acall_ring_notify(struct acall_ctx *ctx)
 	rcu_read_unlock();
 }
 
-static u32 acall_ring_ready(struct acall_ctx *ctx)
-{
-	return READ_ONCE(ctx->cached_tail) - READ_ONCE(ctx->ring->head);
-}
-
 static bool acall_ring_has(struct acall_ctx *ctx, u32 nr)
 {
-	return acall_ring_ready(ctx) >= nr;
+	return acall_ring_used(ctx) >= nr;
 }
 
 long acall_ioctl_wait(struct acall_ctx *ctx, struct acall_wait __user *arg)
@@ -183,7 +182,7 @@ long acall_ioctl_wait(struct acall_ctx *ctx, struct acall_wait __user *arg)
 		return -EINTR;
 	if (ret)
 		return ret;
-	return acall_ring_ready(ctx);
+	return acall_ring_used(ctx);
 }
 
 long acall_ioctl_eventfd(struct acall_ctx *ctx, s32 __user *arg)

@@ -327,6 +327,7 @@ struct acall_raw {
 	void *map;
 	size_t len;
 	__u32 *head, *tail, mask;
+	__u32 *ring_mask, *ring_entries, *flags;	/* as mapped */
 	struct acall_cqe *cqes;
 };
 
@@ -347,7 +348,10 @@ static inline int acall_raw_setup(struct acall_raw *r, int fd, __u32 entries)
 		return -errno;
 	r->head = (__u32 *)((char *)r->map + p.ring.head);
 	r->tail = (__u32 *)((char *)r->map + p.ring.tail);
-	r->mask = *(__u32 *)((char *)r->map + p.ring.ring_mask);
+	r->ring_mask = (__u32 *)((char *)r->map + p.ring.ring_mask);
+	r->ring_entries = (__u32 *)((char *)r->map + p.ring.ring_entries);
+	r->flags = (__u32 *)((char *)r->map + p.ring.flags);
+	r->mask = *r->ring_mask;
 	r->cqes = (struct acall_cqe *)((char *)r->map + p.ring.cqes);
 	return 0;
 }

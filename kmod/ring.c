@@ -123,19 +123,16 @@ static void acall_eventfd_signal_work(struct work_struct *work)
 	acall_ctx_put(ctx);
 }
 
-/* Tell waiters and the eventfd that completions arrived. */
-void acall_ring_notify(struct acall_ctx *ctx)
+static void acall_eventfd_notify(struct acall_ctx *ctx)
 {
 	struct eventfd_ctx *evfd;
 
 	/*
-	 * wq_has_sleeper() is a full barrier: the tail posted before it is
-	 * ordered before the flags read after it, so userspace that unmutes
-	 * and then looks at the tail cannot miss both the entry and a signal.
+	 * Order the tail posted before this against the flags read below:
+	 * userspace that unmutes and then looks at the tail cannot miss both
+	 * the entry and a signal.
 	 */
-	if (wq_has_sleeper(&ctx->cq_wait))
-		wake_up_all(&ctx->cq_wait);
-
+	smp_mb();
 	if (READ_ONCE(ctx->ring->flags) & ACALL_RING_EVENTFD_MUTED)
 		return;
 	rcu_read_lock();
@@ -154,6 +151,20 @@ void acall_ring_notify(struct acall_ctx *ctx)
 		}
 	}
 	rcu_read_unlock();
+}
+
+/*
+ * Tell the eventfd, then waiters, that completions arrived. The entries
+ * are already visible in the ring: signalling after them is what lets an
+ * event loop that read the eventfd and found the ring empty go back to
+ * sleep without missing one. The eventfd goes first so that a waiter this
+ * wakes finds it signalled.
+ */
+void acall_ring_notify(struct acall_ctx *ctx)
+{
+	acall_eventfd_notify(ctx);
+	if (wq_has_sleeper(&ctx->cq_wait))
+		wake_up_all(&ctx->cq_wait);
 }
 
 static bool acall_ring_has(struct acall_ctx *ctx, u32 nr)

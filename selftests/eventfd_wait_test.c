@@ -6,6 +6,7 @@
  * -EINTR at a signal, and a completion it did not wait for stays in the
  * ring to be reaped afterwards.
  */
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -52,6 +53,21 @@ static void one_nop(struct __test_metadata *_metadata, struct acall_ring *ring,
 	ASSERT_EQ(0, acall_run1(ring, &sqe));
 }
 
+/*
+ * The eventfd's signal, waited for: it follows the completion, so a test
+ * that reaped the completion from the ring may get there first. Blocks
+ * until the signal comes; a missing one fails by the test's timeout.
+ */
+static __u64 eventfd_await(int efd)
+{
+	struct pollfd pfd = { .fd = efd, .events = POLLIN };
+	__u64 v = 0;
+
+	if (poll(&pfd, 1, -1) != 1 || read(efd, &v, sizeof(v)) != sizeof(v))
+		return (__u64)-1;
+	return v;
+}
+
 /* The eventfd's count, consumed; 0 if it was not signalled. */
 static __u64 eventfd_take(int efd)
 {
@@ -71,9 +87,9 @@ TEST_F(ev, eventfd_signalled_by_completions)
 	EXPECT_EQ(0, eventfd_take(self->efd));
 
 	one_nop(_metadata, &self->ring, 0);		/* inline or not */
-	EXPECT_LE(1, eventfd_take(self->efd));
+	EXPECT_LE(1, eventfd_await(self->efd));
 	one_nop(_metadata, &self->ring, 1000 * 1000);	/* from a worker */
-	EXPECT_LE(1, eventfd_take(self->efd));
+	EXPECT_LE(1, eventfd_await(self->efd));
 	EXPECT_EQ(0, eventfd_take(self->efd));
 }
 
@@ -94,7 +110,7 @@ TEST_F(ev, muted_eventfd_is_not_signalled)
 	acall_eventfd_mute(&self->ring, false);
 	EXPECT_FALSE(*self->ring.kflags & ACALL_RING_EVENTFD_MUTED);
 	one_nop(_metadata, &self->ring, 1000 * 1000);
-	EXPECT_LE(1, eventfd_take(self->efd));
+	EXPECT_LE(1, eventfd_await(self->efd));
 }
 
 TEST_F(ev, unregistered_or_replaced_eventfd_is_not_signalled)
@@ -110,8 +126,13 @@ TEST_F(ev, unregistered_or_replaced_eventfd_is_not_signalled)
 	/* Registering replaces. */
 	ASSERT_EQ(0, acall_register_eventfd(&self->ring, second));
 	one_nop(_metadata, &self->ring, 1000 * 1000);
+	EXPECT_LE(1, eventfd_await(second));
 	EXPECT_EQ(0, eventfd_take(self->efd));
-	EXPECT_LE(1, eventfd_take(second));
+
+	/*
+	 * Every signal for the NOP above has been sent (to second); once
+	 * unregistering returns, none reaches either eventfd.
+	 */
 
 	ASSERT_EQ(0, acall_unregister_eventfd(&self->ring));
 	one_nop(_metadata, &self->ring, 1000 * 1000);

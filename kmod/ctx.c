@@ -4,9 +4,6 @@
  * ACALL_IOC_SETUP (ring, workers, identity), and freed when the file is
  * closed and the last request and worker are gone.
  */
-#include <linux/blk-cgroup.h>
-#include <linux/cgroup.h>
-#include <linux/cred.h>
 #include <linux/iocontext.h>
 #include <linux/ioprio.h>
 #include <linux/log2.h>
@@ -17,17 +14,11 @@
 
 #include "internal.h"
 
-static void acall_ctx_drop_identity(struct acall_ctx *ctx)
+static void acall_ctx_drop_io_context(struct acall_ctx *ctx)
 {
-	if (ctx->blkcg_css)
-		css_put(ctx->blkcg_css);
 	if (ctx->ioc)
 		put_io_context(ctx->ioc);
-	if (ctx->cred)
-		put_cred(ctx->cred);
-	ctx->blkcg_css = NULL;
 	ctx->ioc = NULL;
-	ctx->cred = NULL;
 }
 
 static void acall_ctx_free(struct acall_ctx *ctx)
@@ -38,7 +29,7 @@ static void acall_ctx_free(struct acall_ctx *ctx)
 	acall_pools_free(ctx);
 	free_cpumask_var(ctx->affinity);
 	vfree(ctx->ring);
-	acall_ctx_drop_identity(ctx);
+	acall_ctx_drop_io_context(ctx);
 	mmdrop(ctx->mm);
 	put_pid(ctx->owner);
 	kfree(ctx);
@@ -111,11 +102,11 @@ int acall_ctx_check(struct acall_ctx *ctx)
 }
 
 /*
- * Take the identity workers will assume from the calling thread: its I/O
- * context (created now if it has none, so it can be shared as CLONE_IO
- * shares it), credentials and block cgroup.
+ * Take the I/O context the workers share from the calling thread, creating
+ * it now if it has none, so it can be shared as CLONE_IO shares it. Every
+ * other part of a worker's identity is its request's (identity.c).
  */
-static int acall_ctx_take_identity(struct acall_ctx *ctx)
+static int acall_ctx_take_io_context(struct acall_ctx *ctx)
 {
 	struct io_context *ioc;
 	int ret;
@@ -133,10 +124,6 @@ static int acall_ctx_take_identity(struct acall_ctx *ctx)
 	if (!ioc)
 		return -ENOMEM;
 	ctx->ioc = ioc;
-	ctx->cred = get_current_cred();
-#ifdef CONFIG_BLK_CGROUP
-	ctx->blkcg_css = task_get_css(current, io_cgrp_id);
-#endif
 	return 0;
 }
 
@@ -182,7 +169,7 @@ long acall_ctx_setup(struct acall_ctx *ctx, struct acall_params __user *arg)
 	ctx->max_workers = min(ctx->max_workers, acall_max_workers_limit);
 	ctx->max_workers = max(ctx->max_workers, 1U);
 
-	ret = acall_ctx_take_identity(ctx);
+	ret = acall_ctx_take_io_context(ctx);
 	if (ret)
 		goto out;
 	ret = acall_ring_alloc(ctx, &p);
@@ -216,7 +203,7 @@ out_ring:
 	vfree(ctx->ring);
 	ctx->ring = NULL;
 out_identity:
-	acall_ctx_drop_identity(ctx);
+	acall_ctx_drop_io_context(ctx);
 out:
 	mutex_unlock(&ctx->setup_lock);
 	return ret;

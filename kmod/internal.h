@@ -112,14 +112,12 @@ struct acall_ctx {
 	bool unlimited;			/* CAP_SYS_RESOURCE at open */
 	unsigned long ring_charged;	/* pages */
 
-	/* The identity workers assume, taken at setup. */
+	/* The owner, and the io_context its workers share (from setup). */
 	struct mm_struct *mm;	/* mmgrab()ed at open: the owner */
 	pid_t tgid;
 	struct pid *owner;	/* the opener's thread group */
 	bool owner_exiting;	/* its last thread is closing its files */
-	const struct cred *cred;
 	struct io_context *ioc;
-	struct cgroup_subsys_state *blkcg_css;
 
 	/* The completion ring. */
 	struct acall_ring *ring;
@@ -156,6 +154,14 @@ struct acall_ctx {
 
 	struct acall_stats_counters stats;
 	struct work_struct free_work;
+};
+
+/* A request's submitter, as its workers act (identity.c). */
+struct acall_identity {
+	const struct cred *cred;
+	struct cgroup_subsys_state *blkcg_css;	/* NULL: the root cgroup */
+	unsigned long fsize;			/* RLIMIT_FSIZE */
+	int ioprio;
 };
 
 struct acall_req;
@@ -210,7 +216,7 @@ struct acall_req {
 	rwf_t rw_flags;
 	int mode;
 	bool user_nowait;		/* RWF_NOWAIT: never a worker */
-	unsigned long fsize;		/* submitter's RLIMIT_FSIZE */
+	struct acall_identity id;	/* its submitter's */
 
 	/* Reads and writes. */
 	struct kiocb kiocb;
@@ -253,6 +259,12 @@ void acall_req_complete(struct acall_req *req, long res);
 void acall_req_complete_notify(struct acall_req *req, long res);
 void acall_req_put(struct acall_req *req);
 bool acall_req_start(struct acall_req *req, struct acall_batch *batch);
+
+/* identity.c */
+void acall_identity_take(struct acall_identity *id);
+void acall_identity_put(struct acall_identity *id);
+const struct cred *acall_identity_assume(const struct acall_identity *id);
+void acall_identity_revert(const struct cred *old);
 
 /* order.c */
 int acall_queues_init(struct acall_ctx *ctx);

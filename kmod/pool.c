@@ -3,12 +3,10 @@
  * The worker pools of a context: kernel threads, one set per NUMA node and
  * one per queue bound to CPUs of its own (affinity.c), created on demand up
  * to ctx->max_workers and gone after worker_idle_ms without work. A worker
- * acts as the submitter: it shares the context's io_context exactly as a
- * CLONE_IO thread would, and works with its credentials, block cgroup,
- * memory (and so memory cgroup) and RLIMIT_FSIZE.
+ * shares the context's io_context exactly as a CLONE_IO thread would, uses
+ * the owner's memory (and so memory cgroup) while it has work, and runs
+ * each request with that request's submitter's identity (identity.c).
  */
-#include <linux/blk-cgroup.h>
-#include <linux/cred.h>
 #include <linux/hash.h>
 #include <linux/iocontext.h>
 #include <linux/kthread.h>
@@ -38,7 +36,7 @@ void acall_fail_list(struct acall_ctx *ctx, struct list_head *list, int res)
 
 /* ---- acting as the submitter ---------------------------------------------- */
 
-static const struct cred *acall_worker_assume_identity(struct acall_ctx *ctx)
+static void acall_worker_share_io_context(struct acall_ctx *ctx)
 {
 	struct io_context *ioc = ctx->ioc;
 
@@ -51,15 +49,6 @@ static const struct cred *acall_worker_assume_identity(struct acall_ctx *ctx)
 	if (!current->io_context && atomic_inc_not_zero(&ioc->active_ref))
 		current->io_context = ioc;
 	task_unlock(current);
-
-	kthread_associate_blkcg(ctx->blkcg_css);
-	return override_creds(ctx->cred);
-}
-
-static void acall_worker_drop_identity(const struct cred *old)
-{
-	revert_creds(old);
-	kthread_associate_blkcg(NULL);
 }
 
 /* The submitter's memory, only while there is work: idle workers pin none. */
@@ -91,13 +80,6 @@ static bool acall_owner_gone(struct acall_ctx *ctx)
 	return atomic_read(&ctx->mm->mm_users) <= atomic_read(&ctx->mm_holders);
 }
 
-static void acall_worker_set_fsize(unsigned long fsize)
-{
-	task_lock(current->group_leader);
-	current->signal->rlim[RLIMIT_FSIZE].rlim_cur = fsize;
-	task_unlock(current->group_leader);
-}
-
 /* ---- the worker ----------------------------------------------------------- */
 
 /* Count where a worker runs a request, against where it was submitted. */
@@ -126,7 +108,6 @@ static long acall_worker_run(struct acall_pool *pool, struct acall_req *req)
 	req->worker = current;
 	spin_unlock_irq(&pool->lock);
 
-	acall_worker_set_fsize(req->fsize);
 	res = req->op->run(req);
 
 	spin_lock_irq(&pool->lock);
@@ -139,14 +120,32 @@ static long acall_worker_run(struct acall_pool *pool, struct acall_req *req)
 }
 
 /*
- * One request taken off the work list. A request released by a barrier or
- * a link never had its non-blocking try: it gets one here first, so that
- * O_DIRECT still goes out as an async kiocb rather than hold this worker.
+ * One request taken off the work list, run as its submitter. A request
+ * released by a barrier or a link never had its non-blocking try: it gets
+ * one here first, so that O_DIRECT still goes out as an async kiocb rather
+ * than hold this worker.
  */
+static long acall_worker_issue_or_run(struct acall_pool *pool,
+				      struct acall_req *req)
+{
+	long res = -EAGAIN;
+
+	if (req->deferred && req->op->issue) {
+		req->deferred = false;
+		res = req->op->issue(req);
+		if (res == -EIOCBQUEUED)
+			return res;
+	}
+	if (res == -EAGAIN && !req->user_nowait)
+		res = acall_worker_run(pool, req);
+	return res;
+}
+
 static void acall_worker_handle(struct acall_pool *pool, struct acall_req *req,
 				bool mm_held)
 {
 	struct acall_ctx *ctx = pool->ctx;
+	const struct cred *old_cred;
 	long res;
 
 	if (!mm_held || acall_owner_gone(ctx) || READ_ONCE(req->canceled)) {
@@ -156,17 +155,14 @@ static void acall_worker_handle(struct acall_pool *pool, struct acall_req *req,
 		res = req->fail_res;
 	} else {
 		acall_worker_count_cpu(ctx, req);
-		res = -EAGAIN;
-		if (req->deferred && req->op->issue) {
-			req->deferred = false;
-			res = req->op->issue(req);
-			if (res == -EIOCBQUEUED) {
-				atomic64_inc(&ctx->stats.async_kiocb);
-				return;
-			}
+		old_cred = acall_identity_assume(&req->id);
+		res = acall_worker_issue_or_run(pool, req);
+		acall_identity_revert(old_cred);
+		if (res == -EIOCBQUEUED) {
+			/* In flight; req may already be completed and gone. */
+			atomic64_inc(&ctx->stats.async_kiocb);
+			return;
 		}
-		if (res == -EAGAIN && !req->user_nowait)
-			res = acall_worker_run(pool, req);
 	}
 	acall_req_complete_notify(req, res);
 }
@@ -226,12 +222,11 @@ static int acall_worker_fn(void *data)
 	struct acall_pool *pool = worker->pool;
 	struct acall_ctx *ctx = pool->ctx;
 	long idle = msecs_to_jiffies(acall_worker_idle_ms);
-	const struct cred *old_cred;
 	bool timed_out = false, mm_held = false;
 	struct acall_req *req;
 	u8 hash = 0;		/* the file of the write it just ran */
 
-	old_cred = acall_worker_assume_identity(ctx);
+	acall_worker_share_io_context(ctx);
 	/* SIGKILL interrupts what it runs (acall_pools_interrupt()). */
 	allow_signal(SIGKILL);
 
@@ -268,7 +263,6 @@ static int acall_worker_fn(void *data)
 		timed_out = !schedule_timeout(idle);
 	}
 
-	acall_worker_drop_identity(old_cred);
 	atomic_dec(&ctx->stats.workers);
 	acall_limits_worker_put(ctx);
 	kfree(worker);

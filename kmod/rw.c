@@ -151,7 +151,7 @@ static int acall_rw_issue_async(struct acall_req *req, int rw)
 	kiocb->ki_filp = file;
 	kiocb->ki_pos = req->pos;
 	kiocb->ki_flags = iocb_flags(file) | IOCB_NOWAIT;
-	kiocb->ki_ioprio = get_current_ioprio();
+	kiocb->ki_ioprio = req->id.ioprio;
 	kiocb->ki_complete = acall_rw_complete;
 	ret = acall_kiocb_set_rw_flags(kiocb, req->rw_flags, rw);
 	if (ret)

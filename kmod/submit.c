@@ -36,6 +36,7 @@ void acall_req_put(struct acall_req *req)
 		req->op->cleanup(req);
 	if (req->file)
 		fput(req->file);
+	acall_identity_put(&req->id);
 	kmem_cache_free(acall_req_cache, req);
 	acall_ctx_put(ctx);
 }
@@ -92,7 +93,7 @@ static int acall_req_prep(struct acall_req *req, const struct acall_sqe *sqe)
 	} else if (sqe->fd) {
 		return -EINVAL;
 	}
-	req->fsize = rlimit(RLIMIT_FSIZE);
+	acall_identity_take(&req->id);
 	return op->prep(req, sqe);
 }
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Workers act with the submitter's identity.
+ * Workers act with the identity of each request's submitter, taken at
+ * submission: not the identity of whoever set the context up.
  *
  * Access to a file is decided when it is opened, by the fd's mode, and
  * requests name open fds: no request can reach a file its submitter could
@@ -154,22 +155,35 @@ TEST_F(fsize, write_beyond_rlimit_fsize_is_efbig)
 	EXPECT_EQ(-EFBIG, write_at(self, 8192, 10));
 }
 
+/* Who writes: root throughout, or nobody from before or after setup. */
+enum drop { STAY_ROOT, DROP_BEFORE_SETUP, DROP_AFTER_SETUP };
+
+static int drop_to_nobody(void)
+{
+	if (setresgid(NOBODY, NOBODY, NOBODY) ||
+	    setresuid(NOBODY, NOBODY, NOBODY))
+		return -errno;
+	return 0;
+}
+
 /*
- * Write 10 bytes to a set-user-ID file through a context set up by a
- * process that dropped to uid/gid 65534 (nobody) after opening the file
- * and the device as root; return the file's mode afterwards, or a negative
- * errno. drop = 0: stay root (the control).
+ * Write 10 bytes to a set-user-ID file through a context of a process that
+ * opened the file and the device as root and perhaps dropped to uid/gid
+ * 65534 (nobody), before or after setting the context up; linked: the
+ * write waits behind a NOP in a worker, so that it is released from the
+ * NOP's completion rather than started by the submitter. Returns the
+ * file's mode afterwards, or a negative errno.
  */
 static int write_setuid_file(struct __test_metadata *_metadata, const char *dir,
-			     int drop)
+			     enum drop drop, bool linked)
 {
 	struct acall_raw raw;
-	struct acall_sqe sqe;
+	struct acall_sqe sqes[2];
 	struct acall_cqe cqe;
 	char data[10] = "0123456789";
 	struct iovec iov = { data, sizeof(data) };
 	struct stat st;
-	int fd, dev, ret;
+	int fd, dev, ret, n = 0, i;
 
 	fd = acall_tmpfile(dir, O_RDWR);
 	if (fd < 0)
@@ -181,20 +195,27 @@ static int write_setuid_file(struct __test_metadata *_metadata, const char *dir,
 	dev = open(ACALL_DEVICE_PATH, O_RDWR | O_CLOEXEC);	/* mode 0600: root */
 	if (dev < 0)
 		return -errno;
-	if (drop && (setresgid(NOBODY, NOBODY, NOBODY) ||
-		     setresuid(NOBODY, NOBODY, NOBODY)))
-		return -errno;
-	/* The credentials are those of the thread that sets the context up. */
+	if (drop == DROP_BEFORE_SETUP && (ret = drop_to_nobody()))
+		return ret;
 	ret = acall_raw_setup(&raw, dev, 8);
 	if (ret)
 		return ret;
-	acall_prep_pwritev(&sqe, fd, &iov, 1, 0, 0);
-	ret = acall_raw_submit(dev, &sqe, 1);
-	if (ret != 1)
-		return ret < 0 ? ret : -EPROTO;
-	ret = acall_raw_reap(&raw, &cqe);
-	if (ret)
+	if (drop == DROP_AFTER_SETUP && (ret = drop_to_nobody()))
 		return ret;
+	if (linked) {
+		acall_prep_nop(&sqes[n], 10 * 1000 * 1000);
+		acall_sqe_set_link(&sqes[n++]);
+	}
+	acall_prep_pwritev(&sqes[n++], fd, &iov, 1, 0, 0);
+	ret = acall_raw_submit(dev, sqes, n);
+	if (ret != n)
+		return ret < 0 ? ret : -EPROTO;
+	for (i = 0; i < n; i++) {
+		ret = acall_raw_reap(&raw, &cqe);
+		if (ret)
+			return ret;
+	}
+	/* The last completion is the write's: a chain completes in order. */
 	if (cqe.res != sizeof(data))
 		return cqe.res < 0 ? cqe.res : -EIO;
 	if (fstat(fd, &st))
@@ -209,7 +230,7 @@ TEST(unprivileged_submitters_write_clears_setuid)
 {
 	ACALL_REQUIRE(ACALL_FEAT_RING);
 	ASSERT_EQ(0, geteuid()) TH_LOG("must start as root");
-	EXPECT_EQ(0777, write_setuid_file(_metadata, "/tmp", 1))
+	EXPECT_EQ(0777, write_setuid_file(_metadata, "/tmp", DROP_BEFORE_SETUP, false))
 		TH_LOG("set-user-ID kept: the write did not run as the submitter");
 }
 
@@ -217,7 +238,9 @@ TEST(root_submitters_write_keeps_setuid)
 {
 	ACALL_REQUIRE(ACALL_FEAT_RING);
 	ASSERT_EQ(0, geteuid()) TH_LOG("must start as root");
-	EXPECT_EQ(S_ISUID | 0777, write_setuid_file(_metadata, "/tmp", 0))
+	EXPECT_EQ(S_ISUID | 0777, write_setuid_file(_metadata, "/tmp", STAY_ROOT, false))
+		TH_LOG("set-user-ID cleared although root (CAP_FSETID) wrote");
+	EXPECT_EQ(S_ISUID | 0777, write_setuid_file(_metadata, "/tmp", STAY_ROOT, true))
 		TH_LOG("set-user-ID cleared although root (CAP_FSETID) wrote");
 }
 
@@ -228,8 +251,39 @@ TEST(unprivileged_submitters_write_clears_setuid_ext4)
 	ACALL_REQUIRE(ACALL_FEAT_RING);
 	ACALL_FIXTURE(dir, "ACALL_TEST_EXT4");
 	ASSERT_EQ(0, geteuid()) TH_LOG("must start as root");
-	EXPECT_EQ(0777, write_setuid_file(_metadata, dir, 1))
+	EXPECT_EQ(0777, write_setuid_file(_metadata, dir, DROP_BEFORE_SETUP, false))
 		TH_LOG("set-user-ID kept: the write did not run as the submitter");
+}
+
+/*
+ * Set up as root, then privileges dropped (QEMU's way): requests run as
+ * who submits them, not as who set the context up.
+ */
+TEST(dropped_after_setup_write_clears_setuid)
+{
+	ACALL_REQUIRE(ACALL_FEAT_RING);
+	ASSERT_EQ(0, geteuid()) TH_LOG("must start as root");
+	EXPECT_EQ(0777, write_setuid_file(_metadata, "/tmp", DROP_AFTER_SETUP, false))
+		TH_LOG("set-user-ID kept: the worker ran with setup's credentials");
+}
+
+TEST(dropped_after_setup_linked_write_clears_setuid)
+{
+	ACALL_REQUIRE(ACALL_FEAT_RING | ACALL_FEAT_ORDERING);
+	ASSERT_EQ(0, geteuid()) TH_LOG("must start as root");
+	EXPECT_EQ(0777, write_setuid_file(_metadata, "/tmp", DROP_AFTER_SETUP, true))
+		TH_LOG("set-user-ID kept: the released write ran with setup's credentials");
+}
+
+TEST(dropped_after_setup_write_clears_setuid_ext4)
+{
+	const char *dir;
+
+	ACALL_REQUIRE(ACALL_FEAT_RING);
+	ACALL_FIXTURE(dir, "ACALL_TEST_EXT4");
+	ASSERT_EQ(0, geteuid()) TH_LOG("must start as root");
+	EXPECT_EQ(0777, write_setuid_file(_metadata, dir, DROP_AFTER_SETUP, false))
+		TH_LOG("set-user-ID kept: the worker ran with setup's credentials");
 }
 
 TEST_HARNESS_MAIN

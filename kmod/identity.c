@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The identity a request runs with: its submitter's, taken at submission
+ * and carried to completion, whichever path starts it. A process that sets
+ * a context up as root and then drops privileges (QEMU's usual way) must
+ * not keep root workers, and a thread that submits with other credentials
+ * than its siblings gets its own. io_uring does the same per request
+ * (io_prep_async_work() takes the submitter's creds).
+ *
+ * Taken: credentials, block cgroup, I/O priority and RLIMIT_FSIZE. The
+ * inline and async kiocb paths run in the submitter and need none of it;
+ * a worker assumes it around each request it runs.
+ */
+#include <linux/blk-cgroup.h>
+#include <linux/cgroup.h>
+#include <linux/cred.h>
+#include <linux/ioprio.h>
+#include <linux/kthread.h>
+#include <linux/sched/signal.h>
+
+#include "internal.h"
+
+/* In the submitter, at submission. */
+void acall_identity_take(struct acall_identity *id)
+{
+	id->cred = get_current_cred();
+#ifdef CONFIG_BLK_CGROUP
+	id->blkcg_css = task_get_css(current, io_cgrp_id);
+#endif
+	id->ioprio = get_current_ioprio();
+	id->fsize = rlimit(RLIMIT_FSIZE);
+}
+
+/* When the request is freed: any context. */
+void acall_identity_put(struct acall_identity *id)
+{
+	if (id->blkcg_css)
+		css_put(id->blkcg_css);
+	if (id->cred)
+		put_cred(id->cred);
+}
+
+/*
+ * In a worker, around one request. A kernel thread's signal_struct is its
+ * own, so setting the limit there affects nobody else.
+ */
+const struct cred *acall_identity_assume(const struct acall_identity *id)
+{
+	task_lock(current->group_leader);
+	current->signal->rlim[RLIMIT_FSIZE].rlim_cur = id->fsize;
+	task_unlock(current->group_leader);
+	kthread_associate_blkcg(id->blkcg_css);
+	return override_creds(id->cred);
+}
+
+void acall_identity_revert(const struct cred *old)
+{
+	revert_creds(old);
+	kthread_associate_blkcg(NULL);
+}

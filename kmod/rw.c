@@ -192,11 +192,33 @@ static int acall_rw_issue_async(struct acall_req *req, int rw)
 	return acall_rw_progress(req, rw, ret);
 }
 
+/*
+ * A write that starts at or beyond its submitter's RLIMIT_FSIZE fails here
+ * with -EFBIG, before the filesystem would also send SIGXFSZ to the thread
+ * running it: the submitter on this path, a worker on the others. No path
+ * sends the signal; the completion says it (Documentation/acall.rst).
+ */
+static bool acall_write_beyond_fsize(struct acall_req *req)
+{
+	struct file *file = req->file;
+	unsigned long limit = req->id.fsize;
+	loff_t pos = req->pos;
+
+	if (limit == RLIM_INFINITY || !S_ISREG(file_inode(file)->i_mode))
+		return false;
+	if ((file->f_flags & O_APPEND) || (req->rw_flags & RWF_APPEND))
+		pos = i_size_read(file_inode(file));
+	return pos >= limit;
+}
+
 static int acall_rw_issue(struct acall_req *req, int rw)
 {
 	struct file *file = req->file;
 	rwf_t flags = req->rw_flags | RWF_NOWAIT;
 	ssize_t ret;
+
+	if (rw == WRITE && unlikely(acall_write_beyond_fsize(req)))
+		return -EFBIG;
 
 	if (file->f_flags & O_DIRECT)
 		return acall_rw_issue_async(req, rw);

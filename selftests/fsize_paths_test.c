@@ -1,0 +1,173 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * RLIMIT_FSIZE is the submitter's on every path a write can take: tried in
+ * the submitter (inline, or an async O_DIRECT kiocb), run by a worker, or
+ * released later by a link or a barrier and then tried by a worker. A
+ * write at or beyond the limit completes with -EFBIG and no path sends
+ * SIGXFSZ (Documentation/acall.rst, "Requests").
+ */
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+
+#include "kselftest_harness.h"
+#include <acall.h>
+#include "acall_test.h"
+
+#define LIMIT	65536
+#define SLOW_NS	(20 * 1000 * 1000)
+
+static volatile sig_atomic_t sigxfsz_seen;
+
+static void on_sigxfsz(int sig)
+{
+	(void)sig;
+	sigxfsz_seen++;
+}
+
+FIXTURE(fsize) {
+	struct acall_ring ring;
+	const char *dir;
+	int fd;
+	char *buf;
+};
+
+FIXTURE_VARIANT(fsize) {
+	const char *env;
+	const char *dir;
+	int flags;		/* reopened with these */
+};
+
+/* tmpfs and buffered ext4 writes go to a worker; O_DIRECT is a kiocb. */
+FIXTURE_VARIANT_ADD(fsize, tmpfs) { .dir = "/tmp" };
+FIXTURE_VARIANT_ADD(fsize, ext4) { .env = "ACALL_TEST_EXT4" };
+FIXTURE_VARIANT_ADD(fsize, ext4_direct) {
+	.env = "ACALL_TEST_EXT4", .flags = O_DIRECT,
+};
+
+FIXTURE_SETUP(fsize)
+{
+	struct rlimit lim = { .rlim_cur = LIMIT, .rlim_max = RLIM_INFINITY };
+	struct sigaction sa = { .sa_handler = on_sigxfsz };
+
+	self->buf = NULL;
+	ACALL_FILE_FIXTURE_SETUP(0);
+	if (variant->flags) {
+		int fd = acall_reopen(self->fd, O_RDWR | variant->flags);
+
+		ASSERT_LE(0, fd);
+		close(self->fd);
+		self->fd = fd;
+	}
+	self->buf = aligned_alloc(4096, 4096);
+	ASSERT_NE(NULL, self->buf);
+	memset(self->buf, 'x', 4096);
+	ASSERT_EQ(0, sigaction(SIGXFSZ, &sa, NULL));
+	sigxfsz_seen = 0;
+	ASSERT_EQ(0, setrlimit(RLIMIT_FSIZE, &lim));
+}
+
+FIXTURE_TEARDOWN(fsize)
+{
+	free(self->buf);
+	ACALL_FILE_FIXTURE_TEARDOWN();
+}
+
+static off_t file_size(int fd)
+{
+	struct stat st;
+
+	return fstat(fd, &st) ? -1 : st.st_size;
+}
+
+/* Submitted on its own: the submitter tries it first. */
+TEST_F(fsize, beyond_the_limit_is_efbig_without_sigxfsz)
+{
+	struct iovec iov = { self->buf, 4096 };
+	struct acall_sqe sqe;
+
+	acall_prep_pwritev(&sqe, self->fd, &iov, 1, LIMIT, 0);
+	EXPECT_EQ(-EFBIG, acall_run1(&self->ring, &sqe));
+	acall_prep_pwritev(&sqe, self->fd, &iov, 1, 4 * LIMIT, 0);
+	EXPECT_EQ(-EFBIG, acall_run1(&self->ring, &sqe));
+	EXPECT_EQ(0, file_size(self->fd));
+	EXPECT_EQ(0, sigxfsz_seen);
+
+	/* Below it, the same write goes through. */
+	acall_prep_pwritev(&sqe, self->fd, &iov, 1, LIMIT - 4096, 0);
+	EXPECT_EQ(4096, acall_run1(&self->ring, &sqe));
+	EXPECT_EQ(LIMIT, file_size(self->fd));
+}
+
+/*
+ * Released by a link from a worker's NOP: the write's first try happens
+ * in a worker, which must still hold the submitter's limit.
+ */
+TEST_F(fsize, write_released_by_a_link_obeys_the_limit)
+{
+	struct iovec iov = { self->buf, 4096 };
+	struct acall_sqe sqes[2];
+	struct acall_cqe cqes[2];
+
+	acall_prep_nop(&sqes[0], SLOW_NS);
+	acall_sqe_set_link(&sqes[0]);
+	acall_sqe_set_data(&sqes[0], 1);
+	acall_prep_pwritev(&sqes[1], self->fd, &iov, 1, 2 * LIMIT, 0);
+	acall_sqe_set_data(&sqes[1], 2);
+	ASSERT_EQ(0, acall_run(&self->ring, sqes, 2, cqes));
+	EXPECT_EQ(1, cqes[0].user_data);
+	EXPECT_EQ(0, cqes[0].res);
+	EXPECT_EQ(2, cqes[1].user_data);
+	EXPECT_EQ(-EFBIG, cqes[1].res);
+	EXPECT_EQ(0, file_size(self->fd));
+	EXPECT_EQ(0, sigxfsz_seen);
+}
+
+/*
+ * Released by a barrier: a NOP submitted without a limit runs in a worker,
+ * then an ORDERED write submitted with one is released behind it and first
+ * tried by a worker, perhaps the one that ran the NOP. The write would
+ * overwrite data already there, so that even O_DIRECT on ext4 can start it
+ * without blocking: only the limit can stop it.
+ */
+TEST_F(fsize, write_released_by_a_barrier_obeys_the_limit)
+{
+	struct rlimit lim = { .rlim_cur = RLIM_INFINITY, .rlim_max = RLIM_INFINITY };
+	struct iovec iov = { self->buf, 4096 };
+	struct acall_sqe sqe;
+	struct acall_cqe *cqe;
+	int i;
+
+	ACALL_REQUIRE(ACALL_FEAT_ORDERING);
+	ASSERT_EQ(0, setrlimit(RLIMIT_FSIZE, &lim));
+	memset(self->buf, 'y', 4096);
+	ASSERT_EQ(4096, pwrite(self->fd, self->buf, 4096, 2 * LIMIT));
+	ASSERT_EQ(0, fsync(self->fd));
+	memset(self->buf, 'x', 4096);
+	acall_prep_nop(&sqe, SLOW_NS);
+	acall_sqe_set_data(&sqe, 1);
+	ASSERT_EQ(1, acall_submit(&self->ring, &sqe, 1));
+
+	lim.rlim_cur = LIMIT;
+	ASSERT_EQ(0, setrlimit(RLIMIT_FSIZE, &lim));
+	acall_prep_pwritev(&sqe, self->fd, &iov, 1, 2 * LIMIT, 0);
+	acall_sqe_set_ordered(&sqe);
+	acall_sqe_set_data(&sqe, 2);
+	ASSERT_EQ(1, acall_submit(&self->ring, &sqe, 1));
+
+	for (i = 1; i <= 2; i++) {
+		ASSERT_EQ(0, acall_wait_cqe(&self->ring, &cqe, -1));
+		EXPECT_EQ(i, cqe->user_data);
+		EXPECT_EQ(i == 1 ? 0 : -EFBIG, cqe->res);
+		acall_cq_advance(&self->ring, 1);
+	}
+	EXPECT_EQ(2 * LIMIT + 4096, file_size(self->fd));
+	ASSERT_EQ(4096, pread(self->fd, self->buf, 4096, 2 * LIMIT));
+	EXPECT_EQ('y', self->buf[0]);
+	EXPECT_EQ('y', self->buf[4095]);
+	EXPECT_EQ(0, sigxfsz_seen);
+}
+
+TEST_HARNESS_MAIN

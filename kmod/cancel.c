@@ -29,8 +29,7 @@ static void acall_cancel_work(struct work_struct *work)
 		}
 		list_del(&req->node);
 		spin_unlock_irq(&ctx->cancel_lock);
-		atomic64_inc(&ctx->stats.canceled);
-		acall_req_complete_notify(req, -ECANCELED);
+		acall_req_complete_notify(req, acall_req_end_res(req, -ECANCELED));
 	}
 	acall_ctx_put(ctx);
 }

@@ -255,6 +255,7 @@ struct acall_batch;
 int acall_submit_init(void);
 void acall_submit_exit(void);
 long acall_ioctl_submit(struct acall_ctx *ctx, struct acall_submit __user *arg);
+long acall_req_end_res(struct acall_req *req, int err);
 void acall_req_complete(struct acall_req *req, long res);
 void acall_req_complete_notify(struct acall_req *req, long res);
 void acall_req_put(struct acall_req *req);

@@ -18,7 +18,10 @@
 
 #include "internal.h"
 
-/* Complete every request of list, none of which started, with res. */
+/*
+ * Complete every request of list, which no worker will run, with res (or
+ * what an earlier attempt of one already moved).
+ */
 void acall_fail_list(struct acall_ctx *ctx, struct list_head *list, int res)
 {
 	struct acall_req *req, *next;
@@ -27,9 +30,7 @@ void acall_fail_list(struct acall_ctx *ctx, struct list_head *list, int res)
 		return;
 	list_for_each_entry_safe(req, next, list, node) {
 		list_del(&req->node);
-		if (res == -ECANCELED)
-			atomic64_inc(&ctx->stats.canceled);
-		acall_req_complete(req, res);
+		acall_req_complete(req, acall_req_end_res(req, res));
 	}
 	acall_ring_notify(ctx);
 }
@@ -148,11 +149,9 @@ static void acall_worker_handle(struct acall_pool *pool, struct acall_req *req,
 	const struct cred *old_cred;
 	long res;
 
-	if (!mm_held || acall_owner_gone(ctx) || READ_ONCE(req->canceled)) {
-		atomic64_inc(&ctx->stats.canceled);
-		res = -ECANCELED;
-	} else if (req->fail_res) {
-		res = req->fail_res;
+	if (req->fail_res || !mm_held || acall_owner_gone(ctx) ||
+	    READ_ONCE(req->canceled)) {
+		res = acall_req_end_res(req, -ECANCELED);
 	} else {
 		acall_worker_count_cpu(ctx, req);
 		old_cred = acall_identity_assume(&req->id);

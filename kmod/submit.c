@@ -41,6 +41,25 @@ void acall_req_put(struct acall_req *req)
 	acall_ctx_put(ctx);
 }
 
+/*
+ * The result of a request that stops without running (any further), for
+ * reason err. One refused at submission keeps its own errno, whichever
+ * path gets to it; one that an earlier attempt already moved bytes for
+ * completes with those, since the file shows them (a read or write
+ * continued by a worker after a partial inline or kiocb attempt). Only one
+ * that never started counts as canceled.
+ */
+long acall_req_end_res(struct acall_req *req, int err)
+{
+	if (req->fail_res)
+		return req->fail_res;
+	if (req->done)
+		return req->done;
+	if (err == -ECANCELED)
+		atomic64_inc(&req->ctx->stats.canceled);
+	return err;
+}
+
 /* After the completion is posted: what waited for this request may go. */
 static void acall_req_finish(struct acall_req *req, long res)
 {
@@ -108,13 +127,8 @@ bool acall_req_start(struct acall_req *req, struct acall_batch *b)
 	struct acall_ctx *ctx = req->ctx;
 	int ret;
 
-	if (unlikely(req->fail_res)) {
-		acall_req_complete(req, req->fail_res);
-		return true;
-	}
-	if (unlikely(READ_ONCE(req->canceled))) {
-		atomic64_inc(&ctx->stats.canceled);
-		acall_req_complete(req, -ECANCELED);
+	if (unlikely(req->fail_res || READ_ONCE(req->canceled))) {
+		acall_req_complete(req, acall_req_end_res(req, -ECANCELED));
 		return true;
 	}
 	if (req->op->issue) {

@@ -2,7 +2,7 @@
 /*
  * ACALL_IOC_SUBMIT: take a batch of requests, check each, and start each the
  * cheapest way that cannot block the submitter: inline, as an async kiocb,
- * or through the worker pool.
+ * or through the worker pool. LINK chains are taken whole or not at all.
  */
 #include <linux/blkdev.h>
 #include <linux/file.h>
@@ -90,6 +90,8 @@ struct acall_batch {
 	bool chain_broken;		/* a member got no request: cancel the rest */
 	bool posted;			/* a completion was posted: notify */
 	u32 inline_done;		/* counted once for the batch */
+	struct acall_sqe *chain;	/* the chain read ahead of its start */
+	u32 chain_size;			/* entries chain has room for */
 };
 
 static int acall_req_prep(struct acall_req *req, const struct acall_sqe *sqe)
@@ -230,6 +232,60 @@ static void acall_submit_one(struct acall_ctx *ctx, struct acall_batch *b,
 	b->chain_tail = req;
 }
 
+/* Make room for at least n sqes in b->chain, keeping the first n - 1. */
+static int acall_chain_grow(struct acall_batch *b, u32 n, u32 limit)
+{
+	struct acall_sqe *chain;
+	u32 size;
+
+	if (n <= b->chain_size)
+		return 0;
+	size = min(max(b->chain_size * 2, 8U), limit);
+	chain = kvmalloc_array(size, sizeof(*chain), GFP_KERNEL);
+	if (!chain)
+		return -ENOMEM;
+	if (b->chain)
+		memcpy(chain, b->chain, (n - 1) * sizeof(*chain));
+	kvfree(b->chain);
+	b->chain = chain;
+	b->chain_size = size;
+	return 0;
+}
+
+/*
+ * Copy the chain that starts with *first, the request at usqes[0], into
+ * b->chain: up to its first member without LINK, or to the end of the
+ * batch (nr requests from usqes on). Each member is read once; only these
+ * copies are looked at from here on. Returns the chain's length, or
+ * limit + 1 as soon as it is known to be longer than limit (at most the
+ * ring's size), or -EFAULT or -ENOMEM.
+ */
+static long acall_chain_read(struct acall_ctx *ctx, struct acall_batch *b,
+			     const struct acall_sqe *first,
+			     const struct acall_sqe __user *usqes, u32 nr,
+			     u32 limit)
+{
+	u32 len = 1;
+	int ret;
+
+	ret = acall_chain_grow(b, 1, ctx->entries);
+	if (ret)
+		return ret;
+	b->chain[0] = *first;
+	while (len < nr && (b->chain[len - 1].flags & ACALL_SQE_LINK)) {
+		if (len == limit)
+			return limit + 1;
+		ret = acall_chain_grow(b, len + 1, ctx->entries);
+		if (ret)
+			return ret;
+		if (copy_from_user(&b->chain[len], &usqes[len],
+				   sizeof(*b->chain)))
+			return -EFAULT;
+		len++;
+	}
+	return len;
+}
+
 long acall_ioctl_submit(struct acall_ctx *ctx, struct acall_submit __user *arg)
 {
 	struct acall_batch batch = { };
@@ -237,7 +293,8 @@ long acall_ioctl_submit(struct acall_ctx *ctx, struct acall_submit __user *arg)
 	struct acall_submit s;
 	struct acall_sqe sqe;
 	struct blk_plug plug;
-	u32 taken, i;
+	u32 taken, i, j;
+	long ret = 0, len;
 
 	if (copy_from_user(&s, arg, sizeof(s)))
 		return -EFAULT;
@@ -253,18 +310,43 @@ long acall_ioctl_submit(struct acall_ctx *ctx, struct acall_submit __user *arg)
 
 	usqes = u64_to_user_ptr(s.sqes);
 	blk_start_plug(&plug);
-	for (i = 0; i < taken; i++) {
-		if (copy_from_user(&sqe, &usqes[i], sizeof(sqe)))
+	for (i = 0; i < taken; i += len) {
+		if (copy_from_user(&sqe, &usqes[i], sizeof(sqe))) {
+			ret = -EFAULT;
 			break;
-		acall_submit_one(ctx, &batch, &sqe);
+		}
 		if (!(sqe.flags & ACALL_SQE_LINK)) {
+			/* A chain of one: the common case, read once. */
+			acall_submit_one(ctx, &batch, &sqe);
 			acall_batch_end_chain(&batch);
 			batch.chain_broken = false;
+			len = 1;
+			continue;
 		}
+		/*
+		 * A chain is taken whole or not at all: read all of it before
+		 * its first member starts. Past the first chain only whether
+		 * it fits matters; the first one's length also tells a chain
+		 * that will fit once the ring drains from one that never can.
+		 */
+		len = acall_chain_read(ctx, &batch, &sqe, &usqes[i], s.nr - i,
+				       i ? taken - i : ctx->entries);
+		if (len < 0) {
+			ret = len;
+			break;
+		}
+		if (len > taken - i) {
+			ret = len > ctx->entries ? -EINVAL : -EBUSY;
+			break;
+		}
+		for (j = 0; j < len; j++)
+			acall_submit_one(ctx, &batch, &batch.chain[j]);
+		/* A chain ends with its batch: its last member may have LINK. */
+		acall_batch_end_chain(&batch);
+		batch.chain_broken = false;
 	}
-	/* A chain ends with its batch. */
-	acall_batch_end_chain(&batch);
 	blk_finish_plug(&plug);
+	kvfree(batch.chain);
 
 	if (i < taken)
 		acall_ring_unreserve(ctx, taken - i);
@@ -273,5 +355,5 @@ long acall_ioctl_submit(struct acall_ctx *ctx, struct acall_submit __user *arg)
 		atomic64_add(batch.inline_done, &ctx->stats.inline_done);
 	if (batch.posted)
 		acall_ring_notify(ctx);
-	return i ? i : -EFAULT;
+	return i ? i : ret;
 }

@@ -12,12 +12,18 @@
  * what its ring has room for) stay at the front of that list and go first
  * at the next flush, before anything enqueued later: the queue's order is
  * the submission order.
+ *
+ * One node carries one enqueue call's requests, so a group queued by
+ * acall_enqueue_n() is contiguous whatever other threads queue meanwhile.
+ * A group never ends inside a LINK chain, and a flush never cuts one: it
+ * hands the module whole chains only, and the module takes whole chains.
  */
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stddef.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <urcu/wfcqueue.h>
 
@@ -26,7 +32,9 @@
 
 struct sq_node {
 	struct cds_wfcq_node link;
-	struct acall_sqe sqe;
+	unsigned int nr;	/* requests of the enqueue call */
+	unsigned int done;	/* of them taken by the module (flush_lock) */
+	struct acall_sqe sqes[];
 };
 
 struct acall_sq {
@@ -82,48 +90,108 @@ void acall_sq_free(struct acall_sq *sq)
 	free(sq);
 }
 
-ACALL_API int acall_enqueue(struct acall_ring *ring,
-			    const struct acall_sqe *sqe)
+/*
+ * Is sqes[0..n) a whole number of chains none longer than max? The last
+ * request must end its chain: with LINK it would link to whatever another
+ * thread queues next.
+ */
+static bool whole_chains(const struct acall_sqe *sqes, unsigned int n,
+			 unsigned int max)
 {
-	struct acall_sq *sq = ring->sq;
-	struct sq_node *node = malloc(sizeof(*node));
+	unsigned int i, len = 0;
 
+	for (i = 0; i < n; i++) {
+		if (++len > max)
+			return false;
+		if (!(sqes[i].flags & ACALL_SQE_LINK))
+			len = 0;
+	}
+	return len == 0;
+}
+
+static int enqueue(struct acall_sq *sq, const struct acall_sqe *sqes,
+		   unsigned int n)
+{
+	struct sq_node *node;
+	size_t bytes;
+
+	if (!n)
+		return 0;
+	if (!whole_chains(sqes, n, sq->batch_max))
+		return -EINVAL;
+	if (__builtin_mul_overflow(n, sizeof(*sqes), &bytes) ||
+	    __builtin_add_overflow(bytes, sizeof(*node), &bytes))
+		return -ENOMEM;
+	node = malloc(bytes);
 	if (!node)
 		return -ENOMEM;
 	cds_wfcq_node_init(&node->link);
-	node->sqe = *sqe;
+	node->nr = n;
+	node->done = 0;
+	memcpy(node->sqes, sqes, n * sizeof(*sqes));
 	/*
-	 * Counted before it is visible, so a flush that takes it never
-	 * subtracts it first and acall_queued() never goes below zero.
+	 * Counted before they are visible, so a flush that takes them never
+	 * subtracts them first and acall_queued() never goes below zero.
 	 */
-	__atomic_fetch_add(&sq->pending, 1, __ATOMIC_SEQ_CST);
+	__atomic_fetch_add(&sq->pending, n, __ATOMIC_SEQ_CST);
 	cds_wfcq_enqueue(&sq->head, &sq->tail, &node->link);
 	return 0;
 }
 
-/* Copy up to batch_max held requests, oldest first, into the batch. */
+ACALL_API int acall_enqueue(struct acall_ring *ring,
+			    const struct acall_sqe *sqe)
+{
+	return enqueue(ring->sq, sqe, 1);
+}
+
+ACALL_API int acall_enqueue_n(struct acall_ring *ring,
+			      const struct acall_sqe *sqes, unsigned int n)
+{
+	return enqueue(ring->sq, sqes, n);
+}
+
+/*
+ * Copy up to batch_max held requests, oldest first, into the batch, and
+ * no part of a chain: one cut by batch_max waits for the next batch.
+ */
 static unsigned int fill_batch(struct acall_sq *sq)
 {
 	struct cds_wfcq_node *link;
-	unsigned int n = 0;
+	unsigned int n = 0, i;
 
 	for (link = __cds_wfcq_first_blocking(&sq->held_head, &sq->held_tail);
 	     link && n < sq->batch_max;
 	     link = __cds_wfcq_next_blocking(&sq->held_head, &sq->held_tail,
-					     link))
-		sq->batch[n++] = to_node(link)->sqe;
+					     link)) {
+		struct sq_node *node = to_node(link);
+
+		for (i = node->done; i < node->nr && n < sq->batch_max; i++)
+			sq->batch[n++] = node->sqes[i];
+	}
+	/* Every chain fits in batch_max: this leaves at least one. */
+	while (n && (sq->batch[n - 1].flags & ACALL_SQE_LINK))
+		n--;
 	return n;
 }
 
 /* The module took the n oldest held requests: forget them. */
 static void drop_held(struct acall_sq *sq, unsigned int n)
 {
-	while (n--) {
+	while (n) {
 		struct cds_wfcq_node *link;
+		struct sq_node *node;
+		unsigned int take;
 
-		link = __cds_wfcq_dequeue_blocking(&sq->held_head,
-						   &sq->held_tail);
-		free(to_node(link));
+		link = __cds_wfcq_first_blocking(&sq->held_head, &sq->held_tail);
+		node = to_node(link);
+		take = node->nr - node->done;
+		if (take > n) {
+			node->done += n;
+			return;
+		}
+		n -= take;
+		__cds_wfcq_dequeue_blocking(&sq->held_head, &sq->held_tail);
+		free(node);
 	}
 }
 

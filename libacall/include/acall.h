@@ -5,8 +5,8 @@
  * Every function that can fail returns a negative errno value; none of them
  * returns -1 and leaves the reason in errno.
  *
- * Threads: acall_enqueue() may be called from any number of threads at once;
- * acall_flush() from any thread (flushes are serialised inside). Reaping
+ * Threads: acall_enqueue() and acall_enqueue_n() may be called from any
+ * number of threads at once; acall_flush() from any thread (flushes are serialised inside). Reaping
  * (acall_peek_cqe, acall_cq_advance, acall_wait_cqe, ...) belongs to one
  * thread at a time, the one running the event loop.
  */
@@ -149,7 +149,11 @@ static inline void acall_sqe_set_ordered(struct acall_sqe *sqe)
 	sqe->flags |= ACALL_SQE_ORDERED;
 }
 
-/* The next request of the batch runs only if this one fully succeeds. */
+/*
+ * The next request of the batch runs only if this one fully succeeds. The
+ * module takes a chain whole or not at all; through the queue, enqueue a
+ * chain with one acall_enqueue_n().
+ */
 static inline void acall_sqe_set_link(struct acall_sqe *sqe)
 {
 	sqe->flags |= ACALL_SQE_LINK;
@@ -158,7 +162,8 @@ static inline void acall_sqe_set_link(struct acall_sqe *sqe)
 /*
  * A write followed by a flush that covers it and everything submitted to
  * the queue before it: sqes[0] is the write, sqes[1] an ORDERED FDATASYNC.
- * Submit both in one batch. user_data is set on both.
+ * Submit both in one batch, or enqueue both with one acall_enqueue_n().
+ * user_data is set on both.
  */
 static inline void acall_prep_write_flush(struct acall_sqe sqes[2], int fd,
 					  const struct iovec *iov,
@@ -180,7 +185,8 @@ static inline void acall_prep_write_flush(struct acall_sqe sqes[2], int fd,
  * off only if the read returned every byte. For a write smaller than a
  * block, riov reads the whole block into a buffer and wiov gathers the old
  * head and tail from that buffer around the new bytes. Submit both in one
- * batch; user_data is set on both.
+ * batch (the module takes the pair whole or not at all), or enqueue both
+ * with one acall_enqueue_n(); user_data is set on both.
  */
 static inline void acall_prep_read_write_linked(struct acall_sqe sqes[2],
 						int fd,
@@ -203,22 +209,39 @@ static inline void acall_prep_read_write_linked(struct acall_sqe sqes[2],
 
 /*
  * Submit nr requests in one call. Returns how many the module took (it
- * takes fewer when the ring has no room for their completions), -EBUSY when
- * it could take none, or another negative errno.
+ * takes fewer when the ring has no room for their completions, and never
+ * part of a LINK chain), -EBUSY when it could take none (the first chain
+ * does not fit yet), -EINVAL when the first chain is longer than the ring,
+ * or another negative errno.
  */
 int acall_submit(struct acall_ring *ring, const struct acall_sqe *sqes,
 		 unsigned int nr);
 
 /*
  * Thread-safe, wait-free: queue a copy of *sqe for the next acall_flush().
- * Returns 0 or -ENOMEM.
+ * Returns 0, -ENOMEM, or -EINVAL when *sqe has LINK (it would link to
+ * whatever another thread queues next: use acall_enqueue_n()).
  */
 int acall_enqueue(struct acall_ring *ring, const struct acall_sqe *sqe);
 
 /*
+ * Thread-safe, wait-free: queue copies of sqes[0..n) as one group, in
+ * order, for the next acall_flush(); no other thread's request lands among
+ * them. LINK chains inside the group are submitted whole, never cut by a
+ * flush. Returns 0 (also for n 0, queueing nothing), -ENOMEM, or -EINVAL
+ * when sqes[n - 1] has LINK (the group would end inside a chain) or a
+ * chain is longer than ring->entries (it could never be submitted);
+ * nothing is queued on error.
+ */
+int acall_enqueue_n(struct acall_ring *ring, const struct acall_sqe *sqes,
+		    unsigned int n);
+
+/*
  * Submit everything queued so far, as few calls as possible, in queue
- * order. Requests the module cannot take yet stay queued, first in line.
- * Returns how many were submitted, or a negative errno if none could be.
+ * order, each LINK chain whole in one call. Requests the module cannot take
+ * yet stay queued, first in line. Returns how many were submitted, or a
+ * negative errno if none could be (-EBUSY: the ring has no room for the
+ * first chain yet).
  */
 int acall_flush(struct acall_ring *ring);
 

@@ -45,7 +45,9 @@ enum acall_op {
  * completed successfully (a transfer of every byte asked for, or 0); on a
  * failure or a short transfer the rest of the chain completes with
  * -ECANCELED without running. The chain ends at the first request without
- * LINK, or at the end of the batch.
+ * LINK, or at the end of the batch. ACALL_IOC_SUBMIT takes a chain whole or
+ * not at all: EBUSY when the first one does not fit yet, EINVAL when it is
+ * longer than the ring.
  */
 #define ACALL_SQE_ORDERED	_BITUL(0)
 #define ACALL_SQE_LINK		_BITUL(1)

@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Which files a request may name: regular files of real filesystems and
- * block devices. Workers act on the submitter's behalf, so nothing whose
- * read or write looks at the calling task (pseudo-filesystems, ttys,
- * sockets, character devices, ...) may reach them.
+ * Which files a request may name: an allow-list, not a deny-list. Workers
+ * act on the submitter's behalf, so only files whose reads and writes are
+ * known to look at nothing of the calling task but its credentials may
+ * reach them: block devices, and regular files of the local filesystems
+ * below. Everything else (pseudo-filesystems, FUSE, whose server sees the
+ * caller's pid, network filesystems, ttys, sockets, character devices, ...)
+ * is refused, and ACALL_IOC_PROBE says which filesystems are served.
  */
 #include <linux/file.h>
 #include <linux/fs.h>
@@ -11,27 +14,36 @@
 
 #include "internal.h"
 
-/* Not in <linux/magic.h>. */
-#define ACALL_CONFIGFS_MAGIC	0x62656570
-#define ACALL_FUSECTL_MAGIC	0x65735543
-
-static const unsigned long acall_pseudo_fs_magic[] = {
-	PROC_SUPER_MAGIC, SYSFS_MAGIC, DEBUGFS_MAGIC, TRACEFS_MAGIC,
-	SECURITYFS_MAGIC, CGROUP_SUPER_MAGIC, CGROUP2_SUPER_MAGIC,
-	BPF_FS_MAGIC, SELINUX_MAGIC, SMACK_MAGIC, PSTOREFS_MAGIC,
-	EFIVARFS_MAGIC, ANON_INODE_FS_MAGIC, NSFS_MAGIC, PIPEFS_MAGIC,
-	SOCKFS_MAGIC, DEVPTS_SUPER_MAGIC, BINFMTFS_MAGIC, ACALL_CONFIGFS_MAGIC,
-	ACALL_FUSECTL_MAGIC, AUTOFS_SUPER_MAGIC,
+static const struct {
+	unsigned long magic;
+	u32 fs_type;			/* ACALL_FS_* */
+} acall_fs_allowed[] = {
+	{ EXT4_SUPER_MAGIC,	ACALL_FS_EXT4 },	/* also ext2, ext3 */
+	{ XFS_SUPER_MAGIC,	ACALL_FS_XFS },
+	{ BTRFS_SUPER_MAGIC,	ACALL_FS_BTRFS },
+	{ F2FS_SUPER_MAGIC,	ACALL_FS_F2FS },
+	{ TMPFS_MAGIC,		ACALL_FS_TMPFS },	/* also memfd */
 };
 
-static bool acall_pseudo_fs(const struct super_block *sb)
+static bool acall_fs_served(const struct super_block *sb)
 {
 	unsigned int i;
 
-	for (i = 0; i < ARRAY_SIZE(acall_pseudo_fs_magic); i++)
-		if (sb->s_magic == acall_pseudo_fs_magic[i])
+	for (i = 0; i < ARRAY_SIZE(acall_fs_allowed); i++)
+		if (sb->s_magic == acall_fs_allowed[i].magic)
 			return true;
 	return false;
+}
+
+/* The filesystems served, as ACALL_FS_* bits for the probe. */
+u32 acall_fs_types(void)
+{
+	unsigned int i;
+	u32 types = 0;
+
+	for (i = 0; i < ARRAY_SIZE(acall_fs_allowed); i++)
+		types |= acall_fs_allowed[i].fs_type;
+	return types;
 }
 
 /* Resolve fd now; the request holds the file until it completes. */
@@ -44,7 +56,7 @@ struct file *acall_file_get(int fd)
 		return ERR_PTR(-EBADF);
 	inode = file_inode(file);
 	if (S_ISBLK(inode->i_mode) ||
-	    (S_ISREG(inode->i_mode) && !acall_pseudo_fs(inode->i_sb)))
+	    (S_ISREG(inode->i_mode) && acall_fs_served(inode->i_sb)))
 		return file;
 	fput(file);
 	return ERR_PTR(-EOPNOTSUPP);

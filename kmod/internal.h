@@ -278,6 +278,7 @@ long acall_order_cancel(struct acall_ctx *ctx, u64 user_data);
 
 /* file.c */
 struct file *acall_file_get(int fd);
+u32 acall_fs_types(void);
 
 /* pool.c */
 int acall_pools_init(struct acall_ctx *ctx);

@@ -19,6 +19,7 @@ long acall_ioctl_probe(void __user *arg)
 			 ACALL_FEAT_ORDERING | ACALL_FEAT_AFFINITY;
 	probe.ops = acall_ops_supported();
 	probe.fd_types = ACALL_FD_REGULAR | ACALL_FD_BLOCK;
+	probe.fs_types = acall_fs_types();
 	probe.max_entries = ACALL_MAX_ENTRIES;
 	probe.max_queues = ACALL_MAX_QUEUES;
 

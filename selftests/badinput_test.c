@@ -13,6 +13,7 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -188,6 +189,34 @@ TEST_F(req, unsupported_files_are_eopnotsupp)
 	check_refused(_metadata, self, open("/tmp", O_RDONLY | O_DIRECTORY), "directory", false);
 	/* The device itself. */
 	check_refused(_metadata, self, self->ring.fd, "/dev/acall", true);
+}
+
+/*
+ * Regular files are served only on the filesystems the probe lists: ramfs
+ * is a real enough filesystem, but not on the list.
+ */
+TEST_F(req, files_of_unlisted_filesystems_are_eopnotsupp)
+{
+	char dir[] = "/tmp/acall-ramfs.XXXXXX", path[64];
+	struct acall_probe probe;
+	int fd;
+
+	ASSERT_EQ(0, acall_probe(self->ring.fd, &probe));
+	EXPECT_EQ(ACALL_FS_EXT4 | ACALL_FS_XFS | ACALL_FS_BTRFS |
+		  ACALL_FS_F2FS | ACALL_FS_TMPFS, probe.fs_types);
+	/* A tmpfs file is served. */
+	EXPECT_EQ(8192, read_res(self, self->fd));
+
+	ASSERT_NE(NULL, mkdtemp(dir));
+	ASSERT_EQ(0, mount("acall-test", dir, "ramfs", 0, NULL));
+	snprintf(path, sizeof(path), "%s/f", dir);
+	fd = open(path, O_RDWR | O_CREAT, 0600);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(8192, pwrite(fd, self->buf, 8192, 0));
+	check_refused(_metadata, self, fd, "ramfs file", true);
+	close(fd);
+	umount2(dir, MNT_DETACH);
+	rmdir(dir);
 }
 
 TEST_F(req, bad_iovec_pointer_is_efault)

@@ -184,8 +184,19 @@ struct acall_affinity {
 #define ACALL_FEAT_AFFINITY	_BITULL(9)	/* ACALL_IOC_AFFINITY */
 
 /* acall_probe.fd_types: what kind of file a request may name. */
-#define ACALL_FD_REGULAR	_BITUL(0)	/* regular files of real filesystems */
+#define ACALL_FD_REGULAR	_BITUL(0)	/* regular files of the fs_types */
 #define ACALL_FD_BLOCK		_BITUL(1)	/* block devices */
+
+/*
+ * acall_probe.fs_types: the filesystems whose regular files are served; a
+ * file of any other filesystem is refused with -EOPNOTSUPP. 0 from a
+ * module that predates the field.
+ */
+#define ACALL_FS_EXT4		_BITUL(0)	/* ext4, and ext2/ext3 by it */
+#define ACALL_FS_XFS		_BITUL(1)
+#define ACALL_FS_BTRFS		_BITUL(2)
+#define ACALL_FS_F2FS		_BITUL(3)
+#define ACALL_FS_TMPFS		_BITUL(4)	/* tmpfs, shmem, memfd */
 
 /* Answer of ACALL_IOC_PROBE: what this module supports, at run time. */
 struct acall_probe {
@@ -196,7 +207,7 @@ struct acall_probe {
 	__u32	fd_types;	/* ACALL_FD_* */
 	__u32	max_entries;	/* largest ring */
 	__u32	max_queues;	/* most ordering queues */
-	__u32	resv1;
+	__u32	fs_types;	/* ACALL_FS_* */
 	__u64	resv[3];	/* zero for now */
 };
 

@@ -18,6 +18,7 @@
 #define ACALL_MAX_QUEUES	256
 #define ACALL_NOP_MAX_DELAY_NS	1000000000ULL
 #define ACALL_HASH_BITS		6	/* of pool->hash_busy */
+#define ACALL_HASH_STREAK	16	/* one file's writes in a row, at most */
 
 /* Module parameters (main.c). */
 extern unsigned int acall_max_workers_limit;
@@ -170,6 +171,8 @@ struct acall_req;
 struct acall_op_def {
 	const char *name;
 	bool needs_file;
+	/* Buffered writes of one file run one at a time, on one worker. */
+	bool hash_reg_file;
 	/* Check the request and take what it needs, in the submitter. */
 	int (*prep)(struct acall_req *req, const struct acall_sqe *sqe);
 	/*

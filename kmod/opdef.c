@@ -21,6 +21,7 @@ const struct acall_op_def acall_op_defs[ACALL_OP_LAST] = {
 	[ACALL_OP_PWRITEV] = {
 		.name		= "PWRITEV",
 		.needs_file	= true,
+		.hash_reg_file	= true,
 		.prep		= acall_pwritev_prep,
 		.issue		= acall_pwritev_issue,
 		.run		= acall_pwritev_run,

@@ -171,13 +171,14 @@ static void acall_worker_handle(struct acall_pool *pool, struct acall_req *req,
  * that file: several workers would only queue on the inode's lock, each
  * paying a sleep and a wake-up (io_uring's io-wq does the same). Files are
  * told apart by a 6-bit hash of the inode; a request is "hashed" to its
- * bucket + 1, 0 when it is not.
+ * bucket + 1, 0 when it is not. Which operations are hashed is the op
+ * table's to say (hash_reg_file).
  */
 static u8 acall_req_hash(const struct acall_req *req)
 {
 	struct file *file = req->file;
 
-	if (req->op != &acall_op_defs[ACALL_OP_PWRITEV] || req->deferred ||
+	if (!req->op->hash_reg_file || req->deferred ||
 	    !S_ISREG(file_inode(file)->i_mode) || (file->f_flags & O_DIRECT))
 		return 0;
 	return hash_ptr(file_inode(file), ACALL_HASH_BITS) + 1;
@@ -190,25 +191,36 @@ static bool acall_pool_hash_busy(struct acall_pool *pool, u8 hash)
 
 /*
  * The next request for a worker that just finished one of file bucket
- * prefer (0: none): that file's next write if there is one, so that its
- * writes stay on this worker, else the first request whose file no other
- * worker is writing. Under the lock.
+ * prefer (0: none), *streak in a row: that file's next write if there is
+ * one, so that its writes stay on this worker; else, or once the streak is
+ * ACALL_HASH_STREAK long, the oldest request of another file that no other
+ * worker is writing, so that a stream of writes to one file cannot starve
+ * the rest when this is the only worker; else that file's next after all.
+ * Under the lock.
  */
-static struct acall_req *acall_pool_take(struct acall_pool *pool, u8 prefer)
+static struct acall_req *acall_pool_take(struct acall_pool *pool, u8 prefer,
+					 unsigned int *streak)
 {
 	struct acall_req *req;
 
 	if (prefer) {
 		pool->hash_busy &= ~BIT_ULL(prefer - 1);
+		if (*streak < ACALL_HASH_STREAK)
+			list_for_each_entry(req, &pool->work, node)
+				if (req->hash == prefer)
+					goto take;
+	}
+	list_for_each_entry(req, &pool->work, node)
+		if (!acall_pool_hash_busy(pool, req->hash) &&
+		    (!prefer || req->hash != prefer))
+			goto take;
+	if (prefer)
 		list_for_each_entry(req, &pool->work, node)
 			if (req->hash == prefer)
 				goto take;
-	}
-	list_for_each_entry(req, &pool->work, node)
-		if (!acall_pool_hash_busy(pool, req->hash))
-			goto take;
 	return NULL;
 take:
+	*streak = prefer && req->hash == prefer ? *streak + 1 : 1;
 	if (req->hash)
 		pool->hash_busy |= BIT_ULL(req->hash - 1);
 	list_del(&req->node);
@@ -224,6 +236,7 @@ static int acall_worker_fn(void *data)
 	bool timed_out = false, mm_held = false;
 	struct acall_req *req;
 	u8 hash = 0;		/* the file of the write it just ran */
+	unsigned int streak = 0;	/* of that file's writes, in a row */
 
 	acall_worker_share_io_context(ctx);
 	/* SIGKILL interrupts what it runs (acall_pools_interrupt()). */
@@ -233,7 +246,7 @@ static int acall_worker_fn(void *data)
 		acall_worker_follow_mask(pool, &worker->mask_seq);
 		spin_lock_irq(&pool->lock);
 		list_del_init(&worker->idle_node);
-		req = acall_pool_take(pool, hash);
+		req = acall_pool_take(pool, hash, &streak);
 		hash = req ? req->hash : 0;
 		if (req) {
 			spin_unlock_irq(&pool->lock);

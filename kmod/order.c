@@ -77,6 +77,16 @@ static void acall_held_del(struct acall_req *req)
 	spin_unlock_irqrestore(&ctx->held_lock, flags);
 }
 
+/* Open one gate of req; true if it was the last. */
+static bool acall_req_open_gate(struct acall_req *req)
+{
+	if (!atomic_dec_and_test(&req->gates))
+		return false;
+	if (unlikely(req->held_listed))
+		acall_held_del(req);
+	return true;
+}
+
 /*
  * Open one gate of req. batch is the submission's when the submitter opens
  * it (req may then start inline), NULL anywhere else. Returns true if a
@@ -84,10 +94,8 @@ static void acall_held_del(struct acall_req *req)
  */
 bool acall_req_ungate(struct acall_req *req, struct acall_batch *batch)
 {
-	if (!atomic_dec_and_test(&req->gates))
+	if (!acall_req_open_gate(req))
 		return false;
-	if (unlikely(req->held_listed))
-		acall_held_del(req);
 	if (batch)
 		return acall_req_start(req, batch);
 	/* Never from a completion's own stack: chains could be long. */
@@ -202,20 +210,45 @@ static void acall_queue_done(struct acall_req *req)
 
 /*
  * req's completion (res) is posted: release what waited for it. A link
- * goes on only after a complete success.
+ * goes on only after a complete success. A released chain member that must
+ * not run (canceled, or refused at submission) is completed right here,
+ * with no worker woken or created for it, and releases its own successor
+ * in turn: iteratively, so a long chain costs no stack.
  */
 void acall_order_done(struct acall_req *req, long res)
 {
-	struct acall_req *next = req->link;
+	struct acall_ctx *ctx = req->ctx;
+	struct acall_req *first = req, *next;
+	bool failed, posted = false;
 
-	if (req->queue)
-		acall_queue_done(req);
-	if (!next)
-		return;
-	if (res < 0 || res != req->expected)
-		WRITE_ONCE(next->canceled, true);
-	/* The write above is seen by whoever opens the last gate. */
-	acall_req_ungate(next, NULL);
+	for (;;) {
+		next = req->link;
+		failed = res < 0 || res != req->expected;
+		if (req->queue)
+			acall_queue_done(req);
+		/* The caller puts first; this loop the members it completed. */
+		if (req != first)
+			acall_req_put(req);
+		if (!next)
+			break;
+		if (failed)
+			WRITE_ONCE(next->canceled, true);
+		/* The write above is seen by whoever opens the last gate. */
+		if (!acall_req_open_gate(next))
+			break;
+		if (!next->fail_res && !READ_ONCE(next->canceled)) {
+			/* Never from a completion's own stack: it may block. */
+			next->deferred = true;
+			acall_pool_queue(next);
+			break;
+		}
+		res = acall_req_end_res(next, -ECANCELED);
+		acall_ring_post(ctx, next->user_data, res);
+		posted = true;
+		req = next;
+	}
+	if (posted)
+		acall_ring_notify(ctx);
 }
 
 /*

@@ -201,4 +201,35 @@ TEST_F(link, read_modify_write_pattern)
 	EXPECT_EQ(0, memcmp(expect, self->back, SZ));
 }
 
+/*
+ * The rest of a chain that a worker's short read broke is canceled where
+ * the read completes: no worker is woken or created to post -ECANCELED.
+ * Only the NOP and the read (released by the NOP, so first tried by a
+ * worker) are punted.
+ */
+TEST_F(link, canceled_members_take_no_worker)
+{
+	struct acall_sqe sqes[16];
+	struct acall_cqe cqes[16];
+	struct acall_stats before, after;
+	unsigned int i;
+
+	ACALL_REQUIRE(ACALL_FEAT_STATS | ACALL_FEAT_WORKERS);
+	acall_prep_nop(&sqes[0], 10 * MS);
+	/* Past the end of the file: 0 bytes, a short read. */
+	acall_prep_preadv(&sqes[1], self->fd, &self->iback, 1, 4 * SZ, 0);
+	for (i = 2; i < 16; i++)
+		acall_prep_nop(&sqes[i], 10 * MS);
+	ASSERT_EQ(0, acall_stats(&self->ring, &before));
+	run_chain(_metadata, &self->ring, sqes, 16, cqes);
+	ASSERT_EQ(0, acall_stats(&self->ring, &after));
+
+	EXPECT_EQ(0, cqes[0].res);
+	EXPECT_EQ(0, cqes[1].res);
+	for (i = 2; i < 16; i++)
+		EXPECT_EQ(-ECANCELED, cqes[i].res);
+	EXPECT_EQ(2, ACALL_DELTA(before, after, punted));
+	EXPECT_EQ(14, ACALL_DELTA(before, after, canceled));
+}
+
 TEST_HARNESS_MAIN

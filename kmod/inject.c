@@ -3,6 +3,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/bug.h>
+#include <linux/delay.h>
 #include <linux/slab.h>
 
 #include "internal.h"
@@ -22,6 +23,17 @@ static noinline int acall_inject_uaf(void)
 	return 0;
 }
 
+static atomic_t acall_inject_slow_completion;
+
+/* At the very end of an async kiocb completion (rw.c). */
+void acall_inject_completion_tail(void)
+{
+	if (!atomic_xchg(&acall_inject_slow_completion, 0))
+		return;
+	mdelay(ACALL_INJECT_SLOW_COMPLETION_MS);
+	pr_info("slow completion over\n");
+}
+
 long acall_ioctl_inject(unsigned long arg)
 {
 	switch (arg) {
@@ -32,6 +44,10 @@ long acall_ioctl_inject(unsigned long arg)
 	case ACALL_INJECT_UAF:
 		pr_info("injecting a use-after-free on request\n");
 		return acall_inject_uaf();
+	case ACALL_INJECT_SLOW_COMPLETION:
+		pr_info("the next completion will be slow\n");
+		atomic_set(&acall_inject_slow_completion, 1);
+		return 0;
 	default:
 		return -EINVAL;
 	}

@@ -12,6 +12,13 @@
 
 #define ACALL_INJECT_WARN	1	/* WARN_ON_ONCE(1) */
 #define ACALL_INJECT_UAF	2	/* read a freed kmalloc object */
+/*
+ * The next async kiocb completion spins ACALL_INJECT_SLOW_COMPLETION_MS
+ * after it has posted and dropped its references, then logs "slow
+ * completion over": rmmod must not free the module under it.
+ */
+#define ACALL_INJECT_SLOW_COMPLETION	3
+#define ACALL_INJECT_SLOW_COMPLETION_MS	300
 
 #define ACALL_IOC_INJECT	_IOW(ACALL_IOC_MAGIC, 0x3f, __u32)
 

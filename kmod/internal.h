@@ -160,7 +160,7 @@ struct acall_ctx {
 /* A request's submitter, as its workers act (identity.c). */
 struct acall_identity {
 	const struct cred *cred;
-	struct cgroup_subsys_state *blkcg_css;	/* NULL: the root cgroup */
+	struct cgroup_subsys_state *blkcg_css;	/* NULL without blk-cgroup */
 	unsigned long fsize;			/* RLIMIT_FSIZE */
 	int ioprio;
 };
@@ -321,6 +321,9 @@ long acall_ioctl_probe(void __user *arg);
 
 #ifdef ACALL_INJECT
 long acall_ioctl_inject(unsigned long arg);
+void acall_inject_completion_tail(void);
+#else
+static inline void acall_inject_completion_tail(void) { }
 #endif
 
 #endif /* ACALL_INTERNAL_H */

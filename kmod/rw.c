@@ -116,7 +116,7 @@ static void acall_end_write(struct kiocb *kiocb)
 }
 
 /* Completion of an async kiocb: any context, interrupts included. */
-static void acall_rw_complete(struct kiocb *kiocb, long res)
+static void __acall_rw_complete(struct kiocb *kiocb, long res)
 {
 	struct acall_req *req = container_of(kiocb, struct acall_req, kiocb);
 	int rw = kiocb->ki_flags & IOCB_WRITE ? WRITE : READ;
@@ -135,6 +135,22 @@ static void acall_rw_complete(struct kiocb *kiocb, long res)
 		return;
 	}
 	acall_req_complete_notify(req, res);
+}
+
+/*
+ * The completion may drop the context's last reference, and so (through
+ * the context's free work) the module's: rmmod may then proceed while this
+ * still runs, in a workqueue (iomap's end of a write) as well as in an
+ * interrupt. free_module() waits for RCU readers before it frees the
+ * module's text, so the whole completion is one; only the return from
+ * this function is left after it.
+ */
+static void acall_rw_complete(struct kiocb *kiocb, long res)
+{
+	rcu_read_lock();
+	__acall_rw_complete(kiocb, res);
+	acall_inject_completion_tail();
+	rcu_read_unlock();
 }
 
 static int acall_rw_issue_async(struct acall_req *req, int rw)

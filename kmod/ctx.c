@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * A context: one open /dev/acall. It is created at open, set up once with
- * ACALL_IOC_SETUP (ring, workers, identity), and freed when the file is
- * closed and the last request and worker are gone.
+ * ACALL_IOC_SETUP (ring, queues, pools, the shared io_context), and freed
+ * when the file is closed and the last request and worker are gone.
  */
 #include <linux/iocontext.h>
 #include <linux/ioprio.h>

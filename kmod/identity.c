@@ -7,9 +7,11 @@
  * than its siblings gets its own. io_uring does the same per request
  * (io_prep_async_work() takes the submitter's creds).
  *
- * Taken: credentials, block cgroup, I/O priority and RLIMIT_FSIZE. The
- * inline and async kiocb paths run in the submitter and need none of it;
- * a worker assumes it around each request it runs.
+ * Taken: credentials, block cgroup, I/O priority and RLIMIT_FSIZE. In the
+ * submitter they are current's already; a worker assumes them around each
+ * request it runs. The I/O priority goes on the kiocbs the module issues
+ * itself; a worker's blocking calls take theirs from the io_context it
+ * shares, as a CLONE_IO thread's would.
  */
 #include <linux/blk-cgroup.h>
 #include <linux/cgroup.h>
@@ -47,7 +49,7 @@ void acall_identity_put(struct acall_identity *id)
 const struct cred *acall_identity_assume(const struct acall_identity *id)
 {
 	task_lock(current->group_leader);
-	current->signal->rlim[RLIMIT_FSIZE].rlim_cur = id->fsize;
+	WRITE_ONCE(current->signal->rlim[RLIMIT_FSIZE].rlim_cur, id->fsize);
 	task_unlock(current->group_leader);
 	kthread_associate_blkcg(id->blkcg_css);
 	return override_creds(id->cred);

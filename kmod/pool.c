@@ -35,7 +35,7 @@ void acall_fail_list(struct acall_ctx *ctx, struct list_head *list, int res)
 	acall_ring_notify(ctx);
 }
 
-/* ---- acting as the submitter ---------------------------------------------- */
+/* ---- the owner's io_context and memory ------------------------------------ */
 
 static void acall_worker_share_io_context(struct acall_ctx *ctx)
 {

@@ -102,7 +102,7 @@ void acall_ring_post(struct acall_ctx *ctx, u64 user_data, s32 res)
 	cqe->user_data = user_data;
 	cqe->res = res;
 	cqe->flags = 0;
-	ctx->cached_tail++;
+	WRITE_ONCE(ctx->cached_tail, ctx->cached_tail + 1);
 	/* The entry is written before userspace can see the new tail. */
 	smp_store_release(&ring->tail, ctx->cached_tail);
 	ctx->inflight--;
@@ -154,16 +154,16 @@ static void acall_eventfd_notify(struct acall_ctx *ctx)
 }
 
 /*
- * Tell the eventfd, then waiters, that completions arrived. The entries
- * are already visible in the ring: signalling after them is what lets an
- * event loop that read the eventfd and found the ring empty go back to
- * sleep without missing one. The eventfd goes first so that a waiter this
- * wakes finds it signalled.
+ * Tell the eventfd and waiters that completions arrived. The entries are
+ * already visible in the ring: signalling after them is what lets an event
+ * loop that read the eventfd and found the ring empty go back to sleep
+ * without missing one.
  */
 void acall_ring_notify(struct acall_ctx *ctx)
 {
 	acall_eventfd_notify(ctx);
-	if (wq_has_sleeper(&ctx->cq_wait))
+	/* The barrier at the top of acall_eventfd_notify() orders the tail. */
+	if (waitqueue_active(&ctx->cq_wait))
 		wake_up_all(&ctx->cq_wait);
 }
 

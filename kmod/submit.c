@@ -87,7 +87,6 @@ void acall_req_complete_notify(struct acall_req *req, long res)
 struct acall_batch {
 	struct acall_req *chain_head;	/* requests whose submission gate */
 	struct acall_req *chain_tail;	/* is still closed, linked by ->link */
-	bool chain_broken;		/* a member got no request: cancel the rest */
 	bool posted;			/* a completion was posted: notify */
 	u32 inline_done;		/* counted once for the batch */
 	struct acall_sqe *chain;	/* the chain read ahead of its start */
@@ -183,29 +182,15 @@ static struct acall_req *acall_req_alloc(struct acall_ctx *ctx,
 	return req;
 }
 
-/* Take one request into the batch: check it, link it, admit it. */
+/*
+ * Take one request, allocated for sqe, into the batch: check it, link it,
+ * admit it.
+ */
 static void acall_submit_one(struct acall_ctx *ctx, struct acall_batch *b,
-			     const struct acall_sqe *sqe)
+			     const struct acall_sqe *sqe, struct acall_req *req)
 {
 	bool in_chain = b->chain_tail || (sqe->flags & ACALL_SQE_LINK);
-	struct acall_req *req;
 	int ret;
-
-	if (b->chain_broken) {
-		atomic64_inc(&ctx->stats.canceled);
-		acall_ring_post(ctx, sqe->user_data, -ECANCELED);
-		b->posted = true;
-		return;
-	}
-	req = acall_req_alloc(ctx, sqe);
-	if (!req) {
-		acall_ring_post(ctx, sqe->user_data, -ENOMEM);
-		b->posted = true;
-		/* What came before runs; what was linked after it cannot. */
-		acall_batch_end_chain(b);
-		b->chain_broken = sqe->flags & ACALL_SQE_LINK;
-		return;
-	}
 
 	ret = acall_req_prep(req, sqe);
 	if (ret && !in_chain) {
@@ -241,7 +226,7 @@ static int acall_chain_grow(struct acall_batch *b, u32 n, u32 limit)
 	if (n <= b->chain_size)
 		return 0;
 	size = min(max(b->chain_size * 2, 8U), limit);
-	chain = kvmalloc_array(size, sizeof(*chain), GFP_KERNEL);
+	chain = kvmalloc_array(size, sizeof(*chain), GFP_KERNEL_ACCOUNT);
 	if (!chain)
 		return -ENOMEM;
 	if (b->chain)
@@ -286,13 +271,40 @@ static long acall_chain_read(struct acall_ctx *ctx, struct acall_batch *b,
 	return len;
 }
 
+/*
+ * A request for each of the len members of b->chain, on list; all or none
+ * (-ENOMEM), so that a chain never starts in part.
+ */
+static int acall_chain_alloc(struct acall_ctx *ctx, struct acall_batch *b,
+			     u32 len, struct list_head *list)
+{
+	struct acall_req *req, *next;
+	u32 j;
+
+	for (j = 0; j < len; j++) {
+		req = acall_req_alloc(ctx, &b->chain[j]);
+		if (!req)
+			goto fail;
+		list_add_tail(&req->node, list);
+	}
+	return 0;
+fail:
+	list_for_each_entry_safe(req, next, list, node) {
+		list_del(&req->node);
+		acall_req_put(req);
+	}
+	return -ENOMEM;
+}
+
 long acall_ioctl_submit(struct acall_ctx *ctx, struct acall_submit __user *arg)
 {
 	struct acall_batch batch = { };
 	struct acall_sqe __user *usqes;
 	struct acall_submit s;
 	struct acall_sqe sqe;
+	struct acall_req *req;
 	struct blk_plug plug;
+	LIST_HEAD(reqs);
 	u32 taken, i, j;
 	long ret = 0, len;
 
@@ -317,10 +329,15 @@ long acall_ioctl_submit(struct acall_ctx *ctx, struct acall_submit __user *arg)
 		}
 		if (!(sqe.flags & ACALL_SQE_LINK)) {
 			/* A chain of one: the common case, read once. */
-			acall_submit_one(ctx, &batch, &sqe);
-			acall_batch_end_chain(&batch);
-			batch.chain_broken = false;
 			len = 1;
+			req = acall_req_alloc(ctx, &sqe);
+			if (!req) {
+				acall_ring_post(ctx, sqe.user_data, -ENOMEM);
+				batch.posted = true;
+				continue;
+			}
+			acall_submit_one(ctx, &batch, &sqe, req);
+			acall_batch_end_chain(&batch);
 			continue;
 		}
 		/*
@@ -339,11 +356,17 @@ long acall_ioctl_submit(struct acall_ctx *ctx, struct acall_submit __user *arg)
 			ret = len > ctx->entries ? -EINVAL : -EBUSY;
 			break;
 		}
-		for (j = 0; j < len; j++)
-			acall_submit_one(ctx, &batch, &batch.chain[j]);
+		/* Every member's request first: none starts unless all can. */
+		ret = acall_chain_alloc(ctx, &batch, len, &reqs);
+		if (ret)
+			break;
+		for (j = 0; j < len; j++) {
+			req = list_first_entry(&reqs, struct acall_req, node);
+			list_del(&req->node);
+			acall_submit_one(ctx, &batch, &batch.chain[j], req);
+		}
 		/* A chain ends with its batch: its last member may have LINK. */
 		acall_batch_end_chain(&batch);
-		batch.chain_broken = false;
 	}
 	blk_finish_plug(&plug);
 	kvfree(batch.chain);

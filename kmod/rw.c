@@ -13,7 +13,9 @@
  * the ordinary, blocking way.
  */
 #include <linux/fs.h>
+#include <linux/fsnotify.h>
 #include <linux/ioprio.h>
+#include <linux/sched/signal.h>
 #include <linux/uio.h>
 
 #include "compat.h"
@@ -209,54 +211,86 @@ static int acall_rw_issue_async(struct acall_req *req, int rw)
 }
 
 /*
- * A write that starts at or beyond its submitter's RLIMIT_FSIZE fails here
- * with -EFBIG, before the filesystem would also send SIGXFSZ to the thread
- * running it: the submitter on this path, a worker on the others. No path
- * sends the signal; the completion says it (Documentation/acall.rst).
+ * A write under a finite RLIMIT_FSIZE is not tried in the submitter: where
+ * it reached the limit, the filesystem would send SIGXFSZ to the thread
+ * trying it, and only in the submitter is that the caller's. Whether it
+ * will reach it cannot be told beforehand (an append's position, another
+ * thread's setrlimit() in between), so any such write goes to a worker, a
+ * kernel thread that ignores the signal. No path sends SIGXFSZ; the
+ * completion (-EFBIG, or a short count) is the only report.
  */
-static bool acall_write_beyond_fsize(struct acall_req *req)
+static bool acall_write_limited_here(struct acall_req *req)
+{
+	return !(current->flags & PF_KTHREAD) &&
+	       S_ISREG(file_inode(req->file)->i_mode) &&
+	       (req->id.fsize != RLIM_INFINITY ||
+		rlimit(RLIMIT_FSIZE) != RLIM_INFINITY);
+}
+
+/*
+ * A buffered write in the submitter, on a filesystem that can try one
+ * without blocking (XFS, btrfs; not ext4). vfs_iter_write() would wait for
+ * a frozen filesystem in sb_start_write(), and a write that must be synced
+ * (O_DSYNC, O_SYNC, RWF_DSYNC, a sync inode) would run the sync here: both
+ * go to a worker instead.
+ */
+static int acall_rw_write_buffered_nowait(struct acall_req *req)
 {
 	struct file *file = req->file;
-	unsigned long limit = req->id.fsize;
-	loff_t pos = req->pos;
+	struct kiocb kiocb;
+	ssize_t ret;
 
-	if (limit == RLIM_INFINITY || !S_ISREG(file_inode(file)->i_mode))
-		return false;
-	if ((file->f_flags & O_APPEND) || (req->rw_flags & RWF_APPEND))
-		pos = i_size_read(file_inode(file));
-	return pos >= limit;
+	if (!acall_file_nowait_buffered_write(file))
+		return -EAGAIN;
+	init_sync_kiocb(&kiocb, file);
+	kiocb.ki_pos = req->pos;
+	kiocb.ki_ioprio = req->id.ioprio;
+	kiocb.ki_flags |= IOCB_NOWAIT;
+	ret = acall_kiocb_set_rw_flags(&kiocb, req->rw_flags, WRITE);
+	if (ret)
+		return ret;
+	if (kiocb.ki_flags & IOCB_DSYNC)
+		return -EAGAIN;
+	if (!acall_start_write_nowait(&kiocb))
+		return -EAGAIN;
+	req->iter_saved = req->iter;
+	ret = file->f_op->write_iter(&kiocb, &req->iter);
+	acall_end_write(&kiocb);
+	if (ret > 0)
+		fsnotify_modify(file);
+	if (ret == -EAGAIN || ret == -EOPNOTSUPP) {
+		req->iter = req->iter_saved;
+		return -EAGAIN;
+	}
+	return acall_rw_progress(req, WRITE, ret);
 }
 
 static int acall_rw_issue(struct acall_req *req, int rw)
 {
 	struct file *file = req->file;
-	rwf_t flags = req->rw_flags | RWF_NOWAIT;
 	ssize_t ret;
 
-	if (rw == WRITE && unlikely(acall_write_beyond_fsize(req)))
-		return -EFBIG;
+	if (rw == WRITE && unlikely(acall_write_limited_here(req)))
+		return -EAGAIN;
 
 	if (file->f_flags & O_DIRECT)
 		return acall_rw_issue_async(req, rw);
 
 	if (!(file->f_mode & FMODE_NOWAIT))
 		return -EAGAIN;
-	/* Most filesystems cannot even try a buffered write without blocking. */
-	if (rw == WRITE && !acall_file_nowait_buffered_write(file))
-		return -EAGAIN;
+	if (rw == WRITE)
+		return acall_rw_write_buffered_nowait(req);
 
 	req->iter_saved = req->iter;
-	if (rw == READ)
-		ret = vfs_iter_read(file, &req->iter, &req->pos, flags);
-	else
-		ret = acall_vfs_iter_write(file, &req->iter, &req->pos, flags);
+	ret = vfs_iter_read(file, &req->iter, &req->pos,
+			    req->rw_flags | RWF_NOWAIT);
 	if (ret > 0)
 		req->pos -= ret;	/* acall_rw_progress() moves it */
-	if (ret == -EAGAIN || (rw == WRITE && ret == -EOPNOTSUPP)) {
+	if (ret == -EAGAIN) {
 		req->iter = req->iter_saved;
 		return -EAGAIN;
 	}
-	return acall_rw_progress(req, rw, ret);
+	return acall_rw_progress(req, READ, ret);
 }
 
 int acall_preadv_issue(struct acall_req *req)

@@ -7,6 +7,8 @@
  * absent SKIPs, naming the variable):
  *   ACALL_TEST_EXT4        ext4 mount point on a fast (brd) device
  *   ACALL_TEST_EXT4_DEV    the block device under ACALL_TEST_EXT4
+ *   ACALL_TEST_XFS         XFS mount point on a fast (brd) device: a
+ *                          filesystem with non-blocking buffered writes
  *   ACALL_TEST_BDEV        a spare fast block device (brd), no filesystem
  *   ACALL_TEST_SLOW_BDEV   a memory-backed null_blk whose every request
  *                          takes hundreds of ms, no filesystem

@@ -51,7 +51,7 @@ TEST_BIN := $(TEST_C:selftests/%.c=$(OUT)/selftests/%)
 TEST_SH  := $(wildcard selftests/*_test.sh) selftests/run_tests.sh
 TEST_SH_OUT := $(TEST_SH:selftests/%=$(OUT)/selftests/%)
 
-.PHONY: all module lib selftests pipeline-tools examples bench-tools bench bench-full install install-udev setup check \
+.PHONY: all module lib selftests pipeline-tools examples bench-tools bench bench-full install install-udev setup check check-under-load \
 	lint vmtest demo debug-kernel clean help
 
 all: module lib selftests examples bench-tools
@@ -67,6 +67,7 @@ help:
 	@echo "make lint         W=1, sparse and checkpatch --strict on the module"
 	@echo "make vmtest K=6.1|6.12|debug   run the selftests in a VM on one kernel"
 	@echo "make check        setup, lint and the selftests on every kernel (what CI runs)"
+	@echo "make check-under-load [ROUNDS=3]  the selftests on every kernel beside stress-ng"
 	@echo "make soak [DURATION=min]  fuzz, stress, kill storms, faults on the debug kernel"
 	@echo "make demo         the demonstration, in a VM"
 	@echo "make bench-tools  build the benchmark (acall-bench, hotread, ordercost)"
@@ -275,6 +276,9 @@ vmtest: all
 
 check:
 	scripts/check.sh
+
+check-under-load:
+	scripts/load-test.sh $(or $(ROUNDS),3)
 
 demo:
 	scripts/demo.sh

@@ -31,7 +31,7 @@ static int acall_release(struct inode *inode, struct file *file)
 
 static int acall_flush(struct file *file, fl_owner_t id)
 {
-	acall_ctx_flush(file->private_data);
+	acall_owner_flush(file->private_data);
 	return 0;
 }
 

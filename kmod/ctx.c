@@ -31,6 +31,7 @@ static void acall_ctx_free(struct acall_ctx *ctx)
 	vfree(ctx->ring);
 	acall_ctx_drop_io_context(ctx);
 	mmdrop(ctx->mm);
+	acall_owner_unwatch(ctx);
 	put_pid(ctx->owner);
 	kfree(ctx);
 	/*
@@ -86,6 +87,7 @@ struct acall_ctx *acall_ctx_alloc(void)
 	mmgrab(ctx->mm);
 	ctx->tgid = task_tgid_vnr(current);
 	ctx->owner = get_pid(task_tgid(current));
+	acall_owner_watch(ctx);
 	__module_get(THIS_MODULE);
 	return ctx;
 }
@@ -207,25 +209,6 @@ out_identity:
 out:
 	mutex_unlock(&ctx->setup_lock);
 	return ret;
-}
-
-/*
- * A descriptor of the context is being closed. When the owner's last
- * thread closes its files on its way out, requests its workers are running
- * must stop now rather than run for nobody: a worker holds the owner's
- * memory while it runs, and so the ring mapping, and so the file, which
- * then is not released until the request ends by itself (a fallocate of a
- * huge length on a memfd never does, as a kernel thread sees no signal).
- */
-void acall_ctx_flush(struct acall_ctx *ctx)
-{
-	if (!(current->flags & PF_EXITING) || task_tgid(current) != ctx->owner)
-		return;
-	WRITE_ONCE(ctx->owner_exiting, true);
-	mutex_lock(&ctx->setup_lock);
-	if (ctx->ready)
-		acall_pools_interrupt(ctx);
-	mutex_unlock(&ctx->setup_lock);
 }
 
 /*

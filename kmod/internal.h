@@ -117,7 +117,9 @@ struct acall_ctx {
 	struct mm_struct *mm;	/* mmgrab()ed at open: the owner */
 	pid_t tgid;
 	struct pid *owner;	/* the opener's thread group */
-	bool owner_exiting;	/* its last thread is closing its files */
+	atomic_t owner_gone;	/* it exited or exec'd (owner.c) */
+	struct wait_queue_entry owner_wait;	/* on owner->wait_pidfd */
+	struct work_struct owner_work;
 	struct io_context *ioc;
 
 	/* The completion ring. */
@@ -139,7 +141,6 @@ struct acall_ctx {
 	struct acall_queue *queues;
 	struct acall_pool *pools;	/* one per possible NUMA node */
 	atomic_t worker_ids;
-	atomic_t mm_holders;		/* workers using mm right now */
 	cpumask_var_t affinity;		/* of the whole context (setup_lock) */
 	bool affinity_set;
 
@@ -237,7 +238,6 @@ extern const struct file_operations acall_fops;
 struct acall_ctx *acall_ctx_alloc(void);
 long acall_ctx_setup(struct acall_ctx *ctx, struct acall_params __user *arg);
 void acall_ctx_close(struct acall_ctx *ctx);
-void acall_ctx_flush(struct acall_ctx *ctx);
 void acall_ctx_put(struct acall_ctx *ctx);
 int acall_ctx_check(struct acall_ctx *ctx);
 
@@ -263,6 +263,12 @@ void acall_req_complete(struct acall_req *req, long res);
 void acall_req_complete_notify(struct acall_req *req, long res);
 void acall_req_put(struct acall_req *req);
 bool acall_req_start(struct acall_req *req, struct acall_batch *batch);
+
+/* owner.c */
+void acall_owner_watch(struct acall_ctx *ctx);
+void acall_owner_unwatch(struct acall_ctx *ctx);
+void acall_owner_flush(struct acall_ctx *ctx);
+bool acall_owner_is_gone(struct acall_ctx *ctx);
 
 /* identity.c */
 void acall_identity_take(struct acall_identity *id);

@@ -58,27 +58,13 @@ static bool acall_worker_use_mm(struct acall_ctx *ctx)
 	if (!mmget_not_zero(ctx->mm))
 		return false;
 	kthread_use_mm(ctx->mm);
-	atomic_inc(&ctx->mm_holders);
 	return true;
 }
 
 static void acall_worker_unuse_mm(struct acall_ctx *ctx)
 {
-	atomic_dec(&ctx->mm_holders);
 	kthread_unuse_mm(ctx->mm);
 	mmput(ctx->mm);
-}
-
-/*
- * Once only workers hold the memory, the process that owns it has exited:
- * what it queued is canceled rather than run for nobody, and the workers'
- * hold cannot keep its memory (and so the ring, and so the context) alive.
- */
-static bool acall_owner_gone(struct acall_ctx *ctx)
-{
-	if (READ_ONCE(ctx->owner_exiting))
-		return true;
-	return atomic_read(&ctx->mm->mm_users) <= atomic_read(&ctx->mm_holders);
 }
 
 /* ---- the worker ----------------------------------------------------------- */
@@ -149,7 +135,7 @@ static void acall_worker_handle(struct acall_pool *pool, struct acall_req *req,
 	const struct cred *old_cred;
 	long res;
 
-	if (req->fail_res || !mm_held || acall_owner_gone(ctx) ||
+	if (req->fail_res || !mm_held || acall_owner_is_gone(ctx) ||
 	    READ_ONCE(req->canceled)) {
 		res = acall_req_end_res(req, -ECANCELED);
 	} else {

@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The owner's end is seen from the process itself: when its thread group
+ * exits, or when it execs with the context's fd close-on-exec, what its
+ * workers run stops, however many of its acall fds it had closed before;
+ * and a thread that exits alone, even with a private fd table, is not its
+ * end. Documentation/acall.rst, "Contexts".
+ */
+#include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+
+#include "kselftest_harness.h"
+#include <acall.h>
+#include "acall_test.h"
+
+#define WORKERS_BOUND_S	60	/* generous: TCG is slow */
+#define LONG_READ	(128ULL << 20)	/* minutes of the slow device */
+#define MARK		0x5a
+
+/*
+ * In a child: start a buffered read of LONG_READ bytes of the slow device
+ * and return once a worker is copying its data (the device's first block
+ * holds MARK). With close_fd the acall fd is closed (the ring stays
+ * mapped); else it stays open, close-on-exec as libacall opens it. Exits
+ * on error.
+ */
+static void start_long_read(const char *bdev, bool close_fd)
+{
+	struct acall_ring ring;
+	struct acall_sqe sqe;
+	struct iovec iov;
+	volatile unsigned char *buf;
+	int fd, i;
+
+	fd = open(bdev, O_RDONLY);
+	buf = mmap(NULL, LONG_READ, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (fd < 0 || buf == MAP_FAILED || acall_ring_init(&ring, NULL))
+		_exit(2);
+	iov = (struct iovec){ (void *)buf, LONG_READ };
+	acall_prep_preadv(&sqe, fd, &iov, 1, 0, 0);
+	if (acall_submit(&ring, &sqe, 1) != 1)
+		_exit(3);
+	if (close_fd)
+		close(ring.fd);
+	for (i = 0; buf[0] != MARK; i++) {
+		if (i == WORKERS_BOUND_S * 100)
+			_exit(4);
+		usleep(10 * 1000);
+	}
+}
+
+FIXTURE(owner) {
+	const char *bdev;
+};
+
+FIXTURE_SETUP(owner)
+{
+	void *block = NULL;
+	int fd;
+
+	ACALL_REQUIRE(ACALL_FEAT_RING | ACALL_FEAT_WORKERS);
+	ACALL_FIXTURE(self->bdev, "ACALL_TEST_SLOW_BDEV");
+	fd = open(self->bdev, O_WRONLY | O_DIRECT);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, posix_memalign(&block, 4096, 4096));
+	memset(block, MARK, 4096);
+	ASSERT_EQ(4096, pwrite(fd, block, 4096, 0));
+	free(block);
+	close(fd);
+	/* Cold, so that the read waits for the device. */
+	ASSERT_EQ(0, acall_drop_caches());
+}
+
+FIXTURE_TEARDOWN(owner)
+{
+}
+
+/* The child exits normally, its only acall fd closed before. */
+TEST_F_TIMEOUT(owner, exit_stops_what_workers_run, 300)
+{
+	pid_t child;
+	int status;
+
+	child = fork();
+	ASSERT_LE(0, child);
+	if (child == 0) {
+		start_long_read(self->bdev, true);
+		_exit(0);
+	}
+	ASSERT_EQ(child, waitpid(child, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(0, WEXITSTATUS(status));
+	EXPECT_EQ(0, acall_wait_workers_gone(child, WORKERS_BOUND_S))
+		TH_LOG("a worker still reads for a process that exited");
+}
+
+/* The child execs a program that outlives the check; its fd was CLOEXEC. */
+TEST_F_TIMEOUT(owner, exec_stops_what_workers_run, 300)
+{
+	pid_t child;
+	int status;
+
+	child = fork();
+	ASSERT_LE(0, child);
+	if (child == 0) {
+		start_long_read(self->bdev, false);
+		execlp("sleep", "sleep", "600", (char *)NULL);
+		_exit(5);
+	}
+	EXPECT_EQ(0, acall_wait_workers_gone(child, WORKERS_BOUND_S))
+		TH_LOG("a worker still reads for the memory the process exec'd away from");
+	ASSERT_EQ(0, kill(child, SIGKILL));
+	ASSERT_EQ(child, waitpid(child, &status, 0));
+}
+
+static void *unshare_files_and_exit(void *arg)
+{
+	(void)arg;
+	if (unshare(CLONE_FILES))
+		return (void *)1;
+	return NULL;
+}
+
+/* A thread with a private fd table exits: the process lives on. */
+TEST(thread_with_private_files_exiting_is_not_the_owners_end)
+{
+	struct acall_ring ring;
+	struct acall_sqe sqe;
+	pthread_t thread;
+	void *ret;
+
+	ACALL_REQUIRE(ACALL_FEAT_RING | ACALL_FEAT_WORKERS);
+	ASSERT_EQ(0, acall_ring_init(&ring, NULL));
+	ASSERT_EQ(0, pthread_create(&thread, NULL, unshare_files_and_exit, NULL));
+	ASSERT_EQ(0, pthread_join(thread, &ret));
+	ASSERT_EQ(NULL, ret);
+
+	/* A worker's request still runs. */
+	acall_prep_nop(&sqe, 1000 * 1000);
+	EXPECT_EQ(0, acall_run1(&ring, &sqe));
+	acall_ring_exit(&ring);
+}
+
+TEST_HARNESS_MAIN

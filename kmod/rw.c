@@ -132,7 +132,8 @@ static void __acall_rw_complete(struct kiocb *kiocb, long res)
 		return;
 	}
 	res = acall_rw_progress(req, rw, res);
-	if (res == -EAGAIN) {
+	/* An RWF_NOWAIT request's -EAGAIN is its result, never a worker's. */
+	if (res == -EAGAIN && !req->user_nowait) {
 		acall_pool_queue(req);
 		return;
 	}

@@ -220,6 +220,7 @@ struct acall_req {
 	rwf_t rw_flags;
 	int mode;
 	bool user_nowait;		/* RWF_NOWAIT: never a worker */
+	bool append;			/* a write at the end of the file */
 	struct acall_identity id;	/* its submitter's */
 
 	/* Reads and writes. */

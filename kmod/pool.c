@@ -155,7 +155,10 @@ static void acall_worker_handle(struct acall_pool *pool, struct acall_req *req,
 /*
  * Buffered writes to one file run one at a time, by whichever worker is on
  * that file: several workers would only queue on the inode's lock, each
- * paying a sleep and a wake-up (io_uring's io-wq does the same). Files are
+ * paying a sleep and a wake-up (io_uring's io-wq does the same). Appends,
+ * O_DIRECT ones too, are serialised the same way, which also keeps them in
+ * the order they were submitted, as O_APPEND writes from one thread land.
+ * Files are
  * told apart by a 6-bit hash of the inode; a request is "hashed" to its
  * bucket + 1, 0 when it is not. Which operations are hashed is the op
  * table's to say (hash_reg_file).
@@ -165,7 +168,8 @@ static u8 acall_req_hash(const struct acall_req *req)
 	struct file *file = req->file;
 
 	if (!req->op->hash_reg_file || req->deferred ||
-	    !S_ISREG(file_inode(file)->i_mode) || (file->f_flags & O_DIRECT))
+	    !S_ISREG(file_inode(file)->i_mode) ||
+	    ((file->f_flags & O_DIRECT) && !req->append))
 		return 0;
 	return hash_ptr(file_inode(file), ACALL_HASH_BITS) + 1;
 }

@@ -22,6 +22,16 @@
 #include "internal.h"
 #include "ops.h"
 
+/* Where the write goes: at the end of the file, as kiocb_set_rw_flags() says. */
+static bool acall_write_appends(struct file *file, rwf_t flags)
+{
+#ifdef RWF_NOAPPEND
+	if (flags & RWF_NOAPPEND)
+		return false;
+#endif
+	return (flags & RWF_APPEND) || (file->f_flags & O_APPEND);
+}
+
 static int acall_rw_prep(struct acall_req *req, const struct acall_sqe *sqe,
 			 int rw)
 {
@@ -40,6 +50,7 @@ static int acall_rw_prep(struct acall_req *req, const struct acall_sqe *sqe,
 	req->pos = sqe->off;
 	req->rw_flags = (__force rwf_t)sqe->op_flags;
 	req->user_nowait = req->rw_flags & RWF_NOWAIT;
+	req->append = rw == WRITE && acall_write_appends(file, req->rw_flags);
 	if (req->user_nowait && !(file->f_mode & FMODE_NOWAIT))
 		return -EOPNOTSUPP;
 	/* The iovec array is copied now: workers never read it from user. */
@@ -272,6 +283,14 @@ static int acall_rw_issue(struct acall_req *req, int rw)
 	ssize_t ret;
 
 	if (rw == WRITE && unlikely(acall_write_limited_here(req)))
+		return -EAGAIN;
+	/*
+	 * An append is one blocking call in a worker, whole under the inode's
+	 * lock as pwritev2() does it: a non-blocking attempt could stop short
+	 * and leave the rest to land after another appender's record. With
+	 * RWF_NOWAIT a short attempt is the result, so it may be tried.
+	 */
+	if (rw == WRITE && unlikely(req->append) && !req->user_nowait)
 		return -EAGAIN;
 
 	if (file->f_flags & O_DIRECT)

@@ -270,6 +270,7 @@ void acall_owner_watch(struct acall_ctx *ctx);
 void acall_owner_unwatch(struct acall_ctx *ctx);
 void acall_owner_flush(struct acall_ctx *ctx);
 bool acall_owner_is_gone(struct acall_ctx *ctx);
+bool acall_owner_check_mm(struct acall_ctx *ctx);
 
 /* identity.c */
 void acall_identity_take(struct acall_identity *id);

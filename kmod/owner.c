@@ -96,3 +96,32 @@ bool acall_owner_is_gone(struct acall_ctx *ctx)
 {
 	return atomic_read(&ctx->owner_gone);
 }
+
+/*
+ * Before a worker starts a request: does a thread of the owner still use
+ * the memory the context belongs to? An exec that closed no acall fd
+ * (the ring kept mapped, or an fd without close-on-exec) is seen here: the
+ * owner is then gone for the context too.
+ */
+bool acall_owner_check_mm(struct acall_ctx *ctx)
+{
+	struct task_struct *leader, *t;
+	bool in_use = false;
+
+	if (acall_owner_is_gone(ctx))
+		return false;
+	rcu_read_lock();
+	leader = pid_task(ctx->owner, PIDTYPE_PID);
+	if (leader) {
+		for_each_thread(leader, t) {
+			if (READ_ONCE(t->mm) == ctx->mm) {
+				in_use = true;
+				break;
+			}
+		}
+	}
+	rcu_read_unlock();
+	if (!in_use)
+		acall_owner_set_gone(ctx);
+	return in_use;
+}

@@ -88,9 +88,19 @@ static void acall_worker_count_cpu(struct acall_ctx *ctx, struct acall_req *req)
  */
 static long acall_worker_run(struct acall_pool *pool, struct acall_req *req)
 {
+	struct acall_ctx *ctx = pool->ctx;
 	long res;
 
 	spin_lock_irq(&pool->lock);
+	/*
+	 * The owner's end and close set their flag before they interrupt what
+	 * is on the running list under this lock: either they find this
+	 * request there, or it sees the flag here.
+	 */
+	if (acall_owner_is_gone(ctx) || READ_ONCE(ctx->dying)) {
+		spin_unlock_irq(&pool->lock);
+		return acall_req_end_res(req, -ECANCELED);
+	}
 	list_add_tail(&req->node, &pool->running);
 	req->worker = current;
 	spin_unlock_irq(&pool->lock);
@@ -135,7 +145,7 @@ static void acall_worker_handle(struct acall_pool *pool, struct acall_req *req,
 	const struct cred *old_cred;
 	long res;
 
-	if (req->fail_res || !mm_held || acall_owner_is_gone(ctx) ||
+	if (req->fail_res || !mm_held || !acall_owner_check_mm(ctx) ||
 	    READ_ONCE(req->canceled)) {
 		res = acall_req_end_res(req, -ECANCELED);
 	} else {
@@ -167,8 +177,7 @@ static u8 acall_req_hash(const struct acall_req *req)
 {
 	struct file *file = req->file;
 
-	if (!req->op->hash_reg_file || req->deferred ||
-	    !S_ISREG(file_inode(file)->i_mode) ||
+	if (!req->op->hash_reg_file || !S_ISREG(file_inode(file)->i_mode) ||
 	    ((file->f_flags & O_DIRECT) && !req->append))
 		return 0;
 	return hash_ptr(file_inode(file), ACALL_HASH_BITS) + 1;

@@ -261,7 +261,8 @@ static int acall_rw_write_buffered_nowait(struct acall_req *req)
 	ret = acall_kiocb_set_rw_flags(&kiocb, req->rw_flags, WRITE);
 	if (ret)
 		return ret;
-	if (kiocb.ki_flags & IOCB_DSYNC)
+	/* The flags, and a sync inode or mount set after open. */
+	if (iocb_is_dsync(&kiocb))
 		return -EAGAIN;
 	if (!acall_start_write_nowait(&kiocb))
 		return -EAGAIN;

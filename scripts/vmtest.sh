@@ -37,6 +37,6 @@ exec scripts/vm-run.sh --kernel "$KIMAGE" --moddir "$KMODDIR" \
 	--payload build/bench=/acall/bench \
 	--payload /sbin/mke2fs=/sbin/mke2fs \
 	--payload /etc/mke2fs.conf=/etc/mke2fs.conf \
-	--payload "$(command -v mkfs.xfs)=/sbin/mkfs.xfs" \
+	--payload /sbin/mkfs.xfs=/sbin/mkfs.xfs \
 	--payload /usr/bin/fio=/usr/bin/fio \
 	-- "$command"

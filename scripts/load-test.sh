@@ -10,7 +10,8 @@
 # Ends with "selftests: N passed, N failed, N skipped" over every run and
 # exits non-zero if any run failed. Logs: build/logs/load-ROUND-KERNEL.log.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
+. scripts/tap-count.sh
 
 rounds=${1:-3}
 kernels=${ACALL_KERNELS:-6.1 6.12 debug}
@@ -36,13 +37,7 @@ for ((r = 1; r <= rounds; r++)); do
 		t=$SECONDS
 		scripts/vmtest.sh "$k" > "build/logs/load-$r-$k.log" 2>&1
 		status=$?
-		line=$(grep -E '^selftests: [0-9]+ passed' "build/logs/load-$r-$k.log" | tail -n 1)
-		p=$(sed -En 's/.* ([0-9]+) passed.*/\1/p' <<<"$line")
-		f=$(sed -En 's/.* ([0-9]+) failed.*/\1/p' <<<"$line")
-		s=$(sed -En 's/.* ([0-9]+) skipped.*/\1/p' <<<"$line")
-		p=${p:-0} f=${f:-0} s=${s:-0}
-		# A kernel complaint, a hang or a dead guest fails the run too.
-		[[ $status != 0 && $f == 0 ]] && f=1
+		read -r p f s < <(run_counts "build/logs/load-$r-$k.log" "$status")
 		pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + s))
 		echo "round $r, kernel $k: $p passed, $f failed, $s skipped ($((SECONDS - t))s)"
 		grep -E '^not ok ' "build/logs/load-$r-$k.log" | sed 's/^/  /'

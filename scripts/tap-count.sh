@@ -1,0 +1,27 @@
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
+# Sourced by check.sh and load-test.sh: count results in a log.
+
+# tap_counts FILE: "PASSED FAILED SKIPPED" of the TAP lines in FILE.
+tap_counts() {
+	local p s f
+	p=$(grep -E '^ok ' "$1" | grep -vc '# SKIP')
+	s=$(grep -E '^ok ' "$1" | grep -c '# SKIP')
+	f=$(grep -cE '^not ok ' "$1")
+	echo "$p $f $s"
+}
+
+# run_counts FILE STATUS: "PASSED FAILED SKIPPED" of a VM run, from the last
+# "selftests:" line of its log FILE. A run that exited STATUS non-zero
+# although no test failed (the kernel complained, hung or died) counts one
+# failure.
+run_counts() {
+	local line p f s
+	line=$(grep -E '^selftests: [0-9]+ passed' "$1" | tail -n 1)
+	p=$(sed -En 's/.* ([0-9]+) passed.*/\1/p' <<<"$line")
+	f=$(sed -En 's/.* ([0-9]+) failed.*/\1/p' <<<"$line")
+	s=$(sed -En 's/.* ([0-9]+) skipped.*/\1/p' <<<"$line")
+	p=${p:-0} f=${f:-0} s=${s:-0}
+	[[ $2 != 0 && $f == 0 ]] && f=1
+	echo "$p $f $s"
+}

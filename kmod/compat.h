@@ -8,6 +8,7 @@
 
 #include <linux/eventfd.h>
 #include <linux/fs.h>
+#include <linux/fsnotify.h>
 #include <linux/mm.h>
 #include <linux/version.h>
 
@@ -67,6 +68,16 @@ static inline bool acall_file_nowait_buffered_write(struct file *file)
 	return file->f_op->fop_flags & FOP_BUFFER_WASYNC;
 #else
 	return file->f_mode & FMODE_BUF_WASYNC;
+#endif
+}
+
+/* Whether any inode, mount or the filesystem of sb is watched (6.10: sb_info). */
+static inline bool acall_fsnotify_sb_watched(struct super_block *sb)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 10, 0)
+	return fsnotify_sb_has_watchers(sb);
+#else
+	return atomic_long_read(&sb->s_fsnotify_connectors);
 #endif
 }
 

@@ -10,13 +10,15 @@
  * (no thread at all); buffered I/O is tried with RWF_NOWAIT and completes
  * inline on a page-cache hit. Whatever would block (-EAGAIN), and the rest
  * of a read that was served only in part, goes to a worker, which does it
- * the ordinary, blocking way.
+ * the ordinary, blocking way. Every path raises the fsnotify event the
+ * blocking call would, before the completion is posted.
  */
 #include <linux/fs.h>
 #include <linux/fsnotify.h>
 #include <linux/ioprio.h>
 #include <linux/sched/signal.h>
 #include <linux/uio.h>
+#include <linux/workqueue.h>
 
 #include "compat.h"
 #include "internal.h"
@@ -128,6 +130,49 @@ static void acall_end_write(struct kiocb *kiocb)
 	}
 }
 
+/*
+ * The event preadv() or pwritev() raises for the bytes it moved; in
+ * process context only, since fsnotify() allocates and may sleep.
+ */
+static void acall_rw_fsnotify(struct acall_req *req, int rw)
+{
+	if (rw == WRITE)
+		fsnotify_modify(req->file);
+	else
+		fsnotify_access(req->file);
+}
+
+static void acall_rw_notify_work(struct work_struct *work)
+{
+	struct acall_req *req = container_of(work, struct acall_req,
+					     notify_work);
+	int rw = req->kiocb.ki_flags & IOCB_WRITE ? WRITE : READ;
+
+	acall_rw_fsnotify(req, rw);
+	/* As in acall_rw_complete(): this may let the module go. */
+	rcu_read_lock();
+	acall_req_complete_notify(req, req->notify_res);
+	rcu_read_unlock();
+}
+
+/*
+ * Post the completion of an async kiocb that moved res bytes. If anything
+ * on its filesystem is watched, the event must come first, as it does
+ * before a blocking call returns, and this may be an interrupt: a
+ * workqueue raises it and then posts. Unwatched files pay one atomic read.
+ */
+static void acall_rw_complete_async(struct acall_req *req, long res)
+{
+	if (res > 0 &&
+	    acall_fsnotify_sb_watched(file_inode(req->file)->i_sb)) {
+		req->notify_res = res;
+		INIT_WORK(&req->notify_work, acall_rw_notify_work);
+		queue_work(system_unbound_wq, &req->notify_work);
+		return;
+	}
+	acall_req_complete_notify(req, res);
+}
+
 /* Completion of an async kiocb: any context, interrupts included. */
 static void __acall_rw_complete(struct kiocb *kiocb, long res)
 {
@@ -148,7 +193,7 @@ static void __acall_rw_complete(struct kiocb *kiocb, long res)
 		acall_pool_queue(req);
 		return;
 	}
-	acall_req_complete_notify(req, res);
+	acall_rw_complete_async(req, res);
 }
 
 /*
@@ -219,7 +264,11 @@ static int acall_rw_issue_async(struct acall_req *req, int rw)
 		req->iter = req->iter_saved;
 		return ret;
 	}
-	return acall_rw_progress(req, rw, ret);
+	ret = acall_rw_progress(req, rw, ret);
+	/* Its event; a worker that does the rest raises its own. */
+	if (ret > 0)
+		acall_rw_fsnotify(req, rw);
+	return ret;
 }
 
 /*

@@ -68,6 +68,7 @@ static long acall_unlocked_ioctl(struct file *file, unsigned int cmd,
 		case ACALL_IOC_CANCEL:
 		case ACALL_IOC_STATS:
 		case ACALL_IOC_AFFINITY:
+		case ACALL_IOC_SHUTDOWN:
 			return ret;
 		default:
 			return -ENOTTY;
@@ -87,6 +88,8 @@ static long acall_unlocked_ioctl(struct file *file, unsigned int cmd,
 		return acall_ioctl_stats(ctx, uarg);
 	case ACALL_IOC_AFFINITY:
 		return acall_ioctl_affinity(ctx, uarg);
+	case ACALL_IOC_SHUTDOWN:
+		return acall_ioctl_shutdown(ctx, arg);
 	default:
 		return -ENOTTY;
 	}

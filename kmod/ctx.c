@@ -217,7 +217,11 @@ out:
  * workers exit, and drop the file's reference. Requests in flight hold
  * their own references and complete.
  */
-void acall_ctx_close(struct acall_ctx *ctx)
+/*
+ * Start nothing more: cancel what waits for a worker, interrupt what
+ * workers run. What is in flight still completes, later.
+ */
+static void acall_ctx_stop(struct acall_ctx *ctx)
 {
 	mutex_lock(&ctx->setup_lock);
 	WRITE_ONCE(ctx->dying, true);
@@ -226,6 +230,25 @@ void acall_ctx_close(struct acall_ctx *ctx)
 		acall_pools_interrupt(ctx);
 	}
 	mutex_unlock(&ctx->setup_lock);
+}
+
+/*
+ * ACALL_IOC_SHUTDOWN: close's cancellation, and then a wait for the rest,
+ * so that the caller may free its buffers once it returns, as after
+ * libaio's io_destroy(). Interrupted by a signal, it may be called again.
+ */
+long acall_ioctl_shutdown(struct acall_ctx *ctx, unsigned long arg)
+{
+	if (arg)
+		return -EINVAL;
+	acall_ring_shut(ctx);
+	acall_ctx_stop(ctx);
+	return acall_ring_wait_idle(ctx);
+}
+
+void acall_ctx_close(struct acall_ctx *ctx)
+{
+	acall_ctx_stop(ctx);
 	/*
 	 * Free now if nothing else holds the context, so that rmmod right
 	 * after the last close finds no reference left behind.

@@ -129,6 +129,7 @@ struct acall_ctx {
 	spinlock_t cq_lock;	/* posting; taken from irq context */
 	u32 cached_tail;
 	u32 inflight;		/* accepted, completion not posted yet */
+	bool shut_down;		/* ACALL_IOC_SHUTDOWN: accept no more */
 	u32 inflight_peak;
 	u64 completed;		/* posted; under cq_lock, like the rest */
 	wait_queue_head_t cq_wait;
@@ -241,6 +242,7 @@ extern const struct file_operations acall_fops;
 struct acall_ctx *acall_ctx_alloc(void);
 long acall_ctx_setup(struct acall_ctx *ctx, struct acall_params __user *arg);
 void acall_ctx_close(struct acall_ctx *ctx);
+long acall_ioctl_shutdown(struct acall_ctx *ctx, unsigned long arg);
 void acall_ctx_put(struct acall_ctx *ctx);
 int acall_ctx_check(struct acall_ctx *ctx);
 
@@ -249,6 +251,8 @@ int acall_ring_alloc(struct acall_ctx *ctx, struct acall_params *p);
 int acall_ring_mmap(struct acall_ctx *ctx, struct vm_area_struct *vma);
 u32 acall_ring_reserve(struct acall_ctx *ctx, u32 nr);
 void acall_ring_unreserve(struct acall_ctx *ctx, u32 nr);
+void acall_ring_shut(struct acall_ctx *ctx);
+int acall_ring_wait_idle(struct acall_ctx *ctx);
 void acall_ring_post(struct acall_ctx *ctx, u64 user_data, s32 res);
 void acall_ring_notify(struct acall_ctx *ctx);
 long acall_ioctl_wait(struct acall_ctx *ctx, struct acall_wait __user *arg);

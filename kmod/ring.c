@@ -66,12 +66,19 @@ static u32 acall_ring_used(struct acall_ctx *ctx)
 	return min(used, ctx->entries);
 }
 
-/* Take up to nr slots for new requests; returns how many were taken. */
+/*
+ * Take up to nr slots for new requests; returns how many were taken, none
+ * after ACALL_IOC_SHUTDOWN.
+ */
 u32 acall_ring_reserve(struct acall_ctx *ctx, u32 nr)
 {
 	u32 room, take;
 
 	spin_lock_irq(&ctx->cq_lock);
+	if (unlikely(ctx->shut_down)) {
+		spin_unlock_irq(&ctx->cq_lock);
+		return 0;
+	}
 	room = ctx->entries - acall_ring_used(ctx);
 	room = room > ctx->inflight ? room - ctx->inflight : 0;
 	take = min(nr, room);
@@ -84,9 +91,41 @@ u32 acall_ring_reserve(struct acall_ctx *ctx, u32 nr)
 
 void acall_ring_unreserve(struct acall_ctx *ctx, u32 nr)
 {
+	bool idle;
+
 	spin_lock_irq(&ctx->cq_lock);
 	ctx->inflight -= nr;
+	idle = !ctx->inflight && ctx->shut_down;
 	spin_unlock_irq(&ctx->cq_lock);
+	/* A shutdown may be waiting for the slots that were never used. */
+	if (idle)
+		wake_up_all(&ctx->cq_wait);
+}
+
+/* Accept no new requests: those already accepted are all counted. */
+void acall_ring_shut(struct acall_ctx *ctx)
+{
+	spin_lock_irq(&ctx->cq_lock);
+	ctx->shut_down = true;
+	spin_unlock_irq(&ctx->cq_lock);
+}
+
+static bool acall_ring_idle(struct acall_ctx *ctx)
+{
+	bool idle;
+
+	spin_lock_irq(&ctx->cq_lock);
+	idle = !ctx->inflight;
+	spin_unlock_irq(&ctx->cq_lock);
+	return idle;
+}
+
+/* Until every accepted request has posted its completion; or -EINTR. */
+int acall_ring_wait_idle(struct acall_ctx *ctx)
+{
+	if (wait_event_interruptible(ctx->cq_wait, acall_ring_idle(ctx)))
+		return -EINTR;
+	return 0;
 }
 
 /* Post one completion into the slot its request reserved. */

@@ -318,7 +318,7 @@ long acall_ioctl_submit(struct acall_ctx *ctx, struct acall_submit __user *arg)
 	/* Room for every completion before anything starts. */
 	taken = acall_ring_reserve(ctx, s.nr);
 	if (!taken)
-		return -EBUSY;
+		return READ_ONCE(ctx->shut_down) ? -ESHUTDOWN : -EBUSY;
 
 	usqes = u64_to_user_ptr(s.sqes);
 	blk_start_plug(&plug);

@@ -137,6 +137,70 @@ static inline long acall_check_zero(const void *buf, size_t len)
 	return -1;
 }
 
+/* ---- block devices -------------------------------------------------------- */
+
+/* /sys/block/NAME/queue/ATTR of the device at dev: read old, write val. */
+static inline int acall_queue_attr(const char *dev, const char *attr,
+				   char *old, size_t old_len, const char *val)
+{
+	const char *name = strrchr(dev, '/') ? strrchr(dev, '/') + 1 : dev;
+	char path[128];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/sys/block/%s/queue/%s", name, attr);
+	fd = open(path, O_RDWR);
+	if (fd < 0)
+		return -errno;
+	if (old) {
+		n = read(fd, old, old_len - 1);
+		old[n > 0 ? n : 0] = 0;
+	}
+	n = val ? write(fd, val, strlen(val)) : 0;
+	close(fd);
+	return n < 0 ? -errno : 0;
+}
+
+/* A device's scheduler and depth, as acall_narrow_queue() found them. */
+struct acall_queue_saved {
+	char sched[128];
+	char nr[32];
+};
+
+/*
+ * Leave the device nr_requests request slots (4 at least, the block
+ * layer's minimum) and no I/O scheduler, so that a few slow requests hold
+ * every slot and the next cannot go out without waiting.
+ */
+static inline int acall_narrow_queue(const char *dev, const char *nr,
+				     struct acall_queue_saved *saved)
+{
+	int ret;
+
+	saved->sched[0] = saved->nr[0] = 0;
+	ret = acall_queue_attr(dev, "scheduler", saved->sched,
+			       sizeof(saved->sched), "none");
+	if (!ret)
+		ret = acall_queue_attr(dev, "nr_requests", saved->nr,
+				       sizeof(saved->nr), nr);
+	return ret;
+}
+
+static inline void acall_restore_queue(const char *dev,
+				       struct acall_queue_saved *saved)
+{
+	char *sel;
+
+	if (saved->nr[0])
+		acall_queue_attr(dev, "nr_requests", NULL, 0, saved->nr);
+	/* "[mq-deadline] none": write back the one in brackets. */
+	sel = strchr(saved->sched, '[');
+	if (sel) {
+		sel[strcspn(sel, "]")] = 0;
+		acall_queue_attr(dev, "scheduler", NULL, 0, sel + 1);
+	}
+}
+
 /* ---- files --------------------------------------------------------------- */
 
 /*

@@ -6,7 +6,6 @@
  * nr_requests 4 with no I/O scheduler, and four slow reads hold every slot.
  */
 #include <fcntl.h>
-#include <libgen.h>
 #include <sys/uio.h>
 
 #include "kselftest_harness.h"
@@ -15,31 +14,9 @@
 
 #define HOLDERS	4	/* BLKDEV_MIN_RQ: the fewest a queue takes */
 
-/* /sys/block/NAME/queue/ATTR of the device at path: read old, write val. */
-static int queue_attr(const char *dev, const char *attr, char *old,
-		      size_t old_len, const char *val)
-{
-	char path[128], name[64];
-	ssize_t n;
-	int fd;
-
-	snprintf(name, sizeof(name), "%s", dev);
-	snprintf(path, sizeof(path), "/sys/block/%s/queue/%s", basename(name), attr);
-	fd = open(path, O_RDWR);
-	if (fd < 0)
-		return -errno;
-	if (old) {
-		n = read(fd, old, old_len - 1);
-		old[n > 0 ? n : 0] = 0;
-	}
-	n = val ? write(fd, val, strlen(val)) : 0;
-	close(fd);
-	return n < 0 ? -errno : 0;
-}
-
 FIXTURE(narrow) {
 	const char *bdev;
-	char sched[128], nr[32];
+	struct acall_queue_saved saved;
 	struct acall_ring ring;
 	int fd;
 	void *buf;
@@ -49,13 +26,10 @@ FIXTURE_SETUP(narrow)
 {
 	self->fd = -1;
 	self->ring.fd = -1;
-	self->nr[0] = self->sched[0] = 0;
+	self->saved.nr[0] = self->saved.sched[0] = 0;
 	ACALL_REQUIRE(ACALL_FEAT_RING | ACALL_FEAT_ASYNC_KIOCB | ACALL_FEAT_STATS);
 	ACALL_FIXTURE(self->bdev, "ACALL_TEST_SLOW_BDEV");
-	ASSERT_EQ(0, queue_attr(self->bdev, "scheduler", self->sched,
-				sizeof(self->sched), "none"));
-	ASSERT_EQ(0, queue_attr(self->bdev, "nr_requests", self->nr,
-				sizeof(self->nr), "4"));
+	ASSERT_EQ(0, acall_narrow_queue(self->bdev, "4", &self->saved));
 	self->fd = open(self->bdev, O_RDONLY | O_DIRECT);
 	ASSERT_LE(0, self->fd);
 	ASSERT_EQ(0, posix_memalign(&self->buf, 4096, (HOLDERS + 1) * 4096));
@@ -64,21 +38,12 @@ FIXTURE_SETUP(narrow)
 
 FIXTURE_TEARDOWN(narrow)
 {
-	char *sel;
-
 	if (self->ring.fd >= 0)
 		acall_ring_exit(&self->ring);
 	if (self->fd >= 0)
 		close(self->fd);
 	free(self->buf);
-	if (self->nr[0])
-		queue_attr(self->bdev, "nr_requests", NULL, 0, self->nr);
-	/* "[mq-deadline] none": write back the one in brackets. */
-	sel = strchr(self->sched, '[');
-	if (sel) {
-		sel[strcspn(sel, "]")] = 0;
-		queue_attr(self->bdev, "scheduler", NULL, 0, sel + 1);
-	}
+	acall_restore_queue(self->bdev, &self->saved);
 }
 
 TEST_F(narrow, nowait_eagain_from_the_device_takes_no_worker)

@@ -69,8 +69,12 @@ int acall_probe(int fd, struct acall_probe *probe);
 int acall_ring_init(struct acall_ring *ring, const struct acall_options *opts);
 
 /*
- * Close the context. Requests still in flight are completed or canceled by
- * the module; their completions are not seen.
+ * Tear the context down: requests that have not started are canceled,
+ * those that workers run are interrupted, and the call returns once every
+ * request has finished, so that the caller may then free or reuse its
+ * buffers (as after libaio's io_destroy()). Their completions are not seen.
+ * A module without ACALL_FEAT_SHUTDOWN, or a forked child's copy of the
+ * context, is only closed: requests may then still be running.
  */
 void acall_ring_exit(struct acall_ring *ring);
 

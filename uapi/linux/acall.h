@@ -182,6 +182,7 @@ struct acall_affinity {
 #define ACALL_FEAT_WORKERS	_BITULL(7)	/* CLONE_IO-sharing worker pool */
 #define ACALL_FEAT_ORDERING	_BITULL(8)	/* queues, ORDERED and LINK tags */
 #define ACALL_FEAT_AFFINITY	_BITULL(9)	/* ACALL_IOC_AFFINITY */
+#define ACALL_FEAT_SHUTDOWN	_BITULL(10)	/* ACALL_IOC_SHUTDOWN */
 
 /* acall_probe.fd_types: what kind of file a request may name. */
 #define ACALL_FD_REGULAR	_BITUL(0)	/* regular files of the fs_types */
@@ -226,5 +227,12 @@ struct acall_probe {
 #define ACALL_IOC_CANCEL	_IOW(ACALL_IOC_MAGIC, 0x25, __u64)
 #define ACALL_IOC_STATS		_IOR(ACALL_IOC_MAGIC, 0x26, struct acall_stats)
 #define ACALL_IOC_AFFINITY	_IOW(ACALL_IOC_MAGIC, 0x27, struct acall_affinity)
+/*
+ * ACALL_IOC_SHUTDOWN (arg: 0): accept no more requests, cancel those that
+ * have not started, interrupt those that workers run, and return once
+ * every request has posted its completion: nothing touches the caller's
+ * buffers after it returns (libaio's io_destroy() waits the same way).
+ */
+#define ACALL_IOC_SHUTDOWN	_IO(ACALL_IOC_MAGIC, 0x28)
 
 #endif /* _UAPI_LINUX_ACALL_H */

@@ -2,10 +2,12 @@
 /*
  * libacall-posixaio: lio_listio() with LIO_WAIT and LIO_NOWAIT, reads and
  * writes mixed in one list (one acall batch), LIO_NOP and NULL entries,
- * the list's own notification, and bad input (mode, opcode, offset).
+ * each entry's notification and the list's own, and bad input (mode,
+ * opcode, offset).
  */
 #include <fcntl.h>
 #include <semaphore.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -85,43 +87,109 @@ TEST_F(lio, wait_mixed_reads_and_writes)
 	check_mixed(_metadata, self);
 }
 
-static void list_done(union sigval v)
+static void posted(union sigval v)
 {
 	sem_post(v.sival_ptr);
 }
 
-TEST_F(lio, nowait_notifies_once_when_all_are_done)
+/* Each entry notifies as aio_read()/aio_write() would, then the list. */
+TEST_F(lio, nowait_notifies_each_entry_and_then_the_list)
 {
 	struct sigevent sev = { .sigev_notify = SIGEV_THREAD };
+	sem_t entries, list;
 	unsigned int i;
-	sem_t sem;
 
-	ASSERT_EQ(0, sem_init(&sem, 0, 0));
-	sev.sigev_notify_function = list_done;
-	sev.sigev_value.sival_ptr = &sem;
+	ASSERT_EQ(0, sem_init(&entries, 0, 0));
+	ASSERT_EQ(0, sem_init(&list, 0, 0));
+	sev.sigev_notify_function = posted;
+	sev.sigev_value.sival_ptr = &list;
 	prep_mixed(self);
-	/* Individual notifications are not sent for a list. */
 	for (i = 0; i < N; i++) {
 		self->cbs[i].aio_sigevent.sigev_notify = SIGEV_THREAD;
-		self->cbs[i].aio_sigevent.sigev_notify_function = list_done;
-		self->cbs[i].aio_sigevent.sigev_value.sival_ptr = &sem;
+		self->cbs[i].aio_sigevent.sigev_notify_function = posted;
+		self->cbs[i].aio_sigevent.sigev_value.sival_ptr = &entries;
 	}
 	ASSERT_EQ(0, lio_listio(LIO_NOWAIT, self->list, N, &sev));
-	ASSERT_EQ(0, sem_wait(&sem));
+	ASSERT_EQ(0, sem_wait(&list));
 	check_mixed(_metadata, self);
-	/* Exactly one notification: a second would have posted again. */
-	{
-		struct aiocb cb;
-		struct aiocb *one[1] = { &cb };
-		char b[16];
+	/* One per entry: a missing one leaves this waiting. */
+	for (i = 0; i < N; i++)
+		ASSERT_EQ(0, sem_wait(&entries));
+}
 
-		pa_prep(&cb, self->fd, b, sizeof(b), 0);
-		cb.aio_lio_opcode = LIO_READ;
-		ASSERT_EQ(0, lio_listio(LIO_NOWAIT, one, 1, &sev));
-		ASSERT_EQ(0, sem_wait(&sem));
-		EXPECT_EQ(-1, sem_trywait(&sem));
-		EXPECT_EQ(sizeof(b), aio_return(&cb));
+/*
+ * With SIGEV_SIGNAL, LIO_WAIT and LIO_NOWAIT alike: one SIGRTMIN+1 per
+ * submitted entry, carrying its value, failed entries included (fd -1:
+ * EBADF); none for NULL and LIO_NOP entries; SIGRTMIN+2 once for the list.
+ */
+static void signals_per_entry(struct __test_metadata *_metadata,
+			      FIXTURE_DATA(lio) *self, int mode)
+{
+	struct sigevent sev = { .sigev_notify = SIGEV_SIGNAL };
+	unsigned int i, got_list = 0, got[N] = { 0 };
+	struct aiocb *list[N + 2], nop;
+	sigset_t sigs, pending;
+	siginfo_t si;
+	int want;
+
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGRTMIN + 1);
+	sigaddset(&sigs, SIGRTMIN + 2);
+	/* Taken with sigwaitinfo(), never delivered to a handler. */
+	ASSERT_EQ(0, pthread_sigmask(SIG_BLOCK, &sigs, NULL));
+	prep_mixed(self);
+	self->cbs[0].aio_fildes = -1;
+	for (i = 0; i < N; i++) {
+		self->cbs[i].aio_sigevent.sigev_notify = SIGEV_SIGNAL;
+		self->cbs[i].aio_sigevent.sigev_signo = SIGRTMIN + 1;
+		self->cbs[i].aio_sigevent.sigev_value.sival_int = (int)i;
+		list[i] = &self->cbs[i];
 	}
+	list[N] = NULL;
+	nop = self->cbs[1];
+	nop.aio_lio_opcode = LIO_NOP;
+	list[N + 1] = &nop;
+	sev.sigev_signo = SIGRTMIN + 2;
+	sev.sigev_value.sival_int = -1;
+
+	/* LIO_WAIT reports the failed entry; LIO_NOWAIT leaves it to aio_error. */
+	ASSERT_EQ(mode == LIO_WAIT ? -1 : 0, lio_listio(mode, list, N + 2, &sev));
+	want = N + (mode == LIO_NOWAIT);	/* the list notifies only then */
+	while (want--) {
+		ASSERT_LT(0, sigwaitinfo(&sigs, &si));
+		if (si.si_signo == SIGRTMIN + 2) {
+			EXPECT_EQ(-1, si.si_value.sival_int);
+			got_list++;
+			continue;
+		}
+		ASSERT_EQ(SIGRTMIN + 1, si.si_signo);
+		ASSERT_LE(0, si.si_value.sival_int);
+		ASSERT_GT(N, si.si_value.sival_int);
+		got[si.si_value.sival_int]++;
+	}
+	for (i = 0; i < N; i++)
+		EXPECT_EQ(1, got[i]) TH_LOG("entry %u", i);
+	EXPECT_EQ(mode == LIO_NOWAIT, got_list);
+	EXPECT_EQ(EBADF, aio_error(&self->cbs[0]));
+	EXPECT_EQ(-1, aio_return(&self->cbs[0]));
+	for (i = 1; i < N; i++) {
+		EXPECT_EQ(0, pa_wait(&self->cbs[i]));
+		EXPECT_EQ(BS, aio_return(&self->cbs[i]));
+	}
+	/* Nothing more is pending: no NULL or LIO_NOP entry sent one. */
+	ASSERT_EQ(0, sigpending(&pending));
+	EXPECT_EQ(0, sigismember(&pending, SIGRTMIN + 1));
+	ASSERT_EQ(0, pthread_sigmask(SIG_UNBLOCK, &sigs, NULL));
+}
+
+TEST_F(lio, nowait_sends_each_entry_signal_and_the_list_signal)
+{
+	signals_per_entry(_metadata, self, LIO_NOWAIT);
+}
+
+TEST_F(lio, wait_sends_each_entry_signal)
+{
+	signals_per_entry(_metadata, self, LIO_WAIT);
 }
 
 TEST_F(lio, nop_and_null_entries_are_skipped)

@@ -194,7 +194,7 @@ static void unaccept(struct pa_req **reqs, unsigned int nr, int err)
 			pa_maybe_free(reqs[i]);
 		}
 	}
-	pa_notes_send(notes);	/* a lio_listio notification only */
+	pa_notes_send(notes);	/* a lio_listio notification only: not taken */
 }
 
 static int submit_one(struct aiocb *cb, enum pa_kind kind)
@@ -323,8 +323,11 @@ static int lio_submit(int mode, struct aiocb *const list[], int nent,
 		reqs[nr] = req_new(cb, kind);
 		if (!reqs[nr])
 			goto nomem;
-		/* Only the list's own notification, as POSIX says. */
-		reqs[nr]->notify = false;
+		/*
+		 * Each as if by aio_read() or aio_write(), its own
+		 * aio_sigevent included (POSIX; glibc since 2.4); the list's
+		 * comes after the last of them.
+		 */
 		reqs[nr]->lio = lio;
 		nr++;
 	}

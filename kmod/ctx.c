@@ -212,12 +212,6 @@ out:
 }
 
 /*
- * The file is released (by close() and munmap(), or the owner's death):
- * cancel what has not started, interrupt what runs in workers, let the
- * workers exit, and drop the file's reference. Requests in flight hold
- * their own references and complete.
- */
-/*
  * Start nothing more: cancel what waits for a worker, interrupt what
  * workers run. What is in flight still completes, later.
  */
@@ -246,6 +240,12 @@ long acall_ioctl_shutdown(struct acall_ctx *ctx, unsigned long arg)
 	return acall_ring_wait_idle(ctx);
 }
 
+/*
+ * The file is released (by close() and munmap(), or the owner's death):
+ * cancel what has not started, interrupt what runs in workers, let the
+ * workers exit, and drop the file's reference. Requests in flight hold
+ * their own references and complete.
+ */
 void acall_ctx_close(struct acall_ctx *ctx)
 {
 	acall_ctx_stop(ctx);

@@ -146,7 +146,7 @@ static void acall_worker_handle(struct acall_pool *pool, struct acall_req *req,
 	long res;
 
 	if (req->fail_res || !mm_held || !acall_owner_check_mm(ctx) ||
-	    READ_ONCE(req->canceled)) {
+	    READ_ONCE(req->canceled) || READ_ONCE(ctx->dying)) {
 		res = acall_req_end_res(req, -ECANCELED);
 	} else {
 		acall_worker_count_cpu(ctx, req);

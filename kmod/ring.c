@@ -106,7 +106,7 @@ void acall_ring_unreserve(struct acall_ctx *ctx, u32 nr)
 void acall_ring_shut(struct acall_ctx *ctx)
 {
 	spin_lock_irq(&ctx->cq_lock);
-	ctx->shut_down = true;
+	WRITE_ONCE(ctx->shut_down, true);
 	spin_unlock_irq(&ctx->cq_lock);
 }
 

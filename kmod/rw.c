@@ -7,11 +7,12 @@
  * iovec iterator is a complete snapshot) that a retry goes back to.
  *
  * In the submitter: O_DIRECT goes out as an async kiocb with IOCB_NOWAIT
- * (no thread at all); buffered I/O is tried with RWF_NOWAIT and completes
- * inline on a page-cache hit. Whatever would block (-EAGAIN), and the rest
- * of a read that was served only in part, goes to a worker, which does it
- * the ordinary, blocking way. Every path raises the fsnotify event the
- * blocking call would, before the completion is posted.
+ * (no thread at all); buffered I/O is tried with IOCB_NOWAIT and completes
+ * inline on a page-cache hit.
+ * Whatever would block (-EAGAIN), and the rest of a read that was served
+ * only in part, goes to a worker, which does it the ordinary, blocking way.
+ * Every path raises the fsnotify event the blocking call would, before the
+ * completion is posted.
  */
 #include <linux/fs.h>
 #include <linux/fsnotify.h>
@@ -131,11 +132,20 @@ static void acall_end_write(struct kiocb *kiocb)
 }
 
 /*
- * The event preadv() or pwritev() raises for the bytes it moved; in
- * process context only, since fsnotify() allocates and may sleep.
+ * Whether a request that ends with res raises the event preadv() or
+ * pwritev() would: a read that did not fail (at end of file too), a write
+ * that moved bytes.
  */
-static void acall_rw_fsnotify(struct acall_req *req, int rw)
+static bool acall_rw_raises(int rw, long res)
 {
+	return rw == READ ? res >= 0 : res > 0;
+}
+
+/* That event; in process context only (fsnotify() allocates, may sleep). */
+static void acall_rw_fsnotify(struct acall_req *req, int rw, long res)
+{
+	if (!acall_rw_raises(rw, res))
+		return;
 	if (rw == WRITE)
 		fsnotify_modify(req->file);
 	else
@@ -148,7 +158,7 @@ static void acall_rw_notify_work(struct work_struct *work)
 					     notify_work);
 	int rw = req->kiocb.ki_flags & IOCB_WRITE ? WRITE : READ;
 
-	acall_rw_fsnotify(req, rw);
+	acall_rw_fsnotify(req, rw, req->notify_res);
 	/* As in acall_rw_complete(): this may let the module go. */
 	rcu_read_lock();
 	acall_req_complete_notify(req, req->notify_res);
@@ -161,13 +171,14 @@ static void acall_rw_notify_work(struct work_struct *work)
  * before a blocking call returns, and this may be an interrupt: a
  * workqueue raises it and then posts. Unwatched files pay one atomic read.
  */
-static void acall_rw_complete_async(struct acall_req *req, long res)
+static void acall_rw_complete_async(struct acall_req *req, int rw, long res)
 {
-	if (res > 0 &&
+	if (acall_rw_raises(rw, res) &&
 	    acall_fsnotify_sb_watched(file_inode(req->file)->i_sb)) {
 		req->notify_res = res;
 		INIT_WORK(&req->notify_work, acall_rw_notify_work);
-		queue_work(system_unbound_wq, &req->notify_work);
+		/* acall_wq: module exit waits for it to drain. */
+		queue_work(acall_wq, &req->notify_work);
 		return;
 	}
 	acall_req_complete_notify(req, res);
@@ -193,7 +204,7 @@ static void __acall_rw_complete(struct kiocb *kiocb, long res)
 		acall_pool_queue(req);
 		return;
 	}
-	acall_rw_complete_async(req, res);
+	acall_rw_complete_async(req, rw, res);
 }
 
 /*
@@ -265,9 +276,8 @@ static int acall_rw_issue_async(struct acall_req *req, int rw)
 		return ret;
 	}
 	ret = acall_rw_progress(req, rw, ret);
-	/* Its event; a worker that does the rest raises its own. */
-	if (ret > 0)
-		acall_rw_fsnotify(req, rw);
+	/* Its event; a worker that does the rest (-EAGAIN) raises its own. */
+	acall_rw_fsnotify(req, rw, ret);
 	return ret;
 }
 
@@ -318,13 +328,13 @@ static int acall_rw_write_buffered_nowait(struct acall_req *req)
 	req->iter_saved = req->iter;
 	ret = file->f_op->write_iter(&kiocb, &req->iter);
 	acall_end_write(&kiocb);
-	if (ret > 0)
-		fsnotify_modify(file);
 	if (ret == -EAGAIN || ret == -EOPNOTSUPP) {
 		req->iter = req->iter_saved;
 		return -EAGAIN;
 	}
-	return acall_rw_progress(req, WRITE, ret);
+	ret = acall_rw_progress(req, WRITE, ret);
+	acall_rw_fsnotify(req, WRITE, ret);
+	return ret;
 }
 
 static int acall_rw_issue(struct acall_req *req, int rw)

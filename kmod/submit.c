@@ -128,7 +128,9 @@ bool acall_req_start(struct acall_req *req, struct acall_batch *b)
 	struct acall_ctx *ctx = req->ctx;
 	int ret;
 
-	if (unlikely(req->fail_res || READ_ONCE(req->canceled))) {
+	/* Nothing starts after close or ACALL_IOC_SHUTDOWN. */
+	if (unlikely(req->fail_res || READ_ONCE(req->canceled) ||
+		     READ_ONCE(ctx->dying))) {
 		acall_req_complete(req, acall_req_end_res(req, -ECANCELED));
 		return true;
 	}
@@ -312,6 +314,8 @@ long acall_ioctl_submit(struct acall_ctx *ctx, struct acall_submit __user *arg)
 		return -EFAULT;
 	if (s.flags || s.resv)
 		return -EINVAL;
+	if (READ_ONCE(ctx->shut_down))
+		return -ESHUTDOWN;
 	if (!s.nr)
 		return 0;
 

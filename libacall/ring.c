@@ -113,11 +113,14 @@ err_close:
 
 ACALL_API void acall_ring_exit(struct acall_ring *ring)
 {
+	int saved_errno = errno;
+
 	/* A signal does not end the wait: the buffers are not free yet. */
 	if (ring->fd >= 0)
 		while (ioctl(ring->fd, ACALL_IOC_SHUTDOWN, 0) < 0 &&
 		       errno == EINTR)
 			;
+	errno = saved_errno;
 	if (ring->sq)
 		acall_sq_free(ring->sq);
 	if (ring->ring_ptr)

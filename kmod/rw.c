@@ -7,8 +7,8 @@
  * iovec iterator is a complete snapshot) that a retry goes back to.
  *
  * In the submitter: O_DIRECT goes out as an async kiocb with IOCB_NOWAIT
- * (no thread at all); buffered I/O is tried with IOCB_NOWAIT and completes
- * inline on a page-cache hit.
+ * (no thread at all); buffered I/O is tried with IOCB_NOWAIT, reads also
+ * without starting any I/O, and completes inline on a page-cache hit.
  * Whatever would block (-EAGAIN), and the rest of a read that was served
  * only in part, goes to a worker, which does it the ordinary, blocking way.
  * Every path raises the fsnotify event the blocking call would, before the
@@ -337,10 +337,48 @@ static int acall_rw_write_buffered_nowait(struct acall_req *req)
 	return ret;
 }
 
+/*
+ * A buffered read in the submitter: what the page cache holds, and no I/O
+ * at all (IOCB_NOIO). Starting the readahead of a miss here would block
+ * the submitter whenever the device has no free request slot (a busy
+ * queue, a device with few tags): the worker that does the rest starts it,
+ * and the async readahead a sequential reader's hit would start too.
+ */
+static int acall_rw_read_buffered_nowait(struct acall_req *req)
+{
+	struct file *file = req->file;
+	struct kiocb kiocb;
+	ssize_t ret;
+
+	if (!file->f_op->read_iter)
+		return -EAGAIN;
+	init_sync_kiocb(&kiocb, file);
+	kiocb.ki_pos = req->pos;
+	kiocb.ki_ioprio = req->id.ioprio;
+	ret = acall_kiocb_set_rw_flags(&kiocb, req->rw_flags, READ);
+	if (ret)
+		return ret;
+	kiocb.ki_flags |= IOCB_NOWAIT;
+	/*
+	 * RWF_NOWAIT never reaches a worker: like preadv2(), it starts the
+	 * readahead, or nothing would ever bring the data in.
+	 */
+	if (!req->user_nowait)
+		kiocb.ki_flags |= IOCB_NOIO;
+	req->iter_saved = req->iter;
+	ret = file->f_op->read_iter(&kiocb, &req->iter);
+	if (ret == -EAGAIN || ret == -EOPNOTSUPP) {
+		req->iter = req->iter_saved;
+		return -EAGAIN;
+	}
+	ret = acall_rw_progress(req, READ, ret);
+	acall_rw_fsnotify(req, READ, ret);
+	return ret;
+}
+
 static int acall_rw_issue(struct acall_req *req, int rw)
 {
 	struct file *file = req->file;
-	ssize_t ret;
 
 	if (rw == WRITE && unlikely(acall_write_limited_here(req)))
 		return -EAGAIN;
@@ -361,16 +399,7 @@ static int acall_rw_issue(struct acall_req *req, int rw)
 	if (rw == WRITE)
 		return acall_rw_write_buffered_nowait(req);
 
-	req->iter_saved = req->iter;
-	ret = vfs_iter_read(file, &req->iter, &req->pos,
-			    req->rw_flags | RWF_NOWAIT);
-	if (ret > 0)
-		req->pos -= ret;	/* acall_rw_progress() moves it */
-	if (ret == -EAGAIN) {
-		req->iter = req->iter_saved;
-		return -EAGAIN;
-	}
-	return acall_rw_progress(req, READ, ret);
+	return acall_rw_read_buffered_nowait(req);
 }
 
 int acall_preadv_issue(struct acall_req *req)

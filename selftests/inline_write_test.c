@@ -2,12 +2,8 @@
 /*
  * Buffered writes in the submitter, on XFS, which can start one without
  * blocking: a frozen filesystem does not hold SUBMIT; the write waits for
- * the thaw in a worker.
- *
- * Not tested here: that an O_DSYNC or RWF_DSYNC write is not tried inline.
- * XFS refuses a non-blocking write whenever the file's mtime must change,
- * which is most of the time, so whether a write completed inline says
- * nothing reliable about that rule.
+ * the thaw in a worker. A write that must be synced (RWF_DSYNC, O_DSYNC)
+ * is never tried inline, where the sync would block the submitter.
  */
 #include <fcntl.h>
 #include <linux/fs.h>
@@ -22,6 +18,7 @@
 #include "acall_test.h"
 
 #define WATCHDOG_S	30
+#define SYNC_WRITES	64
 
 FIXTURE(xfs) {
 	struct acall_ring ring;
@@ -106,6 +103,52 @@ TEST_F_TIMEOUT(xfs, frozen_filesystem_does_not_hold_submit, 120)
 	ASSERT_EQ(4096, pread(self->fd, back, sizeof(back), 0));
 	EXPECT_EQ(-1, acall_check(back, sizeof(back), 0, 3));
 	close(t.dirfd);
+}
+
+/*
+ * XFS starts a non-blocking write only while the file's mtime needs no
+ * update, so a plain pwrite() just before each one makes an inline attempt
+ * likely to go through: a sync write that the submitter tried would then
+ * complete inline (and sync there) at least once in SYNC_WRITES.
+ */
+static void sync_writes_go_to_workers(struct __test_metadata *_metadata,
+				      FIXTURE_DATA(xfs) *self, int fd,
+				      int rw_flags)
+{
+	struct acall_stats before, after;
+	struct acall_sqe sqe;
+	struct acall_cqe *cqe;
+	int i;
+
+	ASSERT_EQ(0, acall_stats(&self->ring, &before));
+	for (i = 0; i < SYNC_WRITES; i++) {
+		ASSERT_EQ(sizeof(self->buf), pwrite(fd, self->buf, sizeof(self->buf), 0));
+		acall_prep_pwritev(&sqe, fd, &self->iov, 1, 4096, rw_flags);
+		ASSERT_EQ(1, acall_submit(&self->ring, &sqe, 1));
+		ASSERT_EQ(0, acall_wait_cqe(&self->ring, &cqe, -1));
+		EXPECT_EQ(sizeof(self->buf), cqe->res);
+		acall_cq_advance(&self->ring, 1);
+	}
+	ASSERT_EQ(0, acall_stats(&self->ring, &after));
+	EXPECT_EQ(0, ACALL_DELTA(before, after, inline_done));
+	EXPECT_EQ(SYNC_WRITES, ACALL_DELTA(before, after, punted));
+}
+
+TEST_F(xfs, rwf_dsync_writes_are_never_tried_inline)
+{
+	ACALL_REQUIRE(ACALL_FEAT_STATS);
+	sync_writes_go_to_workers(_metadata, self, self->fd, RWF_DSYNC);
+}
+
+TEST_F(xfs, o_dsync_writes_are_never_tried_inline)
+{
+	int fd;
+
+	ACALL_REQUIRE(ACALL_FEAT_STATS);
+	fd = acall_reopen(self->fd, O_RDWR | O_DSYNC);
+	ASSERT_LE(0, fd);
+	sync_writes_go_to_workers(_metadata, self, fd, 0);
+	close(fd);
 }
 
 TEST_HARNESS_MAIN

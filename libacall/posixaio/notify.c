@@ -85,10 +85,18 @@ static void start_thread(struct pa_note *note)
 		pthread_attr_destroy(&detached);
 }
 
+/* Send in the order the notes were added: a request's before its list's. */
 void pa_notes_send(struct pa_note *notes)
 {
-	struct pa_note *note;
+	struct pa_note *note, *reversed = NULL;
 
+	/* pa_note_add() pushes at the head. */
+	while ((note = notes)) {
+		notes = note->next;
+		note->next = reversed;
+		reversed = note;
+	}
+	notes = reversed;
 	while ((note = notes)) {
 		notes = note->next;
 		if (note->sigev.sigev_notify == SIGEV_SIGNAL) {

@@ -373,6 +373,9 @@ static int lio_submit(int mode, struct aiocb *const list[], int nent,
 	free(sqes);
 	if (ret == EINTR)
 		return pa_fail(EINTR);
+	/* Some were not queued (their aio_error is EAGAIN); the rest run. */
+	if (sent < nr)
+		return pa_fail(EAGAIN);
 	/* Requests refused at once, or (LIO_WAIT) failed: see each aiocb. */
 	if (refused || (mode == LIO_WAIT && failed))
 		return pa_fail(EIO);

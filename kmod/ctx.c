@@ -235,6 +235,12 @@ long acall_ioctl_shutdown(struct acall_ctx *ctx, unsigned long arg)
 {
 	if (arg)
 		return -EINVAL;
+	/*
+	 * The owner's alone: a vfork() or CLONE_VM child shares the memory,
+	 * and a teardown it runs must not end the parent's context.
+	 */
+	if (task_tgid(current) != ctx->owner)
+		return -EPERM;
 	acall_ring_shut(ctx);
 	acall_ctx_stop(ctx);
 	return acall_ring_wait_idle(ctx);

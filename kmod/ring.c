@@ -206,9 +206,14 @@ void acall_ring_notify(struct acall_ctx *ctx)
 		wake_up_all(&ctx->cq_wait);
 }
 
+/*
+ * nr completions to reap, or no more will come: shut down with nothing in
+ * flight, a WAIT returns what there is rather than sleep for good.
+ */
 static bool acall_ring_has(struct acall_ctx *ctx, u32 nr)
 {
-	return acall_ring_used(ctx) >= nr;
+	return acall_ring_used(ctx) >= nr ||
+	       (READ_ONCE(ctx->shut_down) && acall_ring_idle(ctx));
 }
 
 long acall_ioctl_wait(struct acall_ctx *ctx, struct acall_wait __user *arg)

@@ -132,9 +132,9 @@ static void acall_end_write(struct kiocb *kiocb)
 }
 
 /*
- * Whether a request that ends with res raises the event preadv() or
- * pwritev() would: a read that did not fail (at end of file too), a write
- * that moved bytes.
+ * Whether a call that returned res raises the event preadv() or pwritev()
+ * would: a read that did not fail (at end of file too), a write that moved
+ * bytes.
  */
 static bool acall_rw_raises(int rw, long res)
 {
@@ -275,10 +275,20 @@ static int acall_rw_issue_async(struct acall_req *req, int rw)
 		req->iter = req->iter_saved;
 		return ret;
 	}
-	ret = acall_rw_progress(req, rw, ret);
-	/* Its event; a worker that does the rest (-EAGAIN) raises its own. */
+	/* Like one preadv(): its own event, even if a worker does the rest. */
 	acall_rw_fsnotify(req, rw, ret);
-	return ret;
+	return acall_rw_progress(req, rw, ret);
+}
+
+/*
+ * Whether a non-blocking attempt's ret means "not without blocking": a
+ * worker does it then. -EOPNOTSUPP is how some filesystems refuse
+ * IOCB_NOWAIT for a file; with RWF_NOWAIT it is the result, as from
+ * preadv2().
+ */
+static bool acall_rw_would_block(struct acall_req *req, ssize_t ret)
+{
+	return ret == -EAGAIN || (ret == -EOPNOTSUPP && !req->user_nowait);
 }
 
 /*
@@ -328,13 +338,12 @@ static int acall_rw_write_buffered_nowait(struct acall_req *req)
 	req->iter_saved = req->iter;
 	ret = file->f_op->write_iter(&kiocb, &req->iter);
 	acall_end_write(&kiocb);
-	if (ret == -EAGAIN || ret == -EOPNOTSUPP) {
+	if (acall_rw_would_block(req, ret)) {
 		req->iter = req->iter_saved;
 		return -EAGAIN;
 	}
-	ret = acall_rw_progress(req, WRITE, ret);
 	acall_rw_fsnotify(req, WRITE, ret);
-	return ret;
+	return acall_rw_progress(req, WRITE, ret);
 }
 
 /*
@@ -360,20 +369,19 @@ static int acall_rw_read_buffered_nowait(struct acall_req *req)
 		return ret;
 	kiocb.ki_flags |= IOCB_NOWAIT;
 	/*
-	 * RWF_NOWAIT never reaches a worker: like preadv2(), it starts the
-	 * readahead, or nothing would ever bring the data in.
+	 * RWF_NOWAIT never reaches a worker: as preadv2() does on the same
+	 * kernel, it starts the readahead (6.12; 6.1 adds IOCB_NOIO to it).
 	 */
 	if (!req->user_nowait)
 		kiocb.ki_flags |= IOCB_NOIO;
 	req->iter_saved = req->iter;
 	ret = file->f_op->read_iter(&kiocb, &req->iter);
-	if (ret == -EAGAIN || ret == -EOPNOTSUPP) {
+	if (acall_rw_would_block(req, ret)) {
 		req->iter = req->iter_saved;
 		return -EAGAIN;
 	}
-	ret = acall_rw_progress(req, READ, ret);
 	acall_rw_fsnotify(req, READ, ret);
-	return ret;
+	return acall_rw_progress(req, READ, ret);
 }
 
 static int acall_rw_issue(struct acall_req *req, int rw)
@@ -427,7 +435,8 @@ static int acall_rw_run(struct acall_req *req, int rw)
 		if (ret > 0)
 			req->done += ret;
 		/* A read goes on until end of file, a write stops short. */
-	} while (ret > 0 && rw == READ && iov_iter_count(&req->iter));
+	} while (ret > 0 && rw == READ && iov_iter_count(&req->iter) &&
+		 req->pos < i_size_read(file_inode(req->file)));
 
 	if (ret < 0 && !req->done)
 		return ret;

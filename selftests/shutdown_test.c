@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <sys/ioctl.h>
 #include <sys/uio.h>
+#include <sys/wait.h>
 
 #include "kselftest_harness.h"
 #include <acall.h>
@@ -164,8 +165,34 @@ TEST_F(shutdown, every_completion_is_posted_when_shutdown_returns)
 
 	acall_prep_nop(&sqe, 0);
 	EXPECT_EQ(-ESHUTDOWN, acall_submit(&self->ring, &sqe, 1));
-	/* Nothing left to run: waiting for one more would never return. */
 	EXPECT_EQ(0, acall_cq_ready(&self->ring));
+	/* No more will come: WAIT returns what there is, nothing. */
+	EXPECT_EQ(0, acall_wait(&self->ring, 1, -1));
+}
+
+/* A vfork() child shares the memory, not the context: its teardown only closes. */
+TEST_F(shutdown, only_the_owner_may_shut_down)
+{
+	struct acall_sqe sqe;
+	struct acall_cqe *cqe;
+	int status;
+	pid_t pid;
+
+	ACALL_REQUIRE(ACALL_FEAT_SHUTDOWN);
+	pid = vfork();
+	if (pid == 0)
+		_exit(ioctl(self->ring.fd, ACALL_IOC_SHUTDOWN, 0) < 0 ? errno : 0);
+	ASSERT_LT(0, pid);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(EPERM, WEXITSTATUS(status));
+
+	/* The owner's context still takes requests. */
+	acall_prep_nop(&sqe, 0);
+	ASSERT_EQ(1, acall_submit(&self->ring, &sqe, 1));
+	ASSERT_EQ(0, acall_wait_cqe(&self->ring, &cqe, -1));
+	EXPECT_EQ(0, cqe->res);
+	acall_cq_advance(&self->ring, 1);
 }
 
 TEST_F(shutdown, shutdown_takes_no_argument)

@@ -20,5 +20,6 @@ static inline int acall_ioctl(int fd, unsigned long cmd, void *arg)
 /* The submission queue of a ring (queue.c). */
 struct acall_sq *acall_sq_alloc(unsigned int batch);
 void acall_sq_free(struct acall_sq *sq);
+bool acall_sq_is_owner(const struct acall_sq *sq);
 
 #endif /* LIBACALL_INTERNAL_H */

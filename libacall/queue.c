@@ -24,6 +24,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <urcu/wfcqueue.h>
 
@@ -50,6 +51,8 @@ struct acall_sq {
 	struct cds_wfcq_tail held_tail;
 	unsigned int batch_max;
 	struct acall_sqe *batch;	/* contiguous copy for one submit */
+
+	pid_t owner;	/* the process that set the ring up */
 };
 
 static struct sq_node *to_node(struct cds_wfcq_node *link)
@@ -70,9 +73,16 @@ struct acall_sq *acall_sq_alloc(unsigned int batch)
 		return NULL;
 	}
 	sq->batch_max = batch;
+	sq->owner = getpid();
 	__cds_wfcq_init(&sq->head, &sq->tail);
 	__cds_wfcq_init(&sq->held_head, &sq->held_tail);
 	return sq;
+}
+
+/* Whether the calling process set the ring up (not a child of it). */
+bool acall_sq_is_owner(const struct acall_sq *sq)
+{
+	return sq->owner == getpid();
 }
 
 /* Frees what was never submitted; no other thread may use the queue. */

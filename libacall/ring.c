@@ -115,12 +115,20 @@ ACALL_API void acall_ring_exit(struct acall_ring *ring)
 {
 	int saved_errno = errno;
 
+	/*
+	 * In a child (fork, vfork, CLONE_VM), the ring, the queue and *ring
+	 * itself may be the parent's memory: only the child's fd is closed.
+	 */
+	if (ring->sq && !acall_sq_is_owner(ring->sq)) {
+		close(ring->fd);
+		errno = saved_errno;
+		return;
+	}
 	/* A signal does not end the wait: the buffers are not free yet. */
 	if (ring->fd >= 0)
 		while (ioctl(ring->fd, ACALL_IOC_SHUTDOWN, 0) < 0 &&
 		       errno == EINTR)
 			;
-	errno = saved_errno;
 	if (ring->sq)
 		acall_sq_free(ring->sq);
 	if (ring->ring_ptr)
@@ -130,4 +138,5 @@ ACALL_API void acall_ring_exit(struct acall_ring *ring)
 	memset(ring, 0, sizeof(*ring));
 	ring->fd = -1;
 	ring->eventfd = -1;
+	errno = saved_errno;
 }

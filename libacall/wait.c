@@ -30,6 +30,9 @@ ACALL_API int acall_wait_cqe(struct acall_ring *ring, struct acall_cqe **cqe,
 	*cqe = NULL;
 	if (ret < 0)
 		return ret;
+	/* Fewer than asked only once the context is shut down and idle. */
+	if (ret == 0)
+		return -ESHUTDOWN;
 	*cqe = acall_peek_cqe(ring);
 	return *cqe ? 0 : -EPROTO;
 }

@@ -168,6 +168,8 @@ TEST_F(shutdown, every_completion_is_posted_when_shutdown_returns)
 	EXPECT_EQ(0, acall_cq_ready(&self->ring));
 	/* No more will come: WAIT returns what there is, nothing. */
 	EXPECT_EQ(0, acall_wait(&self->ring, 1, -1));
+	EXPECT_EQ(-ESHUTDOWN, acall_wait_cqe(&self->ring, &cqe, -1));
+	EXPECT_EQ(NULL, cqe);
 }
 
 /* A vfork() child shares the memory, not the context: its teardown only closes. */
@@ -192,6 +194,35 @@ TEST_F(shutdown, only_the_owner_may_shut_down)
 	ASSERT_EQ(1, acall_submit(&self->ring, &sqe, 1));
 	ASSERT_EQ(0, acall_wait_cqe(&self->ring, &cqe, -1));
 	EXPECT_EQ(0, cqe->res);
+	acall_cq_advance(&self->ring, 1);
+}
+
+/*
+ * acall_ring_exit() in a vfork() child: the ring, its queue and the
+ * struct are the parent's memory, and the parent goes on using them.
+ */
+TEST_F(shutdown, ring_exit_in_a_vfork_child_leaves_the_parents_ring)
+{
+	struct acall_sqe sqe;
+	struct acall_cqe *cqe;
+	int status;
+	pid_t pid;
+
+	pid = vfork();
+	if (pid == 0) {
+		acall_ring_exit(&self->ring);
+		_exit(0);
+	}
+	ASSERT_LT(0, pid);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_LE(0, self->ring.fd);
+
+	acall_prep_nop(&sqe, 0);
+	acall_sqe_set_data(&sqe, 7);
+	ASSERT_EQ(1, acall_submit(&self->ring, &sqe, 1));
+	ASSERT_EQ(0, acall_wait_cqe(&self->ring, &cqe, -1));
+	EXPECT_EQ(7, cqe->user_data);
 	acall_cq_advance(&self->ring, 1);
 }
 

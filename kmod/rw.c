@@ -308,6 +308,28 @@ static bool acall_write_limited_here(struct acall_req *req)
 		rlimit(RLIMIT_FSIZE) != RLIM_INFINITY);
 }
 
+/* The kiocb of a non-blocking buffered attempt in the submitter. */
+static int acall_rw_init_nowait_kiocb(struct acall_req *req,
+				      struct kiocb *kiocb, int rw)
+{
+	init_sync_kiocb(kiocb, req->file);
+	kiocb->ki_pos = req->pos;
+	kiocb->ki_ioprio = req->id.ioprio;
+	kiocb->ki_flags |= IOCB_NOWAIT;
+	return acall_kiocb_set_rw_flags(kiocb, req->rw_flags, rw);
+}
+
+/* The end of such an attempt that returned ret: as acall_rw_progress(). */
+static int acall_rw_nowait_done(struct acall_req *req, int rw, ssize_t ret)
+{
+	if (acall_rw_would_block(req, ret)) {
+		req->iter = req->iter_saved;
+		return -EAGAIN;
+	}
+	acall_rw_fsnotify(req, rw, ret);
+	return acall_rw_progress(req, rw, ret);
+}
+
 /*
  * A buffered write in the submitter, on a filesystem that can try one
  * without blocking (XFS, btrfs; not ext4). vfs_iter_write() would wait for
@@ -323,11 +345,7 @@ static int acall_rw_write_buffered_nowait(struct acall_req *req)
 
 	if (!acall_file_nowait_buffered_write(file))
 		return -EAGAIN;
-	init_sync_kiocb(&kiocb, file);
-	kiocb.ki_pos = req->pos;
-	kiocb.ki_ioprio = req->id.ioprio;
-	kiocb.ki_flags |= IOCB_NOWAIT;
-	ret = acall_kiocb_set_rw_flags(&kiocb, req->rw_flags, WRITE);
+	ret = acall_rw_init_nowait_kiocb(req, &kiocb, WRITE);
 	if (ret)
 		return ret;
 	/* The flags, and a sync inode or mount set after open. */
@@ -338,12 +356,7 @@ static int acall_rw_write_buffered_nowait(struct acall_req *req)
 	req->iter_saved = req->iter;
 	ret = file->f_op->write_iter(&kiocb, &req->iter);
 	acall_end_write(&kiocb);
-	if (acall_rw_would_block(req, ret)) {
-		req->iter = req->iter_saved;
-		return -EAGAIN;
-	}
-	acall_rw_fsnotify(req, WRITE, ret);
-	return acall_rw_progress(req, WRITE, ret);
+	return acall_rw_nowait_done(req, WRITE, ret);
 }
 
 /*
@@ -361,13 +374,9 @@ static int acall_rw_read_buffered_nowait(struct acall_req *req)
 
 	if (!file->f_op->read_iter)
 		return -EAGAIN;
-	init_sync_kiocb(&kiocb, file);
-	kiocb.ki_pos = req->pos;
-	kiocb.ki_ioprio = req->id.ioprio;
-	ret = acall_kiocb_set_rw_flags(&kiocb, req->rw_flags, READ);
+	ret = acall_rw_init_nowait_kiocb(req, &kiocb, READ);
 	if (ret)
 		return ret;
-	kiocb.ki_flags |= IOCB_NOWAIT;
 	/*
 	 * RWF_NOWAIT never reaches a worker: as preadv2() does on the same
 	 * kernel, it starts the readahead (6.12; 6.1 adds IOCB_NOIO to it).
@@ -376,12 +385,7 @@ static int acall_rw_read_buffered_nowait(struct acall_req *req)
 		kiocb.ki_flags |= IOCB_NOIO;
 	req->iter_saved = req->iter;
 	ret = file->f_op->read_iter(&kiocb, &req->iter);
-	if (acall_rw_would_block(req, ret)) {
-		req->iter = req->iter_saved;
-		return -EAGAIN;
-	}
-	acall_rw_fsnotify(req, READ, ret);
-	return acall_rw_progress(req, READ, ret);
+	return acall_rw_nowait_done(req, READ, ret);
 }
 
 static int acall_rw_issue(struct acall_req *req, int rw)

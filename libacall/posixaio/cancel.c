@@ -65,9 +65,8 @@ PA_API int aio_cancel(int fd, struct aiocb *cb)
 		}
 	}
 	if (canceled)
-		pa_submit_ready_fsyncs();	/* an fsync may have waited on them */
-	pthread_mutex_unlock(&pa.lock);
-	pa_notes_send(notes);
+		pa_submit_ready_fsyncs(&notes);	/* an fsync may have waited on them */
+	pa_notes_send_unlock(notes);
 	if (canceled)
 		pa_wake_waiters();
 	if (running)

@@ -102,10 +102,9 @@ void pa_drain_ring(void)
 		pa_maybe_free(req);
 	}
 	if (any)
-		pa_submit_ready_fsyncs();
+		pa_submit_ready_fsyncs(&notes);
 	pa_collect_returned();
-	pthread_mutex_unlock(&pa.lock);
-	pa_notes_send(notes);
+	pa_notes_send_unlock(notes);
 	if (any)
 		pa_wake_waiters();
 	while ((req = refused)) {

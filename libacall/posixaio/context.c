@@ -15,6 +15,8 @@
 
 struct pa_state pa = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
+	.send_lock = PTHREAD_MUTEX_INITIALIZER,
+	.send_cond = PTHREAD_COND_INITIALIZER,
 	.efd = -1,
 	.active = { .prev = &pa.active, .next = &pa.active },
 };
@@ -90,6 +92,9 @@ static void atfork_child(void)
 	unsigned int i;
 
 	pthread_mutex_init(&pa.lock, NULL);
+	pthread_mutex_init(&pa.send_lock, NULL);
+	pthread_cond_init(&pa.send_cond, NULL);
+	pa.send_next = pa.send_turn = 0;
 	if (pa.ready && !pa.use_glibc) {
 		acall_ring_exit(&pa.ring);
 		close(pa.efd);

@@ -63,10 +63,9 @@ static void glibc_done(union sigval value)
 	pthread_mutex_lock(&pa.lock);
 	req->glibc_busy = false;
 	if (pa_finish(req, err ? -err : ret, &notes))
-		pa_submit_ready_fsyncs();
+		pa_submit_ready_fsyncs(&notes);
 	pa_maybe_free(req);
-	pthread_mutex_unlock(&pa.lock);
-	pa_notes_send(notes);
+	pa_notes_send_unlock(notes);
 	pa_wake_waiters();
 }
 
@@ -115,10 +114,9 @@ void pa_forward_to_glibc(struct pa_req *req)
 	pthread_mutex_lock(&pa.lock);
 	req->glibc_busy = false;
 	if (pa_finish(req, -ret, &notes))
-		pa_submit_ready_fsyncs();
+		pa_submit_ready_fsyncs(&notes);
 	pa_maybe_free(req);
-	pthread_mutex_unlock(&pa.lock);
-	pa_notes_send(notes);
+	pa_notes_send_unlock(notes);
 	pa_wake_waiters();
 }
 

@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * sigevent notification. Notes are collected under pa.lock and sent after
- * it is dropped: SIGEV_SIGNAL queues the signal to the process with
+ * it is dropped, in the order they were collected: each batch takes a turn
+ * under pa.lock and waits for it before sending, so a drain that collected
+ * later cannot send ahead of one still sending (a list's note would
+ * overtake its entries'). Nobody waits for a turn holding pa.lock.
+ * SIGEV_SIGNAL queues the signal to the process with
  * si_code SI_ASYNCIO, SIGEV_THREAD runs the function in a new thread.
  * Other kinds (SIGEV_NONE, anything unknown) send nothing, as in glibc.
  */
@@ -85,8 +89,7 @@ static void start_thread(struct pa_note *note)
 		pthread_attr_destroy(&detached);
 }
 
-/* Send in the order the notes were added: a request's before its list's. */
-void pa_notes_send(struct pa_note *notes)
+static void send_all(struct pa_note *notes)
 {
 	struct pa_note *note, *reversed = NULL;
 
@@ -106,4 +109,38 @@ void pa_notes_send(struct pa_note *notes)
 			start_thread(note);
 		}
 	}
+}
+
+/*
+ * Send notes, collected under pa.lock (which this drops), after every
+ * batch collected before them. Signals stay blocked meanwhile: a handler
+ * that ran on this thread in the middle of its turn and submitted would
+ * wait for a turn behind its own.
+ */
+void pa_notes_send_unlock(struct pa_note *notes)
+{
+	sigset_t all, old;
+	uint64_t turn;
+
+	if (!notes) {
+		pthread_mutex_unlock(&pa.lock);
+		return;
+	}
+	turn = pa.send_next++;
+	pthread_mutex_unlock(&pa.lock);
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	pthread_mutex_lock(&pa.send_lock);
+	while (pa.send_turn != turn)
+		pthread_cond_wait(&pa.send_cond, &pa.send_lock);
+	pthread_mutex_unlock(&pa.send_lock);
+
+	send_all(notes);
+
+	pthread_mutex_lock(&pa.send_lock);
+	pa.send_turn++;
+	pthread_cond_broadcast(&pa.send_cond);
+	pthread_mutex_unlock(&pa.send_lock);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 }

@@ -79,6 +79,11 @@ struct pa_lio {
 /* The per-process state. */
 struct pa_state {
 	pthread_mutex_t lock;
+	/* Notes go out in the order they were collected (notify.c). */
+	pthread_mutex_t send_lock;
+	pthread_cond_t send_cond;
+	uint64_t send_next;		/* the next turn to hand out (pa.lock) */
+	uint64_t send_turn;		/* the turn sending now (send_lock) */
 	bool ready;			/* set up in this process (fork clears it) */
 	pid_t pid;			/* the process that set it up */
 	bool use_glibc;			/* acall unavailable: forward everything */
@@ -141,10 +146,10 @@ void pa_active_remove(struct pa_req *req);
 /* submit.c */
 int pa_submit_sqes(struct acall_sqe *sqes, unsigned int nr);
 void pa_prep_sqe(struct pa_req *req, struct acall_sqe *sqe);
-void pa_submit_ready_fsyncs(void);
+struct pa_note;
+void pa_submit_ready_fsyncs(struct pa_note **notes);
 
 /* complete.c: write the result, notify, wake waiters. */
-struct pa_note;
 bool pa_finish(struct pa_req *req, ssize_t res, struct pa_note **notes);
 void pa_release_slot(struct pa_req *req);
 void pa_maybe_free(struct pa_req *req);
@@ -160,7 +165,8 @@ struct pa_note {
 	struct pa_note *next;
 };
 void pa_note_add(struct pa_note **notes, const struct sigevent *sev);
-void pa_notes_send(struct pa_note *notes);
+/* Under pa.lock, which it drops; sends after, in collection order. */
+void pa_notes_send_unlock(struct pa_note *notes);
 
 /* suspend.c: sleep until pa.gen moves on from gen. 0, EINTR, EAGAIN (timed out). */
 int pa_wait_gen(uint32_t gen, const struct timespec *deadline);

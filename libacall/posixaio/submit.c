@@ -78,12 +78,12 @@ static bool fd_busy_before(const struct pa_req *req)
 
 /*
  * Without ordering in the module, an fsync waits here until every request
- * on its fd submitted before it has completed. Under pa.lock.
+ * on its fd submitted before it has completed. One that fails adds its
+ * note to *notes, after the caller's. Under pa.lock.
  */
-void pa_submit_ready_fsyncs(void)
+void pa_submit_ready_fsyncs(struct pa_note **notes)
 {
 	struct pa_req **pp = &pa.deferred, *req;
-	struct pa_note *notes = NULL;
 	struct acall_sqe sqe;
 	int ret;
 
@@ -100,10 +100,8 @@ void pa_submit_ready_fsyncs(void)
 			continue;
 		/* Cannot happen with its slot reserved; fail it rather than hang. */
 		pa_release_slot(req);
-		pa_finish(req, ret < 0 ? ret : -EAGAIN, &notes);
+		pa_finish(req, ret < 0 ? ret : -EAGAIN, notes);
 	}
-	/* Only a failure above notifies, and only then: rare, so sent here. */
-	pa_notes_send(notes);
 }
 
 /*
@@ -178,28 +176,32 @@ static bool accept_reqs(struct pa_req **reqs, unsigned int nr)
 	return true;
 }
 
-/* Requests the module did not take: forget them. Under pa.lock. */
-static void unaccept(struct pa_req **reqs, unsigned int nr, int err)
+/*
+ * Requests the module did not take: forget them. A list's note they end
+ * goes on *notes (their own are not sent: they were not taken). Under
+ * pa.lock.
+ */
+static void unaccept(struct pa_req **reqs, unsigned int nr, int err,
+		     struct pa_note **notes)
 {
-	struct pa_note *notes = NULL;
 	unsigned int i;
 
 	for (i = 0; i < nr; i++) {
 		pa_release_slot(reqs[i]);
 		reqs[i]->notify = false;
-		pa_finish(reqs[i], -err, &notes);
+		pa_finish(reqs[i], -err, notes);
 		/* Unless aio_return() took it meanwhile, forget it now. */
 		if (pa_link_cb(reqs[i]->cb, reqs[i], NULL)) {
 			pa_table_remove(reqs[i]);
 			pa_maybe_free(reqs[i]);
 		}
 	}
-	pa_notes_send(notes);	/* a lio_listio notification only: not taken */
 }
 
 static int submit_one(struct aiocb *cb, enum pa_kind kind)
 {
 	struct pa_req *req = req_new(cb, kind);
+	struct pa_note *notes = NULL;
 	struct acall_sqe sqe;
 
 	if (!req)
@@ -224,8 +226,8 @@ static int submit_one(struct aiocb *cb, enum pa_kind kind)
 	if (pa_submit_sqes(&sqe, 1) == 1)
 		return 0;
 	pthread_mutex_lock(&pa.lock);
-	unaccept(&req, 1, EAGAIN);
-	pthread_mutex_unlock(&pa.lock);
+	unaccept(&req, 1, EAGAIN, &notes);
+	pa_notes_send_unlock(notes);
 	return pa_fail(EAGAIN);
 }
 
@@ -342,16 +344,16 @@ static int lio_submit(int mode, struct aiocb *const list[], int nent,
 	lio->failed = refused;
 	if (nr == 0 && lio->notify)
 		pa_note_add(&notes, &lio->sigev);
-	pthread_mutex_unlock(&pa.lock);
-	pa_notes_send(notes);
+	pa_notes_send_unlock(notes);
 
 	for (i = 0; i < nr; i++)
 		pa_prep_sqe(reqs[i], &sqes[i]);
 	sent = (unsigned int)pa_submit_sqes(sqes, nr);
 	if (sent < nr) {
+		notes = NULL;
 		pthread_mutex_lock(&pa.lock);
-		unaccept(reqs + sent, nr - sent, EAGAIN);
-		pthread_mutex_unlock(&pa.lock);
+		unaccept(reqs + sent, nr - sent, EAGAIN, &notes);
+		pa_notes_send_unlock(notes);
 	}
 
 	pthread_mutex_lock(&pa.lock);

@@ -41,8 +41,8 @@ TEST_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARN) -Wno-unused-parameter -Wno-sign-
 	       -I$(KSFT_DIR) $(SAN_FLAGS) $(CFLAGS)
 TEST_LDFLAGS := $(SAN_FLAGS) -L$(OUT)/lib -Wl,-rpath,'$$ORIGIN/../lib' -lacall -lpthread
 
-LIB_VERSION := 0.1.0
-LIB_SONAME  := libacall.so.0
+LIB_VERSION := 1.0.0
+LIB_SONAME  := libacall.so.1
 LIB_SRC  := $(wildcard libacall/*.c)
 LIB_OBJ  := $(LIB_SRC:libacall/%.c=$(OUT)/lib/obj/%.o)
 

@@ -170,6 +170,10 @@ long acall_ctx_setup(struct acall_ctx *ctx, struct acall_params __user *arg)
 			   min(p.entries, 4 * num_online_cpus());
 	ctx->max_workers = min(ctx->max_workers, acall_max_workers_limit);
 	ctx->max_workers = max(ctx->max_workers, 1U);
+	/* An event loop's SUBMIT copies about a millisecond's worth at most. */
+	if (p.inline_bytes == ACALL_INLINE_DEFAULT)
+		p.inline_bytes = ACALL_INLINE_DEFAULT_BYTES;
+	ctx->inline_bytes = p.inline_bytes;
 
 	ret = acall_ctx_take_io_context(ctx);
 	if (ret)

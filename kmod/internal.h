@@ -17,6 +17,7 @@
 #define ACALL_MAX_ENTRIES	32768
 #define ACALL_MAX_QUEUES	256
 #define ACALL_NOP_MAX_DELAY_NS	1000000000ULL
+#define ACALL_INLINE_DEFAULT_BYTES	(1ULL << 20)
 #define ACALL_HASH_BITS		6	/* of pool->hash_busy */
 #define ACALL_HASH_STREAK	16	/* one file's writes in a row, at most */
 
@@ -139,6 +140,7 @@ struct acall_ctx {
 	/* Execution. */
 	unsigned int max_workers;	/* per pool */
 	unsigned int nr_queues;
+	u64 inline_bytes;		/* bound on one SUBMIT's inline copies */
 	struct acall_queue *queues;
 	struct acall_pool *pools;	/* one per possible NUMA node */
 	atomic_t worker_ids;
@@ -222,6 +224,7 @@ struct acall_req {
 	int mode;
 	bool user_nowait;		/* RWF_NOWAIT: never a worker */
 	bool append;			/* a write at the end of the file */
+	u64 inline_room;		/* what its SUBMIT may still copy inline */
 	struct acall_identity id;	/* its submitter's */
 
 	/* Reads and writes. */

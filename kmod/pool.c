@@ -120,7 +120,8 @@ static long acall_worker_run(struct acall_pool *pool, struct acall_req *req)
  * One request taken off the work list, run as its submitter. A request
  * released by a barrier or a link never had its non-blocking try: it gets
  * one here first, so that O_DIRECT still goes out as an async kiocb rather
- * than hold this worker.
+ * than hold this worker. A buffered one has no inline room here
+ * (req->inline_room is 0) and is simply run.
  */
 static long acall_worker_issue_or_run(struct acall_pool *pool,
 				      struct acall_req *req)

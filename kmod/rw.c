@@ -319,6 +319,26 @@ static int acall_rw_init_nowait_kiocb(struct acall_req *req,
 	return acall_kiocb_set_rw_flags(kiocb, req->rw_flags, rw);
 }
 
+/*
+ * The iterator of such an attempt: req->iter cut to what its SUBMIT call
+ * may still copy inline (acall_params.inline_bytes), so that a request of
+ * many megabytes of cached data does not hold the caller's event loop; a
+ * worker copies the rest. False when nothing is left to copy here. An
+ * RWF_NOWAIT request is never cut: its result is what completes now.
+ */
+static bool acall_rw_inline_iter(struct acall_req *req, struct iov_iter *iter)
+{
+	req->iter_saved = req->iter;
+	*iter = req->iter;
+	if (req->user_nowait)
+		return true;
+	if (!req->inline_room)
+		return false;
+	if (iov_iter_count(iter) > req->inline_room)
+		iov_iter_truncate(iter, req->inline_room);
+	return true;
+}
+
 /* The end of such an attempt that returned ret: as acall_rw_progress(). */
 static int acall_rw_nowait_done(struct acall_req *req, int rw, ssize_t ret)
 {
@@ -326,6 +346,8 @@ static int acall_rw_nowait_done(struct acall_req *req, int rw, ssize_t ret)
 		req->iter = req->iter_saved;
 		return -EAGAIN;
 	}
+	if (ret > 0 && !req->user_nowait)
+		req->inline_room -= min_t(u64, ret, req->inline_room);
 	acall_rw_fsnotify(req, rw, ret);
 	return acall_rw_progress(req, rw, ret);
 }
@@ -340,6 +362,7 @@ static int acall_rw_nowait_done(struct acall_req *req, int rw, ssize_t ret)
 static int acall_rw_write_buffered_nowait(struct acall_req *req)
 {
 	struct file *file = req->file;
+	struct iov_iter iter;
 	struct kiocb kiocb;
 	ssize_t ret;
 
@@ -351,10 +374,11 @@ static int acall_rw_write_buffered_nowait(struct acall_req *req)
 	/* The flags, and a sync inode or mount set after open. */
 	if (iocb_is_dsync(&kiocb))
 		return -EAGAIN;
+	if (!acall_rw_inline_iter(req, &iter))
+		return -EAGAIN;
 	if (!acall_start_write_nowait(&kiocb))
 		return -EAGAIN;
-	req->iter_saved = req->iter;
-	ret = file->f_op->write_iter(&kiocb, &req->iter);
+	ret = file->f_op->write_iter(&kiocb, &iter);
 	acall_end_write(&kiocb);
 	return acall_rw_nowait_done(req, WRITE, ret);
 }
@@ -369,6 +393,7 @@ static int acall_rw_write_buffered_nowait(struct acall_req *req)
 static int acall_rw_read_buffered_nowait(struct acall_req *req)
 {
 	struct file *file = req->file;
+	struct iov_iter iter;
 	struct kiocb kiocb;
 	ssize_t ret;
 
@@ -383,8 +408,9 @@ static int acall_rw_read_buffered_nowait(struct acall_req *req)
 	 */
 	if (!req->user_nowait)
 		kiocb.ki_flags |= IOCB_NOIO;
-	req->iter_saved = req->iter;
-	ret = file->f_op->read_iter(&kiocb, &req->iter);
+	if (!acall_rw_inline_iter(req, &iter))
+		return -EAGAIN;
+	ret = file->f_op->read_iter(&kiocb, &iter);
 	return acall_rw_nowait_done(req, READ, ret);
 }
 

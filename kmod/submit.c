@@ -89,6 +89,7 @@ struct acall_batch {
 	struct acall_req *chain_tail;	/* is still closed, linked by ->link */
 	bool posted;			/* a completion was posted: notify */
 	u32 inline_done;		/* counted once for the batch */
+	u64 inline_room;		/* bytes it may still copy inline */
 	struct acall_sqe *chain;	/* the chain read ahead of its start */
 	u32 chain_size;			/* entries chain has room for */
 };
@@ -135,12 +136,15 @@ bool acall_req_start(struct acall_req *req, struct acall_batch *b)
 		return true;
 	}
 	if (req->op->issue) {
+		/* The op takes what it copies inline out of inline_room. */
+		req->inline_room = b->inline_room;
 		ret = req->op->issue(req);
 		if (ret == -EIOCBQUEUED) {
 			/* In flight; req may already be completed and gone. */
 			atomic64_inc(&ctx->stats.async_kiocb);
 			return false;
 		}
+		b->inline_room = req->inline_room;
 		if (ret != -EAGAIN || req->user_nowait) {
 			b->inline_done++;
 			acall_req_complete(req, ret);
@@ -300,7 +304,7 @@ fail:
 
 long acall_ioctl_submit(struct acall_ctx *ctx, struct acall_submit __user *arg)
 {
-	struct acall_batch batch = { };
+	struct acall_batch batch = { .inline_room = ctx->inline_bytes };
 	struct acall_sqe __user *usqes;
 	struct acall_submit s;
 	struct acall_sqe sqe;

@@ -52,12 +52,16 @@ ACALL_API int acall_ring_init(struct acall_ring *ring,
 		opts = &none;
 	if (opts->nr_queues > UINT16_MAX)
 		return -EINVAL;
+	for (size_t i = 0; i < sizeof(opts->resv) / sizeof(opts->resv[0]); i++)
+		if (opts->resv[i])
+			return -EINVAL;
 
 	memset(&p, 0, sizeof(p));
 	p.entries = opts->entries ? opts->entries : ACALL_DEFAULT_ENTRIES;
 	p.flags = opts->flags;
 	p.max_workers = opts->max_workers;
 	p.nr_queues = opts->nr_queues;
+	p.inline_bytes = opts->inline_bytes;
 
 	fd = acall_open_device();
 	if (fd < 0)

@@ -461,7 +461,7 @@ TEST(setup_bad_params_are_einval)
 	EXPECT_EQ(EINVAL, errno);
 	memset(&p, 0, sizeof(p));
 	p.entries = 8;
-	p.resv[3] = 1;
+	p.resv[2] = 1;
 	EXPECT_EQ(-1, ioctl(fd, ACALL_IOC_SETUP, &p));
 	EXPECT_EQ(EINVAL, errno);
 	memset(&p, 0, sizeof(p));

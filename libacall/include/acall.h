@@ -50,6 +50,14 @@ struct acall_options {
 	unsigned int max_workers;	/* worker bound per NUMA node */
 	unsigned int nr_queues;		/* ordering queues; default 1 */
 	unsigned int flags;		/* ACALL_SETUP_*; none yet */
+	/*
+	 * Most bytes one submission copies in the calling thread; the rest
+	 * of a request past it is done asynchronously. 0: the module's
+	 * default (1 MiB); ACALL_INLINE_UNBOUNDED: no bound. Needs
+	 * ACALL_FEAT_INLINE_BOUND (an older module refuses it: -EINVAL).
+	 */
+	uint64_t inline_bytes;
+	uint64_t resv[4];		/* must be zero: room to grow */
 };
 
 /*
@@ -65,7 +73,11 @@ int acall_open_device(void);
  */
 int acall_probe(int fd, struct acall_probe *probe);
 
-/* Open and set up a context; opts may be NULL. Returns 0 or -errno. */
+/*
+ * Open and set up a context; opts may be NULL. Returns 0 or -errno:
+ * -EINVAL for a bad option (non-zero resv included) or one the module
+ * refuses, and whatever open, ACALL_IOC_SETUP or mmap return.
+ */
 int acall_ring_init(struct acall_ring *ring, const struct acall_options *opts);
 
 /*

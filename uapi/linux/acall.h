@@ -113,8 +113,18 @@ struct acall_params {
 	__u16	resv1;
 	__u64	ring_bytes;	/* out: length to mmap */
 	struct acall_ring_offsets ring;	/* out */
-	__u64	resv[4];	/* must be zero */
+	__u64	inline_bytes;	/* in: ACALL_INLINE_*; out: the bound in force */
+	__u64	resv[3];	/* must be zero */
 };
+
+/*
+ * acall_params.inline_bytes: the most bytes one ACALL_IOC_SUBMIT call copies
+ * in the submitter (buffered reads and writes served from the page cache);
+ * the rest of a request past it goes the asynchronous way. RWF_NOWAIT
+ * requests are not bounded: their answer is what completes at once.
+ */
+#define ACALL_INLINE_DEFAULT	0		/* 1 MiB */
+#define ACALL_INLINE_UNBOUNDED	(~0ULL)		/* copy whatever is cached */
 
 /* ACALL_IOC_SUBMIT: hand a batch of requests to the module. */
 struct acall_submit {
@@ -183,6 +193,7 @@ struct acall_affinity {
 #define ACALL_FEAT_ORDERING	_BITULL(8)	/* queues, ORDERED and LINK tags */
 #define ACALL_FEAT_AFFINITY	_BITULL(9)	/* ACALL_IOC_AFFINITY */
 #define ACALL_FEAT_SHUTDOWN	_BITULL(10)	/* ACALL_IOC_SHUTDOWN */
+#define ACALL_FEAT_INLINE_BOUND	_BITULL(11)	/* acall_params.inline_bytes */
 
 /* acall_probe.fd_types: what kind of file a request may name. */
 #define ACALL_FD_REGULAR	_BITUL(0)	/* regular files of the fs_types */

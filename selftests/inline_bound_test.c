@@ -1,0 +1,151 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The bound on what one SUBMIT copies inline (acall_params.inline_bytes):
+ * a read of many megabytes of cached data has its first part copied in the
+ * submitter and the rest done by a worker, the bound spans every request
+ * of the batch, RWF_NOWAIT is not bounded, and SETUP answers with the
+ * bound in force. The counters (ACALL_IOC_STATS) show the path; the data
+ * read back shows the two parts joined right.
+ */
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include <acall.h>
+#include "acall_test.h"
+
+#define BIG	(4u << 20)	/* above the default bound of 1 MiB */
+#define SMALL	(64u << 10)	/* the bound the tests set */
+
+FIXTURE(bound) {
+	struct acall_ring ring;
+	struct acall_stats before, after;
+	unsigned char *buf;
+	int fd;
+};
+
+FIXTURE_SETUP(bound)
+{
+	const char *dir;
+
+	self->fd = -1;
+	self->ring.fd = -1;
+	self->buf = NULL;
+	/* ext4 reads with IOCB_NOWAIT: the inline path is taken. */
+	ACALL_REQUIRE(ACALL_FEAT_RING | ACALL_FEAT_STATS | ACALL_FEAT_INLINE);
+	ACALL_FIXTURE(dir, "ACALL_TEST_EXT4");
+	ASSERT_EQ(0, posix_memalign((void **)&self->buf, 4096, BIG));
+	self->fd = acall_tmpfile(dir, O_RDWR);
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, acall_pwrite_pattern(self->fd, 0, BIG, 5));
+	ASSERT_EQ(BIG, pread(self->fd, self->buf, BIG, 0));	/* all cached */
+}
+
+FIXTURE_TEARDOWN(bound)
+{
+	if (self->ring.fd >= 0)
+		acall_ring_exit(&self->ring);
+	if (self->fd >= 0)
+		close(self->fd);
+	free(self->buf);
+}
+
+static int ring_with_bound(struct acall_ring *ring, __u64 inline_bytes)
+{
+	struct acall_options opts = { .entries = 16,
+				      .inline_bytes = inline_bytes };
+
+	return acall_ring_init(ring, &opts);
+}
+
+/* Read [off, off + len) into buf + off with nr requests in one batch. */
+static void read_batch(struct __test_metadata *_metadata,
+		       FIXTURE_DATA(bound) *self, unsigned int nr, size_t len,
+		       int rwf)
+{
+	struct acall_sqe sqes[8];
+	struct acall_cqe cqes[8];
+	struct iovec iov[8];
+	unsigned int i;
+
+	ASSERT_GE(8, nr);
+	memset(self->buf, 0, nr * len);
+	for (i = 0; i < nr; i++) {
+		iov[i] = (struct iovec){ self->buf + i * len, len };
+		acall_prep_preadv(&sqes[i], self->fd, &iov[i], 1, i * len, rwf);
+		acall_sqe_set_data(&sqes[i], i);
+	}
+	ASSERT_EQ(0, acall_stats(&self->ring, &self->before));
+	ASSERT_EQ(0, acall_run(&self->ring, sqes, nr, cqes));
+	ASSERT_EQ(0, acall_stats(&self->ring, &self->after));
+	for (i = 0; i < nr; i++)
+		EXPECT_EQ((int)len, cqes[i].res) TH_LOG("request %llu",
+			(unsigned long long)cqes[i].user_data);
+	EXPECT_EQ(-1, acall_check(self->buf, nr * len, 0, 5));
+}
+
+TEST_F(bound, big_cached_read_is_finished_by_a_worker)
+{
+	ASSERT_EQ(0, ring_with_bound(&self->ring, 0));
+	read_batch(_metadata, self, 1, BIG, 0);
+	/* Its first MiB inline, the rest in a worker: one request, punted. */
+	EXPECT_EQ(1, ACALL_DELTA(self->before, self->after, punted));
+	EXPECT_EQ(0, ACALL_DELTA(self->before, self->after, inline_done));
+}
+
+TEST_F(bound, unbounded_copies_all_inline)
+{
+	ACALL_REQUIRE(ACALL_FEAT_INLINE_BOUND);
+	ASSERT_EQ(0, ring_with_bound(&self->ring, ACALL_INLINE_UNBOUNDED));
+	read_batch(_metadata, self, 1, BIG, 0);
+	EXPECT_EQ(1, ACALL_DELTA(self->before, self->after, inline_done));
+	EXPECT_EQ(0, ACALL_DELTA(self->before, self->after, punted));
+}
+
+/* 64 KiB for the batch: two 32 KiB reads inline, the next two in workers. */
+TEST_F(bound, bound_spans_the_batch)
+{
+	ACALL_REQUIRE(ACALL_FEAT_INLINE_BOUND);
+	ASSERT_EQ(0, ring_with_bound(&self->ring, SMALL));
+	read_batch(_metadata, self, 4, SMALL / 2, 0);
+	EXPECT_EQ(2, ACALL_DELTA(self->before, self->after, inline_done));
+	EXPECT_EQ(2, ACALL_DELTA(self->before, self->after, punted));
+	/* A new SUBMIT has the whole bound again. */
+	read_batch(_metadata, self, 1, SMALL, 0);
+	EXPECT_EQ(1, ACALL_DELTA(self->before, self->after, inline_done));
+}
+
+TEST_F(bound, nowait_is_not_bounded)
+{
+	ACALL_REQUIRE(ACALL_FEAT_INLINE_BOUND);
+	ASSERT_EQ(0, ring_with_bound(&self->ring, SMALL));
+	read_batch(_metadata, self, 2, 4 * SMALL, RWF_NOWAIT);
+	EXPECT_EQ(2, ACALL_DELTA(self->before, self->after, inline_done));
+	EXPECT_EQ(0, ACALL_DELTA(self->before, self->after, punted));
+}
+
+/* SETUP writes back the bound in force: the default, or what was asked. */
+TEST_F(bound, setup_answers_the_bound)
+{
+	__u64 asked[] = { 0, SMALL, ACALL_INLINE_UNBOUNDED };
+	__u64 want[] = { 1u << 20, SMALL, ACALL_INLINE_UNBOUNDED };
+	struct acall_params p;
+	unsigned int i;
+	int dev;
+
+	ACALL_REQUIRE(ACALL_FEAT_INLINE_BOUND);
+	for (i = 0; i < 3; i++) {
+		dev = acall_open_device();
+		ASSERT_LE(0, dev);
+		memset(&p, 0, sizeof(p));
+		p.entries = 8;
+		p.inline_bytes = asked[i];
+		ASSERT_EQ(0, ioctl(dev, ACALL_IOC_SETUP, &p));
+		EXPECT_EQ(want[i], p.inline_bytes);
+		close(dev);
+	}
+}
+
+TEST_HARNESS_MAIN

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # Static checks of the module, as TAP: for each stock kernel a W=1 build with
 # warnings as errors and a sparse pass (C=2) over every file, then
-# checkpatch.pl --strict (from linux-source-6.1) over kmod/ and uapi/.
+# checkpatch.pl --strict (from linux-source-6.1) over kmod/ and uapi/, and
+# the man pages (scripts/man-check.sh).
 # Exits non-zero if any check fails.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -54,5 +55,9 @@ log=$out/checkpatch.log
 	exit $((s1 | s2))
 ) > "$log" 2>&1
 result "lint: checkpatch --strict on kmod/ and uapi/" $? "$log"
+
+log=$out/man-check.log
+scripts/man-check.sh > "$log" 2>&1
+result "lint: a man page for every public function, groff -ww clean" $? "$log"
 
 [[ $failed == 0 ]]

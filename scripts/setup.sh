@@ -20,6 +20,8 @@ packages=(
 	e2fsprogs xfsprogs fio liburing-dev libaio-dev
 	# the benchmark's charts
 	gnuplot-nox
+	# the man pages' check
+	groff-base
 )
 
 missing=()

@@ -41,7 +41,8 @@ TEST_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARN) -Wno-unused-parameter -Wno-sign-
 	       -I$(KSFT_DIR) $(SAN_FLAGS) $(CFLAGS)
 TEST_LDFLAGS := $(SAN_FLAGS) -L$(OUT)/lib -Wl,-rpath,'$$ORIGIN/../lib' -lacall -lpthread
 
-LIB_VERSION := 1.0.0
+VERSION     := 1.0.0
+LIB_VERSION := $(VERSION)
 LIB_SONAME  := libacall.so.1
 LIB_SRC  := $(wildcard libacall/*.c)
 LIB_OBJ  := $(LIB_SRC:libacall/%.c=$(OUT)/lib/obj/%.o)
@@ -63,6 +64,7 @@ help:
 	@echo "make selftests    build the selftests"
 	@echo "make install      install libacall, its headers and acall.pc under PREFIX"
 	@echo "make install-udev install the udev rule giving the kvm group /dev/acall"
+	@echo "make install-man  install the manual pages under PREFIX/share/man"
 	@echo "make setup        install the Debian packages everything needs"
 	@echo "make lint         W=1, sparse and checkpatch --strict on the module"
 	@echo "make vmtest K=6.1|6.12|debug   run the selftests in a VM on one kernel"
@@ -109,19 +111,62 @@ $(OUT)/lib/acall.pc: libacall/acall.pc.in
 	@mkdir -p $(dir $@)
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(LIB_VERSION)|' $< > $@
 
-install: lib
+# The library, its headers and acall.pc (for the PREFIX given here), and the
+# module for the kernel at KDIR.
+install: install-lib install-module
+
+install-lib: lib
 	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/linux
 	install -m 644 libacall/include/acall.h $(DESTDIR)$(PREFIX)/include/
 	install -m 644 uapi/linux/acall.h $(DESTDIR)$(PREFIX)/include/linux/
 	install -m 755 $(OUT)/lib/libacall.so.$(LIB_VERSION) $(DESTDIR)$(PREFIX)/lib/
 	cp -P $(OUT)/lib/$(LIB_SONAME) $(OUT)/lib/libacall.so $(DESTDIR)$(PREFIX)/lib/
 	install -m 644 $(OUT)/lib/libacall.a $(DESTDIR)$(PREFIX)/lib/
-	install -m 644 $(OUT)/lib/acall.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(LIB_VERSION)|' \
+		libacall/acall.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/acall.pc
+	chmod 644 $(DESTDIR)$(PREFIX)/lib/pkgconfig/acall.pc
+	$(if $(DESTDIR),,ldconfig)
+
+# acall.ko into /lib/modules/KREL/updates (under DESTDIR, if given) for the
+# kernel at KDIR, then depmod, so that "modprobe acall" finds it. Unsigned:
+# a distribution's signing key is not on the machine (DKMS signs with its
+# own machine owner key where Secure Boot needs one).
+install-module: module
+	$(MAKE) -C $(KDIR) M=$(abspath $(KMOD_OUT)) CONFIG_MODULE_SIG_ALL= \
+		$(if $(DESTDIR),INSTALL_MOD_PATH=$(abspath $(DESTDIR))) \
+		INSTALL_MOD_DIR=updates modules_install
+	depmod $(if $(DESTDIR),-b $(abspath $(DESTDIR))) $(KREL)
+
+# The module's sources in /usr/src/acall-VERSION with dkms.conf; without
+# DESTDIR also registered with DKMS and built and installed for the running
+# kernel (DKMS then builds it for every kernel installed later).
+DKMS_SRC = $(DESTDIR)/usr/src/acall-$(VERSION)
+install-dkms:
+	install -d $(DKMS_SRC)/kmod $(DKMS_SRC)/uapi/linux
+	install -m 644 Kbuild $(DKMS_SRC)/
+	install -m 644 $(filter-out kmod/inject.%,$(wildcard kmod/*.c kmod/*.h)) kmod/inject.h $(DKMS_SRC)/kmod/
+	install -m 644 uapi/linux/acall.h $(DKMS_SRC)/uapi/linux/
+	sed 's|@VERSION@|$(VERSION)|' dkms.conf > $(DKMS_SRC)/dkms.conf
+	$(if $(DESTDIR),,dkms status -m acall -v $(VERSION) | grep -q . || \
+		dkms add -m acall -v $(VERSION))
+	$(if $(DESTDIR),,dkms install -m acall -v $(VERSION) -k $(KREL))
 
 # /dev/acall for the kvm group (udev/60-acall.rules); then "udevadm trigger".
 UDEV_RULES_DIR ?= /etc/udev/rules.d
 install-udev:
 	install -D -m 644 udev/60-acall.rules $(DESTDIR)$(UDEV_RULES_DIR)/60-acall.rules
+
+# The manual pages: libacall's functions (3), the device (4), the model (7).
+# "scripts/man-check.sh" checks them. The .so link pages are installed as
+# they are; man(1) resolves them from the top of MANDIR.
+MANDIR ?= $(PREFIX)/share/man
+install: install-man
+.PHONY: install-man
+install-man:
+	install -d $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man4 $(DESTDIR)$(MANDIR)/man7
+	install -m 644 man/man3/*.3 $(DESTDIR)$(MANDIR)/man3/
+	install -m 644 man/man4/*.4 $(DESTDIR)$(MANDIR)/man4/
+	install -m 644 man/man7/*.7 $(DESTDIR)$(MANDIR)/man7/
 
 # ---- selftests ------------------------------------------------------------
 

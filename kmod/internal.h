@@ -8,6 +8,7 @@
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/sizes.h>
 #include <linux/spinlock.h>
 #include <linux/uio.h>
 #include <linux/wait.h>
@@ -17,7 +18,7 @@
 #define ACALL_MAX_ENTRIES	32768
 #define ACALL_MAX_QUEUES	256
 #define ACALL_NOP_MAX_DELAY_NS	1000000000ULL
-#define ACALL_INLINE_DEFAULT_BYTES	(1ULL << 20)
+#define ACALL_INLINE_DEFAULT_BYTES	SZ_1M
 #define ACALL_HASH_BITS		6	/* of pool->hash_busy */
 #define ACALL_HASH_STREAK	16	/* one file's writes in a row, at most */
 

@@ -70,7 +70,7 @@ help:
 	@echo "make install-udev install the udev rule giving the kvm group /dev/acall"
 	@echo "make setup        install the Debian packages everything needs"
 	@echo "make lint         W=1, sparse, checkpatch --strict, and the man pages"
-	@echo "make vmtest K=6.1|6.12|debug   run the selftests in a VM on one kernel"
+	@echo "make vmtest K=6.1|6.12|6.12-rt|debug   run the selftests in a VM on one kernel"
 	@echo "make check        setup, lint and the selftests on every kernel (what CI runs)"
 	@echo "make check-under-load [ROUNDS=3]  the selftests on every kernel beside stress-ng"
 	@echo "make soak [DURATION=min]  fuzz, stress, kill storms, faults on the debug kernel"

@@ -6,11 +6,11 @@
 #   selftests: N passed, N failed, N skipped
 # and exits non-zero if anything failed.
 #
-# ACALL_KERNELS picks the kernels (default "6.1 6.12 debug").
+# ACALL_KERNELS picks the kernels (default "6.1 6.12 6.12-rt debug").
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 
-kernels=${ACALL_KERNELS:-6.1 6.12 debug}
+kernels=${ACALL_KERNELS:-6.1 6.12 6.12-rt debug}
 start=$SECONDS
 pass=0 fail=0 skip=0
 lines=()

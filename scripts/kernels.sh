@@ -3,7 +3,7 @@
 # Describe the kernels acall builds for and boots. Versions move with
 # Debian's security updates, so they are discovered here, never written down.
 #
-#   kernels.sh release NAME   kernel release of NAME (6.1, 6.12 or debug)
+#   kernels.sh release NAME   kernel release of NAME (6.1, 6.12, 6.12-rt or debug)
 #   kernels.sh env NAME       shell assignments KREL, KIMAGE, KMODDIR, KDIR
 #   kernels.sh default-kdir   the build tree "make" uses when KDIR is unset
 set -euo pipefail
@@ -15,6 +15,7 @@ meta_package() {
 	case $1 in
 	6.1)	echo linux-image-amd64 ;;
 	6.12)	echo linux-image-6.12-amd64 ;;
+	6.12-rt) echo linux-image-6.12-rt-amd64 ;;	# PREEMPT_RT
 	*)	return 1 ;;
 	esac
 }

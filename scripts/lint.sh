@@ -24,7 +24,7 @@ result() {	# result NAME STATUS LOG
 	fi
 }
 
-for k in ${ACALL_LINT_KERNELS:-6.1 6.12}; do
+for k in ${ACALL_LINT_KERNELS:-6.1 6.12 6.12-rt}; do
 	kdir=$(scripts/kernels.sh env "$k" | sed -n 's/^KDIR=//p')
 	log=$out/build-$k.log
 	# A fresh tree each time, so every file is compiled and checked.

@@ -5,7 +5,7 @@
 # that a test which depends on timing fails here rather than in CI.
 #
 #   load-test.sh [ROUNDS]      ROUNDS default 3; ACALL_KERNELS narrows
-#                              the kernels (default "6.1 6.12 debug")
+#                              the kernels (default "6.1 6.12 6.12-rt debug")
 #
 # Ends with "selftests: N passed, N failed, N skipped" over every run and
 # exits non-zero if any run failed. Logs: build/logs/load-ROUND-KERNEL.log.
@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.." || exit 1
 . scripts/tap-count.sh
 
 rounds=${1:-3}
-kernels=${ACALL_KERNELS:-6.1 6.12 debug}
+kernels=${ACALL_KERNELS:-6.1 6.12 6.12-rt debug}
 pass=0 fail=0 skip=0
 
 scripts/setup.sh || exit 1

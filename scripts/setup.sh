@@ -9,10 +9,11 @@ packages=(
 	# build
 	make gcc libc6-dev pkg-config liburcu-dev kmod bc flex bison
 	libelf-dev libssl-dev cpio xz-utils zstd sparse
-	# the two stock kernels with headers, and their source (kselftest
-	# harness, checkpatch, the debug kernel)
+	# the stock kernels (6.1, 6.12 and 6.12 with PREEMPT_RT) with
+	# headers, and source (kselftest harness, checkpatch, the debug kernel)
 	linux-image-amd64 linux-headers-amd64
 	linux-image-6.12-amd64 linux-headers-6.12-amd64
+	linux-image-6.12-rt-amd64 linux-headers-6.12-rt-amd64
 	linux-source-6.1 linux-source-6.12
 	# the VM
 	qemu-system-x86 busybox-static

@@ -2,14 +2,14 @@
 # SPDX-License-Identifier: GPL-2.0
 # Build everything for one kernel and run the selftests (or COMMAND) in a VM
 # booting it:
-#   vmtest.sh NAME [COMMAND...]      NAME: 6.1, 6.12 or debug
+#   vmtest.sh NAME [COMMAND...]      NAME: 6.1, 6.12, 6.12-rt or debug
 # The guest sees /acall/acall.ko, /acall/acall-inject.ko (the test-only
 # variant), /acall/selftests, /acall/pipeline and /acall/lib. Exit status
 # as vm-run.sh's; the console is also kept in build/logs/vmtest-NAME.log.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-name=${1:?kernel name: 6.1, 6.12 or debug}
+name=${1:?kernel name: 6.1, 6.12, 6.12-rt or debug}
 shift
 eval "$(scripts/kernels.sh env "$name")"
 

@@ -253,7 +253,8 @@ static void complete(struct acall_cqe *cqe)
 		die("irq", errno);
 }
 
-static void flush_queue(void)
+/* Submit what is queued; how many went in (0: the ring is full). */
+static int flush_queue(void)
 {
 	int ret = acall_flush(&be.ring);
 
@@ -263,6 +264,22 @@ static void flush_queue(void)
 	} else if (ret < 0 && ret != -EBUSY) {
 		die("acall_flush", -ret);	/* -EBUSY: reap, then again */
 	}
+	return ret > 0 ? ret : 0;
+}
+
+/* Hand back every completion in the ring, the eventfd muted meanwhile. */
+static void drain_ring(void)
+{
+	do {
+		struct acall_cqe *cqe;
+
+		acall_eventfd_mute(&be.ring, true);
+		while ((cqe = acall_peek_cqe(&be.ring))) {
+			complete(cqe);
+			acall_cq_advance(&be.ring, 1);
+		}
+		acall_eventfd_mute(&be.ring, false);
+	} while (acall_cq_ready(&be.ring));
 }
 
 /* The iothread: one epoll loop, as QEMU's AioContext. */
@@ -288,19 +305,14 @@ static void iothread(int efd)
 			if (read(ev[i].data.fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
 				die("read", errno);
 		}
-		do {
-			struct acall_cqe *cqe;
-
-			acall_eventfd_mute(&be.ring, true);
-			while ((cqe = acall_peek_cqe(&be.ring))) {
-				complete(cqe);
-				acall_cq_advance(&be.ring, 1);
-			}
-			acall_eventfd_mute(&be.ring, false);
-		} while (acall_cq_ready(&be.ring));
-		/* Everything the vCPUs queued since the last kick, in one go. */
-		if (acall_queued(&be.ring))
-			flush_queue();
+		/*
+		 * Everything the vCPUs queued since the last kick, in one go.
+		 * What completes inside the flush signals nothing: drain after
+		 * it, and flush again while draining made room.
+		 */
+		drain_ring();
+		while (acall_queued(&be.ring) && flush_queue())
+			drain_ring();
 		pthread_mutex_lock(&be.lock);
 		n = be.vcpus_done;
 		pthread_mutex_unlock(&be.lock);

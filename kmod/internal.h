@@ -259,6 +259,7 @@ void acall_ring_shut(struct acall_ctx *ctx);
 int acall_ring_wait_idle(struct acall_ctx *ctx);
 void acall_ring_post(struct acall_ctx *ctx, u64 user_data, s32 res);
 void acall_ring_notify(struct acall_ctx *ctx);
+void acall_ring_wake_waiters(struct acall_ctx *ctx);
 long acall_ioctl_wait(struct acall_ctx *ctx, struct acall_wait __user *arg);
 long acall_ioctl_eventfd(struct acall_ctx *ctx, s32 __user *arg);
 void acall_eventfd_release(struct acall_ctx *ctx);

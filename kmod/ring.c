@@ -207,6 +207,19 @@ void acall_ring_notify(struct acall_ctx *ctx)
 }
 
 /*
+ * Tell waiters, not the eventfd: for what a SUBMIT call posted itself. Its
+ * caller finds those in the ring when the call returns, and a signal would
+ * only cost it a wake-up and a read of the eventfd.
+ */
+void acall_ring_wake_waiters(struct acall_ctx *ctx)
+{
+	/* Orders the tail against the check, as in acall_eventfd_notify(). */
+	smp_mb();
+	if (waitqueue_active(&ctx->cq_wait))
+		wake_up_all(&ctx->cq_wait);
+}
+
+/*
  * nr completions to reap, or no more will come: shut down with nothing in
  * flight, a WAIT returns what there is rather than sleep for good.
  */

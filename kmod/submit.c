@@ -384,7 +384,8 @@ long acall_ioctl_submit(struct acall_ctx *ctx, struct acall_submit __user *arg)
 	atomic64_add(i, &ctx->stats.submitted);
 	if (batch.inline_done)
 		atomic64_add(batch.inline_done, &ctx->stats.inline_done);
+	/* The caller reaps these when this returns: no eventfd signal. */
 	if (batch.posted)
-		acall_ring_notify(ctx);
+		acall_ring_wake_waiters(ctx);
 	return i ? i : ret;
 }

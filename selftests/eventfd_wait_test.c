@@ -86,11 +86,38 @@ TEST_F(ev, eventfd_signalled_by_completions)
 	ASSERT_EQ(0, acall_register_eventfd(&self->ring, self->efd));
 	EXPECT_EQ(0, eventfd_take(self->efd));
 
-	one_nop(_metadata, &self->ring, 0);		/* inline or not */
-	EXPECT_LE(1, eventfd_await(self->efd));
 	one_nop(_metadata, &self->ring, 1000 * 1000);	/* from a worker */
 	EXPECT_LE(1, eventfd_await(self->efd));
 	EXPECT_EQ(0, eventfd_take(self->efd));
+}
+
+/*
+ * What SUBMIT completes itself is in the ring when it returns, and signals
+ * nothing: the caller reaps it (ACALL_FEAT_QUIET_SUBMIT).
+ */
+TEST_F(ev, submit_does_not_signal_what_it_completes)
+{
+	struct acall_sqe sqe;
+
+	ACALL_REQUIRE(ACALL_FEAT_EVENTFD | ACALL_FEAT_QUIET_SUBMIT);
+	self->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	ASSERT_LE(0, self->efd);
+	ASSERT_EQ(0, acall_register_eventfd(&self->ring, self->efd));
+
+	acall_prep_nop(&sqe, 0);			/* completes inline */
+	ASSERT_EQ(1, acall_submit(&self->ring, &sqe, 1));
+	EXPECT_EQ(1, acall_cq_ready(&self->ring));
+	acall_cq_advance(&self->ring, 1);
+	/* A request refused at submission: its completion is SUBMIT's too. */
+	acall_prep_preadv(&sqe, -1, NULL, 1, 0, 0);
+	ASSERT_EQ(1, acall_submit(&self->ring, &sqe, 1));
+	EXPECT_EQ(1, acall_cq_ready(&self->ring));
+	acall_cq_advance(&self->ring, 1);
+	EXPECT_EQ(0, eventfd_take(self->efd));
+
+	/* One completed later still signals. */
+	one_nop(_metadata, &self->ring, 1000 * 1000);
+	EXPECT_LE(1, eventfd_await(self->efd));
 }
 
 TEST_F(ev, muted_eventfd_is_not_signalled)

@@ -228,7 +228,9 @@ static inline void acall_prep_read_write_linked(struct acall_sqe sqes[2],
  * takes fewer when the ring has no room for their completions, and never
  * part of a LINK chain), -EBUSY when it could take none (the first chain
  * does not fit yet), -EINVAL when the first chain is longer than the ring,
- * or another negative errno.
+ * or another negative errno. What completed inside the call is in the
+ * ring when it returns and signals no eventfd (ACALL_FEAT_QUIET_SUBMIT):
+ * reap before sleeping on the eventfd.
  */
 int acall_submit(struct acall_ring *ring, const struct acall_sqe *sqes,
 		 unsigned int nr);
@@ -257,7 +259,9 @@ int acall_enqueue_n(struct acall_ring *ring, const struct acall_sqe *sqes,
  * order, each LINK chain whole in one call. Requests the module cannot take
  * yet stay queued, first in line. Returns how many were submitted, or a
  * negative errno if none could be (-EBUSY: the ring has no room for the
- * first chain yet).
+ * first chain yet; -EPROTO: the module claimed more than it was given).
+ * As after acall_submit(), what completed inside the call signals no
+ * eventfd: reap before sleeping on it.
  */
 int acall_flush(struct acall_ring *ring);
 

@@ -194,6 +194,7 @@ struct acall_affinity {
 #define ACALL_FEAT_AFFINITY	_BITULL(9)	/* ACALL_IOC_AFFINITY */
 #define ACALL_FEAT_SHUTDOWN	_BITULL(10)	/* ACALL_IOC_SHUTDOWN */
 #define ACALL_FEAT_INLINE_BOUND	_BITULL(11)	/* acall_params.inline_bytes */
+#define ACALL_FEAT_QUIET_SUBMIT	_BITULL(12)	/* SUBMIT's own, unsignalled */
 
 /* acall_probe.fd_types: what kind of file a request may name. */
 #define ACALL_FD_REGULAR	_BITUL(0)	/* regular files of the fs_types */

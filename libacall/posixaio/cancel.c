@@ -42,7 +42,7 @@ PA_API int aio_cancel(int fd, struct aiocb *cb)
 {
 	struct pa_req *req, *next;
 	struct pa_note *notes = NULL;
-	bool canceled = false, running = false;
+	bool canceled = false, running = false, submitted = false;
 
 	if (!pa_use_acall())
 		return pa_glibc()->aio_cancel(fd, cb);
@@ -64,11 +64,14 @@ PA_API int aio_cancel(int fd, struct aiocb *cb)
 			running = true;
 		}
 	}
+	/* An fsync may have waited on them; reap what it completed at once. */
 	if (canceled)
-		pa_submit_ready_fsyncs(&notes);	/* an fsync may have waited on them */
+		submitted = pa_submit_ready_fsyncs(&notes);
 	pa_notes_send_unlock(notes);
 	if (canceled)
 		pa_wake_waiters();
+	if (submitted)
+		pa_drain_ring();
 	if (running)
 		return AIO_NOTCANCELED;
 	return canceled ? AIO_CANCELED : AIO_ALLDONE;

@@ -78,6 +78,7 @@ void pa_drain_ring(void)
 	bool any = false;
 
 	pthread_mutex_lock(&pa.lock);
+again:
 	while ((cqe = acall_peek_cqe(&pa.ring))) {
 		int res = cqe->res;
 
@@ -101,8 +102,9 @@ void pa_drain_ring(void)
 			any = true;
 		pa_maybe_free(req);
 	}
-	if (any)
-		pa_submit_ready_fsyncs(&notes);
+	/* What those submissions completed themselves is in the ring now. */
+	if (any && pa_submit_ready_fsyncs(&notes))
+		goto again;
 	pa_collect_returned();
 	pa_notes_send_unlock(notes);
 	if (any)

@@ -59,14 +59,17 @@ static void glibc_done(union sigval value)
 	struct pa_note *notes = NULL;
 	int err = g->aio_error(&req->shadow);
 	ssize_t ret = g->aio_return(&req->shadow);
+	bool submitted = false;
 
 	pthread_mutex_lock(&pa.lock);
 	req->glibc_busy = false;
 	if (pa_finish(req, err ? -err : ret, &notes))
-		pa_submit_ready_fsyncs(&notes);
+		submitted = pa_submit_ready_fsyncs(&notes);
 	pa_maybe_free(req);
 	pa_notes_send_unlock(notes);
 	pa_wake_waiters();
+	if (submitted)
+		pa_drain_ring();	/* what it completed at once */
 }
 
 /*
@@ -78,6 +81,7 @@ void pa_forward_to_glibc(struct pa_req *req)
 	const struct pa_glibc *g = pa_glibc();
 	struct aiocb *sh = &req->shadow;
 	struct pa_note *notes = NULL;
+	bool submitted = false;
 	int ret;
 
 	*sh = (struct aiocb){ 0 };
@@ -114,10 +118,12 @@ void pa_forward_to_glibc(struct pa_req *req)
 	pthread_mutex_lock(&pa.lock);
 	req->glibc_busy = false;
 	if (pa_finish(req, -ret, &notes))
-		pa_submit_ready_fsyncs(&notes);
+		submitted = pa_submit_ready_fsyncs(&notes);
 	pa_maybe_free(req);
 	pa_notes_send_unlock(notes);
 	pa_wake_waiters();
+	if (submitted)
+		pa_drain_ring();	/* what it completed at once */
 }
 
 int pa_glibc_cancel(struct pa_req *req)

@@ -147,7 +147,7 @@ void pa_active_remove(struct pa_req *req);
 int pa_submit_sqes(struct acall_sqe *sqes, unsigned int nr);
 void pa_prep_sqe(struct pa_req *req, struct acall_sqe *sqe);
 struct pa_note;
-void pa_submit_ready_fsyncs(struct pa_note **notes);
+bool pa_submit_ready_fsyncs(struct pa_note **notes);
 
 /* complete.c: write the result, notify, wake waiters. */
 bool pa_finish(struct pa_req *req, ssize_t res, struct pa_note **notes);

@@ -79,12 +79,16 @@ static bool fd_busy_before(const struct pa_req *req)
 /*
  * Without ordering in the module, an fsync waits here until every request
  * on its fd submitted before it has completed. One that fails adds its
- * note to *notes, after the caller's. Under pa.lock.
+ * note to *notes, after the caller's. Returns whether it submitted any:
+ * what the module completed inside that call (a refused fsync) is in the
+ * ring and signals no eventfd, so the caller drains the ring. Under
+ * pa.lock.
  */
-void pa_submit_ready_fsyncs(struct pa_note **notes)
+bool pa_submit_ready_fsyncs(struct pa_note **notes)
 {
 	struct pa_req **pp = &pa.deferred, *req;
 	struct acall_sqe sqe;
+	bool submitted = false;
 	int ret;
 
 	while ((req = *pp)) {
@@ -96,12 +100,15 @@ void pa_submit_ready_fsyncs(struct pa_note **notes)
 		req->where = PA_IN_ACALL;
 		pa_prep_sqe(req, &sqe);
 		ret = acall_submit(&pa.ring, &sqe, 1);
-		if (ret == 1)
+		if (ret == 1) {
+			submitted = true;
 			continue;
+		}
 		/* Cannot happen with its slot reserved; fail it rather than hang. */
 		pa_release_slot(req);
 		pa_finish(req, ret < 0 ? ret : -EAGAIN, notes);
 	}
+	return submitted;
 }
 
 /*

@@ -73,6 +73,11 @@ quick() {
 		--direct=1 --iodepth=64 --batch=1 $t $s
 	row ext4 "batch 32: randread 4k direct qd64" --rw=randread --bs=4k \
 		--direct=1 --iodepth=64 --batch=32 $t $s
+	# Batching on the buffered paths: hits inline, misses in workers.
+	row ext4 "batch 8: randread 4k hot qd32" --rw=randread --bs=4k \
+		--iodepth=32 --batch=8 $t $s
+	row ext4 "batch 8: randread 4k cold qd32" --rw=randread --bs=4k \
+		--cache=cold --iodepth=32 --batch=8 $t $s
 	row ext4 "ordered: randwrite 4k direct qd32 fdatasync/32" --rw=randwrite \
 		--bs=4k --direct=1 --iodepth=32 --fdatasync=32 $t $s
 }

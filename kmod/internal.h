@@ -214,6 +214,7 @@ struct acall_req {
 	u8 hash;			/* its file's bucket + 1, or 0 (pool.c) */
 	int fail_res;			/* its checks failed: complete with this */
 	int submit_cpu;
+	u64 submit_ns;			/* for acall_complete's latency, or 0 */
 	struct acall_queue *queue;	/* NULL until admitted */
 	struct acall_req *link;		/* the next of its chain */
 	struct list_head held_node;	/* on ctx->held */
@@ -271,6 +272,7 @@ int acall_submit_init(void);
 void acall_submit_exit(void);
 long acall_ioctl_submit(struct acall_ctx *ctx, struct acall_submit __user *arg);
 long acall_req_end_res(struct acall_req *req, int err);
+void acall_req_post(struct acall_req *req, long res);
 void acall_req_complete(struct acall_req *req, long res);
 void acall_req_complete_notify(struct acall_req *req, long res);
 void acall_req_put(struct acall_req *req);

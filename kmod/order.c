@@ -17,6 +17,7 @@
 #include <linux/slab.h>
 
 #include "internal.h"
+#include "trace.h"
 
 int acall_queues_init(struct acall_ctx *ctx)
 {
@@ -49,8 +50,11 @@ void acall_queues_free(struct acall_ctx *ctx)
 	ctx->queues = NULL;
 }
 
-/* Keep a held request findable by ACALL_IOC_CANCEL until it starts. */
-static void acall_held_add(struct acall_req *req)
+/*
+ * req is held back by why: keep it findable by ACALL_IOC_CANCEL until it
+ * starts.
+ */
+static void acall_held_add(struct acall_req *req, enum acall_hold why)
 {
 	struct acall_ctx *ctx = req->ctx;
 	unsigned long flags;
@@ -62,6 +66,7 @@ static void acall_held_add(struct acall_req *req)
 	}
 	spin_unlock_irqrestore(&ctx->held_lock, flags);
 	atomic64_inc(&ctx->stats.order_waits);
+	trace_acall_held(ctx, req->user_data, why);
 }
 
 static void acall_held_del(struct acall_req *req)
@@ -140,7 +145,7 @@ static void acall_queue_hold(struct acall_queue *q, struct acall_req *req)
 {
 	atomic_inc(&req->gates);
 	list_add_tail(&req->node, &q->held);
-	acall_held_add(req);
+	acall_held_add(req, ACALL_HELD_BARRIER);
 }
 
 /* Admit a prepared request into its queue, at submission, in order. */
@@ -243,7 +248,7 @@ void acall_order_done(struct acall_req *req, long res)
 			break;
 		}
 		res = acall_req_end_res(next, -ECANCELED);
-		acall_ring_post(ctx, next->user_data, res);
+		acall_req_post(next, res);
 		posted = true;
 		req = next;
 	}
@@ -277,5 +282,5 @@ void acall_link(struct acall_req *prev, struct acall_req *req)
 {
 	prev->link = req;
 	atomic_inc(&req->gates);
-	acall_held_add(req);
+	acall_held_add(req, ACALL_HELD_LINK);
 }

@@ -17,6 +17,7 @@
 #include <linux/topology.h>
 
 #include "internal.h"
+#include "trace.h"
 
 /*
  * Complete every request of list, which no worker will run, with res (or
@@ -105,6 +106,7 @@ static long acall_worker_run(struct acall_pool *pool, struct acall_req *req)
 	req->worker = current;
 	spin_unlock_irq(&pool->lock);
 
+	trace_acall_issue(ctx, req->user_data, ACALL_PATH_WORKER);
 	res = req->op->run(req);
 
 	spin_lock_irq(&pool->lock);
@@ -134,9 +136,12 @@ static long acall_worker_issue_or_run(struct acall_pool *pool,
 		if (res == -EIOCBQUEUED)
 			return res;
 	}
-	if (res == -EAGAIN && !req->user_nowait)
-		res = acall_worker_run(pool, req);
-	return res;
+	if (res != -EAGAIN || req->user_nowait) {
+		/* The worker's non-blocking try gave the result. */
+		trace_acall_issue(pool->ctx, req->user_data, ACALL_PATH_WORKER);
+		return res;
+	}
+	return acall_worker_run(pool, req);
 }
 
 static void acall_worker_handle(struct acall_pool *pool, struct acall_req *req,
@@ -238,6 +243,7 @@ static int acall_worker_fn(void *data)
 	u8 hash = 0;		/* the file of the write it just ran */
 	unsigned int streak = 0;	/* of that file's writes, in a row */
 
+	trace_acall_worker_start(current->pid, ctx->tgid);
 	acall_worker_share_io_context(ctx);
 	/* SIGKILL interrupts what it runs (acall_pools_interrupt()). */
 	allow_signal(SIGKILL);
@@ -275,6 +281,7 @@ static int acall_worker_fn(void *data)
 		timed_out = !schedule_timeout(idle);
 	}
 
+	trace_acall_worker_exit(current->pid, ctx->tgid);
 	atomic_dec(&ctx->stats.workers);
 	acall_limits_worker_put(ctx);
 	kfree(worker);

@@ -24,6 +24,7 @@
 #include "compat.h"
 #include "internal.h"
 #include "ops.h"
+#include "trace.h"
 
 /* Where the write goes: at the end of the file, as kiocb_set_rw_flags() says. */
 static bool acall_write_appends(struct file *file, rwf_t flags)
@@ -263,6 +264,11 @@ static int acall_rw_issue_async(struct acall_req *req, int rw)
 	else
 		ret = file->f_op->read_iter(kiocb, &iter);
 	if (ret == -EIOCBQUEUED) {
+		/*
+		 * Under the reference taken above, req is still here; its
+		 * completion may have been posted already, and traced first.
+		 */
+		trace_acall_issue(req->ctx, req->user_data, ACALL_PATH_KIOCB);
 		acall_req_put(req);
 		return ret;
 	}

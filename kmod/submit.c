@@ -10,6 +10,7 @@
 #include <linux/slab.h>
 
 #include "internal.h"
+#include "trace.h"
 
 static struct kmem_cache *acall_req_cache;
 
@@ -68,17 +69,27 @@ static void acall_req_finish(struct acall_req *req, long res)
 	acall_req_put(req);
 }
 
+/*
+ * Post req's completion, nothing more. Its tracepoint comes first: once
+ * the completion is visible, so is the event.
+ */
+void acall_req_post(struct acall_req *req, long res)
+{
+	trace_acall_complete(req->ctx, req->user_data, res, req->submit_ns);
+	acall_ring_post(req->ctx, req->user_data, res);
+}
+
 /* Post the result without waking anyone: the caller notifies once. */
 void acall_req_complete(struct acall_req *req, long res)
 {
-	acall_ring_post(req->ctx, req->user_data, res);
+	acall_req_post(req, res);
 	acall_req_finish(req, res);
 }
 
 /* Post the result and tell waiters and the eventfd. */
 void acall_req_complete_notify(struct acall_req *req, long res)
 {
-	acall_ring_post(req->ctx, req->user_data, res);
+	acall_req_post(req, res);
 	acall_ring_notify(req->ctx);
 	acall_req_finish(req, res);
 }
@@ -146,6 +157,7 @@ bool acall_req_start(struct acall_req *req, struct acall_batch *b)
 		}
 		b->inline_room = req->inline_room;
 		if (ret != -EAGAIN || req->user_nowait) {
+			trace_acall_issue(ctx, req->user_data, ACALL_PATH_INLINE);
 			b->inline_done++;
 			acall_req_complete(req, ret);
 			return true;
@@ -185,6 +197,9 @@ static struct acall_req *acall_req_alloc(struct acall_ctx *ctx,
 	req->user_data = sqe->user_data;
 	req->flags = sqe->flags;
 	req->submit_cpu = raw_smp_processor_id();
+	/* The clock is read only for a latency someone is tracing. */
+	if (trace_acall_complete_enabled())
+		req->submit_ns = ktime_get_ns();
 	return req;
 }
 
@@ -198,6 +213,7 @@ static void acall_submit_one(struct acall_ctx *ctx, struct acall_batch *b,
 	bool in_chain = b->chain_tail || (sqe->flags & ACALL_SQE_LINK);
 	int ret;
 
+	trace_acall_submit(ctx, sqe);
 	ret = acall_req_prep(req, sqe);
 	if (ret && !in_chain) {
 		acall_req_complete(req, ret);
@@ -340,6 +356,9 @@ long acall_ioctl_submit(struct acall_ctx *ctx, struct acall_submit __user *arg)
 			len = 1;
 			req = acall_req_alloc(ctx, &sqe);
 			if (!req) {
+				trace_acall_submit(ctx, &sqe);
+				trace_acall_complete(ctx, sqe.user_data,
+						     -ENOMEM, 0);
 				acall_ring_post(ctx, sqe.user_data, -ENOMEM);
 				batch.posted = true;
 				continue;

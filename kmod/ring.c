@@ -213,8 +213,9 @@ void acall_ring_notify(struct acall_ctx *ctx)
  */
 void acall_ring_wake_waiters(struct acall_ctx *ctx)
 {
-	/* Orders the tail against the check, as in acall_eventfd_notify(). */
+	/* Orders the tail posted before this against the check below. */
 	smp_mb();
+	/* A waiter that saw no entry is on cq_wait by now (barrier above). */
 	if (waitqueue_active(&ctx->cq_wait))
 		wake_up_all(&ctx->cq_wait);
 }

@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # Everything CI runs ("make check"): install what is missing, build with
-# warnings as errors, lint the module, run the selftests in a VM on each
+# warnings as errors, lint the module, check what "make install" and DKMS
+# give (scripts/install-check.sh), run the selftests in a VM on each
 # kernel, and check that the pipeline itself catches failures. Ends with
 #   selftests: N passed, N failed, N skipped
 # and exits non-zero if anything failed.
@@ -54,6 +55,10 @@ count "build" build/logs/build.tap
 step lint
 scripts/lint.sh | tee build/logs/lint.tap
 count "lint" build/logs/lint.tap
+
+step "install (make install, DKMS)"
+scripts/install-check.sh | tee build/logs/install.tap
+count "install" build/logs/install.tap
 
 ran=
 for k in $kernels; do

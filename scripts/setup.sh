@@ -21,8 +21,8 @@ packages=(
 	e2fsprogs xfsprogs fio liburing-dev libaio-dev
 	# the benchmark's charts
 	gnuplot-nox
-	# the man pages' check
-	groff-base
+	# the man pages' check, and the install check's DKMS
+	groff-base dkms
 )
 
 missing=()

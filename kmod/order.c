@@ -17,7 +17,7 @@
 #include <linux/slab.h>
 
 #include "internal.h"
-#include "trace.h"
+#include "acall_trace.h"
 
 int acall_queues_init(struct acall_ctx *ctx)
 {

@@ -17,7 +17,7 @@
 #include <linux/topology.h>
 
 #include "internal.h"
-#include "trace.h"
+#include "acall_trace.h"
 
 /*
  * Complete every request of list, which no worker will run, with res (or

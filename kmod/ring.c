@@ -207,15 +207,15 @@ void acall_ring_notify(struct acall_ctx *ctx)
 }
 
 /*
- * Tell waiters, not the eventfd: for what a SUBMIT call posted itself. Its
- * caller finds those in the ring when the call returns, and a signal would
- * only cost it a wake-up and a read of the eventfd.
+ * Tell waiters, not the eventfd: for what an ACALL_SUBMIT_QUIET call posted
+ * itself. Its caller finds those in the ring when the call returns, and a
+ * signal would only cost it a wake-up and a read of the eventfd.
  */
 void acall_ring_wake_waiters(struct acall_ctx *ctx)
 {
 	/* Orders the tail posted before this against the check below. */
 	smp_mb();
-	/* A waiter that saw no entry is on cq_wait by now (barrier above). */
+	/* Either a waiter sees the new tail or this sees the waiter. */
 	if (waitqueue_active(&ctx->cq_wait))
 		wake_up_all(&ctx->cq_wait);
 }

@@ -24,7 +24,7 @@
 #include "compat.h"
 #include "internal.h"
 #include "ops.h"
-#include "trace.h"
+#include "acall_trace.h"
 
 /* Where the write goes: at the end of the file, as kiocb_set_rw_flags() says. */
 static bool acall_write_appends(struct file *file, rwf_t flags)

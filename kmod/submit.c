@@ -10,7 +10,7 @@
 #include <linux/slab.h>
 
 #include "internal.h"
-#include "trace.h"
+#include "acall_trace.h"
 
 static struct kmem_cache *acall_req_cache;
 
@@ -332,7 +332,7 @@ long acall_ioctl_submit(struct acall_ctx *ctx, struct acall_submit __user *arg)
 
 	if (copy_from_user(&s, arg, sizeof(s)))
 		return -EFAULT;
-	if (s.flags || s.resv)
+	if ((s.flags & ~ACALL_SUBMIT_QUIET) || s.resv)
 		return -EINVAL;
 	if (READ_ONCE(ctx->shut_down))
 		return -ESHUTDOWN;
@@ -403,8 +403,12 @@ long acall_ioctl_submit(struct acall_ctx *ctx, struct acall_submit __user *arg)
 	atomic64_add(i, &ctx->stats.submitted);
 	if (batch.inline_done)
 		atomic64_add(batch.inline_done, &ctx->stats.inline_done);
-	/* The caller reaps these when this returns: no eventfd signal. */
-	if (batch.posted)
-		acall_ring_wake_waiters(ctx);
+	if (batch.posted) {
+		/* Quiet: the caller reaps these when this returns. */
+		if (s.flags & ACALL_SUBMIT_QUIET)
+			acall_ring_wake_waiters(ctx);
+		else
+			acall_ring_notify(ctx);
+	}
 	return i ? i : ret;
 }

@@ -1,4 +1,4 @@
 // SPDX-License-Identifier: GPL-2.0
-/* The tracepoints of trace.h, defined once. */
+/* The tracepoints of acall_trace.h, defined once. */
 #define CREATE_TRACE_POINTS
-#include "trace.h"
+#include "acall_trace.h"

@@ -5,15 +5,23 @@
 #include "acall.h"
 #include "internal.h"
 
-ACALL_API int acall_submit(struct acall_ring *ring,
-			   const struct acall_sqe *sqes, unsigned int nr)
+ACALL_API int acall_submit_flags(struct acall_ring *ring,
+				 const struct acall_sqe *sqes, unsigned int nr,
+				 unsigned int flags)
 {
 	struct acall_submit s = {
 		.sqes = (__u64)(uintptr_t)sqes,
 		.nr = nr,
+		.flags = flags,
 	};
 
 	if (!nr)
 		return 0;
 	return acall_ioctl(ring->fd, ACALL_IOC_SUBMIT, &s);
+}
+
+ACALL_API int acall_submit(struct acall_ring *ring,
+			   const struct acall_sqe *sqes, unsigned int nr)
+{
+	return acall_submit_flags(ring, sqes, nr, 0);
 }

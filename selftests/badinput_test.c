@@ -562,7 +562,7 @@ TEST(submit_and_wait_bad_args)
 	acall_prep_nop(&sqes[0], 0);
 	acall_prep_nop(&sqes[1], 0);
 
-	sub = (struct acall_submit){ .sqes = (__u64)(uintptr_t)sqes, .nr = 1, .flags = 1 };
+	sub = (struct acall_submit){ .sqes = (__u64)(uintptr_t)sqes, .nr = 1, .flags = 1u << 31 };
 	EXPECT_EQ(-1, ioctl(fd, ACALL_IOC_SUBMIT, &sub));
 	EXPECT_EQ(EINVAL, errno);
 	sub = (struct acall_submit){ .sqes = (__u64)(uintptr_t)sqes, .nr = 1, .resv = 1 };

@@ -86,16 +86,18 @@ TEST_F(ev, eventfd_signalled_by_completions)
 	ASSERT_EQ(0, acall_register_eventfd(&self->ring, self->efd));
 	EXPECT_EQ(0, eventfd_take(self->efd));
 
+	one_nop(_metadata, &self->ring, 0);		/* inline or not */
+	EXPECT_LE(1, eventfd_await(self->efd));
 	one_nop(_metadata, &self->ring, 1000 * 1000);	/* from a worker */
 	EXPECT_LE(1, eventfd_await(self->efd));
 	EXPECT_EQ(0, eventfd_take(self->efd));
 }
 
 /*
- * What SUBMIT completes itself is in the ring when it returns, and signals
- * nothing: the caller reaps it (ACALL_FEAT_QUIET_SUBMIT).
+ * With ACALL_SUBMIT_QUIET, what SUBMIT completes itself is in the ring when
+ * it returns and signals nothing; without it, it signals.
  */
-TEST_F(ev, submit_does_not_signal_what_it_completes)
+TEST_F(ev, quiet_submit_does_not_signal_what_it_completes)
 {
 	struct acall_sqe sqe;
 
@@ -105,19 +107,32 @@ TEST_F(ev, submit_does_not_signal_what_it_completes)
 	ASSERT_EQ(0, acall_register_eventfd(&self->ring, self->efd));
 
 	acall_prep_nop(&sqe, 0);			/* completes inline */
-	ASSERT_EQ(1, acall_submit(&self->ring, &sqe, 1));
+	ASSERT_EQ(1, acall_submit_flags(&self->ring, &sqe, 1,
+					ACALL_SUBMIT_QUIET));
 	EXPECT_EQ(1, acall_cq_ready(&self->ring));
 	acall_cq_advance(&self->ring, 1);
 	/* A request refused at submission: its completion is SUBMIT's too. */
 	acall_prep_preadv(&sqe, -1, NULL, 1, 0, 0);
-	ASSERT_EQ(1, acall_submit(&self->ring, &sqe, 1));
+	ASSERT_EQ(1, acall_submit_flags(&self->ring, &sqe, 1,
+					ACALL_SUBMIT_QUIET));
 	EXPECT_EQ(1, acall_cq_ready(&self->ring));
 	acall_cq_advance(&self->ring, 1);
 	EXPECT_EQ(0, eventfd_take(self->efd));
 
-	/* One completed later still signals. */
-	one_nop(_metadata, &self->ring, 1000 * 1000);
-	EXPECT_LE(1, eventfd_await(self->efd));
+	/* Without the flag, the same inline completion signals. */
+	acall_prep_nop(&sqe, 0);
+	ASSERT_EQ(1, acall_submit(&self->ring, &sqe, 1));
+	EXPECT_LE(1, eventfd_take(self->efd));
+	acall_cq_advance(&self->ring, 1);
+}
+
+/* A flag the module does not know is refused. */
+TEST_F(ev, unknown_submit_flag_is_einval)
+{
+	struct acall_sqe sqe;
+
+	acall_prep_nop(&sqe, 0);
+	EXPECT_EQ(-EINVAL, acall_submit_flags(&self->ring, &sqe, 1, 1u << 31));
 }
 
 TEST_F(ev, muted_eventfd_is_not_signalled)

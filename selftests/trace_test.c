@@ -328,7 +328,7 @@ TEST_F(trace, ordered_held_by_barrier)
 	struct acall_cqe cqes[2];
 
 	ACALL_REQUIRE(ACALL_FEAT_ORDERING | ACALL_FEAT_WORKERS);
-	acall_prep_nop(&sqes[0], 50 * MS);
+	acall_prep_nop(&sqes[0], 1000 * MS);	/* the longest a NOP may take */
 	acall_sqe_set_data(&sqes[0], UD_SLOW);
 	acall_sqe_set_queue(&sqes[0], 1);
 	acall_prep_nop(&sqes[1], 0);

@@ -3,6 +3,9 @@
  * acall: libacall, batches in one ACALL_IOC_SUBMIT, completions signalled
  * on a registered eventfd and drained from the ring with the eventfd
  * muted. Flushes are ORDERED FDATASYNCs when the module has ordering.
+ * The loop polls the ring after each submission, so what completes inside
+ * it need not signal the eventfd (ACALL_SUBMIT_QUIET, where the module
+ * has it).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -33,6 +36,8 @@ static int acall_engine_setup(struct job *j)
 	if (ret < 0)
 		return ret;
 	j->ordered_flush = probe.features & ACALL_FEAT_ORDERING;
+	if (probe.features & ACALL_FEAT_QUIET_SUBMIT)
+		j->submit_flags = ACALL_SUBMIT_QUIET;
 	j->event_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (j->event_fd < 0)
 		return -errno;
@@ -59,7 +64,7 @@ static int acall_engine_submit(struct job *j, struct io_unit **ios, unsigned int
 		}
 		acall_sqe_set_data(&sqes[i], (uintptr_t)io);
 	}
-	ret = acall_submit(j->priv, sqes, i);
+	ret = acall_submit_flags(j->priv, sqes, i, j->submit_flags);
 	return ret == 0 ? -EIO : ret;
 }
 

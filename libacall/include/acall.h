@@ -228,12 +228,20 @@ static inline void acall_prep_read_write_linked(struct acall_sqe sqes[2],
  * takes fewer when the ring has no room for their completions, and never
  * part of a LINK chain), -EBUSY when it could take none (the first chain
  * does not fit yet), -EINVAL when the first chain is longer than the ring,
- * or another negative errno. What completed inside the call is in the
- * ring when it returns and signals no eventfd (ACALL_FEAT_QUIET_SUBMIT):
- * reap before sleeping on the eventfd.
+ * or another negative errno.
  */
 int acall_submit(struct acall_ring *ring, const struct acall_sqe *sqes,
 		 unsigned int nr);
+
+/*
+ * acall_submit() with ACALL_SUBMIT_* flags. ACALL_SUBMIT_QUIET: what
+ * completes inside the call is in the ring when it returns and signals no
+ * eventfd, for an event loop that submits and reaps in one thread and
+ * looks at the ring before it sleeps (needs ACALL_FEAT_QUIET_SUBMIT; an
+ * older module refuses the flag with -EINVAL).
+ */
+int acall_submit_flags(struct acall_ring *ring, const struct acall_sqe *sqes,
+		       unsigned int nr, unsigned int flags);
 
 /*
  * Thread-safe, wait-free: queue a copy of *sqe for the next acall_flush().
@@ -260,8 +268,6 @@ int acall_enqueue_n(struct acall_ring *ring, const struct acall_sqe *sqes,
  * yet stay queued, first in line. Returns how many were submitted, or a
  * negative errno if none could be (-EBUSY: the ring has no room for the
  * first chain yet; -EPROTO: the module claimed more than it was given).
- * As after acall_submit(), what completed inside the call signals no
- * eventfd: reap before sleeping on it.
  */
 int acall_flush(struct acall_ring *ring);
 

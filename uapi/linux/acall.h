@@ -130,9 +130,16 @@ struct acall_params {
 struct acall_submit {
 	__u64	sqes;		/* user pointer to struct acall_sqe[nr] */
 	__u32	nr;		/* number of requests */
-	__u32	flags;		/* must be 0 */
+	__u32	flags;		/* ACALL_SUBMIT_* */
 	__u64	resv;		/* must be zero */
 };
+
+/*
+ * acall_submit.flags: ACALL_SUBMIT_QUIET, the completions this call posts
+ * itself (inline, refused at submission) signal no eventfd: the caller
+ * reaps them from the ring when the call returns (ACALL_FEAT_QUIET_SUBMIT).
+ */
+#define ACALL_SUBMIT_QUIET	_BITUL(0)
 
 /* ACALL_IOC_WAIT: wait until at least min_complete completions are ready. */
 struct acall_wait {
@@ -194,7 +201,7 @@ struct acall_affinity {
 #define ACALL_FEAT_AFFINITY	_BITULL(9)	/* ACALL_IOC_AFFINITY */
 #define ACALL_FEAT_SHUTDOWN	_BITULL(10)	/* ACALL_IOC_SHUTDOWN */
 #define ACALL_FEAT_INLINE_BOUND	_BITULL(11)	/* acall_params.inline_bytes */
-#define ACALL_FEAT_QUIET_SUBMIT	_BITULL(12)	/* SUBMIT's own, unsignalled */
+#define ACALL_FEAT_QUIET_SUBMIT	_BITULL(12)	/* ACALL_SUBMIT_QUIET */
 
 /* acall_probe.fd_types: what kind of file a request may name. */
 #define ACALL_FD_REGULAR	_BITUL(0)	/* regular files of the fs_types */

@@ -159,5 +159,5 @@ DEFINE_EVENT(acall_worker, acall_worker_exit,
 #undef TRACE_INCLUDE_PATH
 #define TRACE_INCLUDE_PATH .
 #undef TRACE_INCLUDE_FILE
-#define TRACE_INCLUDE_FILE trace
+#define TRACE_INCLUDE_FILE acall_trace
 #include <trace/define_trace.h>

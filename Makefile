@@ -141,17 +141,20 @@ install-module: module
 	depmod $(if $(DESTDIR),-b $(abspath $(DESTDIR))) $(KREL)
 
 # The module's sources in /usr/src/acall-VERSION with dkms.conf; without
-# DESTDIR also registered with DKMS and built and installed for the running
-# kernel (DKMS then builds it for every kernel installed later).
+# DESTDIR also registered with DKMS (replacing an earlier registration of
+# the same version, so that a new checkout's sources are the ones built)
+# and built and installed for KDIR's kernel; DKMS then builds it for every
+# kernel installed later.
 DKMS_SRC = $(DESTDIR)/usr/src/acall-$(VERSION)
 install-dkms:
+	$(if $(DESTDIR),,! dkms status -m acall -v $(VERSION) | grep -q . || \
+		dkms remove -m acall -v $(VERSION) --all)
 	install -d $(DKMS_SRC)/kmod $(DKMS_SRC)/uapi/linux
 	install -m 644 Kbuild $(DKMS_SRC)/
 	install -m 644 $(filter-out kmod/inject.%,$(wildcard kmod/*.c kmod/*.h)) kmod/inject.h $(DKMS_SRC)/kmod/
 	install -m 644 uapi/linux/acall.h $(DKMS_SRC)/uapi/linux/
 	sed 's|@VERSION@|$(VERSION)|' dkms.conf > $(DKMS_SRC)/dkms.conf
-	$(if $(DESTDIR),,dkms status -m acall -v $(VERSION) | grep -q . || \
-		dkms add -m acall -v $(VERSION))
+	$(if $(DESTDIR),,dkms add -m acall -v $(VERSION))
 	$(if $(DESTDIR),,dkms install -m acall -v $(VERSION) -k $(KREL))
 
 # /dev/acall for the kvm group (udev/60-acall.rules); then "udevadm trigger".

@@ -16,16 +16,7 @@ out=build/install-check
 log=$out/log
 rm -rf "$out"
 mkdir -p "$out"
-result() {	# result NAME STATUS
-	n=$((n + 1))
-	if [[ $2 == 0 ]]; then
-		echo "ok $n $1"
-	else
-		failed=$((failed + 1))
-		echo "not ok $n $1"
-		tail -n 20 "$log" | sed 's/^/# /'
-	fi
-}
+. scripts/tap-count.sh
 
 eval "$(scripts/kernels.sh env 6.12)"
 version=$(sed -n 's/^VERSION *:= *//p' Makefile)
@@ -50,7 +41,7 @@ check_staged() {
 	make --no-print-directory install DESTDIR="$stage" PREFIX=/usr \
 		KDIR="$KDIR" && check_staged
 } > "$log" 2>&1
-result "install: make install stages the library, headers, acall.pc, man pages and acall.ko" $?
+tap_result "install: make install stages the library, headers, acall.pc, man pages and acall.ko" $? "$log"
 
 dkms_build() {	# dkms_build KERNEL-NAME
 	local krel kdir
@@ -75,7 +66,7 @@ else
 	# Leave no trace of the check in DKMS or /usr/src.
 	dkms remove -m acall -v "$version" --all >> "$log" 2>&1
 	rm -rf "/usr/src/acall-$version"
-	result "install: DKMS builds the module from install-dkms's sources (6.12, 6.1)" $status
+	tap_result "install: DKMS builds the module from install-dkms's sources (6.12, 6.1)" $status "$log"
 fi
 
 [[ $failed == 0 ]]

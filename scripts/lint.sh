@@ -11,18 +11,7 @@ cd "$(dirname "$0")/.."
 out=build/lint
 mkdir -p "$out"
 n=0 failed=0
-result() {	# result NAME STATUS LOG
-	n=$((n + 1))
-	if [[ $2 == 0 ]]; then
-		echo "ok $n $1"
-	else
-		failed=$((failed + 1))
-		echo "not ok $n $1"
-		# The complaints themselves, else the end of the log.
-		{ grep -A1 -E 'warning:|error:|ERROR|WARNING|CHECK:' "$3" || tail -n 20 "$3"; } |
-			head -n 40 | sed 's/^/# /'
-	fi
-}
+. scripts/tap-count.sh
 
 for k in ${ACALL_LINT_KERNELS:-6.1 6.12 6.12-rt}; do
 	kdir=$(scripts/kernels.sh env "$k" | sed -n 's/^KDIR=//p')
@@ -36,7 +25,7 @@ for k in ${ACALL_LINT_KERNELS:-6.1 6.12 6.12-rt}; do
 	if grep -qE 'warning:|error:' "$log"; then
 		status=1
 	fi
-	result "lint: W=1 -Werror and sparse against $k" $status "$log"
+	tap_result "lint: W=1 -Werror and sparse against $k" $status "$log"
 done
 
 scripts/kernel-source.sh 6.1 build/ksrc-6.1 scripts/checkpatch.pl \
@@ -54,10 +43,10 @@ log=$out/checkpatch.log
 	s2=$?
 	exit $((s1 | s2))
 ) > "$log" 2>&1
-result "lint: checkpatch --strict on kmod/ and uapi/" $? "$log"
+tap_result "lint: checkpatch --strict on kmod/ and uapi/" $? "$log"
 
 log=$out/man-check.log
 scripts/man-check.sh > "$log" 2>&1
-result "lint: a man page for every public function, groff -ww clean" $? "$log"
+tap_result "lint: a man page for every public function, groff -ww clean" $? "$log"
 
 [[ $failed == 0 ]]

@@ -1,6 +1,22 @@
 # SPDX-License-Identifier: GPL-2.0
 # shellcheck shell=bash
-# Sourced by check.sh and load-test.sh: count results in a log.
+# Sourced by check.sh and load-test.sh: count results in a log; by lint.sh
+# and install-check.sh: print them.
+
+# tap_result NAME STATUS LOG: one TAP line for check number $((n + 1)),
+# counting it in the caller's n and failed; a failure is followed by the
+# complaints in LOG (warnings, errors), else by the end of LOG.
+tap_result() {
+	n=$((n + 1))
+	if [[ $2 == 0 ]]; then
+		echo "ok $n $1"
+	else
+		failed=$((failed + 1))
+		echo "not ok $n $1"
+		{ grep -A1 -E 'warning:|error:|ERROR|WARNING|CHECK:' "$3" || tail -n 20 "$3"; } |
+			head -n 40 | sed 's/^/# /'
+	fi
+}
 
 # tap_counts FILE: "PASSED FAILED SKIPPED" of the TAP lines in FILE.
 tap_counts() {

@@ -35,14 +35,26 @@ static void acall_pool_wake_idle(struct acall_pool *pool)
 	spin_unlock_irq(&pool->lock);
 }
 
-/* In a worker: move onto the pool's CPUs if they changed since *seq. */
-void acall_worker_follow_mask(struct acall_pool *pool, unsigned int *seq)
+/*
+ * In a worker: move onto the pool's CPUs if they changed since it last
+ * looked. A thread of the process keeps to the CPUs it had when it joined
+ * (its cpuset's, its creator's affinity): the pool's narrow them, never
+ * widen them; where they do not meet, the thread keeps its own.
+ */
+void acall_worker_follow_mask(struct acall_worker *worker)
 {
-	if (likely(READ_ONCE(pool->mask_seq) == *seq))
+	struct acall_pool *pool = worker->pool;
+
+	if (likely(READ_ONCE(pool->mask_seq) == worker->mask_seq))
 		return;
 	mutex_lock(&pool->mask_lock);
-	set_cpus_allowed_ptr(current, pool->mask);
-	*seq = pool->mask_seq;
+	if (!worker->thread)
+		set_cpus_allowed_ptr(current, pool->mask);
+	else if (!cpumask_intersects(pool->mask, worker->allowed))
+		set_cpus_allowed_ptr(current, worker->allowed);
+	else if (cpumask_and(worker->allowed_now, pool->mask, worker->allowed))
+		set_cpus_allowed_ptr(current, worker->allowed_now);
+	worker->mask_seq = pool->mask_seq;
 	mutex_unlock(&pool->mask_lock);
 }
 

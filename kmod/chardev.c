@@ -69,6 +69,8 @@ static long acall_unlocked_ioctl(struct file *file, unsigned int cmd,
 		case ACALL_IOC_STATS:
 		case ACALL_IOC_AFFINITY:
 		case ACALL_IOC_SHUTDOWN:
+		case ACALL_IOC_SERVE:
+		case ACALL_IOC_SPAWN:
 			return ret;
 		default:
 			return -ENOTTY;
@@ -90,6 +92,10 @@ static long acall_unlocked_ioctl(struct file *file, unsigned int cmd,
 		return acall_ioctl_affinity(ctx, uarg);
 	case ACALL_IOC_SHUTDOWN:
 		return acall_ioctl_shutdown(ctx, arg);
+	case ACALL_IOC_SERVE:
+		return acall_ioctl_serve(ctx, arg);
+	case ACALL_IOC_SPAWN:
+		return acall_ioctl_spawn(ctx, uarg);
 	default:
 		return -ENOTTY;
 	}

@@ -77,6 +77,7 @@ struct acall_ctx *acall_ctx_alloc(void)
 	mutex_init(&ctx->setup_lock);
 	spin_lock_init(&ctx->cq_lock);
 	init_waitqueue_head(&ctx->cq_wait);
+	init_waitqueue_head(&ctx->spawn_wait);
 	INIT_WORK(&ctx->free_work, acall_ctx_free_work);
 	spin_lock_init(&ctx->held_lock);
 	INIT_LIST_HEAD(&ctx->held);
@@ -133,7 +134,8 @@ static int acall_params_check(const struct acall_params *p)
 {
 	unsigned int i;
 
-	if (p->flags || p->resv1 || p->ring_bytes)
+	if ((p->flags & ~ACALL_SETUP_PROCESS_WORKERS) || p->resv1 ||
+	    p->ring_bytes)
 		return -EINVAL;
 	for (i = 0; i < ARRAY_SIZE(p->resv); i++)
 		if (p->resv[i])
@@ -174,6 +176,7 @@ long acall_ctx_setup(struct acall_ctx *ctx, struct acall_params __user *arg)
 	if (p.inline_bytes == ACALL_INLINE_DEFAULT)
 		p.inline_bytes = ACALL_INLINE_DEFAULT_BYTES;
 	ctx->inline_bytes = p.inline_bytes;
+	ctx->process_workers = p.flags & ACALL_SETUP_PROCESS_WORKERS;
 
 	ret = acall_ctx_take_io_context(ctx);
 	if (ret)

@@ -44,19 +44,26 @@ void acall_identity_put(struct acall_identity *id)
 
 /*
  * In a worker, around one request. A kernel thread's signal_struct is its
- * own, so setting the limit there affects nobody else.
+ * own, so setting the limit there affects nobody else. A thread of the
+ * owner's process (serve.c) already is in its cgroups and under its limits:
+ * it only takes the credentials, which may be another thread's.
  */
-const struct cred *acall_identity_assume(const struct acall_identity *id)
+const struct cred *acall_identity_assume(const struct acall_identity *id,
+					 bool kthread)
 {
-	task_lock(current->group_leader);
-	WRITE_ONCE(current->signal->rlim[RLIMIT_FSIZE].rlim_cur, id->fsize);
-	task_unlock(current->group_leader);
-	kthread_associate_blkcg(id->blkcg_css);
+	if (kthread) {
+		task_lock(current->group_leader);
+		WRITE_ONCE(current->signal->rlim[RLIMIT_FSIZE].rlim_cur,
+			   id->fsize);
+		task_unlock(current->group_leader);
+		kthread_associate_blkcg(id->blkcg_css);
+	}
 	return override_creds(id->cred);
 }
 
-void acall_identity_revert(const struct cred *old)
+void acall_identity_revert(const struct cred *old, bool kthread)
 {
 	revert_creds(old);
-	kthread_associate_blkcg(NULL);
+	if (kthread)
+		kthread_associate_blkcg(NULL);
 }

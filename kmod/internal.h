@@ -71,6 +71,10 @@ struct acall_worker {
 	struct task_struct *task;
 	struct acall_pool *pool;
 	unsigned int mask_seq;		/* the pool mask it runs with */
+	/* A thread of the owner's (serve.c), not a kernel thread. */
+	bool thread;
+	cpumask_var_t allowed;		/* a thread's CPUs when it joined */
+	cpumask_var_t allowed_now;	/* those and the pool's (mask_lock) */
 };
 
 /* One ordering queue (order.c). */
@@ -139,6 +143,9 @@ struct acall_ctx {
 	struct work_struct evfd_work;
 
 	/* Execution. */
+	bool process_workers;		/* ACALL_SETUP_PROCESS_WORKERS */
+	atomic_t spawn_asked;		/* threads to ask ACALL_IOC_SPAWN for */
+	wait_queue_head_t spawn_wait;	/* where ACALL_IOC_SPAWN sleeps */
 	unsigned int max_workers;	/* per pool */
 	unsigned int nr_queues;
 	u64 inline_bytes;		/* bound on one SUBMIT's inline copies */
@@ -288,8 +295,9 @@ bool acall_owner_check_mm(struct acall_ctx *ctx);
 /* identity.c */
 void acall_identity_take(struct acall_identity *id);
 void acall_identity_put(struct acall_identity *id);
-const struct cred *acall_identity_assume(const struct acall_identity *id);
-void acall_identity_revert(const struct cred *old);
+const struct cred *acall_identity_assume(const struct acall_identity *id,
+					 bool kthread);
+void acall_identity_revert(const struct cred *old, bool kthread);
 
 /* order.c */
 int acall_queues_init(struct acall_ctx *ctx);
@@ -314,6 +322,14 @@ void acall_pools_shutdown(struct acall_ctx *ctx);
 void acall_pools_interrupt(struct acall_ctx *ctx);
 struct acall_pool *acall_pool_next(struct acall_ctx *ctx, unsigned int *i);
 void acall_fail_list(struct acall_ctx *ctx, struct list_head *list, int res);
+struct acall_pool *acall_pool_join(struct acall_ctx *ctx);
+void acall_pool_join_failed(struct acall_pool *pool, int res);
+int acall_worker_serve(struct acall_pool *pool);
+
+/* serve.c */
+long acall_ioctl_serve(struct acall_ctx *ctx, unsigned long arg);
+long acall_ioctl_spawn(struct acall_ctx *ctx, struct acall_spawn __user *arg);
+void acall_spawn_ask(struct acall_ctx *ctx);
 
 /* cancel.c */
 long acall_ioctl_cancel(struct acall_ctx *ctx, u64 __user *arg);
@@ -322,7 +338,7 @@ void acall_cancel_later(struct acall_req *req);
 
 /* affinity.c */
 int acall_pool_mask_init(struct acall_pool *pool);
-void acall_worker_follow_mask(struct acall_pool *pool, unsigned int *seq);
+void acall_worker_follow_mask(struct acall_worker *worker);
 long acall_ioctl_affinity(struct acall_ctx *ctx,
 			  struct acall_affinity __user *arg);
 

@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The worker pools of a context: kernel threads, one set per NUMA node and
- * one per queue bound to CPUs of its own (affinity.c), created on demand up
- * to ctx->max_workers and gone after worker_idle_ms without work. A worker
- * shares the context's io_context exactly as a CLONE_IO thread would, uses
- * the owner's memory (and so memory cgroup) while it has work, and runs
- * each request with that request's submitter's identity (identity.c).
+ * The worker pools of a context: one set of workers per NUMA node and one
+ * per queue bound to CPUs of its own (affinity.c), created on demand up to
+ * ctx->max_workers and gone after worker_idle_ms without work.
+ *
+ * A worker is a thread of the owner's process (ACALL_SETUP_PROCESS_WORKERS,
+ * serve.c: in its cgroups, under its limits, sharing its io_context) or
+ * a kernel thread that shares the context's io_context as a CLONE_IO thread
+ * would and uses the owner's memory while it has work. Either runs each
+ * request with its submitter's credentials (identity.c).
  */
 #include <linux/hash.h>
 #include <linux/iocontext.h>
@@ -112,8 +115,12 @@ static long acall_worker_run(struct acall_pool *pool, struct acall_req *req)
 	spin_lock_irq(&pool->lock);
 	list_del(&req->node);
 	spin_unlock_irq(&pool->lock);
-	/* Interrupted: the signal was for this request only. */
-	if (signal_pending(current))
+	/*
+	 * A kernel thread interrupted: the signal was for this request only.
+	 * A thread of the process keeps its signals: they are the process's
+	 * (its death), and it goes back to userspace to take them.
+	 */
+	if ((current->flags & PF_KTHREAD) && signal_pending(current))
 		flush_signals(current);
 	return res;
 }
@@ -144,9 +151,10 @@ static long acall_worker_issue_or_run(struct acall_pool *pool,
 	return acall_worker_run(pool, req);
 }
 
-static void acall_worker_handle(struct acall_pool *pool, struct acall_req *req,
-				bool mm_held)
+static void acall_worker_handle(struct acall_worker *worker,
+				struct acall_req *req, bool mm_held)
 {
+	struct acall_pool *pool = worker->pool;
 	struct acall_ctx *ctx = pool->ctx;
 	const struct cred *old_cred;
 	long res;
@@ -156,9 +164,9 @@ static void acall_worker_handle(struct acall_pool *pool, struct acall_req *req,
 		res = acall_req_end_res(req, -ECANCELED);
 	} else {
 		acall_worker_count_cpu(ctx, req);
-		old_cred = acall_identity_assume(&req->id);
+		old_cred = acall_identity_assume(&req->id, !worker->thread);
 		res = acall_worker_issue_or_run(pool, req);
-		acall_identity_revert(old_cred);
+		acall_identity_revert(old_cred, !worker->thread);
 		if (res == -EIOCBQUEUED) {
 			/* In flight; req may already be completed and gone. */
 			atomic64_inc(&ctx->stats.async_kiocb);
@@ -232,54 +240,136 @@ take:
 	return req;
 }
 
-static int acall_worker_fn(void *data)
+/* An idle worker, preferably one that last ran on this CPU. */
+static struct acall_worker *acall_pool_idle_worker(struct acall_pool *pool)
 {
-	struct acall_worker *worker = data;
+	int cpu = raw_smp_processor_id();
+	struct acall_worker *worker;
+	unsigned int looked = 0;
+
+	list_for_each_entry(worker, &pool->idle, idle_node) {
+		if (task_cpu(worker->task) == cpu)
+			return worker;
+		if (++looked == 8)
+			break;
+	}
+	return list_first_entry_or_null(&pool->idle, struct acall_worker,
+					idle_node);
+}
+
+static void acall_worker_count_alive(struct acall_ctx *ctx)
+{
+	int peak, now;
+
+	now = atomic_inc_return(&ctx->stats.workers);
+	peak = atomic_read(&ctx->stats.workers_peak);
+	while (now > peak && !atomic_try_cmpxchg(&ctx->stats.workers_peak, &peak, now))
+		;
+}
+
+/*
+ * A worker leaves its pool, under the lock, which it drops. One that was
+ * interrupted may leave work behind: the file it was writing is free for
+ * another worker now, and a thread is asked for if nobody idles.
+ */
+static void acall_worker_leave(struct acall_worker *worker, u8 hash)
+{
+	struct acall_pool *pool = worker->pool;
+	struct acall_ctx *ctx = pool->ctx;
+	struct acall_worker *idle;
+	bool spawn = false;
+
+	lockdep_assert_held(&pool->lock);
+	list_del_init(&worker->idle_node);
+	pool->nr_workers--;
+	if (hash)
+		pool->hash_busy &= ~BIT_ULL(hash - 1);
+	if (!list_empty(&pool->work) && !READ_ONCE(ctx->dying)) {
+		idle = acall_pool_idle_worker(pool);
+		if (idle) {
+			list_del_init(&idle->idle_node);
+			wake_up_process(idle->task);
+		} else if (ctx->process_workers) {
+			pool->nr_workers++;
+			pool->nr_to_spawn++;
+			spawn = true;
+		}
+	}
+	spin_unlock_irq(&pool->lock);
+	if (spawn)
+		acall_spawn_ask(ctx);
+}
+
+/*
+ * Serve the pool until idle for worker_idle_ms or the context is closing
+ * (0), or, in a thread of the process, until a signal is pending for it
+ * (-EINTR): it must go back to userspace to take it (a stop, a debugger,
+ * glibc's setuid() broadcast) and may then come back.
+ */
+static int acall_worker_loop(struct acall_worker *worker)
+{
 	struct acall_pool *pool = worker->pool;
 	struct acall_ctx *ctx = pool->ctx;
 	long idle = msecs_to_jiffies(acall_worker_idle_ms);
-	bool timed_out = false, mm_held = false;
+	/* A thread of the owner already runs in its memory. */
+	bool timed_out = false, mm_held = worker->thread;
 	struct acall_req *req;
 	u8 hash = 0;		/* the file of the write it just ran */
 	unsigned int streak = 0;	/* of that file's writes, in a row */
-
-	trace_acall_worker_start(current->pid, ctx->tgid);
-	acall_worker_share_io_context(ctx);
-	/* SIGKILL interrupts what it runs (acall_pools_interrupt()). */
-	allow_signal(SIGKILL);
+	int ret = 0;
 
 	for (;;) {
-		acall_worker_follow_mask(pool, &worker->mask_seq);
+		acall_worker_follow_mask(worker);
 		spin_lock_irq(&pool->lock);
 		list_del_init(&worker->idle_node);
+		if (worker->thread && signal_pending(current)) {
+			ret = -EINTR;
+			break;
+		}
 		req = acall_pool_take(pool, hash, &streak);
 		hash = req ? req->hash : 0;
 		if (req) {
 			spin_unlock_irq(&pool->lock);
 			if (!mm_held)
 				mm_held = acall_worker_use_mm(ctx);
-			acall_worker_handle(pool, req, mm_held);
+			acall_worker_handle(worker, req, mm_held);
 			timed_out = false;
 			continue;
 		}
-		if (mm_held) {
+		if (mm_held && !worker->thread) {
 			/* Let go of the memory before sleeping; then look again. */
 			spin_unlock_irq(&pool->lock);
 			acall_worker_unuse_mm(ctx);
 			mm_held = false;
 			continue;
 		}
-		if (READ_ONCE(ctx->dying) || timed_out) {
-			pool->nr_workers--;
-			spin_unlock_irq(&pool->lock);
+		if (READ_ONCE(ctx->dying) || timed_out)
 			break;
-		}
 		list_add(&worker->idle_node, &pool->idle);
-		/* Set before unlocking, so that a wake-up cannot be missed. */
-		set_current_state(TASK_IDLE);
+		/*
+		 * Set before unlocking, so that a wake-up cannot be missed. A
+		 * thread sleeps interruptibly: a stop or a debugger must not
+		 * wait for it.
+		 */
+		set_current_state(worker->thread ? TASK_INTERRUPTIBLE : TASK_IDLE);
 		spin_unlock_irq(&pool->lock);
 		timed_out = !schedule_timeout(idle);
 	}
+	acall_worker_leave(worker, hash);
+	return ret;
+}
+
+static int acall_worker_fn(void *data)
+{
+	struct acall_worker *worker = data;
+	struct acall_ctx *ctx = worker->pool->ctx;
+
+	trace_acall_worker_start(current->pid, ctx->tgid);
+	acall_worker_share_io_context(ctx);
+	/* SIGKILL interrupts what it runs (acall_pools_interrupt()). */
+	allow_signal(SIGKILL);
+
+	acall_worker_loop(worker);
 
 	trace_acall_worker_exit(current->pid, ctx->tgid);
 	atomic_dec(&ctx->stats.workers);
@@ -289,12 +379,101 @@ static int acall_worker_fn(void *data)
 	module_put_and_kthread_exit(0);
 }
 
+/*
+ * A pool that asked for a thread (or, for one the process donates on its
+ * own, the pool of its node if that has room), now counting the caller
+ * among its workers; NULL when none wants one. ACALL_IOC_SERVE.
+ */
+struct acall_pool *acall_pool_join(struct acall_ctx *ctx)
+{
+	struct acall_pool *pool;
+	unsigned int i = 0;
+
+	while ((pool = acall_pool_next(ctx, &i))) {
+		spin_lock_irq(&pool->lock);
+		if (pool->nr_to_spawn) {
+			pool->nr_to_spawn--;
+			spin_unlock_irq(&pool->lock);
+			return pool;
+		}
+		spin_unlock_irq(&pool->lock);
+	}
+	pool = &ctx->pools[numa_node_id()];
+	spin_lock_irq(&pool->lock);
+	if (pool->nr_workers < ctx->max_workers) {
+		pool->nr_workers++;
+		spin_unlock_irq(&pool->lock);
+		return pool;
+	}
+	spin_unlock_irq(&pool->lock);
+	return NULL;
+}
+
+/*
+ * A thread that pool counted on will not come (res says why): if it has no
+ * worker left, nobody will run what waits there.
+ */
+void acall_pool_join_failed(struct acall_pool *pool, int res)
+{
+	LIST_HEAD(stranded);
+
+	spin_lock_irq(&pool->lock);
+	pool->nr_workers--;
+	if (!pool->nr_workers)
+		list_splice_init(&pool->work, &stranded);
+	spin_unlock_irq(&pool->lock);
+	acall_fail_list(pool->ctx, &stranded, res);
+}
+
+/*
+ * The calling thread of the owner's process, counted in pool by
+ * acall_pool_join(), serves it. Returns 0 when it may end, -EINTR when a
+ * signal must be taken first, -ENOMEM.
+ */
+int acall_worker_serve(struct acall_pool *pool)
+{
+	struct acall_ctx *ctx = pool->ctx;
+	struct acall_worker worker = {
+		.task = current,
+		.pool = pool,
+		.thread = true,
+	};
+	int ret = -ENOMEM;
+
+	if (!acall_limits_worker_get(ctx)) {
+		acall_pool_join_failed(pool, -EAGAIN);
+		return 0;
+	}
+	if (!alloc_cpumask_var(&worker.allowed, GFP_KERNEL))
+		goto out_limit;
+	if (!alloc_cpumask_var(&worker.allowed_now, GFP_KERNEL))
+		goto out_allowed;
+	cpumask_copy(worker.allowed, &current->cpus_mask);
+	/* Not the pool's yet: follow its mask at once. */
+	worker.mask_seq = READ_ONCE(pool->mask_seq) - 1;
+	INIT_LIST_HEAD(&worker.idle_node);
+
+	trace_acall_worker_start(current->pid, ctx->tgid);
+	acall_worker_count_alive(ctx);
+	ret = acall_worker_loop(&worker);
+	atomic_dec(&ctx->stats.workers);
+	trace_acall_worker_exit(current->pid, ctx->tgid);
+
+	free_cpumask_var(worker.allowed_now);
+out_allowed:
+	free_cpumask_var(worker.allowed);
+out_limit:
+	acall_limits_worker_put(ctx);
+	if (ret == -ENOMEM)
+		acall_pool_join_failed(pool, -ENOMEM);
+	return ret;
+}
+
 static int acall_worker_create(struct acall_pool *pool)
 {
 	struct acall_ctx *ctx = pool->ctx;
 	struct acall_worker *worker;
 	struct task_struct *task;
-	int peak, now;
 
 	/* The user's threads are bounded: requests wait for those it has. */
 	if (!acall_limits_worker_get(ctx))
@@ -326,10 +505,7 @@ static int acall_worker_create(struct acall_pool *pool)
 	worker->mask_seq = pool->mask_seq;
 	mutex_unlock(&pool->mask_lock);
 
-	now = atomic_inc_return(&ctx->stats.workers);
-	peak = atomic_read(&ctx->stats.workers_peak);
-	while (now > peak && !atomic_try_cmpxchg(&ctx->stats.workers_peak, &peak, now))
-		;
+	acall_worker_count_alive(ctx);
 	wake_up_process(task);
 	return 0;
 }
@@ -451,23 +627,6 @@ struct acall_pool *acall_pool_next(struct acall_ctx *ctx, unsigned int *i)
 	return NULL;
 }
 
-/* An idle worker, preferably one that last ran on this CPU. */
-static struct acall_worker *acall_pool_idle_worker(struct acall_pool *pool)
-{
-	int cpu = raw_smp_processor_id();
-	struct acall_worker *worker;
-	unsigned int looked = 0;
-
-	list_for_each_entry(worker, &pool->idle, idle_node) {
-		if (task_cpu(worker->task) == cpu)
-			return worker;
-		if (++looked == 8)
-			break;
-	}
-	return list_first_entry_or_null(&pool->idle, struct acall_worker,
-					idle_node);
-}
-
 /*
  * Hand a request to a worker: of its queue's own pool if the queue has one,
  * else of this CPU's node. Any context.
@@ -512,7 +671,9 @@ void acall_pool_queue(struct acall_req *req)
 	spin_unlock_irqrestore(&pool->lock, flags);
 	atomic64_inc(&ctx->stats.punted);
 
-	if (spawn) {
+	if (spawn && ctx->process_workers) {
+		acall_spawn_ask(ctx);
+	} else if (spawn) {
 		kref_get(&ctx->ref);
 		if (!queue_work(acall_wq, &pool->spawn_work))
 			acall_ctx_put(ctx);
@@ -538,12 +699,18 @@ void acall_pools_shutdown(struct acall_ctx *ctx)
 		spin_unlock_irq(&pool->lock);
 		acall_fail_list(ctx, &canceled, -ECANCELED);
 	}
+	/* ACALL_IOC_SPAWN returns 0: the threads may end. */
+	wake_up_all(&ctx->spawn_wait);
 }
 
 /*
  * Interrupt what workers are running for a context whose owner is gone or
  * that is closing: a signal ends whatever waits interruptibly (the calls
- * then return early, as they would for a killed caller).
+ * then return early, as they would for a killed caller). Kernel threads
+ * only: a SIGKILL to a thread of the process would kill the process. Its
+ * own threads end as its other threads do, with it; a closing context
+ * lets them finish what they run, as a thread that called the blocking
+ * system call itself would.
  */
 void acall_pools_interrupt(struct acall_ctx *ctx)
 {
@@ -554,7 +721,8 @@ void acall_pools_interrupt(struct acall_ctx *ctx)
 	while ((pool = acall_pool_next(ctx, &i))) {
 		spin_lock_irq(&pool->lock);
 		list_for_each_entry(req, &pool->running, node)
-			send_sig(SIGKILL, req->worker, 1);
+			if (req->worker->flags & PF_KTHREAD)
+				send_sig(SIGKILL, req->worker, 1);
 		spin_unlock_irq(&pool->lock);
 	}
 }

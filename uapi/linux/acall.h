@@ -107,7 +107,7 @@ struct acall_ring_offsets {
 /* ACALL_IOC_SETUP: turn a freshly opened /dev/acall into a context. */
 struct acall_params {
 	__u32	entries;	/* in: ring size, a power of two */
-	__u32	flags;		/* in: ACALL_SETUP_*; none defined yet */
+	__u32	flags;		/* in: ACALL_SETUP_* */
 	__u32	max_workers;	/* in: worker bound per NUMA node, 0 = default */
 	__u16	nr_queues;	/* in: ordering queues, 0 = 1 (at most max_queues) */
 	__u16	resv1;
@@ -116,6 +116,14 @@ struct acall_params {
 	__u64	inline_bytes;	/* in: ACALL_INLINE_*; out: the bound in force */
 	__u64	resv[3];	/* must be zero */
 };
+
+/*
+ * acall_params.flags. PROCESS_WORKERS: the requests that must block run in
+ * threads of the calling process, which it donates with ACALL_IOC_SERVE
+ * and creates when ACALL_IOC_SPAWN asks; without it, in kernel threads
+ * that take each request's submitter's credentials (ACALL_FEAT_WORKERS).
+ */
+#define ACALL_SETUP_PROCESS_WORKERS	_BITUL(0)
 
 /*
  * acall_params.inline_bytes: the most bytes one ACALL_IOC_SUBMIT call copies
@@ -202,6 +210,7 @@ struct acall_affinity {
 #define ACALL_FEAT_SHUTDOWN	_BITULL(10)	/* ACALL_IOC_SHUTDOWN */
 #define ACALL_FEAT_INLINE_BOUND	_BITULL(11)	/* acall_params.inline_bytes */
 #define ACALL_FEAT_QUIET_SUBMIT	_BITULL(12)	/* ACALL_SUBMIT_QUIET */
+#define ACALL_FEAT_PROCESS_WORKERS _BITULL(13)	/* ACALL_SETUP_PROCESS_WORKERS */
 
 /* acall_probe.fd_types: what kind of file a request may name. */
 #define ACALL_FD_REGULAR	_BITUL(0)	/* regular files of the fs_types */
@@ -253,5 +262,23 @@ struct acall_probe {
  * buffers after it returns (libaio's io_destroy() waits the same way).
  */
 #define ACALL_IOC_SHUTDOWN	_IO(ACALL_IOC_MAGIC, 0x28)
+
+/*
+ * With ACALL_SETUP_PROCESS_WORKERS. ACALL_IOC_SERVE (arg: 0): the calling
+ * thread, one of the context owner's, serves the context's blocking
+ * requests until it has been idle for the module's worker_idle_ms or the
+ * context is shut down (returns 0: let the thread end), or a signal is
+ * pending for it (-EINTR: call again). ACALL_IOC_SPAWN: sleeps until the
+ * context wants more threads and returns how many to create, each to call
+ * ACALL_IOC_SERVE; 0 once the context is shut down. failed tells it how
+ * many of those it asked for last could not be created.
+ */
+struct acall_spawn {
+	__u32	failed;		/* in: threads asked for but not created */
+	__u32	resv;		/* must be zero */
+};
+
+#define ACALL_IOC_SERVE		_IO(ACALL_IOC_MAGIC, 0x29)
+#define ACALL_IOC_SPAWN		_IOW(ACALL_IOC_MAGIC, 0x2a, struct acall_spawn)
 
 #endif /* _UAPI_LINUX_ACALL_H */

@@ -22,4 +22,10 @@ struct acall_sq *acall_sq_alloc(unsigned int batch);
 void acall_sq_free(struct acall_sq *sq);
 bool acall_sq_is_owner(const struct acall_sq *sq);
 
+/* The threads of ACALL_SETUP_PROCESS_WORKERS (workers.c). */
+struct acall_workers;
+struct acall_workers *acall_workers_start(int fd, int *err);
+void acall_workers_stop(struct acall_workers *w);
+struct acall_workers **acall_sq_workers(struct acall_sq *sq);
+
 #endif /* LIBACALL_INTERNAL_H */

@@ -53,6 +53,7 @@ struct acall_sq {
 	struct acall_sqe *batch;	/* contiguous copy for one submit */
 
 	pid_t owner;	/* the process that set the ring up */
+	struct acall_workers *workers;	/* the ring's threads, or NULL */
 };
 
 static struct sq_node *to_node(struct cds_wfcq_node *link)
@@ -83,6 +84,12 @@ struct acall_sq *acall_sq_alloc(unsigned int batch)
 bool acall_sq_is_owner(const struct acall_sq *sq)
 {
 	return sq->owner == getpid();
+}
+
+/* Where the ring keeps its worker threads' state (workers.c). */
+struct acall_workers **acall_sq_workers(struct acall_sq *sq)
+{
+	return &sq->workers;
 }
 
 /* Frees what was never submitted; no other thread may use the queue. */

@@ -41,6 +41,8 @@ ACALL_API int acall_ring_init(struct acall_ring *ring,
 			      const struct acall_options *opts)
 {
 	struct acall_options none = { 0 };
+	struct acall_workers *workers = NULL;
+	struct acall_probe probe;
 	struct acall_params p;
 	unsigned char *base;
 	int fd, ret;
@@ -66,6 +68,10 @@ ACALL_API int acall_ring_init(struct acall_ring *ring,
 	fd = acall_open_device();
 	if (fd < 0)
 		return fd;
+	/* Workers are the process's own threads wherever the module can. */
+	if (acall_ioctl(fd, ACALL_IOC_PROBE, &probe) == 0 &&
+	    probe.features & ACALL_FEAT_PROCESS_WORKERS)
+		p.flags |= ACALL_SETUP_PROCESS_WORKERS;
 	ret = acall_ioctl(fd, ACALL_IOC_SETUP, &p);
 	if (ret < 0)
 		goto err_close;
@@ -98,13 +104,24 @@ ACALL_API int acall_ring_init(struct acall_ring *ring,
 		goto err_unmap;
 	}
 
+	if (p.flags & ACALL_SETUP_PROCESS_WORKERS) {
+		workers = acall_workers_start(fd, &ret);
+		if (!workers)
+			goto err_unmap;
+	}
 	ring->sq = acall_sq_alloc(ring->entries);
 	if (!ring->sq) {
 		ret = -ENOMEM;
-		goto err_unmap;
+		goto err_workers;
 	}
+	*acall_sq_workers(ring->sq) = workers;
 	return 0;
 
+err_workers:
+	/* Shut down, the context lets the spawner go. */
+	while (ioctl(fd, ACALL_IOC_SHUTDOWN, 0) < 0 && errno == EINTR)
+		;
+	acall_workers_stop(workers);
 err_unmap:
 	munmap(base, p.ring_bytes);
 err_close:
@@ -133,8 +150,11 @@ ACALL_API void acall_ring_exit(struct acall_ring *ring)
 		while (ioctl(ring->fd, ACALL_IOC_SHUTDOWN, 0) < 0 &&
 		       errno == EINTR)
 			;
-	if (ring->sq)
+	if (ring->sq) {
+		/* Shut down, the context lets its threads go. */
+		acall_workers_stop(*acall_sq_workers(ring->sq));
 		acall_sq_free(ring->sq);
+	}
 	if (ring->ring_ptr)
 		munmap(ring->ring_ptr, ring->ring_bytes);
 	if (ring->fd >= 0)

@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * The worker threads a context asks of its process
+ * (ACALL_SETUP_PROCESS_WORKERS): one spawner sleeps in ACALL_IOC_SPAWN and
+ * creates as many threads as the module asks for; each serves the context
+ * in ACALL_IOC_SERVE until the module lets it go (idle, or shut down).
+ *
+ * They are ordinary threads of the process, created with every signal
+ * blocked and detached: glibc knows them (setuid() reaches them, debuggers
+ * list them), they run no code of the program, and signals meant for the
+ * program are never taken by them. The module makes them share the
+ * context's io_context as CLONE_IO would. acall_ring_exit() shuts the
+ * context down, then waits for every one of them to be gone.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include "acall.h"
+#include "internal.h"
+
+/* The threads only run the ioctl loop: a small stack does. */
+#if defined(__SANITIZE_ADDRESS__)
+#define WORKER_STACK	(1024 * 1024)
+#else
+#define WORKER_STACK	(128 * 1024)
+#endif
+
+struct acall_workers {
+	int fd;			/* the threads' own, dup()ed: see start */
+	pthread_mutex_t lock;
+	pthread_cond_t gone;	/* alive reached 0 */
+	unsigned int alive;	/* the spawner and the workers, under lock */
+	unsigned int next_id;	/* for the workers' names, under lock */
+};
+
+/* The last thing a thread does with w: after this, w may be freed. */
+static void thread_gone(struct acall_workers *w)
+{
+	pthread_mutex_lock(&w->lock);
+	if (--w->alive == 0)
+		pthread_cond_broadcast(&w->gone);
+	pthread_mutex_unlock(&w->lock);
+}
+
+static void *worker_main(void *arg)
+{
+	struct acall_workers *w = arg;
+
+	/* Interrupted to take a signal (a stop, setuid()): serve again. */
+	while (ioctl(w->fd, ACALL_IOC_SERVE, 0) < 0 && errno == EINTR)
+		;
+	thread_gone(w);
+	return NULL;
+}
+
+static void *spawner_main(void *arg);
+
+/* One more detached thread running fn; 0 or a negative errno. */
+static int start_thread(struct acall_workers *w, void *(*fn)(void *))
+{
+	pthread_attr_t attr;
+	char name[16];
+	sigset_t all;
+	pthread_t t;
+	int ret;
+
+	sigfillset(&all);
+	ret = pthread_attr_init(&attr);
+	if (ret)
+		return -ret;
+	ret = pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	if (!ret)
+		ret = pthread_attr_setstacksize(&attr, WORKER_STACK);
+	if (!ret)
+		ret = pthread_attr_setsigmask_np(&attr, &all);
+	if (ret)
+		goto out;
+
+	pthread_mutex_lock(&w->lock);
+	w->alive++;
+	if (fn == spawner_main)
+		snprintf(name, sizeof(name), "acall-spawn");
+	else
+		snprintf(name, sizeof(name), "acall/%d:%u", (int)getpid(),
+			 ++w->next_id);
+	pthread_mutex_unlock(&w->lock);
+
+	ret = pthread_create(&t, &attr, fn, w);
+	if (ret)
+		thread_gone(w);
+	else
+		pthread_setname_np(t, name);	/* ERANGE: left unnamed */
+out:
+	pthread_attr_destroy(&attr);
+	return -ret;
+}
+
+static void *spawner_main(void *arg)
+{
+	struct acall_workers *w = arg;
+	struct acall_spawn s = { 0 };
+	int i, n;
+
+	for (;;) {
+		n = ioctl(w->fd, ACALL_IOC_SPAWN, &s);
+		/* The module has taken in what failed, whatever it returned. */
+		s.failed = 0;
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		for (i = 0; i < n; i++)
+			if (start_thread(w, worker_main))
+				s.failed++;
+	}
+	thread_gone(w);
+	return NULL;
+}
+
+struct acall_workers *acall_workers_start(int fd, int *err)
+{
+	struct acall_workers *w = calloc(1, sizeof(*w));
+
+	*err = -ENOMEM;
+	if (!w)
+		return NULL;
+	/*
+	 * A descriptor of their own: a program may close the ring's fd with
+	 * requests in flight (the mapping keeps the context), and the
+	 * threads must still reach it.
+	 */
+	w->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	if (w->fd < 0) {
+		*err = -errno;
+		goto err_free;
+	}
+	if (pthread_mutex_init(&w->lock, NULL))
+		goto err_fd;
+	if (pthread_cond_init(&w->gone, NULL))
+		goto err_lock;
+	*err = start_thread(w, spawner_main);
+	if (*err)
+		goto err_cond;
+	return w;
+
+err_cond:
+	pthread_cond_destroy(&w->gone);
+err_lock:
+	pthread_mutex_destroy(&w->lock);
+err_fd:
+	close(w->fd);
+err_free:
+	free(w);
+	return NULL;
+}
+
+/*
+ * After ACALL_IOC_SHUTDOWN: the module lets every thread go; wait until
+ * they have all left the context, so that closing it ends it.
+ */
+void acall_workers_stop(struct acall_workers *w)
+{
+	if (!w)
+		return;
+	pthread_mutex_lock(&w->lock);
+	while (w->alive)
+		pthread_cond_wait(&w->gone, &w->lock);
+	pthread_mutex_unlock(&w->lock);
+	pthread_cond_destroy(&w->gone);
+	pthread_mutex_destroy(&w->lock);
+	close(w->fd);
+	free(w);
+}

@@ -327,28 +327,23 @@ static inline int acall_run1(struct acall_ring *ring, struct acall_sqe *sqe)
 
 /* ---- workers ------------------------------------------------------------- */
 
-/*
- * Threads whose comm starts "acall/<pid>:" (the workers of pid's contexts).
- * Up to max of their tids go to tids (may be NULL). Returns how many exist.
- */
-static inline int acall_workers_of(pid_t pid, pid_t *tids, int max)
+/* Count in dir (of /proc/<tid> entries) the threads whose comm has prefix. */
+static inline int acall_comm_scan(const char *dir, const char *prefix,
+				  pid_t *tids, int max, int n)
 {
-	char prefix[32], path[300], comm[32];
+	char path[600], comm[32];
 	struct dirent *de;
-	int n = 0;
-	DIR *d;
+	DIR *d = opendir(dir);
 
-	snprintf(prefix, sizeof(prefix), "acall/%d:", (int)pid);
-	d = opendir("/proc");
 	if (!d)
-		return -errno;
+		return n;
 	while ((de = readdir(d))) {
 		ssize_t len;
 		int fd;
 
 		if (de->d_name[0] < '0' || de->d_name[0] > '9')
 			continue;
-		snprintf(path, sizeof(path), "/proc/%s/comm", de->d_name);
+		snprintf(path, sizeof(path), "%s/%s/comm", dir, de->d_name);
 		fd = open(path, O_RDONLY);
 		if (fd < 0)
 			continue;	/* gone meanwhile */
@@ -365,6 +360,22 @@ static inline int acall_workers_of(pid_t pid, pid_t *tids, int max)
 	}
 	closedir(d);
 	return n;
+}
+
+/*
+ * Threads whose comm starts "acall/<pid>:" (the workers of pid's contexts):
+ * its own threads, or kernel threads of an older module. Up to max of
+ * their tids go to tids (may be NULL). Returns how many exist.
+ */
+static inline int acall_workers_of(pid_t pid, pid_t *tids, int max)
+{
+	char prefix[32], task[64];
+	int n;
+
+	snprintf(prefix, sizeof(prefix), "acall/%d:", (int)pid);
+	snprintf(task, sizeof(task), "/proc/%d/task", (int)pid);
+	n = acall_comm_scan(task, prefix, tids, max, 0);
+	return acall_comm_scan("/proc", prefix, tids, max, n);
 }
 
 /*

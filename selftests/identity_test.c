@@ -56,16 +56,24 @@ TEST(worker_shares_submitters_ioprio)
 	const int want = IOPRIO_PRIO_VALUE(IOPRIO_CLASS_BE, 6);
 	struct acall_ring ring;
 	struct acall_sqe sqes[2];
-	struct acall_cqe cqes[2];
+	struct acall_cqe *cqe;
 	pid_t tids[8];
 	int i, n;
 
 	ACALL_REQUIRE(ACALL_FEAT_RING | ACALL_FEAT_WORKERS);
 	ASSERT_EQ(0, acall_ring_init(&ring, NULL));
-	/* Two long NOPs: workers that exist before the priority changes. */
-	acall_prep_nop(&sqes[0], 1000ULL * 1000 * 1000);
-	acall_prep_nop(&sqes[1], 1000ULL * 1000 * 1000);
+	/*
+	 * Two delayed NOPs, completed: workers that ran them exist before
+	 * the priority changes (idle, for worker_idle_ms).
+	 */
+	acall_prep_nop(&sqes[0], 100ULL * 1000 * 1000);
+	acall_prep_nop(&sqes[1], 100ULL * 1000 * 1000);
 	ASSERT_EQ(2, acall_submit(&ring, sqes, 2));
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(0, acall_wait_cqe(&ring, &cqe, -1));
+		EXPECT_EQ(0, cqe->res);
+		acall_cq_advance(&ring, 1);
+	}
 	n = find_workers(tids, 8);
 	ASSERT_LE(1, n) TH_LOG("no worker thread acall/%d:<n> appeared", getpid());
 	for (i = 0; i < n; i++)
@@ -77,15 +85,6 @@ TEST(worker_shares_submitters_ioprio)
 	for (i = 0; i < n; i++)
 		EXPECT_EQ(want, ioprio_get_tid(tids[i]))
 			TH_LOG("worker %d does not share our io_context", tids[i]);
-
-	for (i = 0; i < 2; i++) {
-		struct acall_cqe *cqe;
-
-		ASSERT_EQ(0, acall_wait_cqe(&ring, &cqe, -1));
-		cqes[i] = *cqe;
-		acall_cq_advance(&ring, 1);
-		EXPECT_EQ(0, cqes[i].res);
-	}
 	acall_ring_exit(&ring);
 }
 

@@ -111,7 +111,7 @@ static void check_errno(unsigned long cmd, long ret)
 {
 	static const int listed[] = {
 		EFAULT, ENOTTY, EINVAL, EBUSY, EBADFD, EPERM, EBADF, ETIME,
-		EINTR, ENOENT, EALREADY, ENOMEM,
+		EINTR, ENOENT, EALREADY, ENOMEM, ECANCELED,
 	};
 	unsigned int i;
 
@@ -340,6 +340,8 @@ static void do_setup(struct rnd *r, int fd)
 	p->entries = rnd_one_in(r, 8) ? (__u32)any_u64(r) : 1U << rnd_below(r, 10);
 	p->max_workers = rnd_one_in(r, 2) ? 0 : (__u32)rnd_below(r, 8);
 	p->nr_queues = rnd_one_in(r, 2) ? 0 : (__u16)(rnd_one_in(r, 8) ? rnd_next(r) : rnd_below(r, 8));
+	if (rnd_one_in(r, 2))
+		p->flags = ACALL_SETUP_PROCESS_WORKERS;
 	if (rnd_one_in(r, 16))
 		p->flags = (__u32)rnd_next(r);
 	if (rnd_one_in(r, 16))
@@ -374,7 +376,9 @@ static void do_random_ioctl(struct rnd *r, int fd)
 		cmd = RND_PICK(r, known);
 		break;
 	}
-	if (cmd == _IOC(_IOC_WRITE, ACALL_IOC_MAGIC, 0x3f, 4))
+	/* And the calls that sleep: do_serve() bounds them. */
+	if (cmd == _IOC(_IOC_WRITE, ACALL_IOC_MAGIC, 0x3f, 4) ||
+	    cmd == ACALL_IOC_SERVE || cmd == ACALL_IOC_SPAWN)
 		cmd = ACALL_IOC_PROBE;
 	for (i = 0; i < size; i += 8) {
 		uint64_t v = rnd_one_in(r, 2) ? 0 : any_u64(r);
@@ -627,6 +631,44 @@ struct thread_arg {
 	unsigned int proc, thread;
 };
 
+static void on_timer(int sig)
+{
+	(void)sig;
+}
+
+/*
+ * SERVE or SPAWN with random arguments. Either may sleep (until work
+ * comes, or worker_idle_ms): a timer interrupts this thread after 20 ms,
+ * and they return EINTR.
+ */
+static void do_serve(struct rnd *r, int fd)
+{
+	struct sigevent ev = { .sigev_notify = SIGEV_THREAD_ID,
+			       .sigev_signo = SIGUSR1 };
+	struct itimerspec its = { .it_value = { 0, 20 * 1000 * 1000 } };
+	struct acall_spawn *sp = rw_place(r, sizeof(*sp));
+	timer_t timer;
+	long ret;
+
+	ev._sigev_un._tid = gettid();
+	if (timer_create(CLOCK_MONOTONIC, &ev, &timer))
+		return;
+	sp->failed = rnd_one_in(r, 2) ? 0 : (__u32)rnd_next(r);
+	sp->resv = rnd_one_in(r, 8) ? (__u32)rnd_next(r) : 0;
+	timer_settime(timer, 0, &its, NULL);
+	if (rnd_one_in(r, 2)) {
+		ret = sys_ioctl(fd, ACALL_IOC_SERVE,
+				rnd_one_in(r, 8) ? rnd_next(r) : 0);
+		check_errno(ACALL_IOC_SERVE, ret);
+	} else {
+		ret = sys_ioctl(fd, ACALL_IOC_SPAWN,
+				rnd_one_in(r, 8) ? any_ptr(r, sizeof(*sp)) :
+				(uintptr_t)sp);
+		check_errno(ACALL_IOC_SPAWN, ret);
+	}
+	timer_delete(timer);
+}
+
 static void *fuzz_thread(void *p)
 {
 	struct thread_arg *a = p;
@@ -651,6 +693,7 @@ static void *fuzz_thread(void *p)
 		case 80 ... 89: do_open(&r, s); break;
 		case 90 ... 94: do_close(s); break;
 		case 95 ... 96: do_fork(&r); break;
+		case 97: do_serve(&r, fd); break;
 		default: do_ring(&r, s); break;
 		}
 	}
@@ -711,6 +754,8 @@ static void fuzz_process(unsigned int proc)
 		atomic_init(&slots[i].fd, -1);
 	}
 	open_fds();
+	/* do_serve()'s timer: no SA_RESTART, so that the ioctl ends. */
+	sigaction(SIGUSR1, &(struct sigaction){ .sa_handler = on_timer }, NULL);
 	for (i = 0; i < opt.threads; i++) {
 		args[i] = (struct thread_arg){ proc, i };
 		if (pthread_create(&th[i], NULL, fuzz_thread, &args[i]))

@@ -1,0 +1,403 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The workers are threads of the process (ACALL_SETUP_PROCESS_WORKERS, as
+ * libacall sets contexts up): the thread that runs a blocking request is
+ * one of ours, under our identity, nice level, I/O priority and cgroup.
+ *
+ * Which thread runs a request is seen exactly, not guessed: the request
+ * reads into a buffer whose second page userfaultfd holds, past an inline
+ * bound of one page, so a worker copies it and faults; the fault names its
+ * thread, which stays there until the test lets it go.
+ */
+#include <grp.h>
+#include <linux/ioprio.h>
+#include <linux/userfaultfd.h>
+#include <poll.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include "kselftest_harness.h"
+#include <acall.h>
+#include "acall_test.h"
+
+#define PAGE		4096
+#define FAULT_BOUND_MS	60000	/* generous: TCG is slow */
+#define NOBODY		65534
+
+FIXTURE(held) {
+	struct acall_ring ring;
+	bool ring_up;
+	char *buf;
+	int fd, uffd;
+};
+
+FIXTURE_SETUP(held)
+{
+	struct uffdio_api api = { .api = UFFD_API,
+				  .features = UFFD_FEATURE_THREAD_ID };
+	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
+	const char *dir;
+
+	self->fd = -1;
+	self->uffd = -1;
+	self->ring_up = false;
+	self->buf = MAP_FAILED;
+	ACALL_REQUIRE(ACALL_FEAT_RING | ACALL_FEAT_WORKERS |
+		      ACALL_FEAT_INLINE_BOUND);
+	/* ext4 reads with IOCB_NOWAIT: the first page is copied inline. */
+	ACALL_FIXTURE(dir, "ACALL_TEST_EXT4");
+	self->fd = acall_tmpfile(dir, O_RDWR);
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, acall_pwrite_pattern(self->fd, 0, 2 * PAGE, 9));
+	self->buf = mmap(NULL, 2 * PAGE, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->buf);
+	memset(self->buf, 0, PAGE);
+	/* Made by root, it also takes faults of a worker (kernel mode). */
+	self->uffd = syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (self->uffd < 0)
+		SKIP(return, "no userfaultfd: %s", strerror(errno));
+	ASSERT_EQ(0, ioctl(self->uffd, UFFDIO_API, &api));
+	reg.range.start = (uintptr_t)self->buf + PAGE;
+	reg.range.len = PAGE;
+	ASSERT_EQ(0, ioctl(self->uffd, UFFDIO_REGISTER, &reg));
+}
+
+FIXTURE_TEARDOWN(held)
+{
+	if (self->ring_up)
+		acall_ring_exit(&self->ring);
+	if (self->uffd >= 0)
+		close(self->uffd);
+	if (self->buf != MAP_FAILED)
+		munmap(self->buf, 2 * PAGE);
+	if (self->fd >= 0)
+		close(self->fd);
+}
+
+static void ring_up(struct __test_metadata *_metadata, FIXTURE_DATA(held) *self)
+{
+	struct acall_options opts = { .inline_bytes = PAGE };
+
+	ASSERT_EQ(0, acall_ring_init(&self->ring, &opts));
+	self->ring_up = true;
+}
+
+/*
+ * Read both pages; return the thread that faulted on the second, held
+ * there until release().
+ */
+static pid_t hold(struct __test_metadata *_metadata, FIXTURE_DATA(held) *self)
+{
+	struct pollfd pfd = { .fd = self->uffd, .events = POLLIN };
+	struct iovec iov = { self->buf, 2 * PAGE };
+	struct uffd_msg msg;
+	struct acall_sqe sqe;
+
+	acall_prep_preadv(&sqe, self->fd, &iov, 1, 0, 0);
+	sqe.user_data = 7;
+	EXPECT_EQ(1, acall_submit(&self->ring, &sqe, 1));
+	if (poll(&pfd, 1, FAULT_BOUND_MS) != 1)
+		return -1;
+	if (read(self->uffd, &msg, sizeof(msg)) != sizeof(msg) ||
+	    msg.event != UFFD_EVENT_PAGEFAULT)
+		return -1;
+	return (pid_t)msg.arg.pagefault.feat.ptid;
+}
+
+/* Let the held copy go on; its completion carries both pages. */
+static void release(struct __test_metadata *_metadata,
+		    FIXTURE_DATA(held) *self)
+{
+	struct uffdio_zeropage zp = { .mode = 0 };
+	struct acall_cqe *cqe;
+
+	zp.range.start = (uintptr_t)self->buf + PAGE;
+	zp.range.len = PAGE;
+	ASSERT_EQ(0, ioctl(self->uffd, UFFDIO_ZEROPAGE, &zp));
+	ASSERT_EQ(0, acall_wait_cqe(&self->ring, &cqe, -1));
+	EXPECT_EQ(7, cqe->user_data);
+	EXPECT_EQ(2 * PAGE, cqe->res);
+	acall_cq_advance(&self->ring, 1);
+	EXPECT_EQ(-1, acall_check(self->buf, 2 * PAGE, 0, 9));
+}
+
+/* The first line of /proc/self/task/<tid>/<file> that starts with key. */
+static int task_line(pid_t tid, const char *file, const char *key,
+		     char *out, size_t len)
+{
+	char path[96], line[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/%s", (int)tid, file);
+	f = fopen(path, "r");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, key, strlen(key))) {
+			snprintf(out, len, "%s", line);
+			fclose(f);
+			return 0;
+		}
+	}
+	fclose(f);
+	return -ENOENT;
+}
+
+TEST_F(held, worker_is_a_named_thread_of_the_process)
+{
+	char comm[32], want[32];
+	pid_t tid;
+
+	ring_up(_metadata, self);
+	tid = hold(_metadata, self);
+	ASSERT_LT(0, tid) TH_LOG("no worker faulted on the held page");
+	EXPECT_NE(gettid(), tid) TH_LOG("the submitter copied past the bound");
+	/* A kernel thread is no entry of our task directory. */
+	EXPECT_EQ(0, task_line(tid, "comm", "", comm, sizeof(comm)))
+		TH_LOG("worker %d is not a thread of process %d", tid, getpid());
+	snprintf(want, sizeof(want), "acall/%d:", getpid());
+	EXPECT_EQ(0, strncmp(comm, want, strlen(want))) TH_LOG("comm %s", comm);
+	release(_metadata, self);
+}
+
+TEST_F(held, worker_has_the_identity_the_process_dropped_to)
+{
+	char line[256], want[64];
+	pid_t tid;
+
+	/* Set up as root, then drop everything (QEMU's -runas). */
+	ring_up(_metadata, self);
+	ASSERT_EQ(0, setgroups(0, NULL));
+	ASSERT_EQ(0, setresgid(NOBODY, NOBODY, NOBODY));
+	ASSERT_EQ(0, setresuid(NOBODY, NOBODY, NOBODY));
+	tid = hold(_metadata, self);
+	ASSERT_LT(0, tid);
+	ASSERT_EQ(0, task_line(tid, "status", "Uid:", line, sizeof(line)))
+		TH_LOG("worker %d is not a thread of ours", tid);
+	snprintf(want, sizeof(want), "Uid:\t%d\t%d\t%d\t%d\n", NOBODY, NOBODY,
+		 NOBODY, NOBODY);
+	EXPECT_STREQ(want, line);
+	ASSERT_EQ(0, task_line(tid, "status", "Gid:", line, sizeof(line)));
+	want[0] = 'G';
+	EXPECT_STREQ(want, line);
+	release(_metadata, self);
+}
+
+TEST_F(held, worker_has_the_process_nice_and_io_priority)
+{
+	const int idle = IOPRIO_PRIO_VALUE(IOPRIO_CLASS_IDLE, 0);
+	pid_t tid;
+
+	/* nice 19 and ionice -c3, before the context exists. */
+	ASSERT_EQ(0, setpriority(PRIO_PROCESS, 0, 19));
+	ASSERT_EQ(0, syscall(SYS_ioprio_set, IOPRIO_WHO_PROCESS, 0, idle));
+	ring_up(_metadata, self);
+	tid = hold(_metadata, self);
+	ASSERT_LT(0, tid);
+	errno = 0;
+	EXPECT_EQ(19, getpriority(PRIO_PROCESS, tid)) TH_LOG("%s", strerror(errno));
+	EXPECT_EQ(idle, syscall(SYS_ioprio_get, IOPRIO_WHO_PROCESS, tid));
+	release(_metadata, self);
+}
+
+TEST_F(held, worker_is_in_the_process_cgroup)
+{
+	char path[300], cg[128], line[256];
+	int fd;
+
+	/* A cgroup of our own, so that the root cgroup does not match. */
+	snprintf(cg, sizeof(cg), "/sys/fs/cgroup/acall-pw-%d", getpid());
+	if (mkdir(cg, 0755) && errno != EEXIST)
+		SKIP(return, "no cgroup2 at /sys/fs/cgroup: %s", strerror(errno));
+	snprintf(path, sizeof(path), "%s/cgroup.procs", cg);
+	fd = open(path, O_WRONLY);
+	ASSERT_LE(0, fd);
+	ASSERT_LT(0, dprintf(fd, "%d\n", getpid()));
+	close(fd);
+
+	ring_up(_metadata, self);
+	{
+		pid_t tid = hold(_metadata, self);
+
+		ASSERT_LT(0, tid);
+		snprintf(path, sizeof(path), "0::/acall-pw-%d\n", getpid());
+		EXPECT_EQ(0, task_line(tid, "cgroup", "0::", line, sizeof(line)))
+			TH_LOG("worker %d is not a thread of ours", tid);
+		EXPECT_STREQ(path, line);
+		release(_metadata, self);
+	}
+	acall_ring_exit(&self->ring);
+	self->ring_up = false;
+	fd = open("/sys/fs/cgroup/cgroup.procs", O_WRONLY);
+	ASSERT_LE(0, fd);
+	ASSERT_LT(0, dprintf(fd, "%d\n", getpid()));
+	close(fd);
+	EXPECT_EQ(0, rmdir(cg));
+}
+
+/*
+ * pids.max leaves room for one worker: every request still completes, on
+ * the one there is, and no more threads than the cgroup allows ever ran.
+ */
+TEST(pids_max_reached_requests_wait_and_none_is_lost)
+{
+	struct acall_sqe sqes[16];
+	struct acall_stats st;
+	struct acall_ring ring;
+	char cg[128], path[160], buf[32];
+	int fd, i, cur;
+
+	ACALL_REQUIRE(ACALL_FEAT_RING | ACALL_FEAT_WORKERS | ACALL_FEAT_STATS);
+	snprintf(cg, sizeof(cg), "/sys/fs/cgroup/acall-pids-%d", getpid());
+	if (mkdir(cg, 0755) && errno != EEXIST)
+		SKIP(return, "no cgroup2 at /sys/fs/cgroup: %s", strerror(errno));
+	fd = open("/sys/fs/cgroup/cgroup.subtree_control", O_WRONLY);
+	if (fd >= 0) {
+		dprintf(fd, "+pids\n");	/* already on: fine */
+		close(fd);
+	}
+	snprintf(path, sizeof(path), "%s/pids.max", cg);
+	if (access(path, F_OK)) {
+		rmdir(cg);
+		SKIP(return, "no pids controller");
+	}
+	snprintf(path, sizeof(path), "%s/cgroup.procs", cg);
+	fd = open(path, O_WRONLY);
+	ASSERT_LE(0, fd);
+	ASSERT_LT(0, dprintf(fd, "%d\n", getpid()));
+	close(fd);
+
+	ASSERT_EQ(0, acall_ring_init(&ring, NULL));
+	snprintf(path, sizeof(path), "%s/pids.current", cg);
+	fd = open(path, O_RDONLY);
+	ASSERT_LE(0, fd);
+	ASSERT_LT(0, read(fd, buf, sizeof(buf) - 1));
+	close(fd);
+	cur = atoi(buf);
+	snprintf(path, sizeof(path), "%s/pids.max", cg);
+	fd = open(path, O_WRONLY);
+	ASSERT_LE(0, fd);
+	ASSERT_LT(0, dprintf(fd, "%d\n", cur + 1));
+	close(fd);
+
+	for (i = 0; i < 16; i++) {
+		acall_prep_nop(&sqes[i], 20 * 1000 * 1000);
+		sqes[i].user_data = i;
+	}
+	ASSERT_EQ(16, acall_submit(&ring, sqes, 16));
+	for (i = 0; i < 16; i++) {
+		struct acall_cqe *cqe;
+
+		ASSERT_EQ(0, acall_wait_cqe(&ring, &cqe, -1));
+		EXPECT_EQ(0, cqe->res) TH_LOG("request %llu",
+					      (unsigned long long)cqe->user_data);
+		acall_cq_advance(&ring, 1);
+	}
+	ASSERT_EQ(0, acall_stats(&ring, &st));
+	EXPECT_EQ(1, st.workers_peak)
+		TH_LOG("%u workers ran in a cgroup with room for one thread",
+		       st.workers_peak);
+	acall_ring_exit(&ring);
+
+	fd = open("/sys/fs/cgroup/cgroup.procs", O_WRONLY);
+	ASSERT_LE(0, fd);
+	ASSERT_LT(0, dprintf(fd, "%d\n", getpid()));
+	close(fd);
+	EXPECT_EQ(0, rmdir(cg));
+}
+
+/* ---- the raw ABI ------------------------------------------------------ */
+
+FIXTURE(serve) {
+	struct acall_raw r;
+	int fd;
+};
+
+FIXTURE_SETUP(serve)
+{
+	self->fd = -1;
+	ACALL_REQUIRE(ACALL_FEAT_RING | ACALL_FEAT_PROCESS_WORKERS);
+	self->fd = acall_open_device();
+	ASSERT_LE(0, self->fd);
+}
+
+FIXTURE_TEARDOWN(serve)
+{
+	if (self->fd >= 0)
+		close(self->fd);
+}
+
+static int setup_ctx(int fd, __u32 flags)
+{
+	struct acall_params p = { .entries = 8, .flags = flags };
+
+	return ioctl(fd, ACALL_IOC_SETUP, &p) ? -errno : 0;
+}
+
+TEST_F(serve, serve_and_spawn_need_process_workers)
+{
+	struct acall_spawn s = { 0 };
+
+	ASSERT_EQ(0, setup_ctx(self->fd, 0));
+	EXPECT_EQ(-1, ioctl(self->fd, ACALL_IOC_SERVE, 0));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, ioctl(self->fd, ACALL_IOC_SPAWN, &s));
+	EXPECT_EQ(EINVAL, errno);
+}
+
+TEST_F(serve, bad_arguments_are_einval_and_efault)
+{
+	struct acall_spawn s = { .resv = 1 };
+
+	ASSERT_EQ(0, setup_ctx(self->fd, ACALL_SETUP_PROCESS_WORKERS));
+	EXPECT_EQ(-1, ioctl(self->fd, ACALL_IOC_SERVE, 1));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, ioctl(self->fd, ACALL_IOC_SPAWN, &s));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, ioctl(self->fd, ACALL_IOC_SPAWN, (void *)8));
+	EXPECT_EQ(EFAULT, errno);
+}
+
+TEST_F(serve, unknown_setup_flag_is_einval)
+{
+	EXPECT_EQ(-EINVAL, setup_ctx(self->fd, 1u << 31));
+}
+
+TEST_F(serve, another_process_cannot_serve)
+{
+	int status;
+	pid_t child;
+
+	ASSERT_EQ(0, setup_ctx(self->fd, ACALL_SETUP_PROCESS_WORKERS));
+	child = fork();
+	ASSERT_LE(0, child);
+	if (child == 0) {
+		struct acall_spawn s = { 0 };
+
+		if (ioctl(self->fd, ACALL_IOC_SERVE, 0) != -1 || errno != EPERM)
+			_exit(1);
+		if (ioctl(self->fd, ACALL_IOC_SPAWN, &s) != -1 || errno != EPERM)
+			_exit(2);
+		_exit(0);
+	}
+	ASSERT_EQ(child, waitpid(child, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+}
+
+/* Shut down, a context lets its threads go: both calls return 0. */
+TEST_F(serve, shut_down_serve_and_spawn_return_zero)
+{
+	struct acall_spawn s = { 0 };
+
+	ASSERT_EQ(0, setup_ctx(self->fd, ACALL_SETUP_PROCESS_WORKERS));
+	ASSERT_EQ(0, ioctl(self->fd, ACALL_IOC_SHUTDOWN, 0));
+	EXPECT_EQ(0, ioctl(self->fd, ACALL_IOC_SERVE, 0));
+	EXPECT_EQ(0, ioctl(self->fd, ACALL_IOC_SPAWN, &s));
+}
+
+TEST_HARNESS_MAIN

@@ -37,9 +37,9 @@ static void acall_pool_wake_idle(struct acall_pool *pool)
 
 /*
  * In a worker: move onto the pool's CPUs if they changed since it last
- * looked. A thread of the process keeps to the CPUs it had when it joined
- * (its cpuset's, its creator's affinity): the pool's narrow them, never
- * widen them; where they do not meet, the thread keeps its own.
+ * looked. A thread of the process only narrows the CPUs it has (which its
+ * cpuset bounds, and keeps bounding): never onto others; where the pool's
+ * do not meet them, it keeps its own.
  */
 void acall_worker_follow_mask(struct acall_worker *worker)
 {
@@ -50,10 +50,8 @@ void acall_worker_follow_mask(struct acall_worker *worker)
 	mutex_lock(&pool->mask_lock);
 	if (!worker->thread)
 		set_cpus_allowed_ptr(current, pool->mask);
-	else if (!cpumask_intersects(pool->mask, worker->allowed))
+	else if (cpumask_and(worker->allowed, pool->mask, &current->cpus_mask))
 		set_cpus_allowed_ptr(current, worker->allowed);
-	else if (cpumask_and(worker->allowed_now, pool->mask, worker->allowed))
-		set_cpus_allowed_ptr(current, worker->allowed_now);
 	worker->mask_seq = pool->mask_seq;
 	mutex_unlock(&pool->mask_lock);
 }

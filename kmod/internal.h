@@ -21,6 +21,7 @@
 #define ACALL_INLINE_DEFAULT_BYTES	SZ_1M
 #define ACALL_HASH_BITS		6	/* of pool->hash_busy */
 #define ACALL_HASH_STREAK	16	/* one file's writes in a row, at most */
+#define ACALL_SPAWN_MAX		1024	/* threads one ACALL_IOC_SPAWN asks for */
 
 /* Module parameters (main.c). */
 extern unsigned int acall_max_workers_limit;
@@ -73,8 +74,7 @@ struct acall_worker {
 	unsigned int mask_seq;		/* the pool mask it runs with */
 	/* A thread of the owner's (serve.c), not a kernel thread. */
 	bool thread;
-	cpumask_var_t allowed;		/* a thread's CPUs when it joined */
-	cpumask_var_t allowed_now;	/* those and the pool's (mask_lock) */
+	cpumask_var_t allowed;		/* scratch for a thread's (mask_lock) */
 };
 
 /* One ordering queue (order.c). */

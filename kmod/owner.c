@@ -37,8 +37,15 @@ static void acall_owner_gone_work(struct work_struct *work)
 	struct acall_ctx *ctx = container_of(work, struct acall_ctx, owner_work);
 
 	mutex_lock(&ctx->setup_lock);
-	if (ctx->ready)
+	if (ctx->ready) {
 		acall_pools_interrupt(ctx);
+		/*
+		 * Threads of the process died with it: nobody takes what
+		 * waits in the pools (kernel threads cancel it as they do).
+		 */
+		if (ctx->process_workers)
+			acall_pools_shutdown(ctx);
+	}
 	mutex_unlock(&ctx->setup_lock);
 	acall_ctx_put(ctx);
 }

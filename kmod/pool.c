@@ -111,6 +111,10 @@ static long acall_worker_run(struct acall_pool *pool, struct acall_req *req)
 
 	trace_acall_issue(ctx, req->user_data, ACALL_PATH_WORKER);
 	res = req->op->run(req);
+	/* What a system call would restart, a completion reports. */
+	if (res == -ERESTARTSYS || res == -ERESTARTNOINTR ||
+	    res == -ERESTARTNOHAND || res == -ERESTART_RESTARTBLOCK)
+		res = -EINTR;
 
 	spin_lock_irq(&pool->lock);
 	list_del(&req->node);
@@ -269,10 +273,13 @@ static void acall_worker_count_alive(struct acall_ctx *ctx)
 
 /*
  * A worker leaves its pool, under the lock, which it drops. One that was
- * interrupted may leave work behind: the file it was writing is free for
- * another worker now, and a thread is asked for if nobody idles.
+ * interrupted (interrupted) may leave work behind: the file it was writing
+ * is free for another worker now, and a thread is asked for if nobody
+ * idles, unless the process is dying. One that idled out or saw the
+ * context close left nothing it could have taken.
  */
-static void acall_worker_leave(struct acall_worker *worker, u8 hash)
+static void acall_worker_leave(struct acall_worker *worker, u8 hash,
+			       bool interrupted)
 {
 	struct acall_pool *pool = worker->pool;
 	struct acall_ctx *ctx = pool->ctx;
@@ -284,7 +291,8 @@ static void acall_worker_leave(struct acall_worker *worker, u8 hash)
 	pool->nr_workers--;
 	if (hash)
 		pool->hash_busy &= ~BIT_ULL(hash - 1);
-	if (!list_empty(&pool->work) && !READ_ONCE(ctx->dying)) {
+	if (interrupted && !list_empty(&pool->work) &&
+	    !READ_ONCE(ctx->dying) && !fatal_signal_pending(current)) {
 		idle = acall_pool_idle_worker(pool);
 		if (idle) {
 			list_del_init(&idle->idle_node);
@@ -302,10 +310,17 @@ static void acall_worker_leave(struct acall_worker *worker, u8 hash)
 
 /*
  * Serve the pool until idle for worker_idle_ms or the context is closing
- * (0), or, in a thread of the process, until a signal is pending for it
- * (-EINTR): it must go back to userspace to take it (a stop, a debugger,
- * glibc's setuid() broadcast) and may then come back.
+ * (0), or, in a thread of the process, until a signal is pending for it or
+ * work waits for its return to userspace (-EINTR): it must go back to take
+ * it (a stop, a debugger, glibc's setuid() broadcast, memory.high
+ * reclaim, io cgroup throttling) and may then come back.
  */
+static bool acall_worker_must_return(struct acall_worker *worker)
+{
+	return worker->thread && (signal_pending(current) ||
+				  test_thread_flag(TIF_NOTIFY_RESUME));
+}
+
 static int acall_worker_loop(struct acall_worker *worker)
 {
 	struct acall_pool *pool = worker->pool;
@@ -319,10 +334,11 @@ static int acall_worker_loop(struct acall_worker *worker)
 	int ret = 0;
 
 	for (;;) {
+		cond_resched();
 		acall_worker_follow_mask(worker);
 		spin_lock_irq(&pool->lock);
 		list_del_init(&worker->idle_node);
-		if (worker->thread && signal_pending(current)) {
+		if (acall_worker_must_return(worker)) {
 			ret = -EINTR;
 			break;
 		}
@@ -355,7 +371,7 @@ static int acall_worker_loop(struct acall_worker *worker)
 		spin_unlock_irq(&pool->lock);
 		timed_out = !schedule_timeout(idle);
 	}
-	acall_worker_leave(worker, hash);
+	acall_worker_leave(worker, hash, ret == -EINTR);
 	return ret;
 }
 
@@ -433,35 +449,35 @@ void acall_pool_join_failed(struct acall_pool *pool, int res)
 int acall_worker_serve(struct acall_pool *pool)
 {
 	struct acall_ctx *ctx = pool->ctx;
-	struct acall_worker worker = {
-		.task = current,
-		.pool = pool,
-		.thread = true,
-	};
+	struct acall_worker *worker;
 	int ret = -ENOMEM;
 
 	if (!acall_limits_worker_get(ctx)) {
 		acall_pool_join_failed(pool, -EAGAIN);
 		return 0;
 	}
-	if (!alloc_cpumask_var(&worker.allowed, GFP_KERNEL))
+	/* Not on the stack: the filesystem's calls run on top of it. */
+	worker = kzalloc(sizeof(*worker), GFP_KERNEL);
+	if (!worker)
 		goto out_limit;
-	if (!alloc_cpumask_var(&worker.allowed_now, GFP_KERNEL))
-		goto out_allowed;
-	cpumask_copy(worker.allowed, &current->cpus_mask);
+	if (!alloc_cpumask_var(&worker->allowed, GFP_KERNEL))
+		goto out_worker;
+	worker->task = current;
+	worker->pool = pool;
+	worker->thread = true;
 	/* Not the pool's yet: follow its mask at once. */
-	worker.mask_seq = READ_ONCE(pool->mask_seq) - 1;
-	INIT_LIST_HEAD(&worker.idle_node);
+	worker->mask_seq = READ_ONCE(pool->mask_seq) - 1;
+	INIT_LIST_HEAD(&worker->idle_node);
 
 	trace_acall_worker_start(current->pid, ctx->tgid);
 	acall_worker_count_alive(ctx);
-	ret = acall_worker_loop(&worker);
+	ret = acall_worker_loop(worker);
 	atomic_dec(&ctx->stats.workers);
 	trace_acall_worker_exit(current->pid, ctx->tgid);
 
-	free_cpumask_var(worker.allowed_now);
-out_allowed:
-	free_cpumask_var(worker.allowed);
+	free_cpumask_var(worker->allowed);
+out_worker:
+	kfree(worker);
 out_limit:
 	acall_limits_worker_put(ctx);
 	if (ret == -ENOMEM)
@@ -647,8 +663,12 @@ void acall_pool_queue(struct acall_req *req)
 		pool = &ctx->pools[numa_node_id()];
 
 	spin_lock_irqsave(&pool->lock, flags);
-	if (READ_ONCE(ctx->dying)) {
-		/* Closed: no worker may start anything new. */
+	if (READ_ONCE(ctx->dying) ||
+	    (ctx->process_workers && acall_owner_is_gone(ctx))) {
+		/*
+		 * Closed, or (threads of the process) its owner is gone: no
+		 * worker may start anything new.
+		 */
 		spin_unlock_irqrestore(&pool->lock, flags);
 		acall_cancel_later(req);
 		return;

@@ -31,48 +31,39 @@ static bool acall_serve_is_owner_thread(struct acall_ctx *ctx)
 	       task_tgid(current) == ctx->owner && current->mm == ctx->mm;
 }
 
-/* Has the thread's own io_context been used for I/O (io scheduler state)? */
-static bool acall_serve_ioc_used(struct io_context *ioc)
-{
-#ifdef CONFIG_BLK_ICQ
-	return !hlist_empty(&ioc->icq_list);
-#else
-	return false;
-#endif
-}
-
 /*
  * Use the context's io_context, as CLONE_IO would have made the thread
- * share it. An io_context the thread has of its own (a thread created
- * without CLONE_IO gets a copy when the creator's has a priority set) is
- * dropped, as its exit would drop it; but not one it shares with another
- * task, or that its own I/O has tied to a scheduler's queues: -EBUSY.
+ * share it. An io_context of the thread's own (a thread created without
+ * CLONE_IO gets a copy when its creator's has a priority set) is dropped,
+ * as its exit would drop it, if nothing else uses it and no scheduler has
+ * state in it; otherwise the thread keeps its own, as it does when every
+ * task that used the context's has exited (a dead io_context is not
+ * revived): it serves all the same, as a kernel thread would.
  */
-static int acall_serve_take_io_context(struct acall_ctx *ctx)
+static void acall_serve_take_io_context(struct acall_ctx *ctx)
 {
 	struct io_context *own, *ioc = ctx->ioc;
 
 	task_lock(current);
 	own = current->io_context;
-	if (own == ioc) {
+	if (own == ioc || (own && atomic_read(&own->active_ref) != 1)) {
 		task_unlock(current);
-		return 0;
+		return;
 	}
-	if (own && (atomic_read(&own->active_ref) != 1 ||
-		    acall_serve_ioc_used(own))) {
+#ifdef CONFIG_BLK_ICQ
+	if (own && !hlist_empty(&own->icq_list)) {
 		task_unlock(current);
-		return -EBUSY;
+		return;
 	}
-	/* Every thread that used it has exited: the owner is going. */
+#endif
 	if (!atomic_inc_not_zero(&ioc->active_ref)) {
 		task_unlock(current);
-		return -ECANCELED;
+		return;
 	}
 	current->io_context = ioc;
 	task_unlock(current);
 	if (own && atomic_dec_and_test(&own->active_ref))
 		put_io_context(own);
-	return 0;
 }
 
 static int acall_serve_check(struct acall_ctx *ctx)
@@ -94,14 +85,12 @@ long acall_ioctl_serve(struct acall_ctx *ctx, unsigned long arg)
 	ret = acall_serve_check(ctx);
 	if (ret)
 		return ret;
-	if (READ_ONCE(ctx->dying))
+	if (READ_ONCE(ctx->dying) || acall_owner_is_gone(ctx))
 		return 0;
-	ret = acall_serve_take_io_context(ctx);
-	if (ret)
-		return ret;
 	pool = acall_pool_join(ctx);
 	if (!pool)
 		return 0;
+	acall_serve_take_io_context(ctx);
 	return acall_worker_serve(pool);
 }
 
@@ -152,12 +141,17 @@ long acall_ioctl_spawn(struct acall_ctx *ctx, struct acall_spawn __user *arg)
 	for (;;) {
 		if (wait_event_interruptible(ctx->spawn_wait,
 					     atomic_read(&ctx->spawn_asked) ||
-					     READ_ONCE(ctx->dying)))
+					     READ_ONCE(ctx->dying) ||
+					     acall_owner_is_gone(ctx)))
 			return -EINTR;
-		if (READ_ONCE(ctx->dying))
+		if (READ_ONCE(ctx->dying) || acall_owner_is_gone(ctx))
 			return 0;
 		/* Another thread calling SPAWN may have taken them. */
 		nr = atomic_xchg(&ctx->spawn_asked, 0);
+		if (nr > ACALL_SPAWN_MAX) {
+			atomic_add(nr - ACALL_SPAWN_MAX, &ctx->spawn_asked);
+			nr = ACALL_SPAWN_MAX;
+		}
 		if (nr)
 			return nr;
 	}

@@ -26,6 +26,7 @@ bool acall_sq_is_owner(const struct acall_sq *sq);
 struct acall_workers;
 struct acall_workers *acall_workers_start(int fd, int *err);
 void acall_workers_stop(struct acall_workers *w);
+void acall_workers_forget(struct acall_workers *w);
 struct acall_workers **acall_sq_workers(struct acall_sq *sq);
 
 #endif /* LIBACALL_INTERNAL_H */

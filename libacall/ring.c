@@ -118,9 +118,6 @@ ACALL_API int acall_ring_init(struct acall_ring *ring,
 	return 0;
 
 err_workers:
-	/* Shut down, the context lets the spawner go. */
-	while (ioctl(fd, ACALL_IOC_SHUTDOWN, 0) < 0 && errno == EINTR)
-		;
 	acall_workers_stop(workers);
 err_unmap:
 	munmap(base, p.ring_bytes);
@@ -141,6 +138,7 @@ ACALL_API void acall_ring_exit(struct acall_ring *ring)
 	 * itself may be the parent's memory: only the child's fd is closed.
 	 */
 	if (ring->sq && !acall_sq_is_owner(ring->sq)) {
+		acall_workers_forget(*acall_sq_workers(ring->sq));
 		close(ring->fd);
 		errno = saved_errno;
 		return;

@@ -38,6 +38,7 @@ struct acall_workers {
 	pthread_cond_t gone;	/* alive reached 0 */
 	unsigned int alive;	/* the spawner and the workers, under lock */
 	unsigned int next_id;	/* for the workers' names, under lock */
+	unsigned int failed;	/* workers whose SERVE failed, under lock */
 };
 
 /* The last thing a thread does with w: after this, w may be freed. */
@@ -52,10 +53,23 @@ static void thread_gone(struct acall_workers *w)
 static void *worker_main(void *arg)
 {
 	struct acall_workers *w = arg;
+	char name[16];
+	int ret;
+
+	pthread_mutex_lock(&w->lock);
+	snprintf(name, sizeof(name), "acall/%d:%u", (int)getpid(), ++w->next_id);
+	pthread_mutex_unlock(&w->lock);
+	prctl(PR_SET_NAME, name);	/* cut at 15 bytes, as comm is */
 
 	/* Interrupted to take a signal (a stop, setuid()): serve again. */
-	while (ioctl(w->fd, ACALL_IOC_SERVE, 0) < 0 && errno == EINTR)
+	while ((ret = ioctl(w->fd, ACALL_IOC_SERVE, 0)) < 0 && errno == EINTR)
 		;
+	if (ret < 0) {
+		/* The pool counted on this thread: the spawner says it failed. */
+		pthread_mutex_lock(&w->lock);
+		w->failed++;
+		pthread_mutex_unlock(&w->lock);
+	}
 	thread_gone(w);
 	return NULL;
 }
@@ -66,7 +80,6 @@ static void *spawner_main(void *arg);
 static int start_thread(struct acall_workers *w, void *(*fn)(void *))
 {
 	pthread_attr_t attr;
-	char name[16];
 	sigset_t all;
 	pthread_t t;
 	int ret;
@@ -77,26 +90,26 @@ static int start_thread(struct acall_workers *w, void *(*fn)(void *))
 		return -ret;
 	ret = pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	if (!ret)
-		ret = pthread_attr_setstacksize(&attr, WORKER_STACK);
-	if (!ret)
 		ret = pthread_attr_setsigmask_np(&attr, &all);
+	if (!ret)
+		ret = pthread_attr_setstacksize(&attr, WORKER_STACK);
 	if (ret)
 		goto out;
 
 	pthread_mutex_lock(&w->lock);
 	w->alive++;
-	if (fn == spawner_main)
-		snprintf(name, sizeof(name), "acall-spawn");
-	else
-		snprintf(name, sizeof(name), "acall/%d:%u", (int)getpid(),
-			 ++w->next_id);
 	pthread_mutex_unlock(&w->lock);
-
 	ret = pthread_create(&t, &attr, fn, w);
+	if (ret == EINVAL) {
+		/* Static TLS larger than the small stack: the default one. */
+		pthread_attr_destroy(&attr);
+		pthread_attr_init(&attr);
+		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+		pthread_attr_setsigmask_np(&attr, &all);
+		ret = pthread_create(&t, &attr, fn, w);
+	}
 	if (ret)
 		thread_gone(w);
-	else
-		pthread_setname_np(t, name);	/* ERANGE: left unnamed */
 out:
 	pthread_attr_destroy(&attr);
 	return -ret;
@@ -108,7 +121,12 @@ static void *spawner_main(void *arg)
 	struct acall_spawn s = { 0 };
 	int i, n;
 
+	prctl(PR_SET_NAME, "acall-spawn");
 	for (;;) {
+		pthread_mutex_lock(&w->lock);
+		s.failed += w->failed;
+		w->failed = 0;
+		pthread_mutex_unlock(&w->lock);
 		n = ioctl(w->fd, ACALL_IOC_SPAWN, &s);
 		/* The module has taken in what failed, whatever it returned. */
 		s.failed = 0;
@@ -162,19 +180,34 @@ err_free:
 }
 
 /*
- * After ACALL_IOC_SHUTDOWN: the module lets every thread go; wait until
- * they have all left the context, so that closing it ends it.
+ * Shut the context down through the threads' own fd (the ring's may be
+ * closed already): the module lets every thread go. Wait until they have
+ * all left the context, so that closing it ends it.
  */
 void acall_workers_stop(struct acall_workers *w)
 {
+	int ret;
+
 	if (!w)
 		return;
+	while ((ret = ioctl(w->fd, ACALL_IOC_SHUTDOWN, 0)) < 0 && errno == EINTR)
+		;
 	pthread_mutex_lock(&w->lock);
-	while (w->alive)
+	/* Not shut down (the program closed even our fd): do not wait. */
+	while (!ret && w->alive)
 		pthread_cond_wait(&w->gone, &w->lock);
 	pthread_mutex_unlock(&w->lock);
+	if (ret)
+		return;		/* threads may still use w: leave it */
 	pthread_cond_destroy(&w->gone);
 	pthread_mutex_destroy(&w->lock);
 	close(w->fd);
 	free(w);
+}
+
+/* In a forked child: the parent's threads are not here; drop the fd. */
+void acall_workers_forget(struct acall_workers *w)
+{
+	if (w)
+		close(w->fd);
 }

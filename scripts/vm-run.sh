@@ -140,7 +140,7 @@ boot() {
 		qemu-system-x86_64 -accel "$accel" -cpu "$cpu" -m "$mem" -smp "$smp" \
 			-bios qboot.rom -nographic -no-reboot -nic none -monitor none \
 			-serial stdio -kernel "$kernel" -initrd "$work/initramfs.cpio" \
-			-append "console=ttyS0 loglevel=5 panic=-1 oops=panic softlockup_panic=0 printk.time=1 kasan.fault=report" \
+			-append "console=ttyS0 loglevel=5 log_buf_len=4M panic=-1 oops=panic softlockup_panic=0 printk.time=1 kasan.fault=report" \
 		< /dev/null 2>&1 | tr -d '\r' | tee "$console"
 	qemu_status=${PIPESTATUS[0]}
 	set -e

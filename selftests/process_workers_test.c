@@ -13,6 +13,8 @@
 #include <linux/ioprio.h>
 #include <linux/userfaultfd.h>
 #include <poll.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
@@ -308,6 +310,54 @@ TEST(pids_max_reached_requests_wait_and_none_is_lost)
 	ASSERT_LT(0, dprintf(fd, "%d\n", getpid()));
 	close(fd);
 	EXPECT_EQ(0, rmdir(cg));
+}
+
+static void *setup_ring(void *arg)
+{
+	return (void *)(intptr_t)acall_ring_init(arg, NULL);
+}
+
+/*
+ * The context's io_context is its setup thread's; once that thread has
+ * exited, no task uses it, and a new worker cannot share it. It serves
+ * all the same: the NOP completes.
+ */
+TEST(setup_thread_gone_workers_still_serve)
+{
+	struct acall_ring ring;
+	struct acall_cqe *cqe;
+	struct acall_sqe sqe;
+	pthread_t t;
+	void *ret;
+
+	ACALL_REQUIRE(ACALL_FEAT_RING | ACALL_FEAT_WORKERS);
+	ASSERT_EQ(0, pthread_create(&t, NULL, setup_ring, &ring));
+	ASSERT_EQ(0, pthread_join(t, &ret));
+	ASSERT_EQ(0, (intptr_t)ret);
+	acall_prep_nop(&sqe, 10 * 1000 * 1000);
+	sqe.user_data = 3;
+	ASSERT_EQ(1, acall_submit(&ring, &sqe, 1));
+	ASSERT_EQ(0, acall_wait_cqe(&ring, &cqe, 60LL * 1000 * 1000 * 1000))
+		TH_LOG("no worker ran the NOP");
+	EXPECT_EQ(3, cqe->user_data);
+	EXPECT_EQ(0, cqe->res);
+	acall_cq_advance(&ring, 1);
+	acall_ring_exit(&ring);
+}
+
+/* A program closed the ring's fd first: the teardown still ends. */
+TEST(ring_exit_after_the_fd_was_closed_returns)
+{
+	struct acall_ring ring;
+	struct acall_sqe sqe;
+
+	ACALL_REQUIRE(ACALL_FEAT_RING | ACALL_FEAT_WORKERS);
+	ASSERT_EQ(0, acall_ring_init(&ring, NULL));
+	acall_prep_nop(&sqe, 10 * 1000 * 1000);
+	ASSERT_EQ(1, acall_submit(&ring, &sqe, 1));
+	ASSERT_EQ(0, close(ring.fd));
+	acall_ring_exit(&ring);
+	EXPECT_EQ(-1, ring.fd);
 }
 
 /* ---- the raw ABI ------------------------------------------------------ */

@@ -16,13 +16,32 @@ tap_end() { echo "1..$tap_n"; exit "$tap_failed"; }
 # The kernel's complaints, as vm-run.sh and vm-init.sh recognise them.
 KREPORT_RE='WARNING:|BUG:|Oops|kernel BUG at|general protection fault|UBSAN:|INFO: task .* blocked|possible (circular|recursive) locking|inconsistent lock state|suspicious RCU usage|Call Trace:'
 
-# kreport_mark: remember where the kernel log is now.
-kreport_mark() { kreport_from=$(dmesg | wc -l); }
+# kreport_mark: mark where the kernel log is now, with a line of our own
+# in it: a count of lines would point elsewhere once the log buffer is full
+# and old lines make room (killstorm's OOM reports fill it).
+kreport_mark() {
+	kreport_tag="acall-kreport-mark $$ $(date +%s%N)"
+	echo "$kreport_tag" > /dev/kmsg
+}
 
 # kreport_new: print the complaints logged since kreport_mark; false if any.
 # The Call Trace of an OOM kill's report (killstorm provokes them) is none.
+# Should the mark itself have left the buffer, what is left starts
+# somewhere in a report: lines up to the first report's start are skipped.
 kreport_new() {
-	dmesg | tail -n +"$((kreport_from + 1))" |
+	dmesg | awk -v tag="$kreport_tag" '
+		index($0, tag) { seen = 1; next }
+		{ lines[n++] = $0 }
+		seen { print }
+		END {
+			if (seen) exit
+			for (i = 0; i < n; i++) {
+				if (!start && lines[i] !~ /invoked oom-killer:|WARNING:|BUG:|Oops|UBSAN:|INFO: task|possible (circular|recursive)|inconsistent lock|suspicious RCU/)
+					continue
+				start = 1
+				print lines[i]
+			}
+		}' |
 		awk '/invoked oom-killer:/ { oom = 1 }
 		     !(oom && /Call Trace:/) { print }
 		     /oom-kill:constraint=|Killed process [0-9]+/ { oom = 0 }' |

@@ -37,21 +37,28 @@ static void acall_pool_wake_idle(struct acall_pool *pool)
 
 /*
  * In a worker: move onto the pool's CPUs if they changed since it last
- * looked. A thread of the process only narrows the CPUs it has (which its
- * cpuset bounds, and keeps bounding): never onto others; where the pool's
- * do not meet them, it keeps its own.
+ * looked. A thread of the process keeps within its own CPUs (its cpuset's,
+ * its creator's affinity): those it had when it joined, or whatever the
+ * kernel or its process set since the last move (a cpuset that shrank);
+ * where the pool's do not meet them, it keeps its own.
  */
 void acall_worker_follow_mask(struct acall_worker *worker)
 {
 	struct acall_pool *pool = worker->pool;
+	struct cpumask *own = &current->cpus_mask;
 
 	if (likely(READ_ONCE(pool->mask_seq) == worker->mask_seq))
 		return;
 	mutex_lock(&pool->mask_lock);
-	if (!worker->thread)
+	if (!worker->thread) {
 		set_cpus_allowed_ptr(current, pool->mask);
-	else if (cpumask_and(worker->allowed, pool->mask, &current->cpus_mask))
-		set_cpus_allowed_ptr(current, worker->allowed);
+	} else {
+		if (!cpumask_equal(own, worker->applied))
+			cpumask_copy(worker->allowed, own);
+		if (!cpumask_and(worker->applied, pool->mask, worker->allowed))
+			cpumask_copy(worker->applied, worker->allowed);
+		set_cpus_allowed_ptr(current, worker->applied);
+	}
 	worker->mask_seq = pool->mask_seq;
 	mutex_unlock(&pool->mask_lock);
 }

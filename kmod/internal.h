@@ -74,7 +74,9 @@ struct acall_worker {
 	unsigned int mask_seq;		/* the pool mask it runs with */
 	/* A thread of the owner's (serve.c), not a kernel thread. */
 	bool thread;
-	cpumask_var_t allowed;		/* scratch for a thread's (mask_lock) */
+	/* A thread's own CPUs, and those it was last moved to (mask_lock). */
+	cpumask_var_t allowed;
+	cpumask_var_t applied;
 };
 
 /* One ordering queue (order.c). */

@@ -272,13 +272,14 @@ static void acall_worker_count_alive(struct acall_ctx *ctx)
 }
 
 /*
- * A worker leaves its pool, under the lock, which it drops. One that was
+ * A worker leaves its pool, under the lock; true when a thread must be
+ * asked for in its place. One that was
  * interrupted (interrupted) may leave work behind: the file it was writing
  * is free for another worker now, and a thread is asked for if nobody
  * idles, unless the process is dying. One that idled out or saw the
  * context close left nothing it could have taken.
  */
-static void acall_worker_leave(struct acall_worker *worker, u8 hash,
+static bool acall_worker_leave(struct acall_worker *worker, u8 hash,
 			       bool interrupted)
 {
 	struct acall_pool *pool = worker->pool;
@@ -303,22 +304,26 @@ static void acall_worker_leave(struct acall_worker *worker, u8 hash,
 			spawn = true;
 		}
 	}
-	spin_unlock_irq(&pool->lock);
-	if (spawn)
-		acall_spawn_ask(ctx);
+	return spawn;
 }
 
 /*
  * Serve the pool until idle for worker_idle_ms or the context is closing
- * (0), or, in a thread of the process, until a signal is pending for it or
- * work waits for its return to userspace (-EINTR): it must go back to take
- * it (a stop, a debugger, glibc's setuid() broadcast, memory.high
- * reclaim, io cgroup throttling) and may then come back.
+ * (0), or, in a thread of the process, until it must go back to userspace
+ * (-EINTR) and may then come back: a signal is pending for it (a stop, a
+ * debugger, glibc's setuid() broadcast), or it charged its memory cgroup
+ * past memory.high, whose reclaim runs on the way back. (Not for every
+ * TIF_NOTIFY_RESUME: rseq sets it at each preemption.)
  */
 static bool acall_worker_must_return(struct acall_worker *worker)
 {
-	return worker->thread && (signal_pending(current) ||
-				  test_thread_flag(TIF_NOTIFY_RESUME));
+	if (!worker->thread)
+		return false;
+#ifdef CONFIG_MEMCG
+	if (current->memcg_nr_pages_over_high)
+		return true;
+#endif
+	return signal_pending(current);
 }
 
 static int acall_worker_loop(struct acall_worker *worker)
@@ -327,7 +332,7 @@ static int acall_worker_loop(struct acall_worker *worker)
 	struct acall_ctx *ctx = pool->ctx;
 	long idle = msecs_to_jiffies(acall_worker_idle_ms);
 	/* A thread of the owner already runs in its memory. */
-	bool timed_out = false, mm_held = worker->thread;
+	bool timed_out = false, mm_held = worker->thread, spawn;
 	struct acall_req *req;
 	u8 hash = 0;		/* the file of the write it just ran */
 	unsigned int streak = 0;	/* of that file's writes, in a row */
@@ -371,7 +376,10 @@ static int acall_worker_loop(struct acall_worker *worker)
 		spin_unlock_irq(&pool->lock);
 		timed_out = !schedule_timeout(idle);
 	}
-	acall_worker_leave(worker, hash, ret == -EINTR);
+	spawn = acall_worker_leave(worker, hash, ret == -EINTR);
+	spin_unlock_irq(&pool->lock);
+	if (spawn)
+		acall_spawn_ask(ctx);
 	return ret;
 }
 
@@ -462,6 +470,10 @@ int acall_worker_serve(struct acall_pool *pool)
 		goto out_limit;
 	if (!alloc_cpumask_var(&worker->allowed, GFP_KERNEL))
 		goto out_worker;
+	if (!alloc_cpumask_var(&worker->applied, GFP_KERNEL))
+		goto out_allowed;
+	cpumask_copy(worker->allowed, &current->cpus_mask);
+	cpumask_copy(worker->applied, &current->cpus_mask);
 	worker->task = current;
 	worker->pool = pool;
 	worker->thread = true;
@@ -475,6 +487,8 @@ int acall_worker_serve(struct acall_pool *pool)
 	atomic_dec(&ctx->stats.workers);
 	trace_acall_worker_exit(current->pid, ctx->tgid);
 
+	free_cpumask_var(worker->applied);
+out_allowed:
 	free_cpumask_var(worker->allowed);
 out_worker:
 	kfree(worker);

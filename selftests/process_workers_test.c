@@ -241,6 +241,57 @@ TEST_F(held, worker_is_in_the_process_cgroup)
 	EXPECT_EQ(0, rmdir(cg));
 }
 
+/* Write str to /sys/fs/cgroup/<cg>/<file>; 0 or -errno. */
+static int cg_write(const char *cg, const char *file, const char *str)
+{
+	char path[256];
+	int fd, ret = 0;
+
+	snprintf(path, sizeof(path), "/sys/fs/cgroup/%s%s%s", cg, *cg ? "/" : "",
+		 file);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, str, strlen(str)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/* A cpuset of the last CPU: the worker runs only there. */
+TEST_F(held, worker_keeps_to_the_process_cpuset)
+{
+	char cg[64], dir[96], cpu[32], line[256], want[64], pid[16];
+	long last = sysconf(_SC_NPROCESSORS_ONLN) - 1;
+	pid_t tid;
+
+	if (last < 1)
+		SKIP(return, "one CPU: a cpuset cannot narrow it");
+	snprintf(cg, sizeof(cg), "acall-cpuset-%d", getpid());
+	snprintf(pid, sizeof(pid), "%d\n", getpid());
+	snprintf(cpu, sizeof(cpu), "%ld\n", last);
+	if (cg_write("", "cgroup.subtree_control", "+cpuset\n"))
+		SKIP(return, "no cpuset controller");
+	snprintf(dir, sizeof(dir), "/sys/fs/cgroup/%s", cg);
+	ASSERT_EQ(0, mkdir(dir, 0755));
+	ASSERT_EQ(0, cg_write(cg, "cpuset.cpus", cpu));
+	ASSERT_EQ(0, cg_write(cg, "cgroup.procs", pid));
+
+	ring_up(_metadata, self);
+	tid = hold(_metadata, self);
+	ASSERT_LT(0, tid);
+	snprintf(want, sizeof(want), "Cpus_allowed_list:\t%ld\n", last);
+	EXPECT_EQ(0, task_line(tid, "status", "Cpus_allowed_list:", line,
+			       sizeof(line)))
+		TH_LOG("worker %d is not a thread of ours", tid);
+	EXPECT_STREQ(want, line);
+	release(_metadata, self);
+	acall_ring_exit(&self->ring);
+	self->ring_up = false;
+	ASSERT_EQ(0, cg_write("", "cgroup.procs", pid));
+	EXPECT_EQ(0, rmdir(dir));
+}
+
 /*
  * pids.max leaves room for one worker: every request still completes, on
  * the one there is, and no more threads than the cgroup allows ever ran.

@@ -58,6 +58,8 @@ void acall_worker_follow_mask(struct acall_worker *worker)
 		if (!cpumask_and(worker->applied, pool->mask, worker->allowed))
 			cpumask_copy(worker->applied, worker->allowed);
 		set_cpus_allowed_ptr(current, worker->applied);
+		/* What the kernel made of it (it may have refused). */
+		cpumask_copy(worker->applied, &current->cpus_mask);
 	}
 	worker->mask_seq = pool->mask_seq;
 	mutex_unlock(&pool->mask_lock);

@@ -8,10 +8,12 @@
  * (io_prep_async_work() takes the submitter's creds).
  *
  * Taken: credentials, block cgroup, I/O priority and RLIMIT_FSIZE. In the
- * submitter they are current's already; a worker assumes them around each
- * request it runs. The I/O priority goes on the kiocbs the module issues
- * itself; a worker's blocking calls take theirs from the io_context it
- * shares, as a CLONE_IO thread's would.
+ * submitter they are current's already; a kernel-thread worker assumes them
+ * around each request it runs. A worker that is a thread of the process
+ * takes only the credentials: the rest is its own, the process's. The I/O
+ * priority goes on the kiocbs the module issues itself; a worker's blocking
+ * calls take theirs from the io_context it shares, as a CLONE_IO thread's
+ * would.
  */
 #include <linux/blk-cgroup.h>
 #include <linux/cgroup.h>

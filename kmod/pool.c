@@ -17,6 +17,7 @@
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
+#include <linux/task_work.h>
 #include <linux/topology.h>
 
 #include "internal.h"
@@ -311,9 +312,10 @@ static bool acall_worker_leave(struct acall_worker *worker, u8 hash,
  * Serve the pool until idle for worker_idle_ms or the context is closing
  * (0), or, in a thread of the process, until it must go back to userspace
  * (-EINTR) and may then come back: a signal is pending for it (a stop, a
- * debugger, glibc's setuid() broadcast), or it charged its memory cgroup
- * past memory.high, whose reclaim runs on the way back. (Not for every
- * TIF_NOTIFY_RESUME: rseq sets it at each preemption.)
+ * debugger, glibc's setuid() broadcast), task work waits for it (the last
+ * fput() of a file, which releases its locks), or it charged its memory
+ * cgroup past memory.high, whose reclaim runs on the way back. (Not for
+ * every TIF_NOTIFY_RESUME: rseq sets it at each preemption.)
  */
 static bool acall_worker_must_return(struct acall_worker *worker)
 {
@@ -323,7 +325,8 @@ static bool acall_worker_must_return(struct acall_worker *worker)
 	if (current->memcg_nr_pages_over_high)
 		return true;
 #endif
-	return signal_pending(current);
+	/* The last fput() of a file a request held runs there, for one. */
+	return signal_pending(current) || task_work_pending(current);
 }
 
 static int acall_worker_loop(struct acall_worker *worker)
@@ -486,6 +489,9 @@ int acall_worker_serve(struct acall_pool *pool)
 	ret = acall_worker_loop(worker);
 	atomic_dec(&ctx->stats.workers);
 	trace_acall_worker_exit(current->pid, ctx->tgid);
+	/* Its own CPUs again, unless the kernel or its process moved it. */
+	if (cpumask_equal(&current->cpus_mask, worker->applied))
+		set_cpus_allowed_ptr(current, worker->allowed);
 
 	free_cpumask_var(worker->applied);
 out_allowed:
@@ -494,8 +500,11 @@ out_worker:
 	kfree(worker);
 out_limit:
 	acall_limits_worker_put(ctx);
-	if (ret == -ENOMEM)
+	if (ret == -ENOMEM) {
+		/* Undone here: the thread may end, and is not a failure. */
 		acall_pool_join_failed(pool, -ENOMEM);
+		ret = 0;
+	}
 	return ret;
 }
 

@@ -143,8 +143,12 @@ ACALL_API void acall_ring_exit(struct acall_ring *ring)
 		errno = saved_errno;
 		return;
 	}
-	/* A signal does not end the wait: the buffers are not free yet. */
-	if (ring->fd >= 0)
+	/*
+	 * A signal does not end the wait: the buffers are not free yet. With
+	 * worker threads, their own fd shuts it down (the ring's may have
+	 * been closed, even reused, by the program).
+	 */
+	if (ring->fd >= 0 && !(ring->sq && *acall_sq_workers(ring->sq)))
 		while (ioctl(ring->fd, ACALL_IOC_SHUTDOWN, 0) < 0 &&
 		       errno == EINTR)
 			;

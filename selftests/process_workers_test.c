@@ -293,6 +293,63 @@ TEST_F(held, worker_keeps_to_the_process_cpuset)
 }
 
 /*
+ * A request holds the last reference to a file the program closed; its
+ * worker, a thread of ours, drops it. The file is released (its lock
+ * with it) at once, not when that thread next returns to userspace:
+ * worker_idle_ms is made ten minutes long, and the lock must come free
+ * well before.
+ */
+TEST_F(held, file_closed_under_a_request_is_released_by_its_worker)
+{
+	struct flock lk = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	const char *param = "/sys/module/acall/parameters/worker_idle_ms";
+	char path[64] = "/tmp/acall-release.XXXXXX", idle[32] = "";
+	struct acall_sqe sqe;
+	struct acall_cqe *cqe;
+	int fd, other, i, pfd, locked = -1;
+	ssize_t n;
+	pid_t tid;
+
+	pfd = open(param, O_RDWR);
+	ASSERT_LE(0, pfd);
+	n = read(pfd, idle, sizeof(idle) - 1);
+	ASSERT_LT(0, n);
+	ASSERT_LT(0, pwrite(pfd, "600000", 6, 0));
+	fd = mkstemp(path);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, fcntl(fd, F_OFD_SETLK, &lk));
+
+	ring_up(_metadata, self);
+	tid = hold(_metadata, self);
+	ASSERT_LT(0, tid);
+	/* Behind the held read: it runs only once that completes. */
+	acall_prep_fsync(&sqe, fd);
+	acall_sqe_set_ordered(&sqe);
+	sqe.user_data = 8;
+	ASSERT_EQ(1, acall_submit(&self->ring, &sqe, 1));
+	ASSERT_EQ(0, close(fd));
+	release(_metadata, self);
+	ASSERT_EQ(0, acall_wait_cqe(&self->ring, &cqe, -1));
+	EXPECT_EQ(8, cqe->user_data);
+	EXPECT_EQ(0, cqe->res);
+	acall_cq_advance(&self->ring, 1);
+
+	other = open(path, O_RDWR);
+	ASSERT_LE(0, other);
+	/*
+	 * Poll for the state change, within the harness's 30 s: a generous
+	 * bound against the ten minutes the lock would otherwise be held.
+	 */
+	for (i = 0; i < 2000 && (locked = fcntl(other, F_OFD_SETLK, &lk)); i++)
+		usleep(10 * 1000);
+	close(other);
+	unlink(path);
+	ASSERT_LT(0, pwrite(pfd, idle, n, 0));
+	close(pfd);
+	EXPECT_EQ(0, locked) TH_LOG("the closed file's lock is still held");
+}
+
+/*
  * pids.max leaves room for one worker: every request still completes, on
  * the one there is, and no more threads than the cgroup allows ever ran.
  */

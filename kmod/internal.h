@@ -324,6 +324,7 @@ void acall_pools_shutdown(struct acall_ctx *ctx);
 void acall_pools_interrupt(struct acall_ctx *ctx);
 struct acall_pool *acall_pool_next(struct acall_ctx *ctx, unsigned int *i);
 void acall_fail_list(struct acall_ctx *ctx, struct list_head *list, int res);
+bool acall_pool_take_slot(struct acall_pool *pool);
 struct acall_pool *acall_pool_join(struct acall_ctx *ctx);
 void acall_pool_join_failed(struct acall_pool *pool, int res);
 int acall_worker_serve(struct acall_pool *pool);

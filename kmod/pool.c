@@ -407,6 +407,22 @@ static int acall_worker_fn(void *data)
 }
 
 /*
+ * Take one of the threads pool asked for (nr_to_spawn), for a thread that
+ * comes or one that will not. False when it asked for none.
+ */
+bool acall_pool_take_slot(struct acall_pool *pool)
+{
+	bool taken;
+
+	spin_lock_irq(&pool->lock);
+	taken = pool->nr_to_spawn;
+	if (taken)
+		pool->nr_to_spawn--;
+	spin_unlock_irq(&pool->lock);
+	return taken;
+}
+
+/*
  * A pool that asked for a thread (or, for one the process donates on its
  * own, the pool of its node if that has room), now counting the caller
  * among its workers; NULL when none wants one. ACALL_IOC_SERVE.
@@ -416,15 +432,9 @@ struct acall_pool *acall_pool_join(struct acall_ctx *ctx)
 	struct acall_pool *pool;
 	unsigned int i = 0;
 
-	while ((pool = acall_pool_next(ctx, &i))) {
-		spin_lock_irq(&pool->lock);
-		if (pool->nr_to_spawn) {
-			pool->nr_to_spawn--;
-			spin_unlock_irq(&pool->lock);
+	while ((pool = acall_pool_next(ctx, &i)))
+		if (acall_pool_take_slot(pool))
 			return pool;
-		}
-		spin_unlock_irq(&pool->lock);
-	}
 	pool = &ctx->pools[numa_node_id()];
 	spin_lock_irq(&pool->lock);
 	if (pool->nr_workers < ctx->max_workers) {
@@ -557,28 +567,12 @@ static void acall_spawn_work(struct work_struct *work)
 {
 	struct acall_pool *pool = container_of(work, struct acall_pool, spawn_work);
 	struct acall_ctx *ctx = pool->ctx;
-	LIST_HEAD(stranded);
 	int ret;
 
-	for (;;) {
-		spin_lock_irq(&pool->lock);
-		if (!pool->nr_to_spawn) {
-			spin_unlock_irq(&pool->lock);
-			break;
-		}
-		pool->nr_to_spawn--;
-		spin_unlock_irq(&pool->lock);
-
+	while (acall_pool_take_slot(pool)) {
 		ret = READ_ONCE(ctx->dying) ? -ECANCELED : acall_worker_create(pool);
-		if (!ret)
-			continue;
-		spin_lock_irq(&pool->lock);
-		pool->nr_workers--;
-		/* No worker will ever come for these: fail them. */
-		if (!pool->nr_workers)
-			list_splice_init(&pool->work, &stranded);
-		spin_unlock_irq(&pool->lock);
-		acall_fail_list(ctx, &stranded, ret);
+		if (ret)
+			acall_pool_join_failed(pool, ret);
 	}
 	acall_ctx_put(ctx);
 }

@@ -111,13 +111,8 @@ static void acall_spawn_failed(struct acall_ctx *ctx, u32 nr)
 	unsigned int i = 0;
 
 	while (nr && (pool = acall_pool_next(ctx, &i))) {
-		spin_lock_irq(&pool->lock);
-		if (!pool->nr_to_spawn) {
-			spin_unlock_irq(&pool->lock);
+		if (!acall_pool_take_slot(pool))
 			continue;
-		}
-		pool->nr_to_spawn--;
-		spin_unlock_irq(&pool->lock);
 		acall_pool_join_failed(pool, -EAGAIN);
 		nr--;
 		i--;	/* this pool may want more than one */

@@ -131,26 +131,33 @@ TRACE_EVENT(acall_complete,
 		      __entry->latency_ns)
 );
 
-DECLARE_EVENT_CLASS(acall_worker,
-		    TP_PROTO(pid_t pid, pid_t tgid),
-		    TP_ARGS(pid, tgid),
-		    TP_STRUCT__entry(__field(pid_t, pid)
-				     __field(pid_t, tgid)),
-		    TP_fast_assign(__entry->pid = pid;
-				   __entry->tgid = tgid;),
-		    TP_printk("pid=%d tgid=%d", __entry->pid, __entry->tgid)
+/* A worker thread of a context whose owner is tgid starts serving... */
+TRACE_EVENT(acall_worker_start,
+	    TP_PROTO(pid_t pid, pid_t tgid),
+	    TP_ARGS(pid, tgid),
+	    TP_STRUCT__entry(__field(pid_t, pid)
+			     __field(pid_t, tgid)),
+	    TP_fast_assign(__entry->pid = pid;
+			   __entry->tgid = tgid;),
+	    TP_printk("pid=%d tgid=%d", __entry->pid, __entry->tgid)
 );
 
-/* A worker thread of the context whose owner is tgid starts... */
-DEFINE_EVENT(acall_worker, acall_worker_start,
-	     TP_PROTO(pid_t pid, pid_t tgid),
-	     TP_ARGS(pid, tgid)
-);
-
-/* ...and exits. */
-DEFINE_EVENT(acall_worker, acall_worker_exit,
-	     TP_PROTO(pid_t pid, pid_t tgid),
-	     TP_ARGS(pid, tgid)
+/*
+ * ...and stops: res 0 when it idled out or its context closed, -EINTR when
+ * a thread of the process goes back to userspace for a while (a signal,
+ * task work) and may start again.
+ */
+TRACE_EVENT(acall_worker_exit,
+	    TP_PROTO(pid_t pid, pid_t tgid, int res),
+	    TP_ARGS(pid, tgid, res),
+	    TP_STRUCT__entry(__field(pid_t, pid)
+			     __field(pid_t, tgid)
+			     __field(int, res)),
+	    TP_fast_assign(__entry->pid = pid;
+			   __entry->tgid = tgid;
+			   __entry->res = res;),
+	    TP_printk("pid=%d tgid=%d res=%d", __entry->pid, __entry->tgid,
+		      __entry->res)
 );
 
 #endif /* ACALL_TRACE_H */

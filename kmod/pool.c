@@ -398,7 +398,7 @@ static int acall_worker_fn(void *data)
 
 	acall_worker_loop(worker);
 
-	trace_acall_worker_exit(current->pid, ctx->tgid);
+	trace_acall_worker_exit(current->pid, ctx->tgid, 0);
 	atomic_dec(&ctx->stats.workers);
 	acall_limits_worker_put(ctx);
 	kfree(worker);
@@ -498,7 +498,7 @@ int acall_worker_serve(struct acall_pool *pool)
 	acall_worker_count_alive(ctx);
 	ret = acall_worker_loop(worker);
 	atomic_dec(&ctx->stats.workers);
-	trace_acall_worker_exit(current->pid, ctx->tgid);
+	trace_acall_worker_exit(current->pid, ctx->tgid, ret);
 	/* Its own CPUs again, unless the kernel or its process moved it. */
 	if (cpumask_equal(&current->cpus_mask, worker->applied))
 		set_cpus_allowed_ptr(current, worker->allowed);

@@ -14,6 +14,7 @@ enum acall_path {
 	ACALL_PATH_INLINE,	/* done in the submitter */
 	ACALL_PATH_KIOCB,	/* in flight as an async kiocb */
 	ACALL_PATH_WORKER,	/* done by a worker */
+	ACALL_PATH_PAGE_WAIT,	/* waiting for a page, with no thread */
 };
 
 /* What holds a request back (acall_held). */
@@ -33,6 +34,7 @@ enum acall_hold {
 TRACE_DEFINE_ENUM(ACALL_PATH_INLINE);
 TRACE_DEFINE_ENUM(ACALL_PATH_KIOCB);
 TRACE_DEFINE_ENUM(ACALL_PATH_WORKER);
+TRACE_DEFINE_ENUM(ACALL_PATH_PAGE_WAIT);
 TRACE_DEFINE_ENUM(ACALL_HELD_BARRIER);
 TRACE_DEFINE_ENUM(ACALL_HELD_LINK);
 TRACE_DEFINE_ENUM(ACALL_OP_NOP);
@@ -55,7 +57,8 @@ TRACE_DEFINE_ENUM(ACALL_OP_FALLOCATE);
 	__print_symbolic(path,						\
 			 { ACALL_PATH_INLINE,	"inline" },		\
 			 { ACALL_PATH_KIOCB,	"kiocb" },		\
-			 { ACALL_PATH_WORKER,	"worker" })
+			 { ACALL_PATH_WORKER,	"worker" },		\
+			 { ACALL_PATH_PAGE_WAIT, "page_wait" })
 
 #define acall_show_hold(why)						\
 	__print_symbolic(why,						\

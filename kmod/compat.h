@@ -71,6 +71,16 @@ static inline bool acall_file_nowait_buffered_write(struct file *file)
 #endif
 }
 
+/* 6.11 moved "buffered reads can wait for a page by callback" to f_op. */
+static inline bool acall_file_async_buffered_read(struct file *file)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 11, 0)
+	return file->f_op->fop_flags & FOP_BUFFER_RASYNC;
+#else
+	return file->f_mode & FMODE_BUF_RASYNC;
+#endif
+}
+
 /* Whether any inode, mount or the filesystem of sb is watched (6.10: sb_info). */
 static inline bool acall_fsnotify_sb_watched(struct super_block *sb)
 {

@@ -8,6 +8,7 @@
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/pagemap.h>
 #include <linux/sizes.h>
 #include <linux/spinlock.h>
 #include <linux/uio.h>
@@ -105,6 +106,7 @@ struct acall_stats_counters {
 	atomic64_t ran_submit_cpu;
 	atomic64_t ran_submit_node;
 	atomic64_t ran_other_node;
+	atomic64_t page_waits;
 	atomic_t workers;
 	atomic_t workers_peak;
 };
@@ -247,6 +249,9 @@ struct acall_req {
 	size_t done;			/* bytes moved by earlier attempts */
 	struct iovec *iov_alloc;
 	struct iovec fast_iov[UIO_FASTIOV];
+	/* A buffered read waiting for a page with no thread (rw.c). */
+	struct wait_page_queue wpq;
+	atomic_t park_refs;		/* its wake-up's and its worker's */
 };
 
 /* chardev.c */
@@ -320,6 +325,8 @@ void acall_pools_free(struct acall_ctx *ctx);
 struct acall_pool *acall_pool_alloc(struct acall_ctx *ctx);
 void acall_pool_free(struct acall_pool *pool);
 void acall_pool_queue(struct acall_req *req);
+void acall_req_park(struct acall_req *req);
+void acall_req_unpark(struct acall_req *req);
 void acall_pools_shutdown(struct acall_ctx *ctx);
 void acall_pools_interrupt(struct acall_ctx *ctx);
 struct acall_pool *acall_pool_next(struct acall_ctx *ctx, unsigned int *i);

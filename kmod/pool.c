@@ -127,6 +127,9 @@ static long acall_worker_run(struct acall_pool *pool, struct acall_req *req)
 	 */
 	if ((current->flags & PF_KTHREAD) && signal_pending(current))
 		flush_signals(current);
+	/* Parked by run: from here on, its wake-up may queue it again. */
+	if (res == -EIOCBQUEUED)
+		acall_req_unpark(req);
 	return res;
 }
 
@@ -145,8 +148,10 @@ static long acall_worker_issue_or_run(struct acall_pool *pool,
 	if (req->deferred && req->op->issue) {
 		req->deferred = false;
 		res = req->op->issue(req);
-		if (res == -EIOCBQUEUED)
+		if (res == -EIOCBQUEUED) {
+			atomic64_inc(&pool->ctx->stats.async_kiocb);
 			return res;
+		}
 	}
 	if (res != -EAGAIN || req->user_nowait) {
 		/* The worker's non-blocking try gave the result. */
@@ -172,11 +177,13 @@ static void acall_worker_handle(struct acall_worker *worker,
 		old_cred = acall_identity_assume(&req->id, !worker->thread);
 		res = acall_worker_issue_or_run(pool, req);
 		acall_identity_revert(old_cred, !worker->thread);
-		if (res == -EIOCBQUEUED) {
-			/* In flight; req may already be completed and gone. */
-			atomic64_inc(&ctx->stats.async_kiocb);
+		/*
+		 * An async kiocb in flight, or a request parked on a wait
+		 * queue: req may already be completed and gone, or be running
+		 * again in another worker.
+		 */
+		if (res == -EIOCBQUEUED)
 			return;
-		}
 	}
 	acall_req_complete_notify(req, res);
 }
@@ -664,7 +671,8 @@ struct acall_pool *acall_pool_next(struct acall_ctx *ctx, unsigned int *i)
  * Hand a request to a worker: of its queue's own pool if the queue has one,
  * else of this CPU's node. Any context.
  */
-void acall_pool_queue(struct acall_req *req)
+/* Add req to the work of its pool; false when it was canceled instead. */
+static bool acall_pool_add(struct acall_req *req)
 {
 	struct acall_ctx *ctx = req->ctx;
 	struct acall_pool *pool = NULL;
@@ -688,7 +696,7 @@ void acall_pool_queue(struct acall_req *req)
 		 */
 		spin_unlock_irqrestore(&pool->lock, flags);
 		acall_cancel_later(req);
-		return;
+		return false;
 	}
 	list_add_tail(&req->node, &pool->work);
 	req->hash = acall_req_hash(req);
@@ -706,7 +714,6 @@ void acall_pool_queue(struct acall_req *req)
 		spawn = true;
 	}
 	spin_unlock_irqrestore(&pool->lock, flags);
-	atomic64_inc(&ctx->stats.punted);
 
 	if (spawn && ctx->process_workers) {
 		acall_spawn_ask(ctx);
@@ -715,6 +722,33 @@ void acall_pool_queue(struct acall_req *req)
 		if (!queue_work(acall_wq, &pool->spawn_work))
 			acall_ctx_put(ctx);
 	}
+	return true;
+}
+
+/* Hand req to a worker (a punt); any context, interrupts included. */
+void acall_pool_queue(struct acall_req *req)
+{
+	if (acall_pool_add(req))
+		atomic64_inc(&req->ctx->stats.punted);
+}
+
+/*
+ * A request that its op's run left waiting on a wait queue, with no thread
+ * (-EIOCBQUEUED: a read waiting for its page): the wake-up and the worker
+ * that ran it each let go of it once, in either order, and the last one
+ * queues it again for a worker to go on with it. Set before the op arms
+ * its wait.
+ */
+void acall_req_park(struct acall_req *req)
+{
+	atomic_set(&req->park_refs, 2);
+}
+
+/* Any context, interrupts included. */
+void acall_req_unpark(struct acall_req *req)
+{
+	if (atomic_dec_and_test(&req->park_refs))
+		acall_pool_add(req);
 }
 
 /* The context is closing: cancel what has not started, wake idle workers. */

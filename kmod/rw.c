@@ -10,7 +10,10 @@
  * (no thread at all); buffered I/O is tried with IOCB_NOWAIT, reads also
  * without starting any I/O, and completes inline on a page-cache hit.
  * Whatever would block (-EAGAIN), and the rest of a read that was served
- * only in part, goes to a worker, which does it the ordinary, blocking way.
+ * only in part, goes to a worker, which does it the ordinary, blocking way,
+ * but for a buffered read of a file that can wait for its pages by
+ * callback: the worker starts its readahead and leaves it waiting for the
+ * page, with no thread, and a worker copies it once the page is read.
  * Every path raises the fsnotify event the blocking call would, before the
  * completion is posted.
  */
@@ -456,10 +459,100 @@ int acall_pwritev_issue(struct acall_req *req)
 	return acall_rw_issue(req, WRITE);
 }
 
+/*
+ * The page a parked read waits for was unlocked (read, or failed): under
+ * the page wait queue's lock, maybe in an interrupt. Only a worker can
+ * copy it, to the submitter's memory: back to the pool.
+ */
+static int acall_rw_page_wake(struct wait_queue_entry *wait,
+			      unsigned int mode, int sync, void *key)
+{
+	struct wait_page_queue *wpq = container_of(wait, struct wait_page_queue,
+						   wait);
+	struct acall_req *req = wait->private;
+
+	if (!wake_page_match(wpq, key))
+		return 0;
+	list_del_init(&wait->entry);
+	/* As in acall_rw_complete(): canceling it may let the module go. */
+	rcu_read_lock();
+	acall_req_unpark(req);
+	rcu_read_unlock();
+	return 1;
+}
+
+/* Whether a worker's read of req can wait for its pages with no thread. */
+static bool acall_rw_can_wait_page(struct acall_req *req)
+{
+	struct file *file = req->file;
+
+	return !(file->f_flags & O_DIRECT) && !req->user_nowait &&
+	       file->f_op->read_iter && acall_file_async_buffered_read(file);
+}
+
+/*
+ * A worker's buffered read, the way io_uring does it (IOCB_WAITQ): the
+ * filesystem starts the readahead a miss needs (this may block, on a
+ * device's request slots, say: a worker is for that), copies what is read
+ * already, and where a page is still being read, queues req->wpq on it and
+ * returns -EIOCBQUEUED instead of sleeping; acall_rw_page_wake() then
+ * queues the request again and this goes on where it stopped. It never
+ * returns -EIOCBQUEUED after copying bytes: the filesystem makes the rest
+ * IOCB_NOWAIT then, and the loop goes round. -EAGAIN: read the rest the
+ * blocking way (no page could be allocated, a page read failed and must
+ * be read again).
+ */
+static int acall_rw_read_page_wait(struct acall_req *req)
+{
+	struct kiocb *kiocb = &req->kiocb;
+	struct iov_iter iter;
+	ssize_t ret;
+
+	for (;;) {
+		init_sync_kiocb(kiocb, req->file);
+		kiocb->ki_pos = req->pos;
+		kiocb->ki_ioprio = req->id.ioprio;
+		ret = acall_kiocb_set_rw_flags(kiocb, req->rw_flags, READ);
+		if (ret)
+			return ret;
+		kiocb->ki_flags &= ~(IOCB_NOWAIT | IOCB_HIPRI);
+		kiocb->ki_flags |= IOCB_WAITQ;
+		init_waitqueue_func_entry(&req->wpq.wait, acall_rw_page_wake);
+		req->wpq.wait.private = req;
+		kiocb->ki_waitq = &req->wpq;
+
+		req->iter_saved = req->iter;
+		iter = req->iter;
+		acall_req_park(req);
+		ret = req->file->f_op->read_iter(kiocb, &iter);
+		if (ret == -EIOCBQUEUED) {
+			/* The worker's unpark keeps req here until it lets go. */
+			atomic64_inc(&req->ctx->stats.page_waits);
+			trace_acall_issue(req->ctx, req->user_data,
+					  ACALL_PATH_PAGE_WAIT);
+			return ret;
+		}
+		if (ret == -EAGAIN) {
+			req->iter = req->iter_saved;
+			return ret;
+		}
+		acall_rw_fsnotify(req, READ, ret);
+		ret = acall_rw_progress(req, READ, ret);
+		if (ret != -EAGAIN)
+			return ret;
+	}
+}
+
 /* In a worker, as the submitter: the plain blocking calls. */
 static int acall_rw_run(struct acall_req *req, int rw)
 {
 	ssize_t ret;
+
+	if (rw == READ && acall_rw_can_wait_page(req)) {
+		ret = acall_rw_read_page_wait(req);
+		if (ret != -EAGAIN)
+			return ret;
+	}
 
 	do {
 		if (rw == READ)

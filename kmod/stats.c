@@ -22,6 +22,7 @@ long acall_ioctl_stats(struct acall_ctx *ctx, struct acall_stats __user *arg)
 	s.ran_submit_cpu = atomic64_read(&c->ran_submit_cpu);
 	s.ran_submit_node = atomic64_read(&c->ran_submit_node);
 	s.ran_other_node = atomic64_read(&c->ran_other_node);
+	s.page_waits = atomic64_read(&c->page_waits);
 	s.workers = atomic_read(&c->workers);
 	s.workers_peak = atomic_read(&c->workers_peak);
 	spin_lock_irq(&ctx->cq_lock);

@@ -175,7 +175,8 @@ struct acall_stats {
 	__u64	ran_submit_cpu;	/* worker runs on the submitting CPU */
 	__u64	ran_submit_node; /* ... on another CPU of the submitting node */
 	__u64	ran_other_node;	/* ... on another NUMA node */
-	__u64	resv[2];
+	__u64	page_waits;	/* buffered reads left waiting for a page, no thread on it */
+	__u64	resv;
 };
 
 /*
@@ -211,6 +212,7 @@ struct acall_affinity {
 #define ACALL_FEAT_INLINE_BOUND	_BITULL(11)	/* acall_params.inline_bytes */
 #define ACALL_FEAT_QUIET_SUBMIT	_BITULL(12)	/* ACALL_SUBMIT_QUIET */
 #define ACALL_FEAT_PROCESS_WORKERS _BITULL(13)	/* ACALL_SETUP_PROCESS_WORKERS */
+#define ACALL_FEAT_PAGE_WAIT	_BITULL(14)	/* cold buffered reads wait on no thread */
 
 /* acall_probe.fd_types: what kind of file a request may name. */
 #define ACALL_FD_REGULAR	_BITUL(0)	/* regular files of the fs_types */

@@ -23,6 +23,8 @@ packages=(
 	gnuplot-nox
 	# the man pages' check, and the install check's DKMS
 	groff-base dkms
+	# fio's source package, for fio's acall engine (scripts/fio-source.sh)
+	dpkg-dev
 )
 
 missing=()

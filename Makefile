@@ -80,6 +80,7 @@ help:
 	@echo "make bench-full   the full benchmark matrix in a VM"
 	@echo "make debug-kernel build (once, cached) the KASAN/lockdep/kmemleak kernel"
 	@echo "make posixaio-fio fio on glibc's POSIX AIO and on acall's, side by side (K=6.12)"
+	@echo "make fio-engine   build/fio/libacall-fio.so, fio's ioengine=external:PATH for acall"
 
 # ---- the module -----------------------------------------------------------
 
@@ -270,6 +271,42 @@ posixaio-fio:
 PA_TEST_BIN := $(filter $(OUT)/selftests/posixaio_%,$(TEST_BIN))
 $(PA_TEST_BIN): $(PA_LIB)
 $(PA_TEST_BIN): TEST_LDFLAGS += -lacall-posixaio
+
+# ---- the fio engine -------------------------------------------------------
+# fio's ioengine=external:$(OUT)/fio/libacall-fio.so (Documentation/fio.rst),
+# built against the headers of the installed fio's own source
+# (scripts/fio-source.sh fetches and configures it once, then reuses it), or
+# of the configured fio tree FIO_SRC=DIR. libacall is linked in and kept
+# private: the engine exports its ioengine_ops alone. fio's functions it
+# calls are the running fio's, hence no --no-undefined. GNU C11: fio's
+# atomics (lib/seqlock.h, arch/) are written with typeof.
+
+FIO_ENGINE := $(OUT)/fio/libacall-fio.so
+FIO_ENGINE_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARN) -fPIC -fvisibility=hidden \
+		     -Iuapi -Ilibacall/include $(CFLAGS)
+
+.PHONY: fio-engine FORCE
+fio-engine: $(FIO_ENGINE)
+
+# The tree's path, rewritten only when it changes (a new fio version), so
+# that the engine is rebuilt then and only then.
+$(OUT)/fio/fio-source: FORCE
+	@mkdir -p $(dir $@)
+	@src=$$($(if $(FIO_SRC),echo $(abspath $(FIO_SRC)),scripts/fio-source.sh)) && \
+		test -f "$$src/config-host.h" -a -f "$$src/FIO-VERSION-FILE" || \
+		{ echo "fio-engine: no configured fio tree ($$src)" >&2; exit 1; }; \
+		echo "$$src" > $@.new; \
+		if cmp -s $@.new $@; then rm -f $@.new; else mv -f $@.new $@; fi
+
+$(FIO_ENGINE): fio/acall-engine.c $(OUT)/fio/fio-source $(OUT)/lib/libacall.a \
+		libacall/include/acall.h uapi/linux/acall.h
+	@mkdir -p $(dir $@)
+	src=$$(cat $(OUT)/fio/fio-source) && \
+	ver=$$(sed -n 's/^FIO_VERSION = //p' "$$src/FIO-VERSION-FILE") && \
+	$(CC) $(FIO_ENGINE_CFLAGS) -isystem "$$src" -include "$$src/config-host.h" \
+		-DACALL_FIO_VERSION="\"$$ver\"" -shared -o $@ $< \
+		$(OUT)/lib/libacall.a -Wl,--exclude-libs,libacall.a -Wl,--as-needed \
+		$(LDFLAGS) $(URCU_LIBS) -lpthread
 
 # ---- examples -------------------------------------------------------------
 

@@ -50,6 +50,14 @@ else
 	cat build/logs/build.log
 	echo "not ok 1 build: libacall and selftests" | tee build/logs/build.tap
 fi
+# fio's acall engine against the installed fio's headers: its source is
+# fetched and configured once (scripts/fio-source.sh), then cached.
+if make -s fio-engine > build/logs/fio-engine.log 2>&1; then
+	echo "ok 2 build: fio's acall engine" | tee -a build/logs/build.tap
+else
+	cat build/logs/fio-engine.log
+	echo "not ok 2 build: fio's acall engine" | tee -a build/logs/build.tap
+fi
 count "build" build/logs/build.tap
 
 step lint

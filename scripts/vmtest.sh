@@ -4,8 +4,9 @@
 # booting it:
 #   vmtest.sh NAME [COMMAND...]      NAME: 6.1, 6.12, 6.12-rt or debug
 # The guest sees /acall/acall.ko, /acall/acall-inject.ko (the test-only
-# variant), /acall/selftests, /acall/pipeline and /acall/lib. Exit status
-# as vm-run.sh's; the console is also kept in build/logs/vmtest-NAME.log.
+# variant), /acall/selftests, /acall/pipeline, /acall/lib and, when it
+# builds, fio's acall engine /acall/fio/libacall-fio.so. Exit status as
+# vm-run.sh's; the console is also kept in build/logs/vmtest-NAME.log.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,6 +17,14 @@ eval "$(scripts/kernels.sh env "$name")"
 make -s module KDIR="$KDIR"
 make -s module KDIR="$KDIR" ACALL_INJECT=1
 make -s lib selftests pipeline-tools examples bench-tools
+# fio's acall engine (fio_engine_test.sh skips without it): cheap once
+# scripts/fio-source.sh has fio's source in its cache.
+fio_engine=()
+if make -s fio-engine; then
+	fio_engine=(--payload build/fio/libacall-fio.so=/acall/fio/libacall-fio.so)
+else
+	echo "vmtest: no fio engine for acall; fio_engine_test.sh will skip" >&2
+fi
 
 command=${*:-sh selftests/run_tests.sh}
 mem=1G timeout=900
@@ -38,5 +47,5 @@ exec scripts/vm-run.sh --kernel "$KIMAGE" --moddir "$KMODDIR" \
 	--payload /sbin/mke2fs=/sbin/mke2fs \
 	--payload /etc/mke2fs.conf=/etc/mke2fs.conf \
 	--payload /sbin/mkfs.xfs=/sbin/mkfs.xfs \
-	--payload /usr/bin/fio=/usr/bin/fio \
+	--payload /usr/bin/fio=/usr/bin/fio "${fio_engine[@]}" \
 	-- "$command"

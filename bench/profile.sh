@@ -47,6 +47,11 @@ backend() {
 }
 
 FIO_ENGINES=psync,libaio,io_uring,posixaio
+# fio's acall engine, when it was built (make fio-engine): "fio acall".
+if [ -f /acall/fio/libacall-fio.so ]; then
+	export ACALL_FIO_ENGINE=/acall/fio/libacall-fio.so
+	FIO_ENGINES=$FIO_ENGINES,acall
+fi
 # row FS NAME ACALL-BENCH-OPTIONS...
 row() {
 	fs=$1 name=$2
@@ -126,10 +131,10 @@ xcheck() {
 	for fo in "" --gtod_reduce=1; do
 		row ext4 "xcheck randread 4k direct qd32 $fo" --rw=randread --bs=4k \
 			--direct=1 --iodepth=32 $t $s --fio=$FIO_ENGINES --fio-opts="$fo" \
-			--engines=psync,libaio,io_uring,posixaio
+			--engines=psync,libaio,io_uring,posixaio,acall
 		row ext4 "xcheck randread 4k hot qd32 $fo" --rw=randread --bs=4k \
 			--iodepth=32 $t $s --fio=$FIO_ENGINES --fio-opts="$fo" \
-			--engines=psync,libaio,io_uring,posixaio
+			--engines=psync,libaio,io_uring,posixaio,acall
 	done
 }
 

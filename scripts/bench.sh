@@ -22,6 +22,14 @@ eval "$(scripts/kernels.sh env "${ACALL_BENCH_KERNEL:-6.12}")"
 scripts/setup.sh
 make -s module KDIR="$KDIR"
 make -s lib examples bench-tools
+# fio's acall engine for the cross-check ("fio acall"); without it the
+# cross-check leaves acall out.
+fio_engine=()
+if make -s fio-engine; then
+	fio_engine=(--payload build/fio/libacall-fio.so=/acall/fio/libacall-fio.so)
+else
+	echo "bench: no fio engine for acall; the fio cross-check leaves it out" >&2
+fi
 
 res=build/bench-results/$profile
 rm -rf "$res"
@@ -35,7 +43,7 @@ scripts/vm-run.sh --kernel "$KIMAGE" --moddir "$KMODDIR" --mem 2G \
 	--payload build/lib=/acall/lib \
 	--payload build/examples=/acall/examples \
 	--payload build/bench=/acall/bench \
-	--payload /usr/bin/fio=/usr/bin/fio \
+	--payload /usr/bin/fio=/usr/bin/fio "${fio_engine[@]}" \
 	--payload /sbin/mke2fs=/sbin/mke2fs \
 	--payload /etc/mke2fs.conf=/etc/mke2fs.conf \
 	--payload /sbin/mkfs.xfs=/sbin/mkfs.xfs \

@@ -2,7 +2,8 @@
 /*
  * The cross-check: the same workload run by fio with its own engine of the
  * same name. If fio and this tool disagree on psync, libaio, io_uring or
- * posixaio, the harness is wrong, not the engines.
+ * posixaio, the harness is wrong, not the engines. For acall, fio runs
+ * acall's own fio engine (make fio-engine), found at $ACALL_FIO_ENGINE.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -31,6 +32,25 @@ static double clat_pct(char **f, int first, const char *pct)
 	return 0;
 }
 
+/* fio's --ioengine= for this engine name, in buf; NULL (with a note) if none. */
+static const char *fio_ioengine(const char *engine, char *buf, size_t size,
+				struct result *r)
+{
+	const char *so;
+
+	if (strcmp(engine, "acall"))
+		return engine;
+	so = getenv("ACALL_FIO_ENGINE");
+	if (!so || !*so || access(so, R_OK)) {
+		snprintf(r->note, sizeof(r->note),
+			 "no fio engine for acall (make fio-engine; ACALL_FIO_ENGINE)");
+		r->status = "unsupported";
+		return NULL;
+	}
+	snprintf(buf, size, "external:%s", so);
+	return buf;
+}
+
 void run_fio(const struct params *p, const char *engine, struct result *r)
 {
 	static const char *const rws[] = {
@@ -38,13 +58,16 @@ void run_fio(const struct params *p, const char *engine, struct result *r)
 		[RW_WRITE] = "write", [RW_RANDWRITE] = "randwrite",
 		[RW_RANDRW] = "randrw",
 	};
-	char cmd[1024], line[8192], *f[T_NR_FIELDS + 1];
+	char cmd[2048], line[8192], *f[T_NR_FIELDS + 1], ioengine[1024];
 	struct sysstat s0, s1;
 	double rk, wk, ri, wi, secs;
 	uint64_t ios;
 	int n = 0, len;
 	FILE *out;
 
+	engine = fio_ioengine(engine, ioengine, sizeof(ioengine), r);
+	if (!engine)
+		return;
 	len = snprintf(cmd, sizeof(cmd),
 		"fio --name=xcheck --filename=%s --ioengine=%s --rw=%s --rwmixread=%u "
 		"--bs=%u --iodepth=%u --numjobs=%u --iodepth_batch_submit=%u "

@@ -40,7 +40,8 @@ static void usage(void)
 		"  [--rwmixread=PCT] [--fdatasync=N] [--device-ns=NS] [--name=LABEL]\n"
 		"  [--engines=psync,threads,threads-nowait,libaio,io_uring,posixaio,acall]\n"
 		"  [--rounds=N] [--fio-opts=OPTIONS]\n"
-		"  [--fio=psync,libaio,io_uring,posixaio] [--json=FILE] [--tsv=FILE]\n");
+		"  [--fio=psync,libaio,io_uring,posixaio,acall] [--json=FILE] [--tsv=FILE]\n"
+		"fio's acall engine (make fio-engine) is loaded from $ACALL_FIO_ENGINE\n");
 	exit(2);
 }
 

@@ -671,8 +671,13 @@ struct acall_pool *acall_pool_next(struct acall_ctx *ctx, unsigned int *i)
  * Hand a request to a worker: of its queue's own pool if the queue has one,
  * else of this CPU's node. Any context.
  */
-/* Add req to the work of its pool; false when it was canceled instead. */
-static bool acall_pool_add(struct acall_req *req)
+/*
+ * Add req to the work of its pool (a punt: count it), or cancel it if no
+ * worker may start it. Once added, a worker may run and free it at once,
+ * and with it the context's last reference: what comes after the unlock
+ * holds one of its own.
+ */
+static void acall_pool_add(struct acall_req *req, bool punt)
 {
 	struct acall_ctx *ctx = req->ctx;
 	struct acall_pool *pool = NULL;
@@ -696,9 +701,11 @@ static bool acall_pool_add(struct acall_req *req)
 		 */
 		spin_unlock_irqrestore(&pool->lock, flags);
 		acall_cancel_later(req);
-		return false;
+		return;
 	}
 	list_add_tail(&req->node, &pool->work);
+	if (punt)
+		atomic64_inc(&ctx->stats.punted);
 	req->hash = acall_req_hash(req);
 	/* The worker on the same file takes it next: nobody to wake. */
 	worker = NULL;
@@ -712,24 +719,22 @@ static bool acall_pool_add(struct acall_req *req)
 		pool->nr_workers++;
 		pool->nr_to_spawn++;
 		spawn = true;
+		kref_get(&ctx->ref);
 	}
 	spin_unlock_irqrestore(&pool->lock, flags);
 
 	if (spawn && ctx->process_workers) {
 		acall_spawn_ask(ctx);
-	} else if (spawn) {
-		kref_get(&ctx->ref);
-		if (!queue_work(acall_wq, &pool->spawn_work))
-			acall_ctx_put(ctx);
+		acall_ctx_put(ctx);
+	} else if (spawn && !queue_work(acall_wq, &pool->spawn_work)) {
+		acall_ctx_put(ctx);
 	}
-	return true;
 }
 
 /* Hand req to a worker (a punt); any context, interrupts included. */
 void acall_pool_queue(struct acall_req *req)
 {
-	if (acall_pool_add(req))
-		atomic64_inc(&req->ctx->stats.punted);
+	acall_pool_add(req, true);
 }
 
 /*
@@ -748,7 +753,7 @@ void acall_req_park(struct acall_req *req)
 void acall_req_unpark(struct acall_req *req)
 {
 	if (atomic_dec_and_test(&req->park_refs))
-		acall_pool_add(req);
+		acall_pool_add(req, false);
 }
 
 /* The context is closing: cancel what has not started, wake idle workers. */

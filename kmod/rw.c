@@ -496,11 +496,11 @@ static bool acall_rw_can_wait_page(struct acall_req *req)
  * device's request slots, say: a worker is for that), copies what is read
  * already, and where a page is still being read, queues req->wpq on it and
  * returns -EIOCBQUEUED instead of sleeping; acall_rw_page_wake() then
- * queues the request again and this goes on where it stopped. It never
- * returns -EIOCBQUEUED after copying bytes: the filesystem makes the rest
- * IOCB_NOWAIT then, and the loop goes round. -EAGAIN: read the rest the
- * blocking way (no page could be allocated, a page read failed and must
- * be read again).
+ * queues the request again and this goes on where it stopped. A call that
+ * copied bytes returns their count, not -EIOCBQUEUED (the filesystem makes
+ * the rest of that call IOCB_NOWAIT), and the loop goes round for the
+ * rest. -EAGAIN: read the rest the blocking way (no page could be
+ * allocated, a page read failed and must be read again).
  */
 static int acall_rw_read_page_wait(struct acall_req *req)
 {

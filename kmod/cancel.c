@@ -79,8 +79,15 @@ long acall_ioctl_cancel(struct acall_ctx *ctx, u64 __user *arg)
 
 		spin_lock_irq(&pool->lock);
 		list_for_each_entry_safe(req, next, &pool->work, node) {
+			if (req->user_data != user_data)
+				continue;
+			/* A parked read going on has started: it is running. */
+			if (req->parked) {
+				running = true;
+				continue;
+			}
 			/* Marked while held and released since: counted. */
-			if (req->user_data == user_data && !req->canceled) {
+			if (!req->canceled) {
 				list_move_tail(&req->node, &list);
 				canceled++;
 			}

@@ -252,6 +252,8 @@ struct acall_req {
 	/* A buffered read waiting for a page with no thread (rw.c). */
 	struct wait_page_queue wpq;
 	atomic_t park_refs;		/* its wake-up's and its worker's */
+	bool parked;			/* started: waits, or goes on; no cancel */
+	struct acall_pool *run_pool;	/* whose worker parked it: it goes on there */
 };
 
 /* chardev.c */

@@ -108,6 +108,7 @@ static long acall_worker_run(struct acall_pool *pool, struct acall_req *req)
 	}
 	list_add_tail(&req->node, &pool->running);
 	req->worker = current;
+	req->run_pool = pool;
 	spin_unlock_irq(&pool->lock);
 
 	trace_acall_issue(ctx, req->user_data, ACALL_PATH_WORKER);
@@ -173,7 +174,9 @@ static void acall_worker_handle(struct acall_worker *worker,
 	    READ_ONCE(req->canceled) || READ_ONCE(ctx->dying)) {
 		res = acall_req_end_res(req, -ECANCELED);
 	} else {
-		acall_worker_count_cpu(ctx, req);
+		/* Once per request: a parked one is picked up again. */
+		if (!req->parked)
+			acall_worker_count_cpu(ctx, req);
 		old_cred = acall_identity_assume(&req->id, !worker->thread);
 		res = acall_worker_issue_or_run(pool, req);
 		acall_identity_revert(old_cred, !worker->thread);
@@ -673,11 +676,13 @@ struct acall_pool *acall_pool_next(struct acall_ctx *ctx, unsigned int *i)
  */
 /*
  * Add req to the work of its pool (a punt: count it), or cancel it if no
- * worker may start it. Once added, a worker may run and free it at once,
- * and with it the context's last reference: what comes after the unlock
- * holds one of its own.
+ * worker may start it. A parked request that goes on (resume) returns to
+ * the pool that ran it, at the head: it started before anything waiting
+ * there, and its page is read, so it only has to be copied. Once added, a
+ * worker may run and free it at once, and with it the context's last
+ * reference: what comes after the unlock holds one of its own.
  */
-static void acall_pool_add(struct acall_req *req, bool punt)
+static void acall_pool_add(struct acall_req *req, bool resume)
 {
 	struct acall_ctx *ctx = req->ctx;
 	struct acall_pool *pool = NULL;
@@ -685,7 +690,9 @@ static void acall_pool_add(struct acall_req *req, bool punt)
 	unsigned long flags;
 	bool spawn = false;
 
-	if (req->queue) {
+	if (resume) {
+		pool = req->run_pool;
+	} else if (req->queue) {
 		/* Pairs with the release in acall_affinity_slot(). */
 		pool = smp_load_acquire(&req->queue->pool);
 	}
@@ -703,9 +710,12 @@ static void acall_pool_add(struct acall_req *req, bool punt)
 		acall_cancel_later(req);
 		return;
 	}
-	list_add_tail(&req->node, &pool->work);
-	if (punt)
+	if (resume) {
+		list_add(&req->node, &pool->work);
+	} else {
+		list_add_tail(&req->node, &pool->work);
 		atomic64_inc(&ctx->stats.punted);
+	}
 	req->hash = acall_req_hash(req);
 	/* The worker on the same file takes it next: nobody to wake. */
 	worker = NULL;
@@ -734,7 +744,7 @@ static void acall_pool_add(struct acall_req *req, bool punt)
 /* Hand req to a worker (a punt); any context, interrupts included. */
 void acall_pool_queue(struct acall_req *req)
 {
-	acall_pool_add(req, true);
+	acall_pool_add(req, false);
 }
 
 /*
@@ -746,6 +756,7 @@ void acall_pool_queue(struct acall_req *req)
  */
 void acall_req_park(struct acall_req *req)
 {
+	req->parked = true;
 	atomic_set(&req->park_refs, 2);
 }
 
@@ -753,7 +764,7 @@ void acall_req_park(struct acall_req *req)
 void acall_req_unpark(struct acall_req *req)
 {
 	if (atomic_dec_and_test(&req->park_refs))
-		acall_pool_add(req, false);
+		acall_pool_add(req, true);
 }
 
 /* The context is closing: cancel what has not started, wake idle workers. */

@@ -22,6 +22,10 @@
  * callback, the worker sends all NR at once and then is held by the
  * write: a read is copied only after the thaw, so (but for one the worker
  * found read already, by then) none has completed yet.
+ *
+ * A read whose page has been read has started: it goes on before what was
+ * queued for a worker after it, and canceling it finds it running
+ * (-EALREADY), not pending.
  */
 #include <fcntl.h>
 #include <linux/fs.h>
@@ -47,7 +51,8 @@ static long long device_reads(const char *bdev)
 	FILE *stat;
 	int n;
 
-	snprintf(path, sizeof(path), "/sys/block/%s/stat", strrchr(bdev, '/') + 1);
+	snprintf(path, sizeof(path), "/sys/class/block/%s/stat",
+		 strrchr(bdev, '/') + 1);
 	stat = fopen(path, "r");
 	if (!stat)
 		return -1;
@@ -217,6 +222,88 @@ TEST_F_TIMEOUT(hold, cold_reads_wait_for_pages_with_no_thread, 120)
 	ASSERT_EQ(0, acall_stats(&ring, &after));
 	/* Each read the worker did not find read already waited. */
 	EXPECT_LE(PW_NR - early, ACALL_DELTA(before, after, page_waits));
+
+	acall_ring_exit(&ring);
+	close(wfd);
+	close(fd);
+	free(buf);
+}
+
+#define WOKEN_NOPS	3
+
+TEST_F_TIMEOUT(hold, woken_read_has_started, 60)
+{
+	struct acall_options opts = { .entries = 32, .max_workers = 1 };
+	struct acall_sqe sqes[2 + WOKEN_NOPS];
+	unsigned int seen = 0, read_at = 0;
+	struct acall_stats before, now;
+	struct iovec iov, hold_iov;
+	struct acall_ring ring;
+	struct acall_cqe *cqe;
+	char *buf, byte = 1;
+	const char *bdev;
+	int fd, wfd, i, ret;
+
+	ACALL_REQUIRE(ACALL_FEAT_RING | ACALL_FEAT_CANCEL | ACALL_FEAT_STATS |
+		      ACALL_FEAT_PAGE_WAIT);
+	ACALL_FIXTURE(bdev, "ACALL_TEST_SLOW_BDEV");
+	fd = open(bdev, O_RDWR);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, acall_pwrite_pattern(fd, 0, PW_LEN, 7));
+	ASSERT_EQ(0, fsync(fd));
+	ASSERT_EQ(0, posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED));
+	ASSERT_EQ(0, posix_fadvise(fd, 0, 0, POSIX_FADV_RANDOM));
+	buf = calloc(1, PW_LEN);
+	ASSERT_NE(NULL, buf);
+	wfd = openat(self->dirfd, ".", O_TMPFILE | O_RDWR, 0600);
+	ASSERT_LE(0, wfd);
+	ASSERT_EQ(0, acall_ring_init(&ring, &opts));
+
+	/* The read (0), the write that holds the worker (1), then NOPs. */
+	iov = (struct iovec){ buf, PW_LEN };
+	acall_prep_preadv(&sqes[0], fd, &iov, 1, 0, 0);
+	hold_iov = (struct iovec){ &byte, 1 };
+	acall_prep_pwritev(&sqes[1], wfd, &hold_iov, 1, 0, 0);
+	for (i = 2; i < 2 + WOKEN_NOPS; i++)
+		acall_prep_nop(&sqes[i], 1);
+	for (i = 0; i < 2 + WOKEN_NOPS; i++)
+		acall_sqe_set_data(&sqes[i], i);
+	ASSERT_EQ(0, ioctl(self->dirfd, FIFREEZE, 0));
+	self->frozen = true;
+	ASSERT_EQ(0, acall_stats(&ring, &before));
+	ASSERT_EQ(2 + WOKEN_NOPS, acall_submit(&ring, sqes, 2 + WOKEN_NOPS));
+
+	/*
+	 * The worker left the read waiting for its page (the device takes
+	 * ACALL_TEST_SLOW_NS to read it); it is not found while it waits,
+	 * and runs once its page is read.
+	 */
+	do {
+		ASSERT_EQ(0, usleep(1000));
+		ASSERT_EQ(0, acall_stats(&ring, &now));
+	} while (now.page_waits == before.page_waits);
+	while ((ret = acall_cancel(&ring, 0)) == -ENOENT)
+		ASSERT_EQ(0, usleep(1000));
+	EXPECT_EQ(-EALREADY, ret);
+
+	ASSERT_EQ(0, ioctl(self->dirfd, FITHAW, 0));
+	self->frozen = false;
+	while (seen < 2 + WOKEN_NOPS) {
+		ASSERT_EQ(0, acall_wait_cqe(&ring, &cqe, -1));
+		if (cqe->user_data == 0) {
+			EXPECT_EQ(PW_LEN, cqe->res);
+			read_at = seen;
+		} else if (cqe->user_data == 1) {
+			EXPECT_EQ(1, cqe->res);
+		} else {
+			EXPECT_EQ(0, cqe->res);
+		}
+		acall_cq_advance(&ring, 1);
+		seen++;
+	}
+	/* The write, then the read: the NOPs were queued after it started. */
+	EXPECT_EQ(1, read_at);
+	EXPECT_EQ(-1, acall_check(buf, PW_LEN, 0, 7));
 
 	acall_ring_exit(&ring);
 	close(wfd);

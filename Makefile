@@ -6,6 +6,9 @@ KDIR	:= $(shell scripts/kernels.sh default-kdir)
 endif
 OUT	?= build
 PREFIX	?= /usr/local
+# Where the libraries and acall.pc go; Debian's packages use the multiarch
+# directory (/usr/lib/x86_64-linux-gnu).
+LIBDIR	?= $(PREFIX)/lib
 
 KREL	:= $(shell sed -n 's/.*UTS_RELEASE "\(.*\)"/\1/p' $(KDIR)/include/generated/utsrelease.h 2>/dev/null)
 
@@ -26,7 +29,7 @@ URCU_PC     := liburcu-cds
 URCU_CFLAGS := $(shell pkg-config --cflags $(URCU_PC) 2>/dev/null)
 URCU_LIBS   := $(or $(shell pkg-config --libs $(URCU_PC) 2>/dev/null),-lurcu-common -lurcu-cds)
 LIB_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -fPIC -fvisibility=hidden \
-	      -Iuapi -Ilibacall/include $(URCU_CFLAGS) $(CFLAGS)
+	      -Iuapi -Ilibacall/include $(URCU_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 LIB_LDFLAGS := -Wl,--no-undefined -Wl,--as-needed $(URCU_LIBS) -lpthread
 
 # Selftests run under ASan and UBSan unless SANITIZE=0. The kselftest
@@ -41,6 +44,7 @@ TEST_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARN) -Wno-unused-parameter -Wno-sign-
 	       -I$(KSFT_DIR) $(SAN_FLAGS) $(CFLAGS)
 TEST_LDFLAGS := $(SAN_FLAGS) -L$(OUT)/lib -Wl,-rpath,'$$ORIGIN/../lib' -lacall -lpthread
 
+# debian/changelog carries the same version ("make deb" checks).
 VERSION     := 1.0.0
 LIB_VERSION := $(VERSION)
 LIB_SONAME  := libacall.so.1
@@ -53,7 +57,7 @@ TEST_SH  := $(wildcard selftests/*_test.sh) selftests/run_tests.sh
 TEST_SH_OUT := $(TEST_SH:selftests/%=$(OUT)/selftests/%)
 
 .PHONY: all module lib selftests pipeline-tools examples bench-tools bench bench-full install install-udev setup check check-under-load \
-	lint vmtest demo debug-kernel clean help
+	lint vmtest demo debug-kernel deb clean help
 
 all: module lib selftests examples bench-tools
 
@@ -68,6 +72,7 @@ help:
 	@echo "make install-module  install acall.ko for KDIR's kernel, then depmod"
 	@echo "make install-dkms install the module's sources for DKMS and build it"
 	@echo "make install-udev install the udev rule giving the kvm group /dev/acall"
+	@echo "make deb          Debian packages into $(OUT)/deb: acall-dkms, libacall1, libacall-dev, libacall-posixaio"
 	@echo "make setup        install the Debian packages everything needs"
 	@echo "make lint         W=1, sparse, checkpatch --strict, and the man pages"
 	@echo "make vmtest K=6.1|6.12|6.12-rt|debug   run the selftests in a VM on one kernel"
@@ -111,24 +116,29 @@ $(OUT)/lib/libacall.so: $(OUT)/lib/libacall.so.$(LIB_VERSION)
 $(OUT)/lib/libacall.a: $(LIB_OBJ)
 	$(AR) rcs $@ $^
 
+# acall.pc, for PREFIX and LIBDIR (relative to ${prefix} when under it);
+# installed as acall.pc and as libacall.pc, the library's name.
+PC_LIBDIR = $(patsubst $(PREFIX)/%,$${prefix}/%,$(LIBDIR))
+PC_SED = sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(PC_LIBDIR)|' \
+	     -e 's|@VERSION@|$(LIB_VERSION)|'
 $(OUT)/lib/acall.pc: libacall/acall.pc.in
 	@mkdir -p $(dir $@)
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(LIB_VERSION)|' $< > $@
+	$(PC_SED) $< > $@
 
 # The library, its headers and acall.pc (for the PREFIX given here), and the
 # module for the kernel at KDIR.
 install: install-lib install-module
 
 install-lib: lib
-	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/linux
+	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(PREFIX)/include/linux
 	install -m 644 libacall/include/acall.h $(DESTDIR)$(PREFIX)/include/
 	install -m 644 uapi/linux/acall.h $(DESTDIR)$(PREFIX)/include/linux/
-	install -m 755 $(OUT)/lib/libacall.so.$(LIB_VERSION) $(DESTDIR)$(PREFIX)/lib/
-	cp -P $(OUT)/lib/$(LIB_SONAME) $(OUT)/lib/libacall.so $(DESTDIR)$(PREFIX)/lib/
-	install -m 644 $(OUT)/lib/libacall.a $(DESTDIR)$(PREFIX)/lib/
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(LIB_VERSION)|' \
-		libacall/acall.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/acall.pc
-	chmod 644 $(DESTDIR)$(PREFIX)/lib/pkgconfig/acall.pc
+	install -m 755 $(OUT)/lib/libacall.so.$(LIB_VERSION) $(DESTDIR)$(LIBDIR)/
+	cp -P $(OUT)/lib/$(LIB_SONAME) $(OUT)/lib/libacall.so $(DESTDIR)$(LIBDIR)/
+	install -m 644 $(OUT)/lib/libacall.a $(DESTDIR)$(LIBDIR)/
+	$(PC_SED) libacall/acall.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/acall.pc
+	$(PC_SED) libacall/acall.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/libacall.pc
+	chmod 644 $(DESTDIR)$(LIBDIR)/pkgconfig/acall.pc $(DESTDIR)$(LIBDIR)/pkgconfig/libacall.pc
 	$(if $(DESTDIR),,ldconfig)
 
 # acall.ko into /lib/modules/KREL/updates (under DESTDIR, if given) for the
@@ -255,11 +265,14 @@ $(OUT)/selftests/posixaio-fio.sh: scripts/posixaio-fio.sh
 	@mkdir -p $(dir $@)
 	install -m 755 $< $@
 
+# PA_LIBDIR: Debian's package puts it in a directory of its own, as a
+# preloaded object without a versioned soname belongs.
+PA_LIBDIR ?= $(LIBDIR)
 install: install-posixaio
 .PHONY: install-posixaio
 install-posixaio: $(PA_LIB)
-	install -d $(DESTDIR)$(PREFIX)/lib
-	install -m 755 $(PA_LIB) $(DESTDIR)$(PREFIX)/lib/
+	install -d $(DESTDIR)$(PA_LIBDIR)
+	install -m 755 $(PA_LIB) $(DESTDIR)$(PA_LIBDIR)/
 
 # fio on glibc's POSIX AIO and on acall's, side by side, in a VM (K=6.12).
 .PHONY: posixaio-fio
@@ -350,6 +363,25 @@ bench: setup
 
 bench-full: setup
 	scripts/bench.sh full
+
+# ---- Debian packages ------------------------------------------------------
+# debian/ builds acall-dkms, libacall1, libacall-dev and libacall-posixaio
+# with debhelper, from a copy of the tree under $(OUT)/deb (the packages land
+# beside it, in $(OUT)/deb; their debug symbols in $(OUT)/deb/dbgsym), so
+# nothing is written outside $(OUT).
+# scripts/deb-check.sh installs them on a clean root and runs a program.
+DEB_OUT := $(OUT)/deb
+deb:
+	@v=$$(dpkg-parsechangelog -S Version) && [ "$$v" = "$(VERSION)" ] || \
+		{ echo "deb: debian/changelog says $$v, the Makefile $(VERSION)" >&2; exit 1; }
+	rm -rf $(DEB_OUT)
+	mkdir -p $(DEB_OUT)/acall-$(VERSION)
+	tar -c --exclude-vcs --exclude=./build --exclude=./$(OUT) -f - . | \
+		tar -x -C $(DEB_OUT)/acall-$(VERSION)
+	cd $(DEB_OUT)/acall-$(VERSION) && dpkg-buildpackage -us -uc -b
+	mkdir -p $(DEB_OUT)/dbgsym
+	find $(DEB_OUT) -maxdepth 1 -name '*-dbgsym_*.deb' -exec mv -t $(DEB_OUT)/dbgsym {} +
+	@ls $(DEB_OUT)/*.deb
 
 # ---- checks ---------------------------------------------------------------
 

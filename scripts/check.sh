@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 # Everything CI runs ("make check"): install what is missing, build with
 # warnings as errors, lint the module, check what "make install" and DKMS
-# give (scripts/install-check.sh), run the selftests in a VM on each
-# kernel, and check that the pipeline itself catches failures. Ends with
+# give (scripts/install-check.sh) and what the Debian packages give
+# (scripts/deb-check.sh), run the selftests in a VM on each kernel, and
+# check that the pipeline itself catches failures. Ends with
 #   selftests: N passed, N failed, N skipped
 # and exits non-zero if anything failed.
 #
@@ -67,6 +68,10 @@ count "lint" build/logs/lint.tap
 step "install (make install, DKMS)"
 scripts/install-check.sh | tee build/logs/install.tap
 count "install" build/logs/install.tap
+
+step "Debian packages (make deb, a clean root, the VM)"
+scripts/deb-check.sh | tee build/logs/deb.tap
+count "deb" build/logs/deb.tap
 
 ran=
 for k in $kernels; do

@@ -25,6 +25,9 @@ packages=(
 	groff-base dkms
 	# fio's source package, for fio's acall engine (scripts/fio-source.sh)
 	dpkg-dev
+	# the Debian packages ("make deb") and their check on a clean root
+	# (scripts/deb-check.sh)
+	debhelper dh-dkms lintian mmdebstrap
 )
 
 missing=()

@@ -9,6 +9,7 @@
  * bound of one page, so a worker copies it and faults; the fault names its
  * thread, which stays there until the test lets it go.
  */
+#include <dirent.h>
 #include <grp.h>
 #include <linux/ioprio.h>
 #include <linux/userfaultfd.h>
@@ -285,6 +286,84 @@ TEST_F(held, worker_keeps_to_the_process_cpuset)
 			       sizeof(line)))
 		TH_LOG("worker %d is not a thread of ours", tid);
 	EXPECT_STREQ(want, line);
+	release(_metadata, self);
+	acall_ring_exit(&self->ring);
+	self->ring_up = false;
+	ASSERT_EQ(0, cg_write("", "cgroup.procs", pid));
+	EXPECT_EQ(0, rmdir(dir));
+}
+
+/* Threads of this process: entries of /proc/self/task. */
+static int thread_count(void)
+{
+	struct dirent *d;
+	DIR *dir = opendir("/proc/self/task");
+	int n = 0;
+
+	if (!dir)
+		return -1;
+	while ((d = readdir(dir)))
+		n += d->d_name[0] != '.';
+	closedir(dir);
+	return n;
+}
+
+/* The value of key in /sys/fs/cgroup/<cg>/memory.stat, or -1. */
+static long long memory_stat(const char *cg, const char *key)
+{
+	char path[128], name[64];
+	long long val, ret = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/fs/cgroup/%s/memory.stat", cg);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fscanf(f, "%63s %lld", name, &val) == 2) {
+		if (!strcmp(name, key)) {
+			ret = val;
+			break;
+		}
+	}
+	fclose(f);
+	return ret;
+}
+
+/*
+ * The pool's kernel memory is the process's: each thread it adds has a
+ * kernel stack (16 KiB at least on x86-64) charged to the process's memory
+ * cgroup. memory.stat is flushed every few seconds, so it is read until
+ * the stacks show; with workers outside the cgroup they never do.
+ */
+TEST_F_TIMEOUT(held, pool_kernel_stacks_are_charged_to_the_process_cgroup, 120)
+{
+	char cg[64], dir[96], pid[16];
+	long long base, stacks;
+	int threads;
+	pid_t tid;
+
+	snprintf(cg, sizeof(cg), "acall-memory-%d", getpid());
+	snprintf(pid, sizeof(pid), "%d\n", getpid());
+	if (cg_write("", "cgroup.subtree_control", "+memory\n"))
+		SKIP(return, "no memory controller");
+	snprintf(dir, sizeof(dir), "/sys/fs/cgroup/%s", cg);
+	ASSERT_EQ(0, mkdir(dir, 0755));
+	ASSERT_EQ(0, cg_write(cg, "cgroup.procs", pid));
+	base = memory_stat(cg, "kernel_stack");
+	ASSERT_LE(0, base);
+	threads = thread_count();
+	ASSERT_LT(0, threads);
+
+	ring_up(_metadata, self);
+	tid = hold(_metadata, self);
+	ASSERT_LT(0, tid);
+	threads = thread_count() - threads;
+	EXPECT_LT(0, threads) TH_LOG("the pool added no thread to the process");
+	do {
+		ASSERT_EQ(0, usleep(10000));
+		stacks = memory_stat(cg, "kernel_stack") - base;
+	} while (stacks < threads * 16384LL);
+
 	release(_metadata, self);
 	acall_ring_exit(&self->ring);
 	self->ring_up = false;

@@ -75,6 +75,16 @@ setup_fixtures() {
 	else
 		fixture_log "no brd"
 	fi
+	# The memory and cpuset controllers, and one cgroup of each made and
+	# removed: the kernel switches code on for them (static keys) the first
+	# time, which is best done now, while nothing else runs in the guest,
+	# than under a test that forks.
+	if echo "+memory +cpuset" > /sys/fs/cgroup/cgroup.subtree_control &&
+	   mkdir /sys/fs/cgroup/acall-warm && rmdir /sys/fs/cgroup/acall-warm; then
+		fixture_log "memory and cpuset controllers on"
+	else
+		fixture_log "no memory or cpuset controller"
+	fi
 	# Slow: memory-backed null_blk devices whose every request completes
 	# after ACALL_TEST_SLOW_NS (a timer, irqmode=2); the first raw, ext4 on
 	# the second.

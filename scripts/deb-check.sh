@@ -119,7 +119,8 @@ make_root() {
 	echo "deb-check: building the clean root ($codename: ${packages[*]})"
 	mmdebstrap "${mmopts[@]}" --include="$(IFS=,; echo "${packages[*]}")" \
 		"$codename" "$tarball.tmp.tar.zst" "${sources[@]}" &&
-		mv "$tarball.tmp.tar.zst" "$tarball"
+		mv "$tarball.tmp.tar.zst" "$tarball" ||
+		{ rm -f "$tarball.tmp.tar.zst"; return 1; }
 }
 
 root=$(realpath "$out")/root
@@ -260,14 +261,16 @@ EOF
 
 ko=
 install_in_root() {
-	local f
+	local status
 	make_root || return 1
 	rm -rf "$root" && mkdir -p "$root" &&
 		tar --zstd -xpf "$tarball" -C "$root" --numeric-owner || return 1
 	mkdir -p "$root/tmp/acall" &&
 		cp "${debs[@]}" "$out/deb-prog.c" "$out/deb-aio.c" "$root/tmp/acall/" || return 1
 	in_root sh -c 'dpkg -i /tmp/acall/*.deb' || return 1
-	in_root dkms status -m acall -v "$version" -k "$KREL" | grep -q 'installed' ||
+	status=$(in_root dkms status -m acall -v "$version" -k "$KREL")
+	echo "dkms status: $status"
+	[[ $status == *installed* ]] ||
 		{ echo "DKMS did not install acall $version for $KREL"; return 1; }
 	ko=$(ls "$root/lib/modules/$KREL/updates/dkms/"acall.ko* 2>/dev/null | head -n 1)
 	[[ -n $ko ]] || { echo "no acall.ko under /lib/modules/$KREL/updates/dkms"; return 1; }

@@ -58,6 +58,8 @@ struct acall_pool {
 	u64 hash_busy;			/* files with a write running (pool.c) */
 	unsigned int nr_workers;	/* alive, or asked of spawn_work */
 	unsigned int nr_to_spawn;
+	/* Of nr_to_spawn, kept for threads gone back to userspace (EINTR). */
+	unsigned int nr_away;
 	int node;			/* NUMA_NO_NODE for a queue's pool */
 	struct acall_ctx *ctx;
 	struct work_struct spawn_work;
@@ -333,7 +335,7 @@ void acall_pools_shutdown(struct acall_ctx *ctx);
 void acall_pools_interrupt(struct acall_ctx *ctx);
 struct acall_pool *acall_pool_next(struct acall_ctx *ctx, unsigned int *i);
 void acall_fail_list(struct acall_ctx *ctx, struct list_head *list, int res);
-bool acall_pool_take_slot(struct acall_pool *pool);
+bool acall_pool_fail_slot(struct acall_pool *pool);
 struct acall_pool *acall_pool_join(struct acall_ctx *ctx);
 void acall_pool_join_failed(struct acall_pool *pool, int res);
 int acall_worker_serve(struct acall_pool *pool);

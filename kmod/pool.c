@@ -310,8 +310,13 @@ static bool acall_worker_leave(struct acall_worker *worker, u8 hash,
 			list_del_init(&idle->idle_node);
 			wake_up_process(idle->task);
 		} else if (ctx->process_workers) {
+			/*
+			 * Another thread may take the work meanwhile; if none
+			 * can be made, this one's place waits for it.
+			 */
 			pool->nr_workers++;
 			pool->nr_to_spawn++;
+			pool->nr_away++;
 			spawn = true;
 		}
 	}
@@ -418,14 +423,42 @@ static int acall_worker_fn(void *data)
 
 /*
  * Take one of the threads pool asked for (nr_to_spawn), for a thread that
- * comes or one that will not. False when it asked for none.
+ * comes: a new one, or one back from userspace. With away_only, only a
+ * place kept for a thread that went back (nr_away). False when there is
+ * none.
  */
-bool acall_pool_take_slot(struct acall_pool *pool)
+static bool acall_pool_take_slot_of(struct acall_pool *pool, bool away_only)
 {
 	bool taken;
 
 	spin_lock_irq(&pool->lock);
-	taken = pool->nr_to_spawn;
+	taken = away_only ? pool->nr_away : pool->nr_to_spawn;
+	if (taken) {
+		pool->nr_to_spawn--;
+		if (pool->nr_away)
+			pool->nr_away--;
+	}
+	spin_unlock_irq(&pool->lock);
+	return taken;
+}
+
+static bool acall_pool_take_slot(struct acall_pool *pool)
+{
+	return acall_pool_take_slot_of(pool, false);
+}
+
+/*
+ * Take one of the threads pool asked for, for a thread that will not come.
+ * A place kept for a thread gone back to userspace is not given up: that
+ * thread calls SERVE again (the ABI says so, and libacall does), and the
+ * requests wait for it rather than fail for want of a new one.
+ */
+bool acall_pool_fail_slot(struct acall_pool *pool)
+{
+	bool taken;
+
+	spin_lock_irq(&pool->lock);
+	taken = pool->nr_to_spawn > pool->nr_away;
 	if (taken)
 		pool->nr_to_spawn--;
 	spin_unlock_irq(&pool->lock);
@@ -442,6 +475,11 @@ struct acall_pool *acall_pool_join(struct acall_ctx *ctx)
 	struct acall_pool *pool;
 	unsigned int i = 0;
 
+	/* A place kept for a thread that went back first: it may be this one. */
+	while ((pool = acall_pool_next(ctx, &i)))
+		if (acall_pool_take_slot_of(pool, true))
+			return pool;
+	i = 0;
 	while ((pool = acall_pool_next(ctx, &i)))
 		if (acall_pool_take_slot(pool))
 			return pool;

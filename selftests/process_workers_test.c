@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/ptrace.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -497,6 +498,190 @@ TEST(pids_max_reached_requests_wait_and_none_is_lost)
 	ASSERT_LT(0, dprintf(fd, "%d\n", getpid()));
 	close(fd);
 	EXPECT_EQ(0, rmdir(cg));
+}
+
+/* The thread of ours named comm, or 0. */
+static pid_t thread_named(const char *comm)
+{
+	char path[300], name[32];
+	struct dirent *d;
+	pid_t tid = 0;
+	DIR *dir = opendir("/proc/self/task");
+	FILE *f;
+
+	if (!dir)
+		return 0;
+	while (!tid && (d = readdir(dir))) {
+		if (d->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%s/comm", d->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fgets(name, sizeof(name), f) && !strncmp(name, comm, strlen(comm)) &&
+		    name[strlen(comm)] == '\n')
+			tid = atoi(d->d_name);
+		fclose(f);
+	}
+	closedir(dir);
+	return tid;
+}
+
+/* Whether thread tid sleeps (state S) in ioctl(2) (syscall number 16). */
+static bool sleeps_in_ioctl(pid_t tid)
+{
+	char path[64], line[256] = "", *state;
+	bool sleeping = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	if (fgets(line, sizeof(line), f)) {
+		state = strrchr(line, ')');
+		sleeping = state && state[1] == ' ' && state[2] == 'S';
+	}
+	fclose(f);
+	snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", (int)tid);
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	if (!fgets(line, sizeof(line), f) || strncmp(line, "16 ", 3))
+		sleeping = false;
+	fclose(f);
+	return sleeping;
+}
+
+/* The number in a cgroup file such as pids.current, or of key in one such
+ * as pids.events; -1 if absent. */
+static long long cg_value(const char *cg, const char *file, const char *key)
+{
+	char path[192], name[64];
+	long long val, ret = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", cg, file);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (!key) {
+		if (fscanf(f, "%lld", &val) == 1)
+			ret = val;
+	} else {
+		while (fscanf(f, "%63s %lld", name, &val) == 2)
+			if (!strcmp(name, key))
+				ret = val;
+	}
+	fclose(f);
+	return ret;
+}
+
+/*
+ * The only worker (max_workers 1, and pids.max leaves room for no other
+ * thread) goes back to userspace with work waiting: a debugger stops it
+ * there (PTRACE_INTERRUPT). The module asks for another thread, which
+ * cannot be made. The worker's place waits for it: once the spawner has
+ * told the module so, nothing has completed with -EAGAIN, and once the
+ * worker is let go it serves everything.
+ */
+#define AWAY_NR	32
+
+TEST(worker_gone_to_userspace_keeps_its_place)
+{
+	struct acall_options opts = { .entries = 64, .max_workers = 1 };
+	int to_tracer[2], from_tracer[2], fd, i, status;
+	pid_t tracer, worker = 0, spawner;
+	struct acall_sqe sqes[AWAY_NR];
+	char cg[128], path[192], c;
+	unsigned int seen = 0;
+	struct acall_stats st;
+	struct acall_ring ring;
+	struct acall_cqe *cqe;
+	long long fails;
+
+	ACALL_REQUIRE(ACALL_FEAT_RING | ACALL_FEAT_PROCESS_WORKERS |
+		      ACALL_FEAT_STATS);
+	if (cg_write("", "cgroup.subtree_control", "+pids\n"))
+		SKIP(return, "no pids controller");
+	/* The debugger, forked before the cgroup counts our threads. */
+	ASSERT_EQ(0, pipe(to_tracer));
+	ASSERT_EQ(0, pipe(from_tracer));
+	tracer = fork();
+	ASSERT_LE(0, tracer);
+	if (tracer == 0) {
+		if (read(to_tracer[0], &worker, sizeof(worker)) != sizeof(worker) ||
+		    ptrace(PTRACE_SEIZE, worker, 0, 0) ||
+		    ptrace(PTRACE_INTERRUPT, worker, 0, 0) ||
+		    waitpid(worker, &status, __WALL) != worker ||
+		    write(from_tracer[1], "s", 1) != 1 ||
+		    read(to_tracer[0], &c, 1) != 1)
+			_exit(1);
+		_exit(ptrace(PTRACE_DETACH, worker, 0, 0) ? 1 : 0);
+	}
+
+	snprintf(cg, sizeof(cg), "/sys/fs/cgroup/acall-away-%d", getpid());
+	ASSERT_EQ(0, mkdir(cg, 0755));
+	snprintf(path, sizeof(path), "%s/cgroup.procs", cg);
+	fd = open(path, O_WRONLY);
+	ASSERT_LE(0, fd);
+	ASSERT_LT(0, dprintf(fd, "%d\n", getpid()));
+	close(fd);
+	ASSERT_EQ(0, acall_ring_init(&ring, &opts));
+	spawner = thread_named("acall-spawn");
+	ASSERT_LT(0, spawner);
+	snprintf(path, sizeof(path), "%s/pids.max", cg);
+	fd = open(path, O_WRONLY);
+	ASSERT_LE(0, fd);
+	ASSERT_LT(0, dprintf(fd, "%lld\n", cg_value(cg, "pids.current", NULL) + 1));
+	close(fd);
+	fails = cg_value(cg, "pids.events", "max");
+	ASSERT_LE(0, fails);
+
+	for (i = 0; i < AWAY_NR; i++) {
+		acall_prep_nop(&sqes[i], 20 * 1000 * 1000);
+		sqes[i].user_data = i;
+	}
+	ASSERT_EQ(AWAY_NR, acall_submit(&ring, sqes, AWAY_NR));
+	snprintf(path, sizeof(path), "acall/%d:1", getpid());
+	while (!(worker = thread_named(path)))
+		ASSERT_EQ(0, usleep(1000));
+	ASSERT_EQ(sizeof(worker), write(to_tracer[1], &worker, sizeof(worker)));
+	ASSERT_EQ(1, read(from_tracer[0], &c, 1));
+
+	/* The spawner could not make a thread, and told the module so. */
+	while (cg_value(cg, "pids.events", "max") == fails ||
+	       !sleeps_in_ioctl(spawner))
+		ASSERT_EQ(0, usleep(1000));
+	while ((cqe = acall_peek_cqe(&ring))) {
+		EXPECT_EQ(0, cqe->res) TH_LOG("request %llu",
+					      (unsigned long long)cqe->user_data);
+		acall_cq_advance(&ring, 1);
+		seen++;
+	}
+	EXPECT_GT(AWAY_NR, seen) TH_LOG("the worker left no work behind");
+
+	/* Let the worker go: it serves the rest. */
+	ASSERT_EQ(1, write(to_tracer[1], "g", 1));
+	ASSERT_EQ(tracer, waitpid(tracer, &status, 0));
+	EXPECT_EQ(0, status);
+	for (; seen < AWAY_NR; seen++) {
+		ASSERT_EQ(0, acall_wait_cqe(&ring, &cqe, -1));
+		EXPECT_EQ(0, cqe->res) TH_LOG("request %llu",
+					      (unsigned long long)cqe->user_data);
+		acall_cq_advance(&ring, 1);
+	}
+	ASSERT_EQ(0, acall_stats(&ring, &st));
+	EXPECT_EQ(1, st.workers_peak);
+	acall_ring_exit(&ring);
+
+	snprintf(path, sizeof(path), "%d\n", getpid());
+	ASSERT_EQ(0, cg_write("", "cgroup.procs", path));
+	EXPECT_EQ(0, rmdir(cg));
+	close(to_tracer[0]);
+	close(to_tracer[1]);
+	close(from_tracer[0]);
+	close(from_tracer[1]);
 }
 
 static void *setup_ring(void *arg)

@@ -81,8 +81,8 @@ long acall_ioctl_cancel(struct acall_ctx *ctx, u64 __user *arg)
 		list_for_each_entry_safe(req, next, &pool->work, node) {
 			if (req->user_data != user_data)
 				continue;
-			/* A parked read going on has started: it is running. */
-			if (req->parked) {
+			/* A read going on after its page wait has started. */
+			if (req->resumed) {
 				running = true;
 				continue;
 			}

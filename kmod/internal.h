@@ -58,7 +58,7 @@ struct acall_pool {
 	u64 hash_busy;			/* files with a write running (pool.c) */
 	unsigned int nr_workers;	/* alive, or asked of spawn_work */
 	unsigned int nr_to_spawn;
-	/* Of nr_to_spawn, kept for threads gone back to userspace (EINTR). */
+	/* Of nr_workers, threads gone back to userspace (EINTR) for a while. */
 	unsigned int nr_away;
 	int node;			/* NUMA_NO_NODE for a queue's pool */
 	struct acall_ctx *ctx;
@@ -254,7 +254,7 @@ struct acall_req {
 	/* A buffered read waiting for a page with no thread (rw.c). */
 	struct wait_page_queue wpq;
 	atomic_t park_refs;		/* its wake-up's and its worker's */
-	bool parked;			/* started: waits, or goes on; no cancel */
+	bool resumed;			/* on pool->work to go on: started */
 	struct acall_pool *run_pool;	/* whose worker parked it: it goes on there */
 };
 
@@ -335,7 +335,7 @@ void acall_pools_shutdown(struct acall_ctx *ctx);
 void acall_pools_interrupt(struct acall_ctx *ctx);
 struct acall_pool *acall_pool_next(struct acall_ctx *ctx, unsigned int *i);
 void acall_fail_list(struct acall_ctx *ctx, struct list_head *list, int res);
-bool acall_pool_fail_slot(struct acall_pool *pool);
+bool acall_pool_take_slot(struct acall_pool *pool);
 struct acall_pool *acall_pool_join(struct acall_ctx *ctx);
 void acall_pool_join_failed(struct acall_pool *pool, int res);
 int acall_worker_serve(struct acall_pool *pool);

@@ -174,8 +174,10 @@ static void acall_worker_handle(struct acall_worker *worker,
 	    READ_ONCE(req->canceled) || READ_ONCE(ctx->dying)) {
 		res = acall_req_end_res(req, -ECANCELED);
 	} else {
-		/* Once per request: a parked one is picked up again. */
-		if (!req->parked)
+		/* Once per request, not again when it goes on. */
+		if (req->resumed)
+			req->resumed = false;
+		else
 			acall_worker_count_cpu(ctx, req);
 		old_cred = acall_identity_assume(&req->id, !worker->thread);
 		res = acall_worker_issue_or_run(pool, req);
@@ -296,31 +298,38 @@ static bool acall_worker_leave(struct acall_worker *worker, u8 hash,
 	struct acall_pool *pool = worker->pool;
 	struct acall_ctx *ctx = pool->ctx;
 	struct acall_worker *idle;
-	bool spawn = false;
+	bool away;
 
 	lockdep_assert_held(&pool->lock);
 	list_del_init(&worker->idle_node);
-	pool->nr_workers--;
 	if (hash)
 		pool->hash_busy &= ~BIT_ULL(hash - 1);
-	if (interrupted && !list_empty(&pool->work) &&
-	    !READ_ONCE(ctx->dying) && !fatal_signal_pending(current)) {
-		idle = acall_pool_idle_worker(pool);
-		if (idle) {
-			list_del_init(&idle->idle_node);
-			wake_up_process(idle->task);
-		} else if (ctx->process_workers) {
-			/*
-			 * Another thread may take the work meanwhile; if none
-			 * can be made, this one's place waits for it.
-			 */
-			pool->nr_workers++;
-			pool->nr_to_spawn++;
-			pool->nr_away++;
-			spawn = true;
-		}
+	/*
+	 * A thread gone back to userspace calls SERVE again (the ABI says so,
+	 * libacall's do): it stays one of the pool's workers, and what waits
+	 * here may wait for it, rather than fail for want of a new thread.
+	 */
+	away = interrupted && ctx->process_workers && !READ_ONCE(ctx->dying) &&
+	       !fatal_signal_pending(current);
+	if (!away) {
+		pool->nr_workers--;
+		return false;
 	}
-	return spawn;
+	pool->nr_away++;
+	if (list_empty(&pool->work))
+		return false;
+	idle = acall_pool_idle_worker(pool);
+	if (idle) {
+		list_del_init(&idle->idle_node);
+		wake_up_process(idle->task);
+		return false;
+	}
+	/* Another thread, if there is room, takes the work meanwhile. */
+	if (pool->nr_workers >= ctx->max_workers)
+		return false;
+	pool->nr_workers++;
+	pool->nr_to_spawn++;
+	return true;
 }
 
 /*
@@ -423,44 +432,29 @@ static int acall_worker_fn(void *data)
 
 /*
  * Take one of the threads pool asked for (nr_to_spawn), for a thread that
- * comes: a new one, or one back from userspace. With away_only, only a
- * place kept for a thread that went back (nr_away). False when there is
- * none.
+ * comes or one that will not. False when it asked for none.
  */
-static bool acall_pool_take_slot_of(struct acall_pool *pool, bool away_only)
+bool acall_pool_take_slot(struct acall_pool *pool)
 {
 	bool taken;
 
 	spin_lock_irq(&pool->lock);
-	taken = away_only ? pool->nr_away : pool->nr_to_spawn;
-	if (taken) {
+	taken = pool->nr_to_spawn;
+	if (taken)
 		pool->nr_to_spawn--;
-		if (pool->nr_away)
-			pool->nr_away--;
-	}
 	spin_unlock_irq(&pool->lock);
 	return taken;
 }
 
-static bool acall_pool_take_slot(struct acall_pool *pool)
-{
-	return acall_pool_take_slot_of(pool, false);
-}
-
-/*
- * Take one of the threads pool asked for, for a thread that will not come.
- * A place kept for a thread gone back to userspace is not given up: that
- * thread calls SERVE again (the ABI says so, and libacall does), and the
- * requests wait for it rather than fail for want of a new one.
- */
-bool acall_pool_fail_slot(struct acall_pool *pool)
+/* The place of a thread gone back to userspace, for one that comes back. */
+static bool acall_pool_take_away(struct acall_pool *pool)
 {
 	bool taken;
 
 	spin_lock_irq(&pool->lock);
-	taken = pool->nr_to_spawn > pool->nr_away;
+	taken = pool->nr_away;
 	if (taken)
-		pool->nr_to_spawn--;
+		pool->nr_away--;
 	spin_unlock_irq(&pool->lock);
 	return taken;
 }
@@ -477,7 +471,7 @@ struct acall_pool *acall_pool_join(struct acall_ctx *ctx)
 
 	/* A place kept for a thread that went back first: it may be this one. */
 	while ((pool = acall_pool_next(ctx, &i)))
-		if (acall_pool_take_slot_of(pool, true))
+		if (acall_pool_take_away(pool))
 			return pool;
 	i = 0;
 	while ((pool = acall_pool_next(ctx, &i)))
@@ -525,13 +519,16 @@ int acall_worker_serve(struct acall_pool *pool)
 		acall_pool_join_failed(pool, -EAGAIN);
 		return 0;
 	}
-	/* Not on the stack: the filesystem's calls run on top of it. */
-	worker = kzalloc(sizeof(*worker), GFP_KERNEL);
+	/*
+	 * Not on the stack: the filesystem's calls run on top of it. Charged
+	 * to the thread's memory cgroup, the process's, as its stack is.
+	 */
+	worker = kzalloc(sizeof(*worker), GFP_KERNEL_ACCOUNT);
 	if (!worker)
 		goto out_limit;
-	if (!alloc_cpumask_var(&worker->allowed, GFP_KERNEL))
+	if (!alloc_cpumask_var(&worker->allowed, GFP_KERNEL_ACCOUNT))
 		goto out_worker;
-	if (!alloc_cpumask_var(&worker->applied, GFP_KERNEL))
+	if (!alloc_cpumask_var(&worker->applied, GFP_KERNEL_ACCOUNT))
 		goto out_allowed;
 	cpumask_copy(worker->allowed, &current->cpus_mask);
 	cpumask_copy(worker->applied, &current->cpus_mask);
@@ -749,6 +746,7 @@ static void acall_pool_add(struct acall_req *req, bool resume)
 		return;
 	}
 	if (resume) {
+		req->resumed = true;
 		list_add(&req->node, &pool->work);
 	} else {
 		list_add_tail(&req->node, &pool->work);
@@ -794,7 +792,6 @@ void acall_pool_queue(struct acall_req *req)
  */
 void acall_req_park(struct acall_req *req)
 {
-	req->parked = true;
 	atomic_set(&req->park_refs, 2);
 }
 

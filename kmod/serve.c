@@ -111,7 +111,7 @@ static void acall_spawn_failed(struct acall_ctx *ctx, u32 nr)
 	unsigned int i = 0;
 
 	while (nr && (pool = acall_pool_next(ctx, &i))) {
-		if (!acall_pool_fail_slot(pool))
+		if (!acall_pool_take_slot(pool))
 			continue;
 		acall_pool_join_failed(pool, -EAGAIN);
 		nr--;

@@ -281,9 +281,21 @@ TEST_F_TIMEOUT(hold, woken_read_has_started, 60)
 	do {
 		ASSERT_EQ(0, usleep(1000));
 		ASSERT_EQ(0, acall_stats(&ring, &now));
+		ASSERT_EQ(0, acall_cq_ready(&ring)) TH_LOG("the read did not wait");
 	} while (now.page_waits == before.page_waits);
-	while ((ret = acall_cancel(&ring, 0)) == -ENOENT)
+	/*
+	 * A worker kept from the write for longer than the device takes
+	 * finds the page read before it let go of the read, and copies it
+	 * at once: then there is nothing to see.
+	 */
+	while ((ret = acall_cancel(&ring, 0)) == -ENOENT && !acall_cq_ready(&ring))
 		ASSERT_EQ(0, usleep(1000));
+	if (ret == -ENOENT) {
+		ASSERT_EQ(0, ioctl(self->dirfd, FITHAW, 0));
+		self->frozen = false;
+		acall_ring_exit(&ring);
+		SKIP(return, "the worker was away longer than the device's read");
+	}
 	EXPECT_EQ(-EALREADY, ret);
 
 	ASSERT_EQ(0, ioctl(self->dirfd, FITHAW, 0));

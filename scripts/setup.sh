@@ -25,9 +25,9 @@ packages=(
 	groff-base dkms
 	# fio's source package, for fio's acall engine (scripts/fio-source.sh)
 	dpkg-dev
-	# the Debian packages ("make deb") and their check on a clean root
-	# (scripts/deb-check.sh)
-	debhelper dh-dkms lintian mmdebstrap
+	# the Debian packages ("make deb": dpkg-buildpackage also wants
+	# build-essential) and their check on a clean root (scripts/deb-check.sh)
+	build-essential debhelper dh-dkms lintian mmdebstrap
 )
 
 missing=()

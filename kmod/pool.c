@@ -430,33 +430,32 @@ static int acall_worker_fn(void *data)
 	module_put_and_kthread_exit(0);
 }
 
+/* Take one of a count that pool->lock guards; false when it is 0. */
+static bool acall_pool_take_one(struct acall_pool *pool, unsigned int *count)
+{
+	bool taken;
+
+	spin_lock_irq(&pool->lock);
+	taken = *count;
+	if (taken)
+		(*count)--;
+	spin_unlock_irq(&pool->lock);
+	return taken;
+}
+
 /*
  * Take one of the threads pool asked for (nr_to_spawn), for a thread that
  * comes or one that will not. False when it asked for none.
  */
 bool acall_pool_take_slot(struct acall_pool *pool)
 {
-	bool taken;
-
-	spin_lock_irq(&pool->lock);
-	taken = pool->nr_to_spawn;
-	if (taken)
-		pool->nr_to_spawn--;
-	spin_unlock_irq(&pool->lock);
-	return taken;
+	return acall_pool_take_one(pool, &pool->nr_to_spawn);
 }
 
 /* The place of a thread gone back to userspace, for one that comes back. */
 static bool acall_pool_take_away(struct acall_pool *pool)
 {
-	bool taken;
-
-	spin_lock_irq(&pool->lock);
-	taken = pool->nr_away;
-	if (taken)
-		pool->nr_away--;
-	spin_unlock_irq(&pool->lock);
-	return taken;
+	return acall_pool_take_one(pool, &pool->nr_away);
 }
 
 /*

@@ -309,22 +309,25 @@ static int thread_count(void)
 	return n;
 }
 
-/* The value of key in /sys/fs/cgroup/<cg>/memory.stat, or -1. */
-static long long memory_stat(const char *cg, const char *key)
+/* The number in a cgroup file such as pids.current, or of key in one such
+ * as pids.events; -1 if absent. */
+static long long cg_value(const char *cg, const char *file, const char *key)
 {
-	char path[128], name[64];
+	char path[192], name[64];
 	long long val, ret = -1;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "/sys/fs/cgroup/%s/memory.stat", cg);
+	snprintf(path, sizeof(path), "%s/%s", cg, file);
 	f = fopen(path, "r");
 	if (!f)
 		return -1;
-	while (fscanf(f, "%63s %lld", name, &val) == 2) {
-		if (!strcmp(name, key)) {
+	if (!key) {
+		if (fscanf(f, "%lld", &val) == 1)
 			ret = val;
-			break;
-		}
+	} else {
+		while (fscanf(f, "%63s %lld", name, &val) == 2)
+			if (!strcmp(name, key))
+				ret = val;
 	}
 	fclose(f);
 	return ret;
@@ -350,7 +353,7 @@ TEST_F_TIMEOUT(held, pool_kernel_stacks_are_charged_to_the_process_cgroup, 120)
 	snprintf(dir, sizeof(dir), "/sys/fs/cgroup/%s", cg);
 	ASSERT_EQ(0, mkdir(dir, 0755));
 	ASSERT_EQ(0, cg_write(cg, "cgroup.procs", pid));
-	base = memory_stat(cg, "kernel_stack");
+	base = cg_value(dir, "memory.stat", "kernel_stack");
 	ASSERT_LE(0, base);
 	threads = thread_count();
 	ASSERT_LT(0, threads);
@@ -362,7 +365,7 @@ TEST_F_TIMEOUT(held, pool_kernel_stacks_are_charged_to_the_process_cgroup, 120)
 	EXPECT_LT(0, threads) TH_LOG("the pool added no thread to the process");
 	do {
 		ASSERT_EQ(0, usleep(10000));
-		stacks = memory_stat(cg, "kernel_stack") - base;
+		stacks = cg_value(dir, "memory.stat", "kernel_stack") - base;
 	} while (stacks < threads * 16384LL);
 
 	release(_metadata, self);
@@ -552,30 +555,6 @@ static bool sleeps_in_ioctl(pid_t tid)
 		sleeping = false;
 	fclose(f);
 	return sleeping;
-}
-
-/* The number in a cgroup file such as pids.current, or of key in one such
- * as pids.events; -1 if absent. */
-static long long cg_value(const char *cg, const char *file, const char *key)
-{
-	char path[192], name[64];
-	long long val, ret = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", cg, file);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	if (!key) {
-		if (fscanf(f, "%lld", &val) == 1)
-			ret = val;
-	} else {
-		while (fscanf(f, "%63s %lld", name, &val) == 2)
-			if (!strcmp(name, key))
-				ret = val;
-	}
-	fclose(f);
-	return ret;
 }
 
 /*

@@ -67,6 +67,7 @@ static long acall_unlocked_ioctl(struct file *file, unsigned int cmd,
 		case ACALL_IOC_EVENTFD:
 		case ACALL_IOC_CANCEL:
 		case ACALL_IOC_STATS:
+		case ACALL_IOC_PUNTS:
 		case ACALL_IOC_AFFINITY:
 		case ACALL_IOC_SHUTDOWN:
 		case ACALL_IOC_SERVE:
@@ -88,6 +89,8 @@ static long acall_unlocked_ioctl(struct file *file, unsigned int cmd,
 		return acall_ioctl_cancel(ctx, uarg);
 	case ACALL_IOC_STATS:
 		return acall_ioctl_stats(ctx, uarg);
+	case ACALL_IOC_PUNTS:
+		return acall_ioctl_punts(ctx, uarg);
 	case ACALL_IOC_AFFINITY:
 		return acall_ioctl_affinity(ctx, uarg);
 	case ACALL_IOC_SHUTDOWN:

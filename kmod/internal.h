@@ -109,6 +109,7 @@ struct acall_stats_counters {
 	atomic64_t ran_submit_node;
 	atomic64_t ran_other_node;
 	atomic64_t page_waits;
+	atomic64_t punts[ACALL_PUNT_NR];	/* by enum acall_punt_reason */
 	atomic_t workers;
 	atomic_t workers_peak;
 };
@@ -223,6 +224,7 @@ struct acall_req {
 	u8 flags;			/* ACALL_SQE_* */
 	bool canceled;			/* complete with -ECANCELED, do not run */
 	bool deferred;			/* to a worker without an inline try */
+	u8 punt;			/* why it goes to a worker: ACALL_PUNT_* */
 	bool held_listed;		/* on ctx->held */
 	u8 hash;			/* its file's bucket + 1, or 0 (pool.c) */
 	int fail_res;			/* its checks failed: complete with this */
@@ -328,7 +330,18 @@ int acall_pools_init(struct acall_ctx *ctx);
 void acall_pools_free(struct acall_ctx *ctx);
 struct acall_pool *acall_pool_alloc(struct acall_ctx *ctx);
 void acall_pool_free(struct acall_pool *pool);
-void acall_pool_queue(struct acall_req *req);
+void acall_pool_queue(struct acall_req *req, u8 why);
+
+/*
+ * An op's issue that cannot go on without blocking: req goes to a worker,
+ * for reason why (ACALL_PUNT_*, counted for ACALL_IOC_PUNTS).
+ */
+static inline int acall_req_would_block(struct acall_req *req, u8 why)
+{
+	req->punt = why;
+	return -EAGAIN;
+}
+
 void acall_req_park(struct acall_req *req);
 void acall_req_unpark(struct acall_req *req);
 void acall_pools_shutdown(struct acall_ctx *ctx);
@@ -366,6 +379,7 @@ void acall_limits_worker_put(struct acall_ctx *ctx);
 
 /* stats.c */
 long acall_ioctl_stats(struct acall_ctx *ctx, struct acall_stats __user *arg);
+long acall_ioctl_punts(struct acall_ctx *ctx, struct acall_punts __user *arg);
 
 /* probe.c */
 long acall_ioctl_probe(void __user *arg);

@@ -105,7 +105,7 @@ bool acall_req_ungate(struct acall_req *req, struct acall_batch *batch)
 		return acall_req_start(req, batch);
 	/* Never from a completion's own stack: chains could be long. */
 	req->deferred = true;
-	acall_pool_queue(req);
+	acall_pool_queue(req, ACALL_PUNT_RELEASED);
 	return false;
 }
 
@@ -244,7 +244,7 @@ void acall_order_done(struct acall_req *req, long res)
 		if (!next->fail_res && !READ_ONCE(next->canceled)) {
 			/* Never from a completion's own stack: it may block. */
 			next->deferred = true;
-			acall_pool_queue(next);
+			acall_pool_queue(next, ACALL_PUNT_RELEASED);
 			break;
 		}
 		res = acall_req_end_res(next, -ECANCELED);

@@ -705,18 +705,15 @@ struct acall_pool *acall_pool_next(struct acall_ctx *ctx, unsigned int *i)
 }
 
 /*
- * Hand a request to a worker: of its queue's own pool if the queue has one,
- * else of this CPU's node. Any context.
- */
-/*
- * Add req to the work of its pool (a punt: count it), or cancel it if no
- * worker may start it. A parked request that goes on (resume) returns to
+ * Add req to the work of a pool (a punt: count it), or cancel it if no
+ * worker may start it: its queue's own pool if the queue has one, else
+ * this CPU's node's. A parked request that goes on (resume) returns to
  * the pool that ran it, at the head: it started before anything waiting
  * there, and its page is read, so it only has to be copied. Once added, a
  * worker may run and free it at once, and with it the context's last
  * reference: what comes after the unlock holds one of its own.
  */
-static void acall_pool_add(struct acall_req *req, bool resume)
+static void acall_pool_add(struct acall_req *req, bool resume, u8 why)
 {
 	struct acall_ctx *ctx = req->ctx;
 	struct acall_pool *pool = NULL;
@@ -750,6 +747,7 @@ static void acall_pool_add(struct acall_req *req, bool resume)
 	} else {
 		list_add_tail(&req->node, &pool->work);
 		atomic64_inc(&ctx->stats.punted);
+		atomic64_inc(&ctx->stats.punts[why]);
 	}
 	req->hash = acall_req_hash(req);
 	/* The worker on the same file takes it next: nobody to wake. */
@@ -776,10 +774,15 @@ static void acall_pool_add(struct acall_req *req, bool resume)
 	}
 }
 
-/* Hand req to a worker (a punt); any context, interrupts included. */
-void acall_pool_queue(struct acall_req *req)
+/*
+ * Hand req to a worker (a punt) for reason why (ACALL_PUNT_*); any context,
+ * interrupts included.
+ */
+void acall_pool_queue(struct acall_req *req, u8 why)
 {
-	acall_pool_add(req, false);
+	if (WARN_ON_ONCE(why >= ACALL_PUNT_NR))
+		why = ACALL_PUNT_WOULD_BLOCK;
+	acall_pool_add(req, false, why);
 }
 
 /*
@@ -798,7 +801,7 @@ void acall_req_park(struct acall_req *req)
 void acall_req_unpark(struct acall_req *req)
 {
 	if (atomic_dec_and_test(&req->park_refs))
-		acall_pool_add(req, true);
+		acall_pool_add(req, true, 0);
 }
 
 /* The context is closing: cancel what has not started, wake idle workers. */

@@ -199,13 +199,13 @@ static void __acall_rw_complete(struct kiocb *kiocb, long res)
 	/* The device said "not without blocking": a worker retries. */
 	if (res == -EAGAIN && !req->user_nowait) {
 		req->iter = req->iter_saved;
-		acall_pool_queue(req);
+		acall_pool_queue(req, ACALL_PUNT_KIOCB_AGAIN);
 		return;
 	}
 	res = acall_rw_progress(req, rw, res);
 	/* An RWF_NOWAIT request's -EAGAIN is its result, never a worker's. */
 	if (res == -EAGAIN && !req->user_nowait) {
-		acall_pool_queue(req);
+		acall_pool_queue(req, ACALL_PUNT_KIOCB_AGAIN);
 		return;
 	}
 	acall_rw_complete_async(req, rw, res);
@@ -235,7 +235,7 @@ static int acall_rw_issue_async(struct acall_req *req, int rw)
 	ssize_t ret;
 
 	if (!(file->f_mode & FMODE_NOWAIT))
-		return -EAGAIN;
+		return acall_req_would_block(req, ACALL_PUNT_NO_NOWAIT);
 
 	memset(kiocb, 0, sizeof(*kiocb));
 	kiocb->ki_filp = file;
@@ -348,17 +348,28 @@ static bool acall_rw_inline_iter(struct acall_req *req, struct iov_iter *iter)
 	return true;
 }
 
-/* The end of such an attempt that returned ret: as acall_rw_progress(). */
+/*
+ * The end of such an attempt that returned ret: as acall_rw_progress().
+ * What a worker is left with is there because the attempt used up the
+ * inline room, or else because a read met a page not cached (a write:
+ * something it would have waited for).
+ */
 static int acall_rw_nowait_done(struct acall_req *req, int rw, ssize_t ret)
 {
+	u8 why = rw == READ ? ACALL_PUNT_NOT_CACHED : ACALL_PUNT_WOULD_BLOCK;
+
 	if (acall_rw_would_block(req, ret)) {
 		req->iter = req->iter_saved;
-		return -EAGAIN;
+		return acall_req_would_block(req, why);
 	}
 	if (ret > 0 && !req->user_nowait)
 		req->inline_room -= min_t(u64, ret, req->inline_room);
 	acall_rw_fsnotify(req, rw, ret);
-	return acall_rw_progress(req, rw, ret);
+	ret = acall_rw_progress(req, rw, ret);
+	if (ret == -EAGAIN)
+		return acall_req_would_block(req, req->inline_room ? why :
+					     ACALL_PUNT_INLINE_BOUND);
+	return ret;
 }
 
 /*
@@ -376,17 +387,18 @@ static int acall_rw_write_buffered_nowait(struct acall_req *req)
 	ssize_t ret;
 
 	if (!acall_file_nowait_buffered_write(file))
-		return -EAGAIN;
+		return acall_req_would_block(req, ACALL_PUNT_NO_NOWAIT);
 	ret = acall_rw_init_nowait_kiocb(req, &kiocb, WRITE);
 	if (ret)
 		return ret;
 	/* The flags, and a sync inode or mount set after open. */
 	if (iocb_is_dsync(&kiocb))
-		return -EAGAIN;
+		return acall_req_would_block(req, ACALL_PUNT_MUST_BLOCK);
 	if (!acall_rw_inline_iter(req, &iter))
-		return -EAGAIN;
+		return acall_req_would_block(req, ACALL_PUNT_INLINE_BOUND);
+	/* Frozen. */
 	if (!acall_start_write_nowait(&kiocb))
-		return -EAGAIN;
+		return acall_req_would_block(req, ACALL_PUNT_WOULD_BLOCK);
 	ret = file->f_op->write_iter(&kiocb, &iter);
 	acall_end_write(&kiocb);
 	return acall_rw_nowait_done(req, WRITE, ret);
@@ -407,7 +419,7 @@ static int acall_rw_read_buffered_nowait(struct acall_req *req)
 	ssize_t ret;
 
 	if (!file->f_op->read_iter)
-		return -EAGAIN;
+		return acall_req_would_block(req, ACALL_PUNT_NO_NOWAIT);
 	ret = acall_rw_init_nowait_kiocb(req, &kiocb, READ);
 	if (ret)
 		return ret;
@@ -418,7 +430,7 @@ static int acall_rw_read_buffered_nowait(struct acall_req *req)
 	if (!req->user_nowait)
 		kiocb.ki_flags |= IOCB_NOIO;
 	if (!acall_rw_inline_iter(req, &iter))
-		return -EAGAIN;
+		return acall_req_would_block(req, ACALL_PUNT_INLINE_BOUND);
 	ret = file->f_op->read_iter(&kiocb, &iter);
 	return acall_rw_nowait_done(req, READ, ret);
 }
@@ -428,7 +440,7 @@ static int acall_rw_issue(struct acall_req *req, int rw)
 	struct file *file = req->file;
 
 	if (rw == WRITE && unlikely(acall_write_limited_here(req)))
-		return -EAGAIN;
+		return acall_req_would_block(req, ACALL_PUNT_MUST_BLOCK);
 	/*
 	 * An append is one blocking call in a worker, whole under the inode's
 	 * lock as pwritev2() does it: a non-blocking attempt could stop short
@@ -436,13 +448,13 @@ static int acall_rw_issue(struct acall_req *req, int rw)
 	 * RWF_NOWAIT a short attempt is the result, so it may be tried.
 	 */
 	if (rw == WRITE && unlikely(req->append) && !req->user_nowait)
-		return -EAGAIN;
+		return acall_req_would_block(req, ACALL_PUNT_MUST_BLOCK);
 
 	if (file->f_flags & O_DIRECT)
 		return acall_rw_issue_async(req, rw);
 
 	if (!(file->f_mode & FMODE_NOWAIT))
-		return -EAGAIN;
+		return acall_req_would_block(req, ACALL_PUNT_NO_NOWAIT);
 	if (rw == WRITE)
 		return acall_rw_write_buffered_nowait(req);
 

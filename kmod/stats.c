@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
-/* ACALL_IOC_STATS: a context's counters, so tests and admins see the paths. */
+/*
+ * ACALL_IOC_STATS and ACALL_IOC_PUNTS: a context's counters, so that tests
+ * and admins see the paths its requests took, and why they took them.
+ */
 #include <linux/string.h>
 #include <linux/uaccess.h>
 
@@ -32,6 +35,19 @@ long acall_ioctl_stats(struct acall_ctx *ctx, struct acall_stats __user *arg)
 	spin_unlock_irq(&ctx->cq_lock);
 
 	if (copy_to_user(arg, &s, sizeof(s)))
+		return -EFAULT;
+	return 0;
+}
+
+long acall_ioctl_punts(struct acall_ctx *ctx, struct acall_punts __user *arg)
+{
+	struct acall_punts p;
+	unsigned int i;
+
+	memset(&p, 0, sizeof(p));
+	for (i = 0; i < ACALL_PUNT_NR; i++)
+		p.reason[i] = atomic64_read(&ctx->stats.punts[i]);
+	if (copy_to_user(arg, &p, sizeof(p)))
 		return -EFAULT;
 	return 0;
 }

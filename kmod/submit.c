@@ -146,24 +146,28 @@ bool acall_req_start(struct acall_req *req, struct acall_batch *b)
 		acall_req_complete(req, acall_req_end_res(req, -ECANCELED));
 		return true;
 	}
-	if (req->op->issue) {
-		/* The op takes what it copies inline out of inline_room. */
-		req->inline_room = b->inline_room;
-		ret = req->op->issue(req);
-		if (ret == -EIOCBQUEUED) {
-			/* In flight; req may already be completed and gone. */
-			atomic64_inc(&ctx->stats.async_kiocb);
-			return false;
-		}
-		b->inline_room = req->inline_room;
-		if (ret != -EAGAIN || req->user_nowait) {
-			trace_acall_issue(ctx, req->user_data, ACALL_PATH_INLINE);
-			b->inline_done++;
-			acall_req_complete(req, ret);
-			return true;
-		}
+	if (!req->op->issue) {
+		acall_pool_queue(req, ACALL_PUNT_BLOCKING_OP);
+		return false;
 	}
-	acall_pool_queue(req);
+	/* The op takes what it copies inline out of inline_room. */
+	req->inline_room = b->inline_room;
+	/* An -EAGAIN that the op does not explain. */
+	req->punt = ACALL_PUNT_WOULD_BLOCK;
+	ret = req->op->issue(req);
+	if (ret == -EIOCBQUEUED) {
+		/* In flight; req may already be completed and gone. */
+		atomic64_inc(&ctx->stats.async_kiocb);
+		return false;
+	}
+	b->inline_room = req->inline_room;
+	if (ret != -EAGAIN || req->user_nowait) {
+		trace_acall_issue(ctx, req->user_data, ACALL_PATH_INLINE);
+		b->inline_done++;
+		acall_req_complete(req, ret);
+		return true;
+	}
+	acall_pool_queue(req, req->punt);
 	return false;
 }
 

@@ -180,6 +180,55 @@ struct acall_stats {
 };
 
 /*
+ * Why a request went to a worker: the index of its counter in
+ * acall_punts.reason. Every punt counts in exactly one of them, so their
+ * sum is acall_stats.punted. New reasons take the next index; a module
+ * leaves the counters it does not know at zero.
+ */
+enum acall_punt_reason {
+	/*
+	 * The operation has no non-blocking form: FSYNC, FDATASYNC,
+	 * FALLOCATE, a NOP with a delay.
+	 */
+	ACALL_PUNT_BLOCKING_OP,
+	/*
+	 * The file cannot be tried without blocking: no FMODE_NOWAIT, or a
+	 * buffered write on a filesystem without non-blocking ones (ext4).
+	 */
+	ACALL_PUNT_NO_NOWAIT,
+	/*
+	 * A write that is done whole by a thread by design: an append, a
+	 * synced write (O_DSYNC, O_SYNC, RWF_DSYNC), a write under a finite
+	 * RLIMIT_FSIZE.
+	 */
+	ACALL_PUNT_MUST_BLOCK,
+	/* A buffered read found (some of) its pages not in the page cache. */
+	ACALL_PUNT_NOT_CACHED,
+	/*
+	 * Any other -EAGAIN of the non-blocking try: a lock held, a frozen
+	 * filesystem, an O_DIRECT write that must allocate.
+	 */
+	ACALL_PUNT_WOULD_BLOCK,
+	/* An async kiocb completed with -EAGAIN or short: the device was busy. */
+	ACALL_PUNT_KIOCB_AGAIN,
+	/* The SUBMIT call had copied its acall_params.inline_bytes already. */
+	ACALL_PUNT_INLINE_BOUND,
+	/*
+	 * Released by a barrier or a link when another request completed; the
+	 * worker still tries it without blocking first.
+	 */
+	ACALL_PUNT_RELEASED,
+	ACALL_PUNT_NR,
+};
+
+#define ACALL_PUNT_MAX	16	/* room in acall_punts.reason */
+
+/* ACALL_IOC_PUNTS: counters of one context since it was set up. */
+struct acall_punts {
+	__u64	reason[ACALL_PUNT_MAX];	/* indexed by enum acall_punt_reason */
+};
+
+/*
  * ACALL_IOC_AFFINITY: bind the workers of the whole context, or of one
  * queue, to a set of CPUs. mask points to a CPU bitmap of mask_size bytes,
  * laid out as sched_setaffinity()'s; mask_size 0 removes the binding.
@@ -213,6 +262,7 @@ struct acall_affinity {
 #define ACALL_FEAT_QUIET_SUBMIT	_BITULL(12)	/* ACALL_SUBMIT_QUIET */
 #define ACALL_FEAT_PROCESS_WORKERS _BITULL(13)	/* ACALL_SETUP_PROCESS_WORKERS */
 #define ACALL_FEAT_PAGE_WAIT	_BITULL(14)	/* cold buffered reads wait on no thread */
+#define ACALL_FEAT_PUNTS	_BITULL(15)	/* ACALL_IOC_PUNTS */
 
 /* acall_probe.fd_types: what kind of file a request may name. */
 #define ACALL_FD_REGULAR	_BITUL(0)	/* regular files of the fs_types */
@@ -282,5 +332,6 @@ struct acall_spawn {
 
 #define ACALL_IOC_SERVE		_IO(ACALL_IOC_MAGIC, 0x29)
 #define ACALL_IOC_SPAWN		_IOW(ACALL_IOC_MAGIC, 0x2a, struct acall_spawn)
+#define ACALL_IOC_PUNTS		_IOR(ACALL_IOC_MAGIC, 0x2b, struct acall_punts)
 
 #endif /* _UAPI_LINUX_ACALL_H */

@@ -330,6 +330,16 @@ int acall_cancel(struct acall_ring *ring, __u64 user_data);
 int acall_stats(struct acall_ring *ring, struct acall_stats *stats);
 
 /*
+ * Why the context's requests went to a worker: punts->reason[r] for each
+ * enum acall_punt_reason r (ACALL_FEAT_PUNTS). Returns 0 or -errno
+ * (-ENOTTY from a module without it).
+ */
+int acall_punts(struct acall_ring *ring, struct acall_punts *punts);
+
+/* A short name for reason r ("not_cached"), NULL for one it does not know. */
+const char *acall_punt_name(unsigned int reason);
+
+/*
  * Bind the workers of the whole context (queue < 0) or of one queue to the
  * CPUs in *cpus; cpus NULL removes the binding. Returns 0 or -errno.
  */

@@ -1,0 +1,350 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ACALL_IOC_PUNTS: every request that goes to a worker is counted under the
+ * one reason that sent it there, so the counters add up to
+ * acall_stats.punted. One test per reason, each with its data read back;
+ * the ioctl's errors; the library's names.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include <acall.h>
+#include "acall_test.h"
+
+#define LEN	(64u << 10)
+
+FIXTURE(punts) {
+	struct acall_ring ring;
+	struct acall_stats stats0;
+	struct acall_punts punts0;
+	const char *dir;
+	unsigned char *buf;
+	int fd;
+};
+
+FIXTURE_SETUP(punts)
+{
+	self->fd = -1;
+	self->ring.fd = -1;
+	self->buf = NULL;
+	ACALL_REQUIRE(ACALL_FEAT_RING | ACALL_FEAT_STATS | ACALL_FEAT_PUNTS);
+	ACALL_FIXTURE(self->dir, "ACALL_TEST_EXT4");
+	ASSERT_EQ(0, posix_memalign((void **)&self->buf, 4096, 4 * LEN));
+	self->fd = acall_tmpfile(self->dir, O_RDWR);
+	ASSERT_LE(0, self->fd);
+}
+
+FIXTURE_TEARDOWN(punts)
+{
+	if (self->ring.fd >= 0)
+		acall_ring_exit(&self->ring);
+	if (self->fd >= 0)
+		close(self->fd);
+	free(self->buf);
+}
+
+static void ring_up(struct __test_metadata *_metadata,
+		    FIXTURE_DATA(punts) *self, __u64 inline_bytes)
+{
+	struct acall_options opts = { .entries = 16,
+				      .inline_bytes = inline_bytes };
+
+	ASSERT_EQ(0, acall_ring_init(&self->ring, &opts));
+	ASSERT_EQ(0, acall_stats(&self->ring, &self->stats0));
+	ASSERT_EQ(0, acall_punts(&self->ring, &self->punts0));
+}
+
+/*
+ * Since ring_up(): want[r] punts for each reason r, and punted is their
+ * sum (every punt counted once, under one reason).
+ */
+static void expect_punts(struct __test_metadata *_metadata,
+			 FIXTURE_DATA(punts) *self,
+			 const long long want[ACALL_PUNT_MAX])
+{
+	struct acall_stats stats;
+	struct acall_punts punts;
+	long long sum = 0, got;
+	unsigned int r;
+
+	ASSERT_EQ(0, acall_stats(&self->ring, &stats));
+	ASSERT_EQ(0, acall_punts(&self->ring, &punts));
+	for (r = 0; r < ACALL_PUNT_MAX; r++) {
+		got = punts.reason[r] - self->punts0.reason[r];
+		EXPECT_EQ(want[r], got) TH_LOG("reason %u (%s)", r,
+					       acall_punt_name(r) ?: "?");
+		sum += got;
+	}
+	EXPECT_EQ(ACALL_DELTA(self->stats0, stats, punted), sum);
+}
+
+static void fill_file(struct __test_metadata *_metadata, int fd, size_t len,
+		      unsigned int seed)
+{
+	ASSERT_EQ(0, acall_pwrite_pattern(fd, 0, len, seed));
+	ASSERT_EQ(0, fsync(fd));
+}
+
+TEST_F(punts, fsync_is_a_blocking_op)
+{
+	long long want[ACALL_PUNT_MAX] = { [ACALL_PUNT_BLOCKING_OP] = 1 };
+	struct acall_sqe sqe;
+
+	ring_up(_metadata, self, 0);
+	acall_prep_fsync(&sqe, self->fd);
+	EXPECT_EQ(0, acall_run1(&self->ring, &sqe));
+	expect_punts(_metadata, self, want);
+}
+
+/* ext4 has no non-blocking buffered writes (FOP_BUFFER_WASYNC). */
+TEST_F(punts, ext4_buffered_write_has_no_nowait_form)
+{
+	long long want[ACALL_PUNT_MAX] = { [ACALL_PUNT_NO_NOWAIT] = 1 };
+	struct iovec iov = { self->buf, LEN };
+	struct acall_sqe sqe;
+
+	ring_up(_metadata, self, 0);
+	acall_fill(self->buf, LEN, 0, 3);
+	acall_prep_pwritev(&sqe, self->fd, &iov, 1, 0, 0);
+	EXPECT_EQ((int)LEN, acall_run1(&self->ring, &sqe));
+	expect_punts(_metadata, self, want);
+	memset(self->buf, 0, LEN);
+	ASSERT_EQ((ssize_t)LEN, pread(self->fd, self->buf, LEN, 0));
+	EXPECT_EQ(-1, acall_check(self->buf, LEN, 0, 3));
+}
+
+/* An append is done whole by a thread, whatever the filesystem. */
+TEST_F(punts, append_must_block)
+{
+	long long want[ACALL_PUNT_MAX] = { [ACALL_PUNT_MUST_BLOCK] = 1 };
+	struct iovec iov = { self->buf, LEN };
+	struct acall_sqe sqe;
+
+	fill_file(_metadata, self->fd, LEN, 4);
+	ring_up(_metadata, self, 0);
+	acall_fill(self->buf, LEN, LEN, 4);
+	acall_prep_pwritev(&sqe, self->fd, &iov, 1, 0, RWF_APPEND);
+	EXPECT_EQ((int)LEN, acall_run1(&self->ring, &sqe));
+	expect_punts(_metadata, self, want);
+	memset(self->buf, 0, 2 * LEN);
+	ASSERT_EQ((ssize_t)(2 * LEN), pread(self->fd, self->buf, 2 * LEN, 0));
+	EXPECT_EQ(-1, acall_check(self->buf, 2 * LEN, 0, 4));
+}
+
+TEST_F(punts, cold_read_is_not_cached)
+{
+	long long want[ACALL_PUNT_MAX] = { [ACALL_PUNT_NOT_CACHED] = 1 };
+	struct iovec iov = { self->buf, LEN };
+	struct acall_sqe sqe;
+
+	fill_file(_metadata, self->fd, LEN, 5);
+	ASSERT_EQ(0, posix_fadvise(self->fd, 0, 0, POSIX_FADV_DONTNEED));
+	ring_up(_metadata, self, 0);
+	memset(self->buf, 0, LEN);
+	acall_prep_preadv(&sqe, self->fd, &iov, 1, 0, 0);
+	EXPECT_EQ((int)LEN, acall_run1(&self->ring, &sqe));
+	expect_punts(_metadata, self, want);
+	EXPECT_EQ(-1, acall_check(self->buf, LEN, 0, 5));
+}
+
+/*
+ * A bound of LEN: the first cached read is copied inline, the second
+ * finds the bound used up; a read of 2 * LEN in a new call is copied in
+ * part, and a worker does the rest for the same reason.
+ */
+TEST_F(punts, used_up_inline_bound)
+{
+	long long want[ACALL_PUNT_MAX] = { [ACALL_PUNT_INLINE_BOUND] = 2 };
+	struct acall_sqe sqes[2];
+	struct acall_cqe cqes[2];
+	struct iovec iov[2];
+	int i;
+
+	ACALL_REQUIRE(ACALL_FEAT_INLINE_BOUND);
+	fill_file(_metadata, self->fd, 2 * LEN, 6);
+	ASSERT_EQ((ssize_t)(2 * LEN), pread(self->fd, self->buf, 2 * LEN, 0));
+	ring_up(_metadata, self, LEN);
+	memset(self->buf, 0, 4 * LEN);
+	for (i = 0; i < 2; i++) {
+		iov[i] = (struct iovec){ self->buf + i * LEN, LEN };
+		acall_prep_preadv(&sqes[i], self->fd, &iov[i], 1, i * LEN, 0);
+		acall_sqe_set_data(&sqes[i], i + 1);
+	}
+	ASSERT_EQ(0, acall_run(&self->ring, sqes, 2, cqes));
+	for (i = 0; i < 2; i++)
+		EXPECT_EQ((int)LEN, cqes[i].res);
+	iov[0] = (struct iovec){ self->buf + 2 * LEN, 2 * LEN };
+	acall_prep_preadv(&sqes[0], self->fd, &iov[0], 1, 0, 0);
+	EXPECT_EQ((int)(2 * LEN), acall_run1(&self->ring, &sqes[0]));
+	expect_punts(_metadata, self, want);
+	EXPECT_EQ(-1, acall_check(self->buf, 2 * LEN, 0, 6));
+	EXPECT_EQ(-1, acall_check(self->buf + 2 * LEN, 2 * LEN, 0, 6));
+}
+
+/* ext4 refuses IOCB_NOWAIT for an O_DIRECT write that extends the file. */
+TEST_F(punts, extending_direct_write_would_block)
+{
+	long long want[ACALL_PUNT_MAX] = { [ACALL_PUNT_WOULD_BLOCK] = 1 };
+	struct iovec iov = { self->buf, LEN };
+	struct acall_sqe sqe;
+	int dfd;
+
+	ACALL_REQUIRE(ACALL_FEAT_ASYNC_KIOCB);
+	dfd = acall_reopen(self->fd, O_RDWR | O_DIRECT);
+	ASSERT_LE(0, dfd);
+	ring_up(_metadata, self, 0);
+	acall_fill(self->buf, LEN, 0, 7);
+	acall_prep_pwritev(&sqe, dfd, &iov, 1, 0, 0);
+	EXPECT_EQ((int)LEN, acall_run1(&self->ring, &sqe));
+	expect_punts(_metadata, self, want);
+	memset(self->buf, 0, LEN);
+	ASSERT_EQ((ssize_t)LEN, pread(dfd, self->buf, LEN, 0));
+	EXPECT_EQ(-1, acall_check(self->buf, LEN, 0, 7));
+	close(dfd);
+}
+
+/* A link's second request starts when the first completes, in a worker. */
+TEST_F(punts, linked_read_is_released)
+{
+	long long want[ACALL_PUNT_MAX] = { [ACALL_PUNT_NO_NOWAIT] = 1,
+					   [ACALL_PUNT_RELEASED] = 1 };
+	struct iovec wiov = { self->buf, LEN };
+	struct iovec riov = { self->buf + LEN, LEN };
+	struct acall_sqe sqes[2];
+	struct acall_cqe cqes[2];
+
+	ACALL_REQUIRE(ACALL_FEAT_ORDERING);
+	ring_up(_metadata, self, 0);
+	acall_fill(self->buf, LEN, 0, 8);
+	memset(self->buf + LEN, 0, LEN);
+	acall_prep_pwritev(&sqes[0], self->fd, &wiov, 1, 0, 0);
+	acall_sqe_set_link(&sqes[0]);
+	acall_sqe_set_data(&sqes[0], 1);
+	acall_prep_preadv(&sqes[1], self->fd, &riov, 1, 0, 0);
+	acall_sqe_set_data(&sqes[1], 2);
+	ASSERT_EQ(0, acall_run(&self->ring, sqes, 2, cqes));
+	EXPECT_EQ((int)LEN, cqes[0].res);
+	EXPECT_EQ((int)LEN, cqes[1].res);
+	expect_punts(_metadata, self, want);
+	EXPECT_EQ(-1, acall_check(self->buf + LEN, LEN, 0, 8));
+}
+
+/* Inline and async kiocbs are no punts. */
+TEST_F(punts, cached_read_is_no_punt)
+{
+	long long want[ACALL_PUNT_MAX] = { 0 };
+	struct iovec iov = { self->buf, LEN };
+	struct acall_sqe sqe;
+
+	fill_file(_metadata, self->fd, LEN, 9);
+	ASSERT_EQ((ssize_t)LEN, pread(self->fd, self->buf, LEN, 0));
+	ring_up(_metadata, self, 0);
+	memset(self->buf, 0, LEN);
+	acall_prep_preadv(&sqe, self->fd, &iov, 1, 0, 0);
+	EXPECT_EQ((int)LEN, acall_run1(&self->ring, &sqe));
+	expect_punts(_metadata, self, want);
+	EXPECT_EQ(-1, acall_check(self->buf, LEN, 0, 9));
+}
+
+TEST_F(punts, bad_pointer_is_efault)
+{
+	ring_up(_metadata, self, 0);
+	EXPECT_EQ(-1, ioctl(self->ring.fd, ACALL_IOC_PUNTS, (void *)8));
+	EXPECT_EQ(EFAULT, errno);
+}
+
+TEST(punts_before_setup_are_refused_as_stats_are)
+{
+	struct acall_punts punts;
+	struct acall_stats stats;
+	int dev, err;
+
+	ACALL_REQUIRE(ACALL_FEAT_PUNTS);
+	dev = acall_open_device();
+	ASSERT_LE(0, dev);
+	ASSERT_EQ(-1, ioctl(dev, ACALL_IOC_STATS, &stats));
+	err = errno;
+	EXPECT_EQ(-1, ioctl(dev, ACALL_IOC_PUNTS, &punts));
+	EXPECT_EQ(err, errno);
+	close(dev);
+}
+
+TEST(punt_names)
+{
+	unsigned int r;
+
+	for (r = 0; r < ACALL_PUNT_NR; r++)
+		EXPECT_NE(NULL, acall_punt_name(r)) TH_LOG("reason %u", r);
+	EXPECT_STREQ("not_cached", acall_punt_name(ACALL_PUNT_NOT_CACHED));
+	EXPECT_EQ(NULL, acall_punt_name(ACALL_PUNT_NR));
+	EXPECT_EQ(NULL, acall_punt_name(~0u));
+}
+
+/*
+ * The slow device narrowed to 4 request slots, held by four reads: the
+ * fifth's kiocb completes with -EAGAIN, and a worker reads it.
+ */
+FIXTURE(busy) {
+	const char *bdev;
+	struct acall_queue_saved saved;
+	struct acall_ring ring;
+	void *buf;
+	int fd;
+};
+
+FIXTURE_SETUP(busy)
+{
+	self->fd = -1;
+	self->ring.fd = -1;
+	self->buf = NULL;
+	self->saved.nr[0] = self->saved.sched[0] = 0;
+	ACALL_REQUIRE(ACALL_FEAT_RING | ACALL_FEAT_ASYNC_KIOCB |
+		      ACALL_FEAT_PUNTS);
+	ACALL_FIXTURE(self->bdev, "ACALL_TEST_SLOW_BDEV");
+	ASSERT_EQ(0, acall_narrow_queue(self->bdev, "4", &self->saved));
+	self->fd = open(self->bdev, O_RDONLY | O_DIRECT);
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, posix_memalign(&self->buf, 4096, 5 * 4096));
+	ASSERT_EQ(0, acall_ring_init(&self->ring, NULL));
+}
+
+FIXTURE_TEARDOWN(busy)
+{
+	if (self->ring.fd >= 0)
+		acall_ring_exit(&self->ring);
+	if (self->fd >= 0)
+		close(self->fd);
+	free(self->buf);
+	acall_restore_queue(self->bdev, &self->saved);
+}
+
+TEST_F(busy, kiocb_again_from_a_full_device)
+{
+	struct acall_sqe sqes[5];
+	struct acall_cqe cqes[5];
+	struct acall_punts before, after;
+	struct iovec iov[5];
+	int i;
+
+	/* Far apart, so that no two merge into one request. */
+	for (i = 0; i < 5; i++) {
+		iov[i] = (struct iovec){ (char *)self->buf + i * 4096, 4096 };
+		acall_prep_preadv(&sqes[i], self->fd, &iov[i], 1,
+				  (__u64)i << 20, 0);
+		acall_sqe_set_data(&sqes[i], i + 1);
+	}
+	ASSERT_EQ(0, acall_punts(&self->ring, &before));
+	ASSERT_EQ(0, acall_run(&self->ring, sqes, 5, cqes));
+	ASSERT_EQ(0, acall_punts(&self->ring, &after));
+	for (i = 0; i < 5; i++)
+		EXPECT_EQ(4096, cqes[i].res);
+	EXPECT_EQ(1, after.reason[ACALL_PUNT_KIOCB_AGAIN] -
+		     before.reason[ACALL_PUNT_KIOCB_AGAIN]);
+}
+
+TEST_HARNESS_MAIN

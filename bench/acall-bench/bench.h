@@ -12,6 +12,8 @@
 #include <sys/types.h>
 #include <sys/uio.h>
 
+#include <acall.h>
+
 enum rw_mode { RW_READ, RW_RANDREAD, RW_WRITE, RW_RANDWRITE, RW_RANDRW };
 enum io_kind { IO_READ, IO_WRITE, IO_FLUSH };
 
@@ -101,6 +103,7 @@ struct job {
 	uint64_t nr_lat, max_lat;
 	/* engine counters (acall) */
 	uint64_t ctr_inline, ctr_async, ctr_punted;
+	uint64_t ctr_punts[ACALL_PUNT_MAX];	/* punted, by reason */
 	unsigned int ctr_workers_peak;
 	uint64_t elapsed_ns;
 	pthread_t thread;

@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -102,6 +103,7 @@ static void acall_engine_teardown(struct job *j)
 {
 	struct acall_ring *ring = j->priv;
 	struct acall_stats st;
+	struct acall_punts punts;
 
 	if (!ring)
 		return;
@@ -111,6 +113,9 @@ static void acall_engine_teardown(struct job *j)
 		j->ctr_punted = st.punted;
 		j->ctr_workers_peak = st.workers_peak;
 	}
+	/* A module without ACALL_IOC_PUNTS leaves the reasons at zero. */
+	if (ring->fd >= 0 && acall_punts(ring, &punts) == 0)
+		memcpy(j->ctr_punts, punts.reason, sizeof(j->ctr_punts));
 	acall_ring_exit(ring);
 	free(ring);
 	if (j->event_fd >= 0)

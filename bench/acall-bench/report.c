@@ -9,6 +9,27 @@
 
 #include "result.h"
 
+/*
+ * " (not_cached 90, released 10)": the reasons of x's punts that occurred,
+ * appended to buf of size len.
+ */
+static void punt_reasons(const struct result *x, char *buf, size_t len)
+{
+	size_t used = strlen(buf);
+	const char *sep = " (";
+
+	for (unsigned int k = 0; k < ACALL_PUNT_MAX && used < len; k++) {
+		if (!x->ctr_punts[k])
+			continue;
+		used += snprintf(buf + used, len - used, "%s%s %llu", sep,
+				 acall_punt_name(k) ? acall_punt_name(k) : "?",
+				 (unsigned long long)x->ctr_punts[k]);
+		sep = ", ";
+	}
+	if (*sep == ',' && used < len)
+		snprintf(buf + used, len - used, ")");
+}
+
 const char *rw_name(enum rw_mode rw)
 {
 	static const char *const names[] = {
@@ -79,13 +100,14 @@ void print_table(const struct params *p, const struct result *r, unsigned int n)
 			printf("%-16s %9s  %s: %s\n", x->engine, "-", x->status, x->note);
 			continue;
 		}
-		if (x->has_counters)
+		if (x->has_counters) {
 			snprintf(note, sizeof(note),
-				 "inline %llu async %llu punted %llu workers %u",
+				 "inline %llu async %llu workers %u punted %llu",
 				 (unsigned long long)x->ctr_inline,
 				 (unsigned long long)x->ctr_async,
-				 (unsigned long long)x->ctr_punted, x->ctr_workers_peak);
-		else if (x->fio && twin(r, n, x) && usable(twin(r, n, x)))
+				 x->ctr_workers_peak, (unsigned long long)x->ctr_punted);
+			punt_reasons(x, note, sizeof(note));
+		} else if (x->fio && twin(r, n, x) && usable(twin(r, n, x)))
 			snprintf(note, sizeof(note), "tool/fio %.2f",
 				 twin(r, n, x)->iops / x->iops);
 		else
@@ -154,12 +176,22 @@ void write_json(FILE *f, const struct params *p, const struct result *r, unsigne
 			x->iops, x->mbps, x->p50_us, x->p99_us, x->p999_us,
 			x->cpu_us_per_io, x->ctxsw_per_io, x->submit_ns_per_io,
 			(unsigned long long)x->ios, (unsigned long long)x->flushes);
-		if (x->has_counters)
+		if (x->has_counters) {
 			fprintf(f, ",\"acall\":{\"inline\":%llu,\"async\":%llu,\"punted\":%llu,"
-				"\"workers_peak\":%u}",
+				"\"workers_peak\":%u,\"punts\":{",
 				(unsigned long long)x->ctr_inline,
 				(unsigned long long)x->ctr_async,
 				(unsigned long long)x->ctr_punted, x->ctr_workers_peak);
+			for (unsigned int k = 0, first = 1; k < ACALL_PUNT_MAX; k++) {
+				if (!x->ctr_punts[k] || !acall_punt_name(k))
+					continue;
+				fprintf(f, "%s\"%s\":%llu", first ? "" : ",",
+					acall_punt_name(k),
+					(unsigned long long)x->ctr_punts[k]);
+				first = 0;
+			}
+			fprintf(f, "}}");
+		}
 		fputc('}', f);
 	}
 	fputc(']', f);

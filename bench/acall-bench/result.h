@@ -21,6 +21,7 @@ struct result {
 	double submit_ns_per_io; /* time in the submission call, per request */
 	uint64_t ios, flushes;
 	uint64_t ctr_inline, ctr_async, ctr_punted;
+	uint64_t ctr_punts[ACALL_PUNT_MAX];	/* punted, by reason */
 	unsigned int ctr_workers_peak;	/* most workers of one context */
 	bool has_counters;
 	/* sums over the rounds, turned into the figures above at the end */

@@ -137,6 +137,8 @@ void run_engine(const struct params *p, const struct engine *e, struct result *r
 		r->ctr_inline += j->ctr_inline;
 		r->ctr_async += j->ctr_async;
 		r->ctr_punted += j->ctr_punted;
+		for (unsigned int k = 0; k < ACALL_PUNT_MAX; k++)
+			r->ctr_punts[k] += j->ctr_punts[k];
 		if (j->ctr_workers_peak > r->ctr_workers_peak)
 			r->ctr_workers_peak = j->ctr_workers_peak;
 		if (j->errors && !err) {

@@ -87,6 +87,7 @@ help:
 	@echo "make debug-kernel build (once, cached) the KASAN/lockdep/kmemleak kernel"
 	@echo "make posixaio-fio fio on glibc's POSIX AIO and on acall's, side by side (K=6.12)"
 	@echo "make fio-engine   build/fio/libacall-fio.so, fio's ioengine=external:PATH for acall"
+	@echo "make qemu         QEMU's qemu-img, qemu-io, qemu-nbd with aio=acall (qemu/), built once, cached"
 
 # ---- the module -----------------------------------------------------------
 
@@ -414,6 +415,13 @@ demo:
 
 debug-kernel:
 	scripts/debug-kernel.sh
+
+# QEMU's block tools with aio=acall: Debian's QEMU source with qemu/patches,
+# built once and cached (scripts/qemu-build.sh, which prints where); the
+# selftest qemu_io_test.sh runs them in the VM once they are cached.
+.PHONY: qemu
+qemu: lib
+	scripts/qemu-build.sh
 
 clean:
 	rm -rf $(OUT)

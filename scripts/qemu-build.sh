@@ -1,0 +1,185 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# QEMU's block tools (qemu-img, qemu-io, qemu-nbd) with aio=acall, built
+# once from Debian's QEMU source package and acall's patches (qemu/) and
+# cached:
+#   qemu-build.sh            build unless cached; print the binaries' directory
+#   qemu-build.sh --cached   print it if it is cached; otherwise exit 1,
+#                            building and fetching nothing (the test run)
+# Everything but that one line goes to stderr.
+#
+# The source is that of the installed qemu-system-x86 (Debian 12: 7.2),
+# fetched by scripts/apt-source.sh, with the patches of qemu/patches
+# applied by patch -p1. The tools link libacall from this tree's build
+# (build/lib, made first), dynamically: run them with
+# LD_LIBRARY_PATH=build/lib (the selftest's guest has it in /acall/lib).
+# The cache directory, ${ACALL_CACHE:-/var/cache/acall}/qemu-VERSION-KEY,
+# is named after the source's version and a hash of the patches,
+# libacall's ABI (its headers and symbols file) and this script: any of
+# them changing builds anew, and the directories of other keys are
+# removed. Layout:
+#   bin/            qemu-img, qemu-io, qemu-nbd
+#   version         the source package's version
+#   build.log       configure's and ninja's output
+#   .done           written last; a directory without it is garbage
+set -euo pipefail
+
+here=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
+top=$(cd -- "$here/.." && pwd)
+self=$here/$(basename -- "${BASH_SOURCE[0]}")
+cache=$(realpath -m -- "${ACALL_CACHE:-/var/cache/acall}")
+readonly TOOLS=(qemu-img qemu-io qemu-nbd)
+# What the build needs beyond the essential set and acall's own build.
+readonly BUILD_DEPS=(gcc make pkg-config ninja-build meson python3
+		     libglib2.0-dev zlib1g-dev libaio-dev liburing-dev
+		     liburcu-dev dpkg-dev patch)
+
+log() { printf 'qemu-build: %s\n' "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+cached_only=false
+case ${1:-} in
+--cached) cached_only=true ;;
+'') ;;
+*) die "usage: qemu-build.sh [--cached]" ;;
+esac
+
+# The source version: that of the installed QEMU (the VM's), no epoch.
+srcver=$(dpkg-query -W -f='${Status} ${source:Version}\n' qemu-system-x86 \
+	 2>/dev/null | sed -n 's/^install ok installed //p')
+[[ -n $srcver ]] || die "qemu-system-x86 is not installed (scripts/setup.sh installs it)"
+srcver=${srcver#*:}
+
+shopt -s nullglob
+patches=("$top"/qemu/patches/*.patch)
+((${#patches[@]})) || die "no patches in $top/qemu/patches"
+key=$({
+	echo "$srcver"
+	cat -- "${patches[@]}"
+	cat -- "$top/libacall/include/acall.h" "$top/uapi/linux/acall.h" \
+		"$top/debian/libacall1.symbols"
+	cat -- "$self"
+} | sha256sum | cut -c1-12)
+out=$cache/qemu-$srcver-$key
+
+if [[ -e $out/.done ]]; then
+	printf '%s\n' "$out/bin"
+	exit 0
+fi
+if $cached_only; then
+	log "no QEMU build cached for this tree ($out); make qemu builds it"
+	exit 1
+fi
+
+ensure_packages() {
+	local missing=() p
+	for p in "$@"; do
+		[[ $(dpkg-query -W -f='${Status}' "$p" 2>/dev/null) == 'install ok installed' ]] ||
+			missing+=("$p")
+	done
+	((${#missing[@]})) || return 0
+	((EUID == 0)) || die "missing packages: ${missing[*]}; run as root to install them"
+	log "installing missing packages: ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get install -y -q --no-install-recommends "${missing[@]}" >&2 ||
+		{ apt-get update -q >&2 &&
+		  apt-get install -y -q --no-install-recommends "${missing[@]}" >&2; } ||
+		die "could not install: ${missing[*]}"
+}
+ensure_packages "${BUILD_DEPS[@]}"
+
+mkdir -p -- "$cache"
+exec 9>"$cache/.qemu-build.lock"
+if ! flock -n 9; then
+	log "another build holds $cache/.qemu-build.lock; waiting"
+	flock 9
+fi
+if [[ -e $out/.done ]]; then		# built by whoever held the lock
+	printf '%s\n' "$out/bin"
+	exit 0
+fi
+
+# Builds for other keys are stale by definition.
+for old in "$cache"/qemu-*; do
+	[[ -d $old && $old != "$out" ]] || continue
+	[[ $old == "$cache"/qemu-build.* ]] && continue	# a build in progress elsewhere
+	log "removing stale $old"
+	rm -rf -- "$old"
+done
+
+start=$SECONDS
+rm -rf -- "$out"
+mkdir -p -- "$out"
+work=$(mktemp -d "$cache/qemu-build.XXXXXX")
+trap 'rm -rf -- "$work"' EXIT
+buildlog=$out/build.log
+: > "$buildlog"
+
+# Scrubbed environment: nothing of the caller's (CC, CFLAGS, MAKEFLAGS,
+# PKG_CONFIG_PATH, ...) leaks into the build.
+clean_env=(env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME="$work" LC_ALL=C)
+
+step() {
+	local what=$1; shift
+	log "[$((SECONDS - start))s] $what"
+	printf '\n==== %s: %s\n' "$what" "$*" >> "$buildlog"
+	if ! "$@" >> "$buildlog" 2>&1; then
+		log "FAILED: $what (full log: $buildlog); last lines:"
+		tail -n 40 -- "$buildlog" >&2
+		exit 1
+	fi
+}
+
+# in_dir DIR COMMAND...: COMMAND run in DIR.
+in_dir() ( cd -- "$1" && shift && exec "$@" )
+
+step "libacall" make -C "$top" -s lib
+
+# libacall as pkg-config finds it: this tree's headers, and -lacall with no
+# -L, the library's directory being LIBRARY_PATH for the build: a -L would
+# become the binaries' RUNPATH, naming one checkout's build directory.
+stage=$work/libacall
+mkdir -p "$stage/include/linux" "$stage/pkgconfig"
+cp -- "$top/libacall/include/acall.h" "$stage/include/"
+cp -- "$top/uapi/linux/acall.h" "$stage/include/linux/"
+version=$(sed -n 's/^VERSION *:= *//p' "$top/Makefile")
+cat > "$stage/pkgconfig/libacall.pc" <<EOF
+Name: libacall
+Description: Batched asynchronous I/O through /dev/acall
+Version: $version
+Libs: -lacall
+Cflags: -I$stage/include
+EOF
+
+log "[$((SECONDS - start))s] fetching QEMU's source package ($srcver)"
+src=$("$here/apt-source.sh" qemu-system-x86 "$work" 2>> "$buildlog") ||
+	{ tail -n 20 -- "$buildlog" >&2; die "could not fetch QEMU's source"; }
+for p in "${patches[@]}"; do
+	step "apply ${p##*/}" patch -d "$src" -p1 --forward --batch -s -i "$p"
+done
+
+# Tools only, with every optional feature off but the AIO backends (the
+# others' too, for comparison), and no debugging information: quicker to
+# build, and smaller to copy into the test VM.
+mkdir -p "$work/build"
+step "configure" in_dir "$work/build" \
+	"${clean_env[@]}" PKG_CONFIG_PATH="$stage/pkgconfig" \
+	"$src/configure" --without-default-features --disable-system \
+	--disable-user --enable-tools --disable-docs --disable-debug-info \
+	--enable-linux-aio --enable-linux-io-uring --enable-acall
+step "build ${TOOLS[*]}" "${clean_env[@]}" LIBRARY_PATH="$top/build/lib" \
+	ninja -C "$work/build" -j"$(nproc)" "${TOOLS[@]}"
+
+mkdir -p "$out/bin"
+for t in "${TOOLS[@]}"; do
+	cp -- "$work/build/$t" "$out/bin/"
+done
+# The build knows aio=acall: the tool says so.
+LD_LIBRARY_PATH=$top/build/lib "$out/bin/qemu-io" --help | grep -q 'acall' ||
+	die "the qemu-io built does not know aio=acall"
+echo "$srcver" > "$out/version"
+
+sync -f "$out"
+touch "$out/.done"
+log "[$((SECONDS - start))s] done: $out/bin"
+printf '%s\n' "$out/bin"

@@ -5,7 +5,8 @@
 #   vmtest.sh NAME [COMMAND...]      NAME: 6.1, 6.12, 6.12-rt or debug
 # The guest sees /acall/acall.ko, /acall/acall-inject.ko (the test-only
 # variant), /acall/selftests, /acall/pipeline, /acall/lib and, when it
-# builds, fio's acall engine /acall/fio/libacall-fio.so. Exit status as
+# builds, fio's acall engine /acall/fio/libacall-fio.so, and when cached,
+# QEMU's tools with aio=acall in /acall/qemu. Exit status as
 # vm-run.sh's; the console is also kept in build/logs/vmtest-NAME.log.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,6 +25,13 @@ if make -s fio-engine; then
 	fio_engine=(--payload build/fio/libacall-fio.so=/acall/fio/libacall-fio.so)
 else
 	echo "vmtest: no fio engine for acall; fio_engine_test.sh will skip" >&2
+fi
+
+# QEMU's tools with aio=acall (qemu_io_test.sh skips without them): only
+# when scripts/qemu-build.sh has them cached; never built here.
+qemu_tools=()
+if qemu_bin=$(scripts/qemu-build.sh --cached 2>/dev/null); then
+	qemu_tools=(--payload "$qemu_bin=/acall/qemu")
 fi
 
 command=${*:-sh selftests/run_tests.sh}
@@ -47,5 +55,5 @@ exec scripts/vm-run.sh --kernel "$KIMAGE" --moddir "$KMODDIR" \
 	--payload /sbin/mke2fs=/sbin/mke2fs \
 	--payload /etc/mke2fs.conf=/etc/mke2fs.conf \
 	--payload /sbin/mkfs.xfs=/sbin/mkfs.xfs \
-	--payload /usr/bin/fio=/usr/bin/fio "${fio_engine[@]}" \
+	--payload /usr/bin/fio=/usr/bin/fio "${fio_engine[@]}" "${qemu_tools[@]}" \
 	-- "$command"

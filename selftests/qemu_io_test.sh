@@ -1,0 +1,243 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# QEMU's own block layer on acall: qemu-io and qemu-img built with
+# aio=acall (make qemu: scripts/qemu-build.sh, qemu/patches) open a raw
+# image on the ext4 fixture with --aio acall, buffered (cache=writeback)
+# and O_DIRECT (-n, cache=none), write patterns with write, writev and
+# concurrent aio_write, read them back with read, readv and aio_read
+# verifying every byte (-P), flush, and discard and write zeroes (which
+# must read back as zeroes, and a discard free the file's blocks). QEMU's
+# trace of its acall backend must show the requests going through acall.
+# qemu-img bench writes a pattern with 16 requests in flight, which
+# qemu-io reads back. With /dev/acall gone (renamed for the test and put
+# back), opening the image must fail with QEMU's message naming acall.
+#
+# Prints TAP; skips when QEMU's tools were not built and cached (the
+# test run never builds them: make qemu does), or the fixture is
+# missing. ACALL_QEMU_DIR names the tools' directory (default: qemu/
+# next to this one, where scripts/vmtest.sh puts the cached build).
+here=$(cd "$(dirname "$0")" && pwd)
+qdir=${ACALL_QEMU_DIR:-$here/../qemu}
+dir=${ACALL_TEST_EXT4:-}
+# The tools link libacall dynamically: this tree's, next to the tests.
+LD_LIBRARY_PATH=$here/../lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+export LD_LIBRARY_PATH
+
+tests="qemu_io_acall_buffered_patterns qemu_io_acall_direct_patterns
+qemu_io_acall_concurrent_aio qemu_io_acall_flush
+qemu_io_acall_discard_write_zeroes qemu_io_acall_traced
+qemu_img_bench_acall_write_read_back qemu_io_acall_no_device_fails"
+
+echo "TAP version 13"
+echo "1..8"
+# skip_all REASON: every test skipped (run_tests.sh counts them as such).
+skip_all() {
+	i=0
+	for t in $tests; do
+		i=$((i + 1))
+		echo "ok $i $t # SKIP $1"
+	done
+	exit 0
+}
+if [ ! -x "$qdir/qemu-io" ] || [ ! -x "$qdir/qemu-img" ]; then
+	skip_all "QEMU with aio=acall is not built (make qemu)"
+fi
+[ -n "$dir" ] || skip_all "no ext4 fixture (ACALL_TEST_EXT4)"
+[ -c /dev/acall ] || skip_all "no /dev/acall"
+
+out=$(mktemp -d /tmp/qemu-io-test.XXXXXX) || exit 1
+img=$dir/qemu-io-test.raw
+hidden=/dev/acall.qemu-io-test
+cleanup() {
+	# The device, if the last test left it renamed.
+	[ -e "$hidden" ] && mv "$hidden" /dev/acall
+	rm -rf "$out" "$img"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+n=0 failed=0
+
+result() {	# ok|fail NAME
+	n=$((n + 1))
+	if [ "$1" = ok ]; then
+		echo "ok $n $2"
+	else
+		failed=$((failed + 1))
+		echo "not ok $n $2"
+	fi
+}
+
+# fresh_image SIZE: a new raw image of SIZE bytes, unallocated.
+fresh_image() {
+	rm -f "$img"
+	"$qdir/qemu-img" create -q -f raw "$img" "$1"
+}
+
+# qio OPTIONS... -c CMD...: qemu-io on the image with aio=acall, unmapping
+# discards; its output in $out/qio.out. Succeeds if qemu-io did and no
+# command said it failed (qemu-io's exit status misses aio_read's
+# verification).
+qio() {
+	"$qdir/qemu-io" -f raw --aio acall -d unmap "$@" "$img" \
+		> "$out/qio.out" 2>&1
+	status=$?
+	if [ $status = 0 ] && ! grep -qi -e 'fail' -e 'error' "$out/qio.out"; then
+		return 0
+	fi
+	echo "# qemu-io exit status $status"
+	sed 's/^/# /' "$out/qio.out" | tail -n 30
+	return 1
+}
+
+# count WORD: lines of the last qemu-io output that start with WORD.
+count() {
+	grep -c "^$1 " "$out/qio.out"
+}
+
+# patterns NAME OPTION...: write 0xab with write, 0xcd with a vectored
+# writev of three pieces, 0xef over the end of the first; read all three
+# back with read and readv, in a second qemu-io (so from the file, not
+# from anything this one kept).
+patterns() {
+	name=$1
+	shift
+	fresh_image 1M
+	if qio "$@" -c 'write -P 0xab 0 64k' \
+		-c 'writev -P 0xcd 64k 4k 8k 52k' \
+		-c 'write -P 0xef 60k 8k' &&
+	   [ "$(count wrote)" = 3 ] &&
+	   qio "$@" -c 'read -P 0xab 0 60k' \
+		-c 'readv -P 0xef 60k 4k 4k' \
+		-c 'read -P 0xcd 68k 60k' \
+		-c 'read -P 0 128k 64k' &&
+	   [ "$(count read)" = 4 ]; then
+		result ok "$name"
+	else
+		result fail "$name"
+	fi
+}
+
+patterns qemu_io_acall_buffered_patterns -t writeback
+patterns qemu_io_acall_direct_patterns -n
+
+# Sixteen writes in flight at once, each its own pattern, then as many
+# reads in flight verifying them; O_DIRECT, so they are async kiocbs.
+fresh_image 1M
+wcmds='' rcmds=''
+i=0
+while [ $i -lt 16 ]; do
+	wcmds="$wcmds -c 'aio_write -P $((i + 1)) $((i * 8))k 8k'"
+	rcmds="$rcmds -c 'aio_read -P $((i + 1)) $((i * 8))k 8k'"
+	i=$((i + 1))
+done
+if eval qio -n "$wcmds" -c aio_flush &&
+   [ "$(count wrote)" = 16 ] &&
+   eval qio -n "$rcmds" -c aio_flush &&
+   [ "$(count read)" = 16 ]; then
+	result ok qemu_io_acall_concurrent_aio
+else
+	result fail qemu_io_acall_concurrent_aio
+fi
+
+# A flush (an ORDERED fdatasync) between writes, buffered, and the data
+# read back.
+fresh_image 1M
+if qio -t writeback -c 'write -P 0x11 0 64k' -c flush \
+	-c 'write -P 0x22 64k 64k' -c flush &&
+   qio -t writeback -c 'read -P 0x11 0 64k' -c 'read -P 0x22 64k 64k' &&
+   [ "$(count read)" = 2 ]; then
+	result ok qemu_io_acall_flush
+else
+	result fail qemu_io_acall_flush
+fi
+
+# discard punches a hole (the blocks are freed), write -z writes zeroes
+# (ZERO_RANGE) and write -z -u may unmap; all read back as zeroes, the
+# data around them untouched.
+fresh_image 1M
+if qio -c 'write -P 0x5a 0 1M' -c flush; then
+	before=$(du -k "$img" | cut -f1)
+	if qio -c 'discard 0 512k' -c 'write -z 512k 64k' \
+		-c 'write -z -u 576k 64k' -c flush &&
+	   qio -c 'read -P 0 0 640k' -c 'read -P 0x5a 640k 384k' &&
+	   [ "$(count read)" = 2 ]; then
+		after=$(du -k "$img" | cut -f1)
+		echo "# allocated before discard ${before} KiB, after ${after} KiB"
+		if [ "$after" -le $((before - 512)) ]; then
+			result ok qemu_io_acall_discard_write_zeroes
+		else
+			result fail qemu_io_acall_discard_write_zeroes
+		fi
+	else
+		result fail qemu_io_acall_discard_write_zeroes
+	fi
+else
+	result fail qemu_io_acall_discard_write_zeroes
+fi
+
+# QEMU's trace of the acall backend: every kind of request went through
+# acall (the submission and a completion of each), none to QEMU's thread
+# pool.
+fresh_image 1M
+if qio -t writeback --trace 'qacall_*' --trace thread_pool_submit \
+	-c 'write -P 0x33 0 4k' -c flush -c 'read -P 0x33 0 4k' \
+	-c 'discard 0 4k' -c 'write -z 4k 4k'; then
+	grep '^qacall_' "$out/qio.out" | head -n 4 | sed 's/^/# /'
+	# QEMU_AIO_*: 1 read, 2 write, 8 flush, 16 discard, 32 write zeroes
+	kinds=$(sed -n 's/^qacall_co_submit .* type \([0-9]*\).*/\1/p' "$out/qio.out" |
+		sort -un | tr '\n' ' ')
+	pool=$(grep -c '^thread_pool_submit' "$out/qio.out")
+	echo "# request types through acall: $kinds; to the thread pool: $pool"
+	# The control: with aio=threads the same trace shows the pool.
+	"$qdir/qemu-io" -f raw --aio threads -t writeback \
+		--trace thread_pool_submit -c 'read 0 4k' "$img" \
+		> "$out/control.out" 2>&1
+	control=$(grep -c '^thread_pool_submit' "$out/control.out")
+	echo "# aio=threads: $control to the thread pool"
+	if grep -q '^qacall_init_state' "$out/qio.out" &&
+	   grep -q '^qacall_process_completion' "$out/qio.out" &&
+	   [ "$kinds" = "1 2 8 16 32 " ] && [ "$pool" = 0 ] &&
+	   [ "$control" -gt 0 ]; then
+		result ok qemu_io_acall_traced
+	else
+		sed 's/^/# /' "$out/qio.out" | tail -n 20
+		result fail qemu_io_acall_traced
+	fi
+else
+	result fail qemu_io_acall_traced
+fi
+
+# qemu-img bench: 256 writes of 4 KiB of 0x5a, 16 in flight, O_DIRECT,
+# through acall; qemu-io reads the pattern back.
+fresh_image 1M
+if "$qdir/qemu-img" bench -f raw -i acall -t none -w -c 256 -d 16 \
+	-s 4k --pattern=0x5a "$img" > "$out/bench.out" 2>&1 &&
+   qio -n -c 'read -P 0x5a 0 1M'; then
+	sed 's/^/# /' "$out/bench.out"
+	result ok qemu_img_bench_acall_write_read_back
+else
+	sed 's/^/# /' "$out/bench.out"
+	result fail qemu_img_bench_acall_write_read_back
+fi
+
+# No /dev/acall: the device node is renamed (cleanup() puts it back if
+# this is cut short). Opening fails, and says why.
+fresh_image 1M
+if mv /dev/acall "$hidden"; then
+	"$qdir/qemu-io" -f raw --aio acall -c 'read 0 4k' "$img" \
+		> "$out/qio.out" 2>&1
+	status=$?
+	mv "$hidden" /dev/acall
+	sed 's/^/# /' "$out/qio.out"
+	if [ $status != 0 ] &&
+	   grep -q 'Unable to use acall: cannot open /dev/acall' "$out/qio.out" &&
+	   ! grep -q '^read ' "$out/qio.out"; then
+		result ok qemu_io_acall_no_device_fails
+	else
+		result fail qemu_io_acall_no_device_fails
+	fi
+else
+	result fail qemu_io_acall_no_device_fails
+fi
+
+[ "$failed" = 0 ]

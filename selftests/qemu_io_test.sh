@@ -8,8 +8,9 @@
 # verifying every byte (-P), flush, and discard and write zeroes (which
 # must read back as zeroes, and a discard free the file's blocks). QEMU's
 # trace of its acall backend must show the requests going through acall.
-# qemu-img bench writes a pattern with 16 requests in flight, which
-# qemu-io reads back. With /dev/acall gone (renamed for the test and put
+# qemu-img bench writes patterns with 16 requests in flight, with more
+# in flight than acall's ring holds, and with flushes among writes in
+# flight; qemu-io reads them back. With /dev/acall gone (renamed for the test and put
 # back), opening the image must fail with QEMU's message naming acall.
 #
 # Prints TAP; skips when QEMU's tools were not built and cached (the
@@ -26,10 +27,11 @@ export LD_LIBRARY_PATH
 tests="qemu_io_acall_buffered_patterns qemu_io_acall_direct_patterns
 qemu_io_acall_concurrent_aio qemu_io_acall_flush
 qemu_io_acall_discard_write_zeroes qemu_io_acall_traced
-qemu_img_bench_acall_write_read_back qemu_io_acall_no_device_fails"
+qemu_img_bench_acall_write_read_back qemu_img_bench_acall_deep_and_flushes
+qemu_io_acall_no_device_fails"
 
 echo "TAP version 13"
-echo "1..8"
+echo "1..9"
 # skip_all REASON: every test skipped (run_tests.sh counts them as such).
 skip_all() {
 	i=0
@@ -218,6 +220,29 @@ if "$qdir/qemu-img" bench -f raw -i acall -t none -w -c 256 -d 16 \
 else
 	sed 's/^/# /' "$out/bench.out"
 	result fail qemu_img_bench_acall_write_read_back
+fi
+
+# Deeper than the ring (300 in flight, 256 entries: the rest wait in
+# QEMU's queue until completions make room), O_DIRECT; then buffered,
+# with a flush every 64 writes issued while writes are in flight
+# (--no-drain: ORDERED barriers among them). qemu-io reads each pattern
+# back.
+bench_back() {	# CACHE PATTERN BENCH-OPTIONS...
+	cache=$1 pattern=$2
+	shift 2
+	"$qdir/qemu-img" bench -f raw -i acall -t "$cache" -w -c 2048 -s 4k \
+		--pattern="$pattern" "$@" "$img" > "$out/bench.out" 2>&1 &&
+	qio -t "$cache" -c "read -P $pattern 0 4M"
+	status=$?
+	sed 's/^/# /' "$out/bench.out"
+	return $status
+}
+fresh_image 4M
+if bench_back none 0x79 -d 300 &&
+   bench_back writeback 0x78 -d 32 --flush-interval=64 --no-drain; then
+	result ok qemu_img_bench_acall_deep_and_flushes
+else
+	result fail qemu_img_bench_acall_deep_and_flushes
 fi
 
 # No /dev/acall: the device node is renamed (cleanup() puts it back if

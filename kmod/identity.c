@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The identity a request runs with: its submitter's, taken at submission
- * and carried to completion, whichever path starts it. A process that sets
+ * The identity a request runs with: its submitter's, taken in the
+ * submitter as soon as the request may leave it (acall_req_detach()) and
+ * carried to completion, whichever path starts it. One that completes
+ * inline runs as current, its submitter, and takes nothing. A process that sets
  * a context up as root and then drops privileges (QEMU's usual way) must
  * not keep root workers, and a thread that submits with other credentials
  * than its siblings gets its own. io_uring does the same per request

@@ -242,7 +242,9 @@ struct acall_req {
 	bool user_nowait;		/* RWF_NOWAIT: never a worker */
 	bool append;			/* a write at the end of the file */
 	u64 inline_room;		/* what its SUBMIT may still copy inline */
-	struct acall_identity id;	/* its submitter's */
+	/* Its submitter's, and a context reference: see acall_req_detach(). */
+	bool detached;
+	struct acall_identity id;
 
 	/* Reads and writes. */
 	struct kiocb kiocb;
@@ -297,6 +299,7 @@ void acall_req_complete(struct acall_req *req, long res);
 void acall_req_complete_notify(struct acall_req *req, long res);
 void acall_req_put(struct acall_req *req);
 bool acall_req_start(struct acall_req *req, struct acall_batch *batch);
+void acall_req_detach(struct acall_req *req);
 
 /* owner.c */
 void acall_owner_watch(struct acall_ctx *ctx);

@@ -99,6 +99,13 @@ static bool acall_req_open_gate(struct acall_req *req)
  */
 bool acall_req_ungate(struct acall_req *req, struct acall_batch *batch)
 {
+	/*
+	 * The submission's gate, with others still closed: whoever opens the
+	 * last one starts req, maybe outside the submitter. Gates are added
+	 * only before this one opens, so one left means it is the last.
+	 */
+	if (batch && atomic_read(&req->gates) > 1)
+		acall_req_detach(req);
 	if (!acall_req_open_gate(req))
 		return false;
 	if (batch)

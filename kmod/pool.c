@@ -721,6 +721,8 @@ static void acall_pool_add(struct acall_req *req, bool resume, u8 why)
 	unsigned long flags;
 	bool spawn = false;
 
+	/* It runs as its submitter: who that is was taken in the submitter. */
+	WARN_ON_ONCE(!req->detached);
 	if (resume) {
 		pool = req->run_pool;
 	} else if (req->queue) {

@@ -237,6 +237,8 @@ static int acall_rw_issue_async(struct acall_req *req, int rw)
 	if (!(file->f_mode & FMODE_NOWAIT))
 		return acall_req_would_block(req, ACALL_PUNT_NO_NOWAIT);
 
+	/* Its completion, and a worker it may need, run elsewhere. */
+	acall_req_detach(req);
 	memset(kiocb, 0, sizeof(*kiocb));
 	kiocb->ki_filp = file;
 	kiocb->ki_pos = req->pos;
@@ -313,7 +315,7 @@ static bool acall_write_limited_here(struct acall_req *req)
 {
 	return !(current->flags & PF_KTHREAD) &&
 	       S_ISREG(file_inode(req->file)->i_mode) &&
-	       (req->id.fsize != RLIM_INFINITY ||
+	       ((req->detached && req->id.fsize != RLIM_INFINITY) ||
 		rlimit(RLIMIT_FSIZE) != RLIM_INFINITY);
 }
 
@@ -323,7 +325,9 @@ static int acall_rw_init_nowait_kiocb(struct acall_req *req,
 {
 	init_sync_kiocb(kiocb, req->file);
 	kiocb->ki_pos = req->pos;
-	kiocb->ki_ioprio = req->id.ioprio;
+	/* The submitter's, or a worker's (its submitter's, taken along). */
+	kiocb->ki_ioprio = req->detached ? req->id.ioprio :
+			   get_current_ioprio();
 	kiocb->ki_flags |= IOCB_NOWAIT;
 	return acall_kiocb_set_rw_flags(kiocb, req->rw_flags, rw);
 }

@@ -29,17 +29,38 @@ void acall_submit_exit(void)
 void acall_req_put(struct acall_req *req)
 {
 	struct acall_ctx *ctx = req->ctx;
+	bool detached;
 
 	if (!atomic_dec_and_test(&req->refs))
 		return;
+	detached = req->detached;
 
 	if (req->op && req->op->cleanup)
 		req->op->cleanup(req);
 	if (req->file)
 		fput(req->file);
-	acall_identity_put(&req->id);
+	if (detached)
+		acall_identity_put(&req->id);
 	kmem_cache_free(acall_req_cache, req);
-	acall_ctx_put(ctx);
+	if (detached)
+		acall_ctx_put(ctx);
+}
+
+/*
+ * req may leave its SUBMIT call: run in a worker, go out as an async kiocb,
+ * start from another request's completion. It takes along what it needs
+ * there: its submitter's identity and a reference to the context. Only in
+ * the submitter, before anything else can see req. A request that
+ * completes inline needs neither (the call holds the context, and the
+ * submitter is current), and so pays for neither. Idempotent.
+ */
+void acall_req_detach(struct acall_req *req)
+{
+	if (req->detached)
+		return;
+	req->detached = true;
+	kref_get(&req->ctx->ref);
+	acall_identity_take(&req->id);
 }
 
 /*
@@ -125,7 +146,6 @@ static int acall_req_prep(struct acall_req *req, const struct acall_sqe *sqe)
 	} else if (sqe->fd) {
 		return -EINVAL;
 	}
-	acall_identity_take(&req->id);
 	return op->prep(req, sqe);
 }
 
@@ -147,6 +167,7 @@ bool acall_req_start(struct acall_req *req, struct acall_batch *b)
 		return true;
 	}
 	if (!req->op->issue) {
+		acall_req_detach(req);
 		acall_pool_queue(req, ACALL_PUNT_BLOCKING_OP);
 		return false;
 	}
@@ -167,6 +188,7 @@ bool acall_req_start(struct acall_req *req, struct acall_batch *b)
 		acall_req_complete(req, ret);
 		return true;
 	}
+	acall_req_detach(req);
 	acall_pool_queue(req, req->punt);
 	return false;
 }
@@ -193,7 +215,6 @@ static struct acall_req *acall_req_alloc(struct acall_ctx *ctx,
 
 	if (!req)
 		return NULL;
-	kref_get(&ctx->ref);
 	req->ctx = ctx;
 	atomic_set(&req->refs, 1);
 	/* The submission's own gate, opened at the end of its chain. */

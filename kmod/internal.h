@@ -298,6 +298,14 @@ void acall_req_post(struct acall_req *req, long res);
 void acall_req_complete(struct acall_req *req, long res);
 void acall_req_complete_notify(struct acall_req *req, long res);
 void acall_req_put(struct acall_req *req);
+/* How a request's non-blocking try went (acall_req_try()). */
+enum acall_try {
+	ACALL_TRY_DONE,		/* completed: post its result */
+	ACALL_TRY_QUEUED,	/* in flight as an async kiocb */
+	ACALL_TRY_PUNT,		/* a thread must do it */
+};
+
+enum acall_try acall_req_try(struct acall_req *req, u64 *room, long *res);
 bool acall_req_start(struct acall_req *req, struct acall_batch *batch);
 void acall_req_detach(struct acall_req *req);
 

@@ -137,27 +137,26 @@ static long acall_worker_run(struct acall_pool *pool, struct acall_req *req)
 /*
  * One request taken off the work list, run as its submitter. A request
  * released by a barrier or a link never had its non-blocking try: it gets
- * one here first, so that O_DIRECT still goes out as an async kiocb rather
- * than hold this worker. A buffered one has no inline room here
- * (req->inline_room is 0) and is simply run.
+ * the submitter's (acall_req_try()) here first, so that O_DIRECT still goes
+ * out as an async kiocb rather than hold this worker.
  */
 static long acall_worker_issue_or_run(struct acall_pool *pool,
 				      struct acall_req *req)
 {
-	long res = -EAGAIN;
+	long res;
 
-	if (req->deferred && req->op->issue) {
+	if (req->deferred) {
 		req->deferred = false;
-		res = req->op->issue(req);
-		if (res == -EIOCBQUEUED) {
-			atomic64_inc(&pool->ctx->stats.async_kiocb);
+		switch (acall_req_try(req, NULL, &res)) {
+		case ACALL_TRY_QUEUED:
+			return -EIOCBQUEUED;
+		case ACALL_TRY_DONE:
+			trace_acall_issue(pool->ctx, req->user_data,
+					  ACALL_PATH_WORKER);
 			return res;
+		case ACALL_TRY_PUNT:
+			break;
 		}
-	}
-	if (res != -EAGAIN || req->user_nowait) {
-		/* The worker's non-blocking try gave the result. */
-		trace_acall_issue(pool->ctx, req->user_data, ACALL_PATH_WORKER);
-		return res;
 	}
 	return acall_worker_run(pool, req);
 }

@@ -150,6 +150,45 @@ static int acall_req_prep(struct acall_req *req, const struct acall_sqe *sqe)
 }
 
 /*
+ * The non-blocking try of a request whose gates are all open: the one
+ * place that decides how it goes on, wherever it starts. In the submitter
+ * (room: what its SUBMIT may still copy inline, updated here) it may
+ * complete inline. In a worker that took it after a barrier or a link
+ * released it (room NULL: nothing is copied inline there, so a buffered
+ * one is simply run), an O_DIRECT one still goes out as an async kiocb and
+ * leaves the worker free. Returns ACALL_TRY_DONE with its result in *res,
+ * ACALL_TRY_QUEUED once it is in flight (req may already be completed and
+ * gone), or ACALL_TRY_PUNT when a thread must do it, req->punt saying why.
+ */
+enum acall_try acall_req_try(struct acall_req *req, u64 *room, long *res)
+{
+	struct acall_ctx *ctx = req->ctx;
+	long ret;
+
+	if (!req->op->issue) {
+		req->punt = ACALL_PUNT_BLOCKING_OP;
+		return ACALL_TRY_PUNT;
+	}
+	/* The op takes what it copies inline out of inline_room. */
+	req->inline_room = room ? *room : 0;
+	/* An -EAGAIN that the op does not explain. */
+	req->punt = ACALL_PUNT_WOULD_BLOCK;
+	ret = req->op->issue(req);
+	if (ret == -EIOCBQUEUED) {
+		/* Whoever called holds the context, not req. */
+		atomic64_inc(&ctx->stats.async_kiocb);
+		return ACALL_TRY_QUEUED;
+	}
+	if (room)
+		*room = req->inline_room;
+	/* An RWF_NOWAIT request's -EAGAIN is its result, never a thread's. */
+	if (ret == -EAGAIN && !req->user_nowait)
+		return ACALL_TRY_PUNT;
+	*res = ret;
+	return ACALL_TRY_DONE;
+}
+
+/*
  * Start a request whose gates are all open, in the submitter: inline if it
  * can complete without blocking, as an async kiocb, or through the pool.
  * Returns true if its completion was posted here, so that the caller
@@ -158,7 +197,7 @@ static int acall_req_prep(struct acall_req *req, const struct acall_sqe *sqe)
 bool acall_req_start(struct acall_req *req, struct acall_batch *b)
 {
 	struct acall_ctx *ctx = req->ctx;
-	int ret;
+	long res;
 
 	/* Nothing starts after close or ACALL_IOC_SHUTDOWN. */
 	if (unlikely(req->fail_res || READ_ONCE(req->canceled) ||
@@ -166,27 +205,16 @@ bool acall_req_start(struct acall_req *req, struct acall_batch *b)
 		acall_req_complete(req, acall_req_end_res(req, -ECANCELED));
 		return true;
 	}
-	if (!req->op->issue) {
-		acall_req_detach(req);
-		acall_pool_queue(req, ACALL_PUNT_BLOCKING_OP);
+	switch (acall_req_try(req, &b->inline_room, &res)) {
+	case ACALL_TRY_QUEUED:
 		return false;
-	}
-	/* The op takes what it copies inline out of inline_room. */
-	req->inline_room = b->inline_room;
-	/* An -EAGAIN that the op does not explain. */
-	req->punt = ACALL_PUNT_WOULD_BLOCK;
-	ret = req->op->issue(req);
-	if (ret == -EIOCBQUEUED) {
-		/* In flight; req may already be completed and gone. */
-		atomic64_inc(&ctx->stats.async_kiocb);
-		return false;
-	}
-	b->inline_room = req->inline_room;
-	if (ret != -EAGAIN || req->user_nowait) {
+	case ACALL_TRY_DONE:
 		trace_acall_issue(ctx, req->user_data, ACALL_PATH_INLINE);
 		b->inline_done++;
-		acall_req_complete(req, ret);
+		acall_req_complete(req, res);
 		return true;
+	case ACALL_TRY_PUNT:
+		break;
 	}
 	acall_req_detach(req);
 	acall_pool_queue(req, req->punt);

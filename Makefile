@@ -88,6 +88,7 @@ help:
 	@echo "make posixaio-fio fio on glibc's POSIX AIO and on acall's, side by side (K=6.12)"
 	@echo "make fio-engine   build/fio/libacall-fio.so, fio's ioengine=external:PATH for acall"
 	@echo "make qemu         QEMU's qemu-img, qemu-io, qemu-nbd with aio=acall (qemu/), built once, cached"
+	@echo "make qemu-bench   qemu-img bench with aio=threads, native, io_uring and acall side by side, in a VM"
 
 # ---- the module -----------------------------------------------------------
 
@@ -422,6 +423,12 @@ debug-kernel:
 .PHONY: qemu
 qemu: lib
 	scripts/qemu-build.sh
+
+# qemu-img bench with each aio mode, side by side, in one VM run on the 6.12
+# kernel (scripts/qemu-bench.sh; results in build/bench-results/qemu/).
+.PHONY: qemu-bench
+qemu-bench: setup lib
+	scripts/qemu-bench.sh
 
 clean:
 	rm -rf $(OUT)

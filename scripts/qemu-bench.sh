@@ -163,7 +163,7 @@ set datafile missing "-"
 set datafile separator "\t"
 set xtics rotate by -35 scale 0
 set bmargin 10
-set rmargin 4
+set rmargin 14
 set grid ytics
 set key outside right top
 GNUPLOT

@@ -241,9 +241,9 @@ struct acall_req {
 	int mode;
 	bool user_nowait;		/* RWF_NOWAIT: never a worker */
 	bool append;			/* a write at the end of the file */
+	bool detached;			/* took id and a context reference */
 	u64 inline_room;		/* what its SUBMIT may still copy inline */
-	/* Its submitter's, and a context reference: see acall_req_detach(). */
-	bool detached;
+	/* Its submitter's, with a context reference: acall_req_detach(). */
 	struct acall_identity id;
 
 	/* Reads and writes. */
@@ -289,7 +289,6 @@ void acall_eventfd_release(struct acall_ctx *ctx);
 void acall_ring_init_work(struct acall_ctx *ctx);
 
 /* submit.c */
-struct acall_batch;
 int acall_submit_init(void);
 void acall_submit_exit(void);
 long acall_ioctl_submit(struct acall_ctx *ctx, struct acall_submit __user *arg);
@@ -306,7 +305,6 @@ enum acall_try {
 };
 
 enum acall_try acall_req_try(struct acall_req *req, u64 *room, long *res);
-bool acall_req_start(struct acall_req *req, struct acall_batch *batch);
 void acall_req_detach(struct acall_req *req);
 
 /* owner.c */
@@ -328,7 +326,7 @@ int acall_queues_init(struct acall_ctx *ctx);
 void acall_queues_free(struct acall_ctx *ctx);
 void acall_queue_admit(struct acall_req *req);
 void acall_link(struct acall_req *prev, struct acall_req *req);
-bool acall_req_ungate(struct acall_req *req, struct acall_batch *batch);
+bool acall_req_open_gate(struct acall_req *req);
 void acall_order_done(struct acall_req *req, long res);
 long acall_order_cancel(struct acall_ctx *ctx, u64 user_data);
 
@@ -341,13 +339,14 @@ int acall_pools_init(struct acall_ctx *ctx);
 void acall_pools_free(struct acall_ctx *ctx);
 struct acall_pool *acall_pool_alloc(struct acall_ctx *ctx);
 void acall_pool_free(struct acall_pool *pool);
-void acall_pool_queue(struct acall_req *req, u8 why);
+void acall_pool_queue(struct acall_req *req, enum acall_punt_reason why);
 
 /*
- * An op's issue that cannot go on without blocking: req goes to a worker,
- * for reason why (ACALL_PUNT_*, counted for ACALL_IOC_PUNTS).
+ * What an op's issue returns when it cannot go on without blocking: req
+ * goes to a worker, for reason why (counted for ACALL_IOC_PUNTS).
  */
-static inline int acall_req_would_block(struct acall_req *req, u8 why)
+static inline int acall_req_eagain(struct acall_req *req,
+				   enum acall_punt_reason why)
 {
 	req->punt = why;
 	return -EAGAIN;

@@ -21,7 +21,9 @@ int acall_nop_prep(struct acall_req *req, const struct acall_sqe *sqe)
 
 int acall_nop_issue(struct acall_req *req)
 {
-	return req->len64 ? acall_req_would_block(req, ACALL_PUNT_BLOCKING_OP) : 0;
+	if (req->len64)
+		return acall_req_eagain(req, ACALL_PUNT_BLOCKING_OP);
+	return 0;
 }
 
 int acall_nop_run(struct acall_req *req)

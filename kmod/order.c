@@ -82,8 +82,8 @@ static void acall_held_del(struct acall_req *req)
 	spin_unlock_irqrestore(&ctx->held_lock, flags);
 }
 
-/* Open one gate of req; true if it was the last. */
-static bool acall_req_open_gate(struct acall_req *req)
+/* Open one gate of req; true if it was the last. Any context. */
+bool acall_req_open_gate(struct acall_req *req)
 {
 	if (!atomic_dec_and_test(&req->gates))
 		return false;
@@ -93,27 +93,22 @@ static bool acall_req_open_gate(struct acall_req *req)
 }
 
 /*
- * Open one gate of req. batch is the submission's when the submitter opens
- * it (req may then start inline), NULL anywhere else. Returns true if a
- * completion was posted here.
+ * Open one gate of req from another request's completion, in any context,
+ * interrupts included: if it was the last, a worker starts req, never this
+ * stack (chains could be long). The submitter opens its own gate with
+ * acall_req_open_submit_gate().
  */
-bool acall_req_ungate(struct acall_req *req, struct acall_batch *batch)
+static void acall_req_release(struct acall_req *req)
 {
-	/*
-	 * The submission's gate, with others still closed: whoever opens the
-	 * last one starts req, maybe outside the submitter. Gates are added
-	 * only before this one opens, so one left means it is the last.
-	 */
-	if (batch && atomic_read(&req->gates) > 1)
-		acall_req_detach(req);
 	if (!acall_req_open_gate(req))
-		return false;
-	if (batch)
-		return acall_req_start(req, batch);
-	/* Never from a completion's own stack: chains could be long. */
+		return;
+	/* Canceled while held: completed without a worker, and no punt. */
+	if (READ_ONCE(req->canceled)) {
+		acall_cancel_later(req);
+		return;
+	}
 	req->deferred = true;
 	acall_pool_queue(req, ACALL_PUNT_RELEASED);
-	return false;
 }
 
 /*
@@ -143,7 +138,7 @@ static void acall_queue_start(struct list_head *start)
 
 	list_for_each_entry_safe(req, next, start, node) {
 		list_del(&req->node);
-		acall_req_ungate(req, NULL);
+		acall_req_release(req);
 	}
 }
 

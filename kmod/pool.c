@@ -712,7 +712,8 @@ struct acall_pool *acall_pool_next(struct acall_ctx *ctx, unsigned int *i)
  * worker may run and free it at once, and with it the context's last
  * reference: what comes after the unlock holds one of its own.
  */
-static void acall_pool_add(struct acall_req *req, bool resume, u8 why)
+static void acall_pool_add(struct acall_req *req, bool resume,
+			   enum acall_punt_reason why)
 {
 	struct acall_ctx *ctx = req->ctx;
 	struct acall_pool *pool = NULL;
@@ -720,8 +721,12 @@ static void acall_pool_add(struct acall_req *req, bool resume, u8 why)
 	unsigned long flags;
 	bool spawn = false;
 
-	/* It runs as its submitter: who that is was taken in the submitter. */
-	WARN_ON_ONCE(!req->detached);
+	/*
+	 * It runs as its submitter, who that is was taken in the submitter
+	 * (acall_req_detach()): one that missed it must not run at all.
+	 */
+	if (WARN_ON_ONCE(!req->detached))
+		req->fail_res = -EIO;
 	if (resume) {
 		pool = req->run_pool;
 	} else if (req->queue) {
@@ -779,7 +784,7 @@ static void acall_pool_add(struct acall_req *req, bool resume, u8 why)
  * Hand req to a worker (a punt) for reason why (ACALL_PUNT_*); any context,
  * interrupts included.
  */
-void acall_pool_queue(struct acall_req *req, u8 why)
+void acall_pool_queue(struct acall_req *req, enum acall_punt_reason why)
 {
 	if (WARN_ON_ONCE(why >= ACALL_PUNT_NR))
 		why = ACALL_PUNT_WOULD_BLOCK;
@@ -802,7 +807,7 @@ void acall_req_park(struct acall_req *req)
 void acall_req_unpark(struct acall_req *req)
 {
 	if (atomic_dec_and_test(&req->park_refs))
-		acall_pool_add(req, true, 0);
+		acall_pool_add(req, true, 0);	/* no punt: why is unused */
 }
 
 /* The context is closing: cancel what has not started, wake idle workers. */

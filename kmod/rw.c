@@ -235,19 +235,19 @@ static int acall_rw_issue_async(struct acall_req *req, int rw)
 	ssize_t ret;
 
 	if (!(file->f_mode & FMODE_NOWAIT))
-		return acall_req_would_block(req, ACALL_PUNT_NO_NOWAIT);
+		return acall_req_eagain(req, ACALL_PUNT_NO_NOWAIT);
 
-	/* Its completion, and a worker it may need, run elsewhere. */
-	acall_req_detach(req);
 	memset(kiocb, 0, sizeof(*kiocb));
 	kiocb->ki_filp = file;
 	kiocb->ki_pos = req->pos;
 	kiocb->ki_flags = iocb_flags(file) | IOCB_NOWAIT;
-	kiocb->ki_ioprio = req->id.ioprio;
 	kiocb->ki_complete = acall_rw_complete;
 	ret = acall_kiocb_set_rw_flags(kiocb, req->rw_flags, rw);
 	if (ret)
 		return ret;
+	/* Its completion, and a worker it may need, run elsewhere. */
+	acall_req_detach(req);
+	kiocb->ki_ioprio = req->id.ioprio;
 	/* Nobody polls for completions. */
 	kiocb->ki_flags &= ~IOCB_HIPRI;
 
@@ -323,11 +323,11 @@ static bool acall_write_limited_here(struct acall_req *req)
 static int acall_rw_init_nowait_kiocb(struct acall_req *req,
 				      struct kiocb *kiocb, int rw)
 {
+	/* init_sync_kiocb() gives current's: right in the submitter. */
 	init_sync_kiocb(kiocb, req->file);
 	kiocb->ki_pos = req->pos;
-	/* The submitter's, or a worker's (its submitter's, taken along). */
-	kiocb->ki_ioprio = req->detached ? req->id.ioprio :
-			   get_current_ioprio();
+	if (req->detached)
+		kiocb->ki_ioprio = req->id.ioprio;
 	kiocb->ki_flags |= IOCB_NOWAIT;
 	return acall_kiocb_set_rw_flags(kiocb, req->rw_flags, rw);
 }
@@ -353,27 +353,51 @@ static bool acall_rw_inline_iter(struct acall_req *req, struct iov_iter *iter)
 }
 
 /*
- * The end of such an attempt that returned ret: as acall_rw_progress().
- * What a worker is left with is there because the attempt used up the
- * inline room, or else because a read met a page not cached (a write:
- * something it would have waited for).
+ * Why a buffered read's non-blocking try stopped at req->pos: I/O to start
+ * there (a page not cached or not up to date, or a page marked for
+ * readahead, which the submitter does not start), or else something it
+ * would have waited for (a lock). Looked up only on the way to a worker.
+ */
+static enum acall_punt_reason acall_read_stop_reason(struct acall_req *req)
+{
+	enum acall_punt_reason why = ACALL_PUNT_WOULD_BLOCK;
+	struct folio *folio;
+
+	/* NULL (6.1) or an error (6.12) when there is none. */
+	folio = __filemap_get_folio(req->file->f_mapping,
+				    req->pos >> PAGE_SHIFT, 0, 0);
+	if (IS_ERR_OR_NULL(folio))
+		return ACALL_PUNT_NOT_CACHED;
+	if (!folio_test_uptodate(folio) || folio_test_readahead(folio))
+		why = ACALL_PUNT_NOT_CACHED;
+	folio_put(folio);
+	return why;
+}
+
+/*
+ * The end of such an attempt that returned ret: as acall_rw_progress(),
+ * and if a worker is left with the rest, why.
  */
 static int acall_rw_nowait_done(struct acall_req *req, int rw, ssize_t ret)
 {
-	u8 why = rw == READ ? ACALL_PUNT_NOT_CACHED : ACALL_PUNT_WOULD_BLOCK;
-
 	if (acall_rw_would_block(req, ret)) {
 		req->iter = req->iter_saved;
-		return acall_req_would_block(req, why);
+		/* The filesystem refuses IOCB_NOWAIT for this file. */
+		if (ret == -EOPNOTSUPP)
+			return acall_req_eagain(req, ACALL_PUNT_NO_NOWAIT);
+	} else {
+		if (ret > 0 && !req->user_nowait)
+			req->inline_room -= min_t(u64, ret, req->inline_room);
+		acall_rw_fsnotify(req, rw, ret);
+		ret = acall_rw_progress(req, rw, ret);
+		if (ret != -EAGAIN)
+			return ret;
+		if (!req->inline_room)
+			return acall_req_eagain(req, ACALL_PUNT_INLINE_BOUND);
 	}
-	if (ret > 0 && !req->user_nowait)
-		req->inline_room -= min_t(u64, ret, req->inline_room);
-	acall_rw_fsnotify(req, rw, ret);
-	ret = acall_rw_progress(req, rw, ret);
-	if (ret == -EAGAIN)
-		return acall_req_would_block(req, req->inline_room ? why :
-					     ACALL_PUNT_INLINE_BOUND);
-	return ret;
+	if (rw == READ)
+		return acall_req_eagain(req, acall_read_stop_reason(req));
+	return acall_req_eagain(req, ACALL_PUNT_WOULD_BLOCK);
 }
 
 /*
@@ -391,18 +415,18 @@ static int acall_rw_write_buffered_nowait(struct acall_req *req)
 	ssize_t ret;
 
 	if (!acall_file_nowait_buffered_write(file))
-		return acall_req_would_block(req, ACALL_PUNT_NO_NOWAIT);
+		return acall_req_eagain(req, ACALL_PUNT_NO_NOWAIT);
 	ret = acall_rw_init_nowait_kiocb(req, &kiocb, WRITE);
 	if (ret)
 		return ret;
 	/* The flags, and a sync inode or mount set after open. */
 	if (iocb_is_dsync(&kiocb))
-		return acall_req_would_block(req, ACALL_PUNT_MUST_BLOCK);
+		return acall_req_eagain(req, ACALL_PUNT_MUST_BLOCK);
 	if (!acall_rw_inline_iter(req, &iter))
-		return acall_req_would_block(req, ACALL_PUNT_INLINE_BOUND);
+		return acall_req_eagain(req, ACALL_PUNT_INLINE_BOUND);
 	/* Frozen. */
 	if (!acall_start_write_nowait(&kiocb))
-		return acall_req_would_block(req, ACALL_PUNT_WOULD_BLOCK);
+		return acall_req_eagain(req, ACALL_PUNT_WOULD_BLOCK);
 	ret = file->f_op->write_iter(&kiocb, &iter);
 	acall_end_write(&kiocb);
 	return acall_rw_nowait_done(req, WRITE, ret);
@@ -423,7 +447,7 @@ static int acall_rw_read_buffered_nowait(struct acall_req *req)
 	ssize_t ret;
 
 	if (!file->f_op->read_iter)
-		return acall_req_would_block(req, ACALL_PUNT_NO_NOWAIT);
+		return acall_req_eagain(req, ACALL_PUNT_NO_NOWAIT);
 	ret = acall_rw_init_nowait_kiocb(req, &kiocb, READ);
 	if (ret)
 		return ret;
@@ -434,7 +458,7 @@ static int acall_rw_read_buffered_nowait(struct acall_req *req)
 	if (!req->user_nowait)
 		kiocb.ki_flags |= IOCB_NOIO;
 	if (!acall_rw_inline_iter(req, &iter))
-		return acall_req_would_block(req, ACALL_PUNT_INLINE_BOUND);
+		return acall_req_eagain(req, ACALL_PUNT_INLINE_BOUND);
 	ret = file->f_op->read_iter(&kiocb, &iter);
 	return acall_rw_nowait_done(req, READ, ret);
 }
@@ -444,7 +468,7 @@ static int acall_rw_issue(struct acall_req *req, int rw)
 	struct file *file = req->file;
 
 	if (rw == WRITE && unlikely(acall_write_limited_here(req)))
-		return acall_req_would_block(req, ACALL_PUNT_MUST_BLOCK);
+		return acall_req_eagain(req, ACALL_PUNT_MUST_BLOCK);
 	/*
 	 * An append is one blocking call in a worker, whole under the inode's
 	 * lock as pwritev2() does it: a non-blocking attempt could stop short
@@ -452,13 +476,13 @@ static int acall_rw_issue(struct acall_req *req, int rw)
 	 * RWF_NOWAIT a short attempt is the result, so it may be tried.
 	 */
 	if (rw == WRITE && unlikely(req->append) && !req->user_nowait)
-		return acall_req_would_block(req, ACALL_PUNT_MUST_BLOCK);
+		return acall_req_eagain(req, ACALL_PUNT_MUST_BLOCK);
 
 	if (file->f_flags & O_DIRECT)
 		return acall_rw_issue_async(req, rw);
 
 	if (!(file->f_mode & FMODE_NOWAIT))
-		return acall_req_would_block(req, ACALL_PUNT_NO_NOWAIT);
+		return acall_req_eagain(req, ACALL_PUNT_NO_NOWAIT);
 	if (rw == WRITE)
 		return acall_rw_write_buffered_nowait(req);
 

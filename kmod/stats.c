@@ -44,6 +44,7 @@ long acall_ioctl_punts(struct acall_ctx *ctx, struct acall_punts __user *arg)
 	struct acall_punts p;
 	unsigned int i;
 
+	BUILD_BUG_ON(ACALL_PUNT_NR > ACALL_PUNT_MAX);
 	memset(&p, 0, sizeof(p));
 	for (i = 0; i < ACALL_PUNT_NR; i++)
 		p.reason[i] = atomic64_read(&ctx->stats.punts[i]);

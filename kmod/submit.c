@@ -50,13 +50,17 @@ void acall_req_put(struct acall_req *req)
  * req may leave its SUBMIT call: run in a worker, go out as an async kiocb,
  * start from another request's completion. It takes along what it needs
  * there: its submitter's identity and a reference to the context. Only in
- * the submitter, before anything else can see req. A request that
- * completes inline needs neither (the call holds the context, and the
- * submitter is current), and so pays for neither. Idempotent.
+ * the submitter, before anything else can start req (cancel may already
+ * find it on a held list, which only marks it). A request that completes
+ * inline needs neither (the call holds the context, and the submitter is
+ * current), and so pays for neither. Idempotent.
  */
 void acall_req_detach(struct acall_req *req)
 {
 	if (req->detached)
+		return;
+	/* A worker's identity is never a request's. */
+	if (WARN_ON_ONCE(current->flags & PF_KTHREAD))
 		return;
 	req->detached = true;
 	kref_get(&req->ctx->ref);
@@ -194,7 +198,7 @@ enum acall_try acall_req_try(struct acall_req *req, u64 *room, long *res)
  * Returns true if its completion was posted here, so that the caller
  * notifies once for the whole batch.
  */
-bool acall_req_start(struct acall_req *req, struct acall_batch *b)
+static bool acall_req_start(struct acall_req *req, struct acall_batch *b)
 {
 	struct acall_ctx *ctx = req->ctx;
 	long res;
@@ -221,6 +225,26 @@ bool acall_req_start(struct acall_req *req, struct acall_batch *b)
 	return false;
 }
 
+/*
+ * Open the submission's gate of req, in the submitter: if it was the last,
+ * req starts here and may complete inline. Returns true if a completion
+ * was posted here.
+ */
+static bool acall_req_open_submit_gate(struct acall_req *req,
+				       struct acall_batch *b)
+{
+	/*
+	 * Others still closed: whoever opens the last one starts req, maybe
+	 * outside the submitter. Gates are added only before this one opens,
+	 * so when one is left, it is this one.
+	 */
+	if (atomic_read(&req->gates) > 1)
+		acall_req_detach(req);
+	if (!acall_req_open_gate(req))
+		return false;
+	return acall_req_start(req, b);
+}
+
 /* Open the submission gate of every request of the pending chain, in order. */
 static void acall_batch_end_chain(struct acall_batch *b)
 {
@@ -231,7 +255,7 @@ static void acall_batch_end_chain(struct acall_batch *b)
 	while (req) {
 		/* Its successor holds a gate of its own: still here after. */
 		next = req->link;
-		b->posted |= acall_req_ungate(req, b);
+		b->posted |= acall_req_open_submit_gate(req, b);
 		req = next;
 	}
 }

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/fs.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
 #include <sys/uio.h>
@@ -24,12 +25,15 @@ FIXTURE(punts) {
 	struct acall_punts punts0;
 	const char *dir;
 	unsigned char *buf;
-	int fd;
+	int fd, dirfd;
+	bool frozen;
 };
 
 FIXTURE_SETUP(punts)
 {
 	self->fd = -1;
+	self->dirfd = -1;
+	self->frozen = false;
 	self->ring.fd = -1;
 	self->buf = NULL;
 	ACALL_REQUIRE(ACALL_FEAT_RING | ACALL_FEAT_STATS | ACALL_FEAT_PUNTS);
@@ -41,6 +45,10 @@ FIXTURE_SETUP(punts)
 
 FIXTURE_TEARDOWN(punts)
 {
+	if (self->frozen)
+		ioctl(self->dirfd, FITHAW, 0);
+	if (self->dirfd >= 0)
+		close(self->dirfd);
 	if (self->ring.fd >= 0)
 		acall_ring_exit(&self->ring);
 	if (self->fd >= 0)
@@ -232,6 +240,47 @@ TEST_F(punts, linked_read_is_released)
 	EXPECT_EQ((int)LEN, cqes[1].res);
 	expect_punts(_metadata, self, want);
 	EXPECT_EQ(-1, acall_check(self->buf + LEN, LEN, 0, 8));
+}
+
+/*
+ * A read held behind a barrier and canceled there completes with
+ * -ECANCELED when the barrier ends, with no worker: no punt. The barrier
+ * is a write that waits in its worker until the filesystem is thawed.
+ */
+TEST_F(punts, canceled_while_held_is_no_punt)
+{
+	long long want[ACALL_PUNT_MAX] = { [ACALL_PUNT_NO_NOWAIT] = 1 };
+	struct iovec wiov = { self->buf, 4096 };
+	struct iovec riov = { self->buf + LEN, 4096 };
+	struct acall_sqe sqes[2];
+	struct acall_cqe *cqe;
+	long res[3] = { 0 };
+	int i;
+
+	ACALL_REQUIRE(ACALL_FEAT_ORDERING | ACALL_FEAT_CANCEL);
+	ring_up(_metadata, self, 0);
+	self->dirfd = open(self->dir, O_RDONLY | O_DIRECTORY);
+	ASSERT_LE(0, self->dirfd);
+	ASSERT_EQ(0, ioctl(self->dirfd, FIFREEZE, 0));
+	self->frozen = true;
+	acall_prep_pwritev(&sqes[0], self->fd, &wiov, 1, 0, 0);
+	acall_sqe_set_ordered(&sqes[0]);
+	acall_sqe_set_data(&sqes[0], 1);
+	acall_prep_preadv(&sqes[1], self->fd, &riov, 1, 0, 0);
+	acall_sqe_set_data(&sqes[1], 2);
+	ASSERT_EQ(2, acall_submit(&self->ring, sqes, 2));
+	EXPECT_EQ(1, acall_cancel(&self->ring, 2));
+	ASSERT_EQ(0, ioctl(self->dirfd, FITHAW, 0));
+	self->frozen = false;
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(0, acall_wait_cqe(&self->ring, &cqe, -1));
+		ASSERT_GE(2, cqe->user_data);
+		res[cqe->user_data] = cqe->res;
+		acall_cq_advance(&self->ring, 1);
+	}
+	EXPECT_EQ(4096, res[1]);
+	EXPECT_EQ(-ECANCELED, res[2]);
+	expect_punts(_metadata, self, want);
 }
 
 /* Inline and async kiocbs are no punts. */

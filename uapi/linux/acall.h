@@ -181,44 +181,50 @@ struct acall_stats {
 
 /*
  * Why a request went to a worker: the index of its counter in
- * acall_punts.reason. Every punt counts in exactly one of them, so their
- * sum is acall_stats.punted. New reasons take the next index; a module
- * leaves the counters it does not know at zero.
+ * acall_punts.reason. Every punt counts under exactly one, so that with
+ * nothing in flight between the two calls the counters add up to
+ * acall_stats.punted. Values are fixed; new reasons take the next ones,
+ * so ACALL_PUNT_NR grows; a module leaves those it does not know at zero.
  */
 enum acall_punt_reason {
 	/*
 	 * The operation has no non-blocking form: FSYNC, FDATASYNC,
 	 * FALLOCATE, a NOP with a delay.
 	 */
-	ACALL_PUNT_BLOCKING_OP,
+	ACALL_PUNT_BLOCKING_OP = 0,
 	/*
-	 * The file cannot be tried without blocking: no FMODE_NOWAIT, or a
-	 * buffered write on a filesystem without non-blocking ones (ext4).
+	 * The file cannot be tried without blocking: no FMODE_NOWAIT, a
+	 * filesystem that refuses IOCB_NOWAIT for it, or a buffered write on
+	 * a filesystem without non-blocking ones (ext4), synced or not.
 	 */
-	ACALL_PUNT_NO_NOWAIT,
+	ACALL_PUNT_NO_NOWAIT = 1,
 	/*
 	 * A write that is done whole by a thread by design: an append, a
 	 * synced write (O_DSYNC, O_SYNC, RWF_DSYNC), a write under a finite
 	 * RLIMIT_FSIZE.
 	 */
-	ACALL_PUNT_MUST_BLOCK,
-	/* A buffered read found (some of) its pages not in the page cache. */
-	ACALL_PUNT_NOT_CACHED,
+	ACALL_PUNT_MUST_BLOCK = 2,
 	/*
-	 * Any other -EAGAIN of the non-blocking try: a lock held, a frozen
-	 * filesystem, an O_DIRECT write that must allocate.
+	 * A buffered read must start I/O: a page not in the page cache or
+	 * not up to date, or a page marked for readahead (the submitter
+	 * starts none).
 	 */
-	ACALL_PUNT_WOULD_BLOCK,
+	ACALL_PUNT_NOT_CACHED = 3,
+	/*
+	 * Any other -EAGAIN or short return of the non-blocking try: a lock
+	 * held, a frozen filesystem, an O_DIRECT write that must allocate.
+	 */
+	ACALL_PUNT_WOULD_BLOCK = 4,
 	/* An async kiocb completed with -EAGAIN or short: the device was busy. */
-	ACALL_PUNT_KIOCB_AGAIN,
+	ACALL_PUNT_KIOCB_AGAIN = 5,
 	/* The SUBMIT call had copied its acall_params.inline_bytes already. */
-	ACALL_PUNT_INLINE_BOUND,
+	ACALL_PUNT_INLINE_BOUND = 6,
 	/*
 	 * Released by a barrier or a link when another request completed; the
 	 * worker still tries it without blocking first.
 	 */
-	ACALL_PUNT_RELEASED,
-	ACALL_PUNT_NR,
+	ACALL_PUNT_RELEASED = 7,
+	ACALL_PUNT_NR
 };
 
 #define ACALL_PUNT_MAX	16	/* room in acall_punts.reason */

@@ -75,12 +75,14 @@ setup_fixtures() {
 	else
 		fixture_log "no brd"
 	fi
-	# The memory and cpuset controllers, and one cgroup of each made and
-	# removed: the kernel switches code on for them (static keys) the first
-	# time, which is best done now, while nothing else runs in the guest,
-	# than under a test that forks.
+	# The memory and cpuset controllers, and a cgroup with both that stays
+	# for the whole run. The kernel patches its code (static keys) when the
+	# first cpuset cgroup comes and again when the last one goes; under
+	# TCG, a CPU running that code while another patches it can take a
+	# stray int3 (an oops in the page allocator, seen under load). With
+	# this one kept, the tests' own cgroups never flip the key.
 	if echo "+memory +cpuset" > /sys/fs/cgroup/cgroup.subtree_control &&
-	   mkdir /sys/fs/cgroup/acall-warm && rmdir /sys/fs/cgroup/acall-warm; then
+	   mkdir -p /sys/fs/cgroup/acall-keep; then
 		fixture_log "memory and cpuset controllers on"
 	else
 		fixture_log "no memory or cpuset controller"

@@ -81,7 +81,7 @@ help:
 	@echo "make check-under-load [ROUNDS=3]  the selftests on every kernel beside stress-ng"
 	@echo "make soak [DURATION=min]  fuzz, stress, kill storms, faults on the debug kernel"
 	@echo "make demo         the demonstration, in a VM"
-	@echo "make bench-tools  build the benchmark (acall-bench, hotread, ordercost)"
+	@echo "make bench-tools  build the benchmark (acall-bench, hotread, ordercost, handoff)"
 	@echo "make bench        the quick benchmark profile in a VM: tables, JSON, charts"
 	@echo "make bench-full   the full benchmark matrix in a VM"
 	@echo "make debug-kernel build (once, cached) the KASAN/lockdep/kmemleak kernel"

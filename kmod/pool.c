@@ -717,6 +717,7 @@ static void acall_pool_add(struct acall_req *req, bool resume,
 {
 	struct acall_ctx *ctx = req->ctx;
 	struct acall_pool *pool = NULL;
+	struct task_struct *wakee = NULL;
 	struct acall_worker *worker;
 	unsigned long flags;
 	bool spawn = false;
@@ -761,8 +762,15 @@ static void acall_pool_add(struct acall_req *req, bool resume,
 	if (!acall_pool_hash_busy(pool, req->hash))
 		worker = acall_pool_idle_worker(pool);
 	if (worker) {
+		/*
+		 * Off the idle list, it is this request's: it takes the lock
+		 * and finds the work whenever it wakes. Woken after the unlock:
+		 * woken before, it would spin on the lock of a waker whose
+		 * (virtual) CPU may be preempted right after the wake-up, a
+		 * whole host time slice in a VM.
+		 */
 		list_del_init(&worker->idle_node);
-		wake_up_process(worker->task);
+		wakee = worker->task;
 	} else if (!acall_pool_hash_busy(pool, req->hash) &&
 		   pool->nr_workers < ctx->max_workers) {
 		pool->nr_workers++;
@@ -770,7 +778,12 @@ static void acall_pool_add(struct acall_req *req, bool resume,
 		spawn = true;
 		kref_get(&ctx->ref);
 	}
+	/* A task_struct is freed after a grace period: this keeps wakee's. */
+	rcu_read_lock();
 	spin_unlock_irqrestore(&pool->lock, flags);
+	if (wakee)
+		wake_up_process(wakee);
+	rcu_read_unlock();
 
 	if (spawn && ctx->process_workers) {
 		acall_spawn_ask(ctx);

@@ -421,7 +421,7 @@ debug-kernel:
 # built once and cached (scripts/qemu-build.sh, which prints where); the
 # selftest qemu_io_test.sh runs them in the VM once they are cached.
 .PHONY: qemu
-qemu: lib
+qemu: setup lib
 	scripts/qemu-build.sh
 
 # qemu-img bench with each aio mode, side by side, in one VM run on the 6.12

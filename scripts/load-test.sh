@@ -37,6 +37,9 @@ load=$!
 trap 'kill $load 2>/dev/null; wait $load 2>/dev/null' EXIT
 
 export ACALL_VM_TIMEOUT=${ACALL_VM_TIMEOUT:-7200}
+# Built once here: VMs started at once must not build the same files.
+make -s lib selftests pipeline-tools examples bench-tools || exit 1
+make -s fio-engine || echo "load-test: no fio engine; its test will skip" >&2
 mkdir -p build/logs
 rm -f build/logs/load-*.counts
 

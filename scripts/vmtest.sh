@@ -8,6 +8,8 @@
 # builds, fio's acall engine /acall/fio/libacall-fio.so, and when cached,
 # QEMU's tools with aio=acall in /acall/qemu. Exit status as
 # vm-run.sh's; the console is also kept in build/logs/vmtest-NAME.log.
+# ACALL_VM_TIMEOUT overrides the guest's time limit (seconds),
+# ACALL_VM_APPEND adds kernel parameters.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -44,7 +46,7 @@ fi
 mkdir -p build/logs
 exec scripts/vm-run.sh --kernel "$KIMAGE" --moddir "$KMODDIR" \
 	--mem "$mem" --timeout "${ACALL_VM_TIMEOUT:-$timeout}" \
-	--log "build/logs/vmtest-$name.log" \
+	--log "build/logs/vmtest-$name.log" ${ACALL_VM_APPEND:+--append "$ACALL_VM_APPEND"} \
 	--payload "build/kmod/$KREL/acall.ko=/acall/acall.ko" \
 	--payload "build/kmod/$KREL-inject/acall.ko=/acall/acall-inject.ko" \
 	--payload build/selftests=/acall/selftests \

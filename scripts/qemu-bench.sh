@@ -70,7 +70,7 @@ summary() {
 			printf " %6s\n", low < 0 ? "-" : sprintf("%5.2fx", low)
 			if (low >= 0) { k++; if (low >= 1) level++ }
 		}
-		printf "IOPS: requests / seconds, the mean of %d rounds. r1, r2: acall over the best of threads, native and io_uring in that round; lower: the lower of the two.\n", rounds
+		printf "IOPS: requests / seconds, the mean of %d rounds. rN: acall over the best of threads, native and io_uring in round N; lower: the lowest of the rounds.\n", rounds
 		printf "acall level with or ahead of the best of threads, native and io_uring in every round on %d of %d workloads\n", level, k
 		for (e in nfailed)
 			printf "%s failed on %d workloads (the first: %s): %s\n", e,
@@ -136,7 +136,7 @@ charts() {
 			line = "\"" w "\""
 			for (j = 1; j <= n; j++)
 				line = line "\t" (m[j] < 0 || top == 0 ? "-" : sprintf("%.3f", m[j] / top))
-			for (r = 1; r <= 2; r++) {
+			for (r = 1; r <= rounds; r++) {
 				b = 0
 				for (j = 1; j < n; j++)
 					if ((w, e[j], r) in iops && iops[w, e[j], r] > b) b = iops[w, e[j], r]
@@ -146,8 +146,9 @@ charts() {
 			print line
 		}
 	}' "$res/results.tsv" > "$res/chart.dat"
-	local width rows
+	local width rows rounds
 	rows=$(wc -l < "$res/chart.dat")
+	rounds=$(awk -F'\t' 'NR > 1 && $3 > r { r = $3 } END { print r + 0 }' "$res/results.tsv")
 	width=$((rows * 60 + 300))
 	((width < 900)) && width=900
 	gp() {
@@ -180,8 +181,7 @@ GNUPLOT
 set title "qemu-img bench: aio=acall IOPS / best of threads, native, io_uring (above 1: acall ahead)"
 set ylabel "acall / best"
 set yrange [0:*]
-plot "$res/chart.dat" using 6:xtic(1) title "round 1" lc rgb "#3060c0", \
-     "" using 7 title "round 2" lc rgb "#90b0e0", \
+plot for [r=1:$rounds] "$res/chart.dat" using (column(5 + r)):xtic(1) title sprintf("round %d", r), \
      1 with lines lc rgb "black" notitle
 GNUPLOT
 	rm -f "$res/chart.dat"

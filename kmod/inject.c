@@ -4,6 +4,7 @@
 
 #include <linux/bug.h>
 #include <linux/delay.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
 
 #include "internal.h"
@@ -34,6 +35,21 @@ void acall_inject_completion_tail(void)
 	pr_info("slow completion over\n");
 }
 
+static atomic_t acall_inject_late_wake;
+
+/* Between choosing an idle worker and waking it (pool.c). */
+void acall_inject_before_wake(struct task_struct *task)
+{
+	if (!atomic_xchg(&acall_inject_late_wake, 0))
+		return;
+	send_sig(SIGUSR1, task, 1);
+	if (in_task())
+		msleep(ACALL_INJECT_LATE_WAKE_MS);
+	else
+		mdelay(ACALL_INJECT_LATE_WAKE_MS);
+	pr_info("late wake-up\n");
+}
+
 long acall_ioctl_inject(unsigned long arg)
 {
 	switch (arg) {
@@ -47,6 +63,10 @@ long acall_ioctl_inject(unsigned long arg)
 	case ACALL_INJECT_SLOW_COMPLETION:
 		pr_info("the next completion will be slow\n");
 		atomic_set(&acall_inject_slow_completion, 1);
+		return 0;
+	case ACALL_INJECT_LATE_WAKE:
+		pr_info("the next wake-up of a worker will be late\n");
+		atomic_set(&acall_inject_late_wake, 1);
 		return 0;
 	default:
 		return -EINVAL;

@@ -20,6 +20,15 @@
 #define ACALL_INJECT_SLOW_COMPLETION	3
 #define ACALL_INJECT_SLOW_COMPLETION_MS	300
 
+/*
+ * The next wake-up of an idle worker chosen for a request first sends the
+ * worker SIGUSR1, then waits ACALL_INJECT_LATE_WAKE_MS: the worker leaves
+ * meanwhile (a thread goes back to userspace), and the wake-up, when it
+ * comes, must not reach it where it sleeps next.
+ */
+#define ACALL_INJECT_LATE_WAKE		4
+#define ACALL_INJECT_LATE_WAKE_MS	1000
+
 #define ACALL_IOC_INJECT	_IOW(ACALL_IOC_MAGIC, 0x3f, __u32)
 
 #endif /* ACALL_INJECT_H */

@@ -74,6 +74,8 @@ struct acall_worker {
 	struct list_head idle_node;	/* in pool->idle while idle */
 	struct task_struct *task;
 	struct acall_pool *pool;
+	/* acall_pool_add()s that chose it and have yet to wake it. */
+	atomic_t wakers;
 	unsigned int mask_seq;		/* the pool mask it runs with */
 	/* A thread of the owner's (serve.c), not a kernel thread. */
 	bool thread;
@@ -397,8 +399,10 @@ long acall_ioctl_probe(void __user *arg);
 #ifdef ACALL_INJECT
 long acall_ioctl_inject(unsigned long arg);
 void acall_inject_completion_tail(void);
+void acall_inject_before_wake(struct task_struct *task);
 #else
 static inline void acall_inject_completion_tail(void) { }
+static inline void acall_inject_before_wake(struct task_struct *task) { }
 #endif
 
 #endif /* ACALL_INTERNAL_H */

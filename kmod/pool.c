@@ -19,6 +19,7 @@
 #include <linux/slab.h>
 #include <linux/task_work.h>
 #include <linux/topology.h>
+#include <linux/wait_bit.h>
 
 #include "internal.h"
 #include "acall_trace.h"
@@ -404,6 +405,12 @@ static int acall_worker_loop(struct acall_worker *worker)
 	}
 	spawn = acall_worker_leave(worker, hash, ret == -EINTR);
 	spin_unlock_irq(&pool->lock);
+	/*
+	 * A waker that chose it just before is done with it first: its
+	 * wake-up must not reach this task sleeping elsewhere, nor its worker
+	 * freed.
+	 */
+	wait_var_event(&worker->wakers, !atomic_read_acquire(&worker->wakers));
 	if (spawn)
 		acall_spawn_ask(ctx);
 	return ret;
@@ -717,8 +724,7 @@ static void acall_pool_add(struct acall_req *req, bool resume,
 {
 	struct acall_ctx *ctx = req->ctx;
 	struct acall_pool *pool = NULL;
-	struct task_struct *wakee = NULL;
-	struct acall_worker *worker;
+	struct acall_worker *worker, *wakee = NULL;
 	unsigned long flags;
 	bool spawn = false;
 
@@ -767,10 +773,12 @@ static void acall_pool_add(struct acall_req *req, bool resume,
 		 * and finds the work whenever it wakes. Woken after the unlock:
 		 * woken before, it would spin on the lock of a waker whose
 		 * (virtual) CPU may be preempted right after the wake-up, a
-		 * whole host time slice in a VM.
+		 * whole host time slice in a VM. Pinned until then: it does
+		 * not leave (to userspace, or exit) under a late wake-up.
 		 */
 		list_del_init(&worker->idle_node);
-		wakee = worker->task;
+		atomic_inc(&worker->wakers);
+		wakee = worker;
 	} else if (!acall_pool_hash_busy(pool, req->hash) &&
 		   pool->nr_workers < ctx->max_workers) {
 		pool->nr_workers++;
@@ -778,12 +786,14 @@ static void acall_pool_add(struct acall_req *req, bool resume,
 		spawn = true;
 		kref_get(&ctx->ref);
 	}
-	/* A task_struct is freed after a grace period: this keeps wakee's. */
-	rcu_read_lock();
 	spin_unlock_irqrestore(&pool->lock, flags);
-	if (wakee)
-		wake_up_process(wakee);
-	rcu_read_unlock();
+	if (wakee) {
+		acall_inject_before_wake(wakee->task);
+		wake_up_process(wakee->task);
+		/* Fully ordered: the wake-up is done before it may leave. */
+		if (atomic_dec_and_test(&wakee->wakers))
+			wake_up_var(&wakee->wakers);
+	}
 
 	if (spawn && ctx->process_workers) {
 		acall_spawn_ask(ctx);

@@ -216,7 +216,7 @@ HARDEN_BIN := $(HARDEN_C:selftests/hardening/%.c=$(OUT)/selftests/acall-%)
 selftests: $(HARDEN_BIN) $(OUT)/selftests/hardening.sh
 
 $(OUT)/selftests/acall-%: selftests/hardening/%.c $(wildcard selftests/hardening/*.h) \
-		       $(OUT)/lib/libacall.so
+		       selftests/task_state.h $(OUT)/lib/libacall.so
 	@mkdir -p $(dir $@)
 	$(CC) $(TEST_CFLAGS) $< -o $@ $(TEST_LDFLAGS)
 

@@ -26,6 +26,7 @@
 #include "kselftest_harness.h"
 #include <acall.h>
 #include "acall_test.h"
+#include "task_state.h"
 
 #define PAGE		4096
 #define FAULT_BOUND_MS	60000	/* generous: TCG is slow */
@@ -530,33 +531,6 @@ static pid_t thread_named(const char *comm)
 	return tid;
 }
 
-/* Whether thread tid sleeps (state S) in ioctl(2). */
-static bool sleeps_in_ioctl(pid_t tid)
-{
-	char path[64], line[256] = "", *state;
-	bool sleeping = false;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
-	f = fopen(path, "r");
-	if (!f)
-		return false;
-	if (fgets(line, sizeof(line), f)) {
-		state = strrchr(line, ')');
-		sleeping = state && state[1] == ' ' && state[2] == 'S';
-	}
-	fclose(f);
-	snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", (int)tid);
-	f = fopen(path, "r");
-	if (!f)
-		return false;
-	snprintf(path, sizeof(path), "%d ", SYS_ioctl);
-	if (!fgets(line, sizeof(line), f) || strncmp(line, path, strlen(path)))
-		sleeping = false;
-	fclose(f);
-	return sleeping;
-}
-
 /*
  * Until the spawner has failed to make a thread (pids.events "max" reached
  * want) and is back asleep in ACALL_IOC_SPAWN, having told the module so;
@@ -565,7 +539,7 @@ static bool sleeps_in_ioctl(pid_t tid)
 static bool spawn_failed(const char *cg, long long want, pid_t spawner,
 			 struct acall_ring *ring, unsigned int nr)
 {
-	while (cg_value(cg, "pids.events", "max") < want || !sleeps_in_ioctl(spawner)) {
+	while (cg_value(cg, "pids.events", "max") < want || !acall_task_sleeps_in_ioctl(spawner)) {
 		if (acall_cq_ready(ring) == nr)
 			return false;
 		usleep(1000);

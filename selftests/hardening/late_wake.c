@@ -26,6 +26,7 @@
 
 #include <linux/acall.h>
 #include "inject.h"
+#include "../task_state.h"
 
 static int dev;
 static pthread_t server;
@@ -53,26 +54,6 @@ static void *serve(void *arg)
 		;
 	serve_again = ret ? errno : 0;
 	return NULL;
-}
-
-/* The thread's state letter in /proc, or 0. */
-static char task_state(pid_t tid)
-{
-	char path[64], buf[512], *p;
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = 0;
-	p = strrchr(buf, ')');
-	return p && p[1] == ' ' ? p[2] : 0;
 }
 
 static int check(int n, int ok, const char *name, const char *why)
@@ -122,7 +103,7 @@ int main(void)
 	/* Until it sleeps in SERVE: idle in the pool, the one to choose. */
 	while (!(tid = __atomic_load_n(&server_tid, __ATOMIC_ACQUIRE)))
 		sched_yield();
-	while (task_state(tid) != 'S')
+	while (!acall_task_sleeps_in_ioctl(tid))
 		sched_yield();
 
 	if (ioctl(ctl, ACALL_IOC_INJECT, ACALL_INJECT_LATE_WAKE)) {

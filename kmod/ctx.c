@@ -8,6 +8,7 @@
 #include <linux/ioprio.h>
 #include <linux/log2.h>
 #include <linux/module.h>
+#include <linux/percpu.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
@@ -33,6 +34,7 @@ static void acall_ctx_free(struct acall_ctx *ctx)
 	mmdrop(ctx->mm);
 	acall_owner_unwatch(ctx);
 	put_pid(ctx->owner);
+	free_percpu(ctx->counts);
 	kfree(ctx);
 	/*
 	 * Called from release() (the file's own module reference is still
@@ -68,8 +70,14 @@ struct acall_ctx *acall_ctx_alloc(void)
 
 	if (!ctx)
 		return ERR_PTR(-ENOMEM);
+	ctx->counts = alloc_percpu_gfp(struct acall_counts, GFP_KERNEL_ACCOUNT);
+	if (!ctx->counts) {
+		kfree(ctx);
+		return ERR_PTR(-ENOMEM);
+	}
 	ret = acall_limits_open(ctx);
 	if (ret) {
+		free_percpu(ctx->counts);
 		kfree(ctx);
 		return ERR_PTR(ret);
 	}

@@ -8,6 +8,7 @@
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/percpu.h>
 #include <linux/pagemap.h>
 #include <linux/sizes.h>
 #include <linux/spinlock.h>
@@ -98,20 +99,31 @@ struct acall_queue {
 	bool bound;
 };
 
-struct acall_stats_counters {
-	atomic64_t submitted;
-	atomic64_t inline_done;
-	atomic64_t async_kiocb;
-	atomic64_t punted;
-	atomic64_t canceled;
-	atomic64_t ordered;
-	atomic64_t linked;
-	atomic64_t order_waits;
-	atomic64_t ran_submit_cpu;
-	atomic64_t ran_submit_node;
-	atomic64_t ran_other_node;
-	atomic64_t page_waits;
-	atomic64_t punts[ACALL_PUNT_NR];	/* by enum acall_punt_reason */
+/*
+ * What a context's requests did, per CPU: every path counts with a plain
+ * this_cpu_add(), no atomic on a shared line; ACALL_IOC_STATS sums them.
+ */
+struct acall_counts {
+	u64 submitted;
+	u64 inline_done;
+	u64 async_kiocb;
+	u64 punted;
+	u64 canceled;
+	u64 ordered;
+	u64 linked;
+	u64 order_waits;
+	u64 ran_submit_cpu;
+	u64 ran_submit_node;
+	u64 ran_other_node;
+	u64 page_waits;
+	u64 punts[ACALL_PUNT_NR];	/* by enum acall_punt_reason */
+};
+
+#define acall_count_add(ctx, field, n)	this_cpu_add((ctx)->counts->field, (n))
+#define acall_count_inc(ctx, field)	acall_count_add(ctx, field, 1)
+
+/* The pool's size now and at its largest. */
+struct acall_worker_counts {
 	atomic_t workers;
 	atomic_t workers_peak;
 };
@@ -174,7 +186,8 @@ struct acall_ctx {
 	bool canceling;
 	struct work_struct cancel_work;
 
-	struct acall_stats_counters stats;
+	struct acall_counts __percpu *counts;
+	struct acall_worker_counts stats;
 	struct work_struct free_work;
 };
 

@@ -65,7 +65,7 @@ static void acall_held_add(struct acall_req *req, enum acall_hold why)
 		req->held_listed = true;
 	}
 	spin_unlock_irqrestore(&ctx->held_lock, flags);
-	atomic64_inc(&ctx->stats.order_waits);
+	acall_count_inc(ctx, order_waits);
 	trace_acall_held(ctx, req->user_data, why);
 }
 
@@ -85,7 +85,16 @@ static void acall_held_del(struct acall_req *req)
 /* Open one gate of req; true if it was the last. Any context. */
 bool acall_req_open_gate(struct acall_req *req)
 {
-	if (!atomic_dec_and_test(&req->gates))
+	/*
+	 * Gates are added only while the submission's is closed, so one left
+	 * is the caller's own, and nobody else writes the count: a plain
+	 * store, not an atomic RMW, on the path of every request. The acquire
+	 * pairs with the other openers' decrements (what they wrote before
+	 * opening theirs is seen here).
+	 */
+	if (atomic_read_acquire(&req->gates) == 1)
+		atomic_set(&req->gates, 0);
+	else if (!atomic_dec_and_test(&req->gates))
 		return false;
 	if (unlikely(req->held_listed))
 		acall_held_del(req);

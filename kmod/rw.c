@@ -567,7 +567,7 @@ static int acall_rw_read_page_wait(struct acall_req *req)
 		ret = req->file->f_op->read_iter(kiocb, &iter);
 		if (ret == -EIOCBQUEUED) {
 			/* The worker's unpark keeps req here until it lets go. */
-			atomic64_inc(&req->ctx->stats.page_waits);
+			acall_count_inc(req->ctx, page_waits);
 			trace_acall_issue(req->ctx, req->user_data,
 					  ACALL_PATH_PAGE_WAIT);
 			return ret;

@@ -3,31 +3,49 @@
  * ACALL_IOC_STATS and ACALL_IOC_PUNTS: a context's counters, so that tests
  * and admins see the paths its requests took, and why they took them.
  */
+#include <linux/percpu.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
 
 #include "internal.h"
 
+/* The sum of every CPU's counts; each may move on while this reads. */
+static void acall_counts_sum(struct acall_ctx *ctx, struct acall_counts *sum)
+{
+	const u64 *from;
+	u64 *to = (u64 *)sum;
+	unsigned int cpu, i;
+
+	BUILD_BUG_ON(sizeof(*sum) % sizeof(u64));
+	memset(sum, 0, sizeof(*sum));
+	for_each_possible_cpu(cpu) {
+		from = (const u64 *)per_cpu_ptr(ctx->counts, cpu);
+		for (i = 0; i < sizeof(*sum) / sizeof(u64); i++)
+			to[i] += READ_ONCE(from[i]);
+	}
+}
+
 long acall_ioctl_stats(struct acall_ctx *ctx, struct acall_stats __user *arg)
 {
-	struct acall_stats_counters *c = &ctx->stats;
+	struct acall_counts c;
 	struct acall_stats s;
 
+	acall_counts_sum(ctx, &c);
 	memset(&s, 0, sizeof(s));
-	s.submitted = atomic64_read(&c->submitted);
-	s.inline_done = atomic64_read(&c->inline_done);
-	s.async_kiocb = atomic64_read(&c->async_kiocb);
-	s.punted = atomic64_read(&c->punted);
-	s.canceled = atomic64_read(&c->canceled);
-	s.ordered = atomic64_read(&c->ordered);
-	s.linked = atomic64_read(&c->linked);
-	s.order_waits = atomic64_read(&c->order_waits);
-	s.ran_submit_cpu = atomic64_read(&c->ran_submit_cpu);
-	s.ran_submit_node = atomic64_read(&c->ran_submit_node);
-	s.ran_other_node = atomic64_read(&c->ran_other_node);
-	s.page_waits = atomic64_read(&c->page_waits);
-	s.workers = atomic_read(&c->workers);
-	s.workers_peak = atomic_read(&c->workers_peak);
+	s.submitted = c.submitted;
+	s.inline_done = c.inline_done;
+	s.async_kiocb = c.async_kiocb;
+	s.punted = c.punted;
+	s.canceled = c.canceled;
+	s.ordered = c.ordered;
+	s.linked = c.linked;
+	s.order_waits = c.order_waits;
+	s.ran_submit_cpu = c.ran_submit_cpu;
+	s.ran_submit_node = c.ran_submit_node;
+	s.ran_other_node = c.ran_other_node;
+	s.page_waits = c.page_waits;
+	s.workers = atomic_read(&ctx->stats.workers);
+	s.workers_peak = atomic_read(&ctx->stats.workers_peak);
 	spin_lock_irq(&ctx->cq_lock);
 	s.completed = ctx->completed;
 	s.inflight = ctx->inflight;
@@ -41,13 +59,15 @@ long acall_ioctl_stats(struct acall_ctx *ctx, struct acall_stats __user *arg)
 
 long acall_ioctl_punts(struct acall_ctx *ctx, struct acall_punts __user *arg)
 {
+	struct acall_counts c;
 	struct acall_punts p;
 	unsigned int i;
 
 	BUILD_BUG_ON(ACALL_PUNT_NR > ACALL_PUNT_MAX);
+	acall_counts_sum(ctx, &c);
 	memset(&p, 0, sizeof(p));
 	for (i = 0; i < ACALL_PUNT_NR; i++)
-		p.reason[i] = atomic64_read(&ctx->stats.punts[i]);
+		p.reason[i] = c.punts[i];
 	if (copy_to_user(arg, &p, sizeof(p)))
 		return -EFAULT;
 	return 0;

@@ -258,6 +258,7 @@ struct acall_req {
 	bool append;			/* a write at the end of the file */
 	bool detached;			/* took id and a context reference */
 	u64 inline_room;		/* what its SUBMIT may still copy inline */
+	long res;			/* completed inline: posted with its batch */
 	/* Its submitter's, with a context reference: acall_req_detach(). */
 	struct acall_identity id;
 
@@ -296,6 +297,7 @@ void acall_ring_unreserve(struct acall_ctx *ctx, u32 nr);
 void acall_ring_shut(struct acall_ctx *ctx);
 int acall_ring_wait_idle(struct acall_ctx *ctx);
 void acall_ring_post(struct acall_ctx *ctx, u64 user_data, s32 res);
+void acall_ring_post_list(struct acall_ctx *ctx, struct list_head *reqs);
 void acall_ring_notify(struct acall_ctx *ctx);
 void acall_ring_wake_waiters(struct acall_ctx *ctx);
 long acall_ioctl_wait(struct acall_ctx *ctx, struct acall_wait __user *arg);

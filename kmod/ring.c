@@ -128,14 +128,13 @@ int acall_ring_wait_idle(struct acall_ctx *ctx)
 	return 0;
 }
 
-/* Post one completion into the slot its request reserved. */
-void acall_ring_post(struct acall_ctx *ctx, u64 user_data, s32 res)
+/* One completion into the next slot; under cq_lock. */
+static void __acall_ring_post(struct acall_ctx *ctx, u64 user_data, s32 res)
 {
 	struct acall_ring *ring = ctx->ring;
 	struct acall_cqe *cqe;
-	unsigned long flags;
 
-	spin_lock_irqsave(&ctx->cq_lock, flags);
+	lockdep_assert_held(&ctx->cq_lock);
 	/* The module's own size, never the mapping's ring_mask. */
 	cqe = &ring->cqes[ctx->cached_tail & (ctx->entries - 1)];
 	cqe->user_data = user_data;
@@ -146,6 +145,30 @@ void acall_ring_post(struct acall_ctx *ctx, u64 user_data, s32 res)
 	smp_store_release(&ring->tail, ctx->cached_tail);
 	ctx->inflight--;
 	ctx->completed++;
+}
+
+/* Post one completion into the slot its request reserved. */
+void acall_ring_post(struct acall_ctx *ctx, u64 user_data, s32 res)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&ctx->cq_lock, flags);
+	__acall_ring_post(ctx, user_data, res);
+	spin_unlock_irqrestore(&ctx->cq_lock, flags);
+}
+
+/*
+ * Post the completions of the requests on reqs (linked by ->node, each
+ * with its ->res), in one take of the lock: a SUBMIT's inline completions.
+ */
+void acall_ring_post_list(struct acall_ctx *ctx, struct list_head *reqs)
+{
+	struct acall_req *req;
+	unsigned long flags;
+
+	spin_lock_irqsave(&ctx->cq_lock, flags);
+	list_for_each_entry(req, reqs, node)
+		__acall_ring_post(ctx, req->user_data, req->res);
 	spin_unlock_irqrestore(&ctx->cq_lock, flags);
 }
 

@@ -26,6 +26,15 @@ void acall_submit_exit(void)
 	kmem_cache_destroy(acall_req_cache);
 }
 
+/* Drop what req holds besides its memory and its submitter's identity. */
+static void acall_req_drop(struct acall_req *req)
+{
+	if (req->op && req->op->cleanup)
+		req->op->cleanup(req);
+	if (req->file)
+		fput(req->file);
+}
+
 void acall_req_put(struct acall_req *req)
 {
 	struct acall_ctx *ctx = req->ctx;
@@ -41,10 +50,7 @@ void acall_req_put(struct acall_req *req)
 		return;
 	detached = req->detached;
 
-	if (req->op && req->op->cleanup)
-		req->op->cleanup(req);
-	if (req->file)
-		fput(req->file);
+	acall_req_drop(req);
 	if (detached)
 		acall_identity_put(&req->id);
 	kmem_cache_free(acall_req_cache, req);
@@ -127,6 +133,7 @@ void acall_req_complete_notify(struct acall_req *req, long res)
 
 /* What one ACALL_IOC_SUBMIT call carries from one request to the next. */
 struct acall_batch {
+	struct acall_ctx *ctx;
 	struct acall_req *chain_head;	/* requests whose submission gate */
 	struct acall_req *chain_tail;	/* is still closed, linked by ->link */
 	bool posted;			/* a completion was posted: notify */
@@ -134,7 +141,64 @@ struct acall_batch {
 	u64 inline_room;		/* bytes it may still copy inline */
 	struct acall_sqe *chain;	/* the chain read ahead of its start */
 	u32 chain_size;			/* entries chain has room for */
+	struct list_head done;		/* completed inline, not yet posted */
+	u32 nr_done;
+	struct list_head free;		/* requests to use again, this call's */
 };
+
+/*
+ * Inline completions posted at once, io_uring's completion batching: one
+ * take of the ring's lock for several. Few enough that their requests are
+ * soon used again.
+ */
+#define ACALL_BATCH_DONE_MAX	8
+
+/*
+ * Post the batch's pending inline completions, then let what waited for
+ * them go; their requests are used again by this call. Before anything
+ * that may wait for them (an ORDERED request), and at the end of the call.
+ */
+static void acall_batch_flush(struct acall_batch *b)
+{
+	struct acall_req *req, *next;
+
+	if (list_empty(&b->done))
+		return;
+	list_for_each_entry(req, &b->done, node)
+		trace_acall_complete(b->ctx, req->user_data, req->res,
+				     req->submit_ns);
+	acall_ring_post_list(b->ctx, &b->done);
+	b->posted = true;
+	list_for_each_entry_safe(req, next, &b->done, node) {
+		list_del(&req->node);
+		if (req->queue)
+			acall_order_done(req, req->res);
+		/* Nobody else can have a reference: see acall_batch_complete(). */
+		acall_req_drop(req);
+		list_add(&req->node, &b->free);
+	}
+	b->nr_done = 0;
+}
+
+/*
+ * req completed inline with res. One of a chain or an ORDERED one posts
+ * now: others wait for it. Any other one is posted with the batch's next
+ * flush: it is in no list, cancel cannot find it, and its only reference
+ * is this call's.
+ */
+static void acall_batch_complete(struct acall_batch *b, struct acall_req *req,
+				 long res)
+{
+	if (req->link || (req->flags & ACALL_SQE_ORDERED) || req->detached ||
+	    atomic_read(&req->refs) != 1) {
+		acall_req_complete(req, res);
+		return;
+	}
+	req->res = res;
+	list_add_tail(&req->node, &b->done);
+	if (++b->nr_done == ACALL_BATCH_DONE_MAX)
+		acall_batch_flush(b);
+}
 
 static int acall_req_prep(struct acall_req *req, const struct acall_sqe *sqe)
 {
@@ -221,7 +285,7 @@ static bool acall_req_start(struct acall_req *req, struct acall_batch *b)
 	case ACALL_TRY_DONE:
 		trace_acall_issue(ctx, req->user_data, ACALL_PATH_INLINE);
 		b->inline_done++;
-		acall_req_complete(req, res);
+		acall_batch_complete(b, req, res);
 		return true;
 	case ACALL_TRY_PUNT:
 		break;
@@ -266,13 +330,22 @@ static void acall_batch_end_chain(struct acall_batch *b)
 	}
 }
 
-static struct acall_req *acall_req_alloc(struct acall_ctx *ctx,
+/* A request for sqe: one this call completed inline, or a new one. */
+static struct acall_req *acall_req_alloc(struct acall_batch *b,
 					 const struct acall_sqe *sqe)
 {
-	struct acall_req *req = kmem_cache_zalloc(acall_req_cache, GFP_KERNEL);
+	struct acall_ctx *ctx = b->ctx;
+	struct acall_req *req;
 
-	if (!req)
-		return NULL;
+	req = list_first_entry_or_null(&b->free, struct acall_req, node);
+	if (req) {
+		list_del(&req->node);
+		memset(req, 0, sizeof(*req));
+	} else {
+		req = kmem_cache_zalloc(acall_req_cache, GFP_KERNEL);
+		if (!req)
+			return NULL;
+	}
 	req->ctx = ctx;
 	atomic_set(&req->refs, 1);
 	/* The submission's own gate, opened at the end of its chain. */
@@ -314,6 +387,9 @@ static void acall_submit_one(struct acall_ctx *ctx, struct acall_batch *b,
 		if (req->flags & ACALL_SQE_LINK)
 			acall_count_inc(ctx, linked);
 		req->queue = &ctx->queues[sqe->queue];
+		/* A barrier waits for every earlier request: post them. */
+		if (req->flags & ACALL_SQE_ORDERED)
+			acall_batch_flush(b);
 		acall_queue_admit(req);
 	}
 
@@ -387,7 +463,7 @@ static int acall_chain_alloc(struct acall_ctx *ctx, struct acall_batch *b,
 	u32 j;
 
 	for (j = 0; j < len; j++) {
-		req = acall_req_alloc(ctx, &b->chain[j]);
+		req = acall_req_alloc(b, &b->chain[j]);
 		if (!req)
 			goto fail;
 		list_add_tail(&req->node, list);
@@ -403,11 +479,16 @@ fail:
 
 long acall_ioctl_submit(struct acall_ctx *ctx, struct acall_submit __user *arg)
 {
-	struct acall_batch batch = { .inline_room = ctx->inline_bytes };
+	struct acall_batch batch = {
+		.ctx = ctx,
+		.inline_room = ctx->inline_bytes,
+		.done = LIST_HEAD_INIT(batch.done),
+		.free = LIST_HEAD_INIT(batch.free),
+	};
 	struct acall_sqe __user *usqes;
 	struct acall_submit s;
 	struct acall_sqe sqe;
-	struct acall_req *req;
+	struct acall_req *req, *next;
 	struct blk_plug plug;
 	LIST_HEAD(reqs);
 	u32 taken, i, j;
@@ -439,7 +520,7 @@ long acall_ioctl_submit(struct acall_ctx *ctx, struct acall_submit __user *arg)
 		if (!(sqe.flags & ACALL_SQE_LINK)) {
 			/* A chain of one: the common case, read once. */
 			len = 1;
-			req = acall_req_alloc(ctx, &sqe);
+			req = acall_req_alloc(&batch, &sqe);
 			if (!req) {
 				trace_acall_submit(ctx, &sqe);
 				trace_acall_complete(ctx, sqe.user_data,
@@ -480,9 +561,12 @@ long acall_ioctl_submit(struct acall_ctx *ctx, struct acall_submit __user *arg)
 		/* A chain ends with its batch: its last member may have LINK. */
 		acall_batch_end_chain(&batch);
 	}
+	acall_batch_flush(&batch);
 	if (taken > 2)
 		blk_finish_plug(&plug);
 	kvfree(batch.chain);
+	list_for_each_entry_safe(req, next, &batch.free, node)
+		kmem_cache_free(acall_req_cache, req);
 
 	if (i < taken)
 		acall_ring_unreserve(ctx, taken - i);

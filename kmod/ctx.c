@@ -70,16 +70,17 @@ struct acall_ctx *acall_ctx_alloc(void)
 
 	if (!ctx)
 		return ERR_PTR(-ENOMEM);
-	ctx->counts = alloc_percpu_gfp(struct acall_counts, GFP_KERNEL_ACCOUNT);
-	if (!ctx->counts) {
-		kfree(ctx);
-		return ERR_PTR(-ENOMEM);
-	}
 	ret = acall_limits_open(ctx);
 	if (ret) {
-		free_percpu(ctx->counts);
 		kfree(ctx);
 		return ERR_PTR(ret);
+	}
+	/* After the limit: an open() refused there costs no per-CPU memory. */
+	ctx->counts = alloc_percpu_gfp(struct acall_counts, GFP_KERNEL_ACCOUNT);
+	if (!ctx->counts) {
+		acall_limits_close(ctx);
+		kfree(ctx);
+		return ERR_PTR(-ENOMEM);
 	}
 	kref_init(&ctx->ref);
 	mutex_init(&ctx->setup_lock);

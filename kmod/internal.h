@@ -100,8 +100,8 @@ struct acall_queue {
 };
 
 /*
- * What a context's requests did, per CPU: every path counts with a plain
- * this_cpu_add(), no atomic on a shared line; ACALL_IOC_STATS sums them.
+ * What a context's requests did, per CPU: every path counts with
+ * this_cpu_inc(), no atomic on a shared line; ACALL_IOC_STATS sums them.
  */
 struct acall_counts {
 	u64 submitted;
@@ -118,9 +118,6 @@ struct acall_counts {
 	u64 page_waits;
 	u64 punts[ACALL_PUNT_NR];	/* by enum acall_punt_reason */
 };
-
-#define acall_count_add(ctx, field, n)	this_cpu_add((ctx)->counts->field, (n))
-#define acall_count_inc(ctx, field)	acall_count_add(ctx, field, 1)
 
 /* The pool's size now and at its largest. */
 struct acall_worker_counts {

@@ -65,7 +65,7 @@ static void acall_held_add(struct acall_req *req, enum acall_hold why)
 		req->held_listed = true;
 	}
 	spin_unlock_irqrestore(&ctx->held_lock, flags);
-	acall_count_inc(ctx, order_waits);
+	this_cpu_inc(ctx->counts->order_waits);
 	trace_acall_held(ctx, req->user_data, why);
 }
 

@@ -81,11 +81,11 @@ static void acall_worker_count_cpu(struct acall_ctx *ctx, struct acall_req *req)
 	int cpu = raw_smp_processor_id();
 
 	if (cpu == req->submit_cpu)
-		acall_count_inc(ctx, ran_submit_cpu);
+		this_cpu_inc(ctx->counts->ran_submit_cpu);
 	else if (cpu_to_node(cpu) == cpu_to_node(req->submit_cpu))
-		acall_count_inc(ctx, ran_submit_node);
+		this_cpu_inc(ctx->counts->ran_submit_node);
 	else
-		acall_count_inc(ctx, ran_other_node);
+		this_cpu_inc(ctx->counts->ran_other_node);
 }
 
 /*
@@ -759,8 +759,8 @@ static void acall_pool_add(struct acall_req *req, bool resume,
 		list_add(&req->node, &pool->work);
 	} else {
 		list_add_tail(&req->node, &pool->work);
-		acall_count_inc(ctx, punted);
-		acall_count_inc(ctx, punts[why]);
+		this_cpu_inc(ctx->counts->punted);
+		this_cpu_inc(ctx->counts->punts[why]);
 	}
 	req->hash = acall_req_hash(req);
 	/* The worker on the same file takes it next: nobody to wake. */

@@ -263,6 +263,10 @@ static int acall_rw_issue_async(struct acall_req *req, int rw)
 	 */
 	req->iter_saved = req->iter;
 	iter = req->iter;
+	/*
+	 * The only reference ever taken besides the first, and by its holder:
+	 * acall_req_put() relies on it to skip the atomic when one is left.
+	 */
 	atomic_inc(&req->refs);
 	if (rw == WRITE)
 		ret = file->f_op->write_iter(kiocb, &iter);
@@ -567,7 +571,7 @@ static int acall_rw_read_page_wait(struct acall_req *req)
 		ret = req->file->f_op->read_iter(kiocb, &iter);
 		if (ret == -EIOCBQUEUED) {
 			/* The worker's unpark keeps req here until it lets go. */
-			acall_count_inc(req->ctx, page_waits);
+			this_cpu_inc(req->ctx->counts->page_waits);
 			trace_acall_issue(req->ctx, req->user_data,
 					  ACALL_PATH_PAGE_WAIT);
 			return ret;

@@ -9,7 +9,7 @@
 
 #include "internal.h"
 
-/* The sum of every CPU's counts; each may move on while this reads. */
+/* The sum of every CPU's counts. Not a snapshot: each moves on meanwhile. */
 static void acall_counts_sum(struct acall_ctx *ctx, struct acall_counts *sum)
 {
 	const u64 *from;
@@ -20,8 +20,10 @@ static void acall_counts_sum(struct acall_ctx *ctx, struct acall_counts *sum)
 	memset(sum, 0, sizeof(*sum));
 	for_each_possible_cpu(cpu) {
 		from = (const u64 *)per_cpu_ptr(ctx->counts, cpu);
-		for (i = 0; i < sizeof(*sum) / sizeof(u64); i++)
-			to[i] += READ_ONCE(from[i]);
+		for (i = 0; i < sizeof(*sum) / sizeof(u64); i++) {
+			/* Racing this_cpu_inc(): a count a moment old is fine. */
+			to[i] += data_race(READ_ONCE(from[i]));
+		}
 	}
 }
 

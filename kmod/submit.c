@@ -42,8 +42,9 @@ void acall_req_put(struct acall_req *req)
 
 	/*
 	 * The only reference is the caller's (a request that completed
-	 * inline, the common case): nobody can take another, so no atomic
-	 * RMW. The acquire pairs with the decrements of earlier holders.
+	 * inline, the common case): nobody can take another (the one other
+	 * reference, acall_rw_issue_async()'s, is taken by a holder), so no
+	 * atomic RMW. The acquire pairs with the decrements of earlier holders.
 	 */
 	if (atomic_read_acquire(&req->refs) != 1 &&
 	    !atomic_dec_and_test(&req->refs))
@@ -94,7 +95,7 @@ long acall_req_end_res(struct acall_req *req, int err)
 	if (req->done)
 		return req->done;
 	if (err == -ECANCELED)
-		acall_count_inc(req->ctx, canceled);
+		this_cpu_inc(req->ctx->counts->canceled);
 	return err;
 }
 
@@ -175,7 +176,11 @@ static void acall_batch_flush(struct acall_batch *b)
 			acall_order_done(req, req->res);
 		/* Nobody else can have a reference: see acall_batch_complete(). */
 		acall_req_drop(req);
-		list_add(&req->node, &b->free);
+		/* KASAN sees a use after free only through the slab. */
+		if (IS_ENABLED(CONFIG_KASAN))
+			kmem_cache_free(acall_req_cache, req);
+		else
+			list_add(&req->node, &b->free);
 	}
 	b->nr_done = 0;
 }
@@ -250,7 +255,7 @@ enum acall_try acall_req_try(struct acall_req *req, u64 *room, long *res)
 	ret = req->op->issue(req);
 	if (ret == -EIOCBQUEUED) {
 		/* Whoever called holds the context, not req. */
-		acall_count_inc(ctx, async_kiocb);
+		this_cpu_inc(ctx->counts->async_kiocb);
 		return ACALL_TRY_QUEUED;
 	}
 	if (room)
@@ -383,9 +388,9 @@ static void acall_submit_one(struct acall_ctx *ctx, struct acall_batch *b,
 		req->fail_res = ret;
 	} else {
 		if (req->flags & ACALL_SQE_ORDERED)
-			acall_count_inc(ctx, ordered);
+			this_cpu_inc(ctx->counts->ordered);
 		if (req->flags & ACALL_SQE_LINK)
-			acall_count_inc(ctx, linked);
+			this_cpu_inc(ctx->counts->linked);
 		req->queue = &ctx->queues[sqe->queue];
 		/* A barrier waits for every earlier request: post them. */
 		if (req->flags & ACALL_SQE_ORDERED)
@@ -570,9 +575,9 @@ long acall_ioctl_submit(struct acall_ctx *ctx, struct acall_submit __user *arg)
 
 	if (i < taken)
 		acall_ring_unreserve(ctx, taken - i);
-	acall_count_add(ctx, submitted, i);
+	this_cpu_add(ctx->counts->submitted, i);
 	if (batch.inline_done)
-		acall_count_add(ctx, inline_done, batch.inline_done);
+		this_cpu_add(ctx->counts->inline_done, batch.inline_done);
 	if (batch.posted) {
 		/* Quiet: the caller reaps these when this returns. */
 		if (s.flags & ACALL_SUBMIT_QUIET)

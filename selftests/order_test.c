@@ -359,6 +359,34 @@ TEST_F(order, close_with_held_requests)
 	EXPECT_EQ(0, acall_run1(&self->ring, &sqes[0]));
 }
 
+/*
+ * A SUBMIT posts its inline completions in groups; a barrier after a dozen
+ * of them in the same batch still finds them all complete and runs inline
+ * itself, with nothing held and no worker: the call posts them before it
+ * admits the barrier.
+ */
+TEST_F(order, barrier_after_inline_requests_of_its_batch_runs_inline)
+{
+	struct acall_sqe sqes[16];
+	struct acall_cqe cqes[16];
+	unsigned int i;
+
+	for (i = 0; i < 16; i++)
+		nop(&sqes[i], 0, 0, i == 12, i);
+	ASSERT_EQ(0, acall_run(&self->ring, sqes, 16, cqes));
+	/* Everything before the barrier completed before it, the rest after. */
+	for (i = 0; i < 12; i++)
+		EXPECT_GT(12, pos_of(cqes, 16, i)) TH_LOG("request %u", i);
+	EXPECT_EQ(12, pos_of(cqes, 16, 12));
+	for (i = 13; i < 16; i++)
+		EXPECT_LT(12, pos_of(cqes, 16, i)) TH_LOG("request %u", i);
+	ASSERT_EQ(0, acall_stats(&self->ring, &self->stats));
+	EXPECT_EQ(16, self->stats.inline_done);
+	EXPECT_EQ(1, self->stats.ordered);
+	EXPECT_EQ(0, self->stats.order_waits);
+	EXPECT_EQ(0, self->stats.punted);
+}
+
 /* Without tags, nothing of ordering shows on the hot path. */
 TEST_F(order, untagged_requests_do_no_ordering_work)
 {

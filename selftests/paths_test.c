@@ -13,6 +13,7 @@
  */
 #include <fcntl.h>
 #include <linux/fs.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
@@ -254,6 +255,104 @@ TEST_F(paths, running_request_has_a_named_worker)
 	ASSERT_EQ(4096, pread(fd, self->buf, 4096, 0));
 	EXPECT_EQ(-1, acall_check(self->buf, 4096, 0, 6));
 	close(fd);
+}
+
+/*
+ * Fourteen hot reads and a bad one in one SUBMIT (the ring has 16 slots): the module posts inline
+ * completions in groups and uses their requests again for later ones of
+ * the call. Every completion is in the ring when the call returns, once,
+ * with its own data.
+ */
+TEST_F(paths, batch_of_hot_reads_posts_each_once_with_its_data)
+{
+	enum { N = 14 };
+	struct acall_sqe sqes[N + 1];
+	struct iovec iov[N];
+	struct acall_cqe *cqe;
+	unsigned int seen[N + 1] = { 0 }, i, k;
+	unsigned char *bufs;
+	const char *dir;
+	int fd;
+
+	ACALL_REQUIRE(ACALL_FEAT_INLINE);
+	ACALL_FIXTURE(dir, "ACALL_TEST_EXT4");
+	fd = acall_tmpfile(dir, O_RDWR);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, acall_pwrite_pattern(fd, 0, N * 4096, 3));
+	bufs = malloc(N * 4096);
+	ASSERT_NE(NULL, bufs);
+	ASSERT_EQ(N * 4096, pread(fd, bufs, N * 4096, 0));	/* cached */
+	memset(bufs, 0, N * 4096);
+	ASSERT_EQ(0, acall_stats(&self->ring, &self->before));
+
+	for (i = 0, k = 0; k <= N; k++) {
+		if (k == N / 2) {
+			/* In the middle: refused at submission, posted alone. */
+			acall_prep_preadv(&sqes[k], -1, &iov[0], 1, 0, 0);
+			acall_sqe_set_data(&sqes[k], N);
+			continue;
+		}
+		/* Block i into buffer N - 1 - i: a mix-up shows. */
+		iov[i] = (struct iovec){ bufs + (N - 1 - i) * 4096, 4096 };
+		acall_prep_preadv(&sqes[k], fd, &iov[i], 1, i * 4096, 0);
+		acall_sqe_set_data(&sqes[k], i);
+		i++;
+	}
+	ASSERT_EQ(N + 1, acall_submit(&self->ring, sqes, N + 1));
+	EXPECT_EQ(N + 1, acall_cq_ready(&self->ring));
+	while ((cqe = acall_peek_cqe(&self->ring))) {
+		ASSERT_GE(N, cqe->user_data);
+		seen[cqe->user_data]++;
+		EXPECT_EQ(cqe->user_data == N ? -EBADF : 4096, cqe->res);
+		acall_cq_advance(&self->ring, 1);
+	}
+	for (i = 0; i <= N; i++)
+		EXPECT_EQ(1, seen[i]) TH_LOG("user_data %u", i);
+	for (i = 0; i < N; i++)
+		EXPECT_EQ(-1, acall_check(bufs + (N - 1 - i) * 4096, 4096,
+					  i * 4096, 3)) TH_LOG("block %u", i);
+
+	ASSERT_EQ(0, acall_stats(&self->ring, &self->after));
+	EXPECT_EQ(N + 1, ACALL_DELTA(self->before, self->after, submitted));
+	EXPECT_EQ(N + 1, ACALL_DELTA(self->before, self->after, completed));
+	EXPECT_EQ(N, ACALL_DELTA(self->before, self->after, inline_done));
+	EXPECT_EQ(0, self->after.inflight);
+	free(bufs);
+	close(fd);
+}
+
+/*
+ * The counters are kept per CPU: what was submitted on each CPU adds up,
+ * whichever CPU reads them.
+ */
+TEST_F(paths, counters_add_up_across_cpus)
+{
+	unsigned int cpu, i, ncpu = 0, done = 0;
+	struct acall_sqe sqe;
+	cpu_set_t old, one;
+
+	ASSERT_EQ(0, sched_getaffinity(0, sizeof(old), &old));
+	for (cpu = 0; cpu < CPU_SETSIZE; cpu++) {
+		if (!CPU_ISSET(cpu, &old))
+			continue;
+		CPU_ZERO(&one);
+		CPU_SET(cpu, &one);
+		ASSERT_EQ(0, sched_setaffinity(0, sizeof(one), &one));
+		for (i = 0; i < 10 + cpu; i++) {
+			acall_prep_nop(&sqe, 0);
+			acall_sqe_set_data(&sqe, i);
+			ASSERT_EQ(0, acall_run1(&self->ring, &sqe));
+			done++;
+		}
+		ncpu++;
+	}
+	ASSERT_EQ(0, sched_setaffinity(0, sizeof(old), &old));
+	if (ncpu < 2)
+		SKIP(return, "one CPU only");
+	ASSERT_EQ(0, acall_stats(&self->ring, &self->after));
+	EXPECT_EQ(done, ACALL_DELTA(self->before, self->after, submitted));
+	EXPECT_EQ(done, ACALL_DELTA(self->before, self->after, inline_done));
+	EXPECT_EQ(done, ACALL_DELTA(self->before, self->after, completed));
 }
 
 /* Submitted, completed and in-flight counters agree with what happened. */

@@ -209,6 +209,65 @@ TEST_F(held, worker_has_the_process_nice_and_io_priority)
 	release(_metadata, self);
 }
 
+/* Write str to /sys/fs/cgroup/<cg>/<file>; 0 or -errno. */
+static int cg_write(const char *cg, const char *file, const char *str)
+{
+	char path[256];
+	int fd, ret = 0;
+
+	snprintf(path, sizeof(path), "/sys/fs/cgroup/%s%s%s", cg, *cg ? "/" : "",
+		 file);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, str, strlen(str)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/*
+ * Go back to the root cgroup and remove the one at dir. A thread of ours
+ * that was exiting as we left (the pool's, just after acall_ring_exit())
+ * is not moved, and keeps dir populated (rmdir() fails with EBUSY) until
+ * it is gone: wait for cgroup.events to say so; the file is pollable.
+ * Returns 0 or -errno.
+ */
+static int cg_leave_and_remove(const char *dir)
+{
+	char path[256], buf[256], pid[16];
+	struct pollfd pfd = { .events = POLLPRI };
+	ssize_t n;
+	int ret;
+
+	snprintf(pid, sizeof(pid), "%d\n", getpid());
+	ret = cg_write("", "cgroup.procs", pid);
+	if (ret)
+		return ret;
+	snprintf(path, sizeof(path), "%s/cgroup.events", dir);
+	pfd.fd = open(path, O_RDONLY);
+	if (pfd.fd < 0)
+		return -errno;
+	for (;;) {
+		n = pread(pfd.fd, buf, sizeof(buf) - 1, 0);
+		if (n < 0) {
+			ret = -errno;
+			break;
+		}
+		buf[n] = '\0';
+		if (strstr(buf, "populated 0"))
+			break;
+		if (poll(&pfd, 1, -1) < 0) {
+			ret = -errno;
+			break;
+		}
+	}
+	close(pfd.fd);
+	if (!ret && rmdir(dir))
+		ret = -errno;
+	return ret;
+}
+
 TEST_F(held, worker_is_in_the_process_cgroup)
 {
 	char path[300], cg[128], line[256];
@@ -237,28 +296,7 @@ TEST_F(held, worker_is_in_the_process_cgroup)
 	}
 	acall_ring_exit(&self->ring);
 	self->ring_up = false;
-	fd = open("/sys/fs/cgroup/cgroup.procs", O_WRONLY);
-	ASSERT_LE(0, fd);
-	ASSERT_LT(0, dprintf(fd, "%d\n", getpid()));
-	close(fd);
-	EXPECT_EQ(0, rmdir(cg));
-}
-
-/* Write str to /sys/fs/cgroup/<cg>/<file>; 0 or -errno. */
-static int cg_write(const char *cg, const char *file, const char *str)
-{
-	char path[256];
-	int fd, ret = 0;
-
-	snprintf(path, sizeof(path), "/sys/fs/cgroup/%s%s%s", cg, *cg ? "/" : "",
-		 file);
-	fd = open(path, O_WRONLY);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, str, strlen(str)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
+	EXPECT_EQ(0, cg_leave_and_remove(cg));
 }
 
 /* A cpuset of the last CPU: the worker runs only there. */
@@ -291,8 +329,7 @@ TEST_F(held, worker_keeps_to_the_process_cpuset)
 	release(_metadata, self);
 	acall_ring_exit(&self->ring);
 	self->ring_up = false;
-	ASSERT_EQ(0, cg_write("", "cgroup.procs", pid));
-	EXPECT_EQ(0, rmdir(dir));
+	EXPECT_EQ(0, cg_leave_and_remove(dir));
 }
 
 /* Threads of this process: entries of /proc/self/task. */
@@ -372,8 +409,7 @@ TEST_F_TIMEOUT(held, pool_kernel_stacks_are_charged_to_the_process_cgroup, 120)
 	release(_metadata, self);
 	acall_ring_exit(&self->ring);
 	self->ring_up = false;
-	ASSERT_EQ(0, cg_write("", "cgroup.procs", pid));
-	EXPECT_EQ(0, rmdir(dir));
+	EXPECT_EQ(0, cg_leave_and_remove(dir));
 }
 
 /*
@@ -496,12 +532,7 @@ TEST(pids_max_reached_requests_wait_and_none_is_lost)
 		TH_LOG("%u workers ran in a cgroup with room for one thread",
 		       st.workers_peak);
 	acall_ring_exit(&ring);
-
-	fd = open("/sys/fs/cgroup/cgroup.procs", O_WRONLY);
-	ASSERT_LE(0, fd);
-	ASSERT_LT(0, dprintf(fd, "%d\n", getpid()));
-	close(fd);
-	EXPECT_EQ(0, rmdir(cg));
+	EXPECT_EQ(0, cg_leave_and_remove(cg));
 }
 
 /* The thread of ours named comm, or 0. */
@@ -659,10 +690,7 @@ out:
 	ASSERT_EQ(0, acall_stats(&ring, &st));
 	EXPECT_EQ(1, st.workers_peak);
 	acall_ring_exit(&ring);
-
-	snprintf(path, sizeof(path), "%d\n", getpid());
-	ASSERT_EQ(0, cg_write("", "cgroup.procs", path));
-	EXPECT_EQ(0, rmdir(cg));
+	EXPECT_EQ(0, cg_leave_and_remove(cg));
 	close(to_tracer[1]);
 	close(from_tracer[0]);
 	if (early)

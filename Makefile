@@ -349,7 +349,8 @@ $(OUT)/examples/%: examples/%.c $(OUT)/lib/libacall.a
 
 BENCH_TOOL_SRC := $(wildcard bench/acall-bench/*.c)
 BENCH_TOOLS := $(patsubst bench/%.c,$(OUT)/bench/%,$(wildcard bench/*.c)) \
-	       $(OUT)/bench/acall-bench $(OUT)/bench/profile.sh
+	       $(OUT)/bench/acall-bench $(OUT)/bench/profile.sh \
+	       $(OUT)/bench/hotread-compare.sh
 
 bench-tools: $(BENCH_TOOLS)
 
@@ -365,7 +366,7 @@ $(OUT)/bench/acall-bench: $(BENCH_TOOL_SRC) $(wildcard bench/acall-bench/*.h) \
 		$(BENCH_TOOL_SRC) -o $@ $(OUT)/lib/libacall.a $(URCU_LIBS) \
 		-luring -laio -lpthread
 
-$(OUT)/bench/profile.sh: bench/profile.sh
+$(OUT)/bench/%.sh: bench/%.sh
 	@mkdir -p $(dir $@)
 	install -m 755 $< $@
 

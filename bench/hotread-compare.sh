@@ -1,0 +1,33 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# In the VM (scripts/hotread-compare.sh boots it):
+#   hotread-compare.sh ROUNDS READS MODULE...
+# ext4 on a memory-backed null_blk, a 16 MiB file read once into the page
+# cache, then for each round each module in /acall/modules loaded in turn
+# and bench/hotread run with it.
+rounds=$1 reads=$2
+shift 2
+fail() { echo "hotread-compare: $*"; exit 1; }
+
+acall-modprobe null_blk nr_devices=1 memory_backed=1 gb=1 bs=4096 \
+	irqmode=2 completion_nsec=20000 || fail "no null_blk"
+acall-modprobe ext4 || fail "no ext4"
+/sbin/mke2fs -q -F -t ext4 -b 4096 -E lazy_itable_init=1,lazy_journal_init=1,nodiscard \
+	/dev/nullb0 >/dev/null || fail "mke2fs failed"
+mkdir -p /mnt/ext4 && mount -t ext4 -o noinit_itable /dev/nullb0 /mnt/ext4 ||
+	fail "cannot mount ext4"
+dd if=/dev/zero of=/mnt/ext4/hot bs=1M count=16 2>/dev/null || fail "no file"
+# Clean before the first read: a folio locked for writeback makes the
+# non-blocking try give up, and the read goes to a worker.
+sync
+
+round=1
+while [ "$round" -le "$rounds" ]; do
+	for m in "$@"; do
+		insmod "/acall/modules/$m.ko" || fail "cannot load $m"
+		/acall/bench/hotread /mnt/ext4/hot "$reads" |
+			sed -n "s/^  \(pread\|acall, .*submit\|acall counters:\) */round $round $m \1 /p"
+		rmmod acall || fail "cannot unload $m"
+	done
+	round=$((round + 1))
+done

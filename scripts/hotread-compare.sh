@@ -1,0 +1,51 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# The cost of a hot-cache read through the modules of several commits, in
+# one VM run: each module is loaded in turn, ROUNDS times, and runs
+# bench/hotread (pread, then acall with 1 and with 32 reads per SUBMIT).
+# One run of one guest is what makes figures of TCG comparable.
+#
+#   hotread-compare.sh [--rounds N] [--reads N] COMMIT...
+#
+# COMMIT is anything git names (a hash, HEAD~2); the modules are built from
+# each commit's kmod/ in a worktree under build/compare/, the tools from
+# the current tree. ACALL_BENCH_KERNEL picks the kernel (default 6.12).
+# Prints, per round and module, hotread's time per read and its ratio to
+# pread's in the same run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+rounds=3 reads=200000
+while [[ $# -gt 0 ]]; do
+	case $1 in
+	--rounds) rounds=$2; shift 2 ;;
+	--reads) reads=$2; shift 2 ;;
+	--) shift; break ;;
+	-*) echo "usage: hotread-compare.sh [--rounds N] [--reads N] COMMIT..." >&2; exit 2 ;;
+	*) break ;;
+	esac
+done
+[[ $# -ge 1 ]] || { echo "usage: hotread-compare.sh [--rounds N] [--reads N] COMMIT..." >&2; exit 2; }
+eval "$(scripts/kernels.sh env "${ACALL_BENCH_KERNEL:-6.12}")"
+
+scripts/setup.sh
+make -s lib bench-tools
+out=build/compare
+mkdir -p "$out"
+payloads=() names=()
+for commit in "$@"; do
+	sha=$(git rev-parse --short "$commit^{commit}")
+	tree=$out/tree-$sha
+	[[ -d $tree ]] || git worktree add -f --detach "$tree" "$sha" >/dev/null
+	make -s -C "$tree" module KDIR="$KDIR"
+	cp "$tree/build/kmod/$KREL/acall.ko" "$out/$sha.ko"
+	payloads+=(--payload "$out/$sha.ko=/acall/modules/$sha.ko")
+	names+=("$sha")
+done
+
+scripts/vm-run.sh --kernel "$KIMAGE" --moddir "$KMODDIR" --mem 2G --timeout 3600 \
+	"${payloads[@]}" \
+	--payload build/lib=/acall/lib --payload build/bench=/acall/bench \
+	--payload /sbin/mke2fs=/sbin/mke2fs --payload /etc/mke2fs.conf=/etc/mke2fs.conf \
+	-- "sh bench/hotread-compare.sh $rounds $reads ${names[*]}" |
+	grep -v '^\[ *[0-9]*\.[0-9]*\] '

@@ -7,11 +7,11 @@
 #
 #   hotread-compare.sh [--rounds N] [--reads N] COMMIT...
 #
-# COMMIT is anything git names (a hash, HEAD~2); the modules are built from
-# each commit's kmod/ in a worktree under build/compare/, the tools from
+# COMMIT is anything git names (a hash, HEAD~2); each one's module is built
+# in a worktree under build/compare/ (removed once built), the tools from
 # the current tree. ACALL_BENCH_KERNEL picks the kernel (default 6.12).
-# Prints, per round and module, hotread's time per read and its ratio to
-# pread's in the same run.
+# Prints, per round and module, hotread's time per read, its ratio to
+# pread's in the same run, and acall's counters.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -36,9 +36,11 @@ payloads=() names=()
 for commit in "$@"; do
 	sha=$(git rev-parse --short "$commit^{commit}")
 	tree=$out/tree-$sha
-	[[ -d $tree ]] || git worktree add -f --detach "$tree" "$sha" >/dev/null
+	git worktree remove --force "$tree" 2>/dev/null || rm -rf "$tree"
+	git worktree add -f --detach "$tree" "$sha" >/dev/null
 	make -s -C "$tree" module KDIR="$KDIR"
 	cp "$tree/build/kmod/$KREL/acall.ko" "$out/$sha.ko"
+	git worktree remove --force "$tree"
 	payloads+=(--payload "$out/$sha.ko=/acall/modules/$sha.ko")
 	names+=("$sha")
 done

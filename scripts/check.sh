@@ -15,16 +15,18 @@ cd "$(dirname "$0")/.." || exit 1
 kernels=${ACALL_KERNELS:-6.1 6.12 6.12-rt debug}
 start=$SECONDS
 pass=0 fail=0 skip=0
-lines=()
+lines=() failures=()
 
 . scripts/tap-count.sh
 
-# count LABEL FILE: add the TAP results in FILE to the totals.
+# count LABEL FILE: add the TAP results in FILE to the totals, and its
+# failures to those the summary names.
 count() {
 	local p f s
 	read -r p f s < <(tap_counts "$2")
 	pass=$((pass + p)) skip=$((skip + s)) fail=$((fail + f))
 	lines+=("$1: $p passed, $f failed, $s skipped")
+	mapfile -t -O "${#failures[@]}" failures < <(grep -E '^not ok ' "$2" | sed "s/^/$1: /")
 }
 
 step() { echo; echo "=== $* ($((SECONDS - start))s)"; }
@@ -91,6 +93,10 @@ for k in $kernels; do
 	read -r p f s < <(run_counts "build/logs/vmtest-$k.log" "$status")
 	pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + s))
 	lines+=("kernel $k ($(scripts/kernels.sh release "$k")): $p passed, $f failed, $s skipped")
+	if ((f > 0)); then
+		mapfile -t -O "${#failures[@]}" failures < \
+			<(run_failures "build/logs/vmtest-$k.log" "$status" | head -n 24 | sed "s/^/$k: /")
+	fi
 	ran+=" $k"
 done
 
@@ -103,5 +109,9 @@ count "pipeline" build/logs/pipeline.tap
 echo
 echo "=== summary ($((SECONDS - start))s)"
 printf '%s\n' "${lines[@]}"
+if ((${#failures[@]})); then
+	echo "what failed:"
+	printf '  %s\n' "${failures[@]}"
+fi
 echo "selftests: $pass passed, $fail failed, $skip skipped"
 [[ $fail == 0 ]]

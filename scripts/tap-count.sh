@@ -41,3 +41,30 @@ run_counts() {
 	[[ $2 != 0 && $f == 0 ]] && f=1
 	echo "$p $f $s"
 }
+
+# run_failures LOG STATUS: what failed in a VM run whose console is LOG
+# and whose vm-run.sh exit status is STATUS, a few lines each: every
+# "not ok" with the test program it came from and the comment lines just
+# before it, a test program that crashed or timed out, and why the VM run
+# itself failed. The end of a CI log is often all anyone sees of it, so
+# check.sh prints these in its summary.
+run_failures() {
+	awk '
+		/^# ===== / { prog = $3; n = 0; next }
+		/^#/ { ctx[n++ % 3] = $0; next }
+		/^not ok / {
+			print prog ": " $0
+			for (i = (n > 3 ? n - 3 : 0); i < n; i++)
+				print "    " ctx[i % 3]
+			n = 0
+			next
+		}
+		{ n = 0 }
+	' "$1"
+	grep -E '^# [^ ]+: (exit status|ran no test)' "$1"
+	case $2 in
+	97) echo "the guest kernel reported a problem (vm-run's message above)" ;;
+	98) echo "the guest hung" ;;
+	99) echo "the guest died without reporting (panic or crash)" ;;
+	esac
+}

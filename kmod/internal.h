@@ -186,6 +186,14 @@ struct acall_ctx {
 	struct acall_counts __percpu *counts;
 	struct acall_worker_counts stats;
 	struct work_struct free_work;
+
+	/*
+	 * One freed request kept for the next SUBMIT, io_uring's request
+	 * cache in its smallest form: a call of one request, or a request
+	 * freed by its completion between two calls, costs no slab round
+	 * trip. Taken and given back with xchg()/cmpxchg(), from any context.
+	 */
+	struct acall_req *spare_req;
 };
 
 /* A request's submitter, as its workers act (identity.c). */
@@ -311,6 +319,7 @@ void acall_req_post(struct acall_req *req, long res);
 void acall_req_complete(struct acall_req *req, long res);
 void acall_req_complete_notify(struct acall_req *req, long res);
 void acall_req_put(struct acall_req *req);
+void acall_req_spare_free(struct acall_ctx *ctx);
 /* How a request's non-blocking try went (acall_req_try()). */
 enum acall_try {
 	ACALL_TRY_DONE,		/* completed: post its result */

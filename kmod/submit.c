@@ -26,6 +26,23 @@ void acall_submit_exit(void)
 	kmem_cache_destroy(acall_req_cache);
 }
 
+/*
+ * Free req's memory, or keep it as ctx's spare if that is empty. KASAN sees
+ * a use after free only through the slab: there, nothing is kept.
+ */
+static void acall_req_free(struct acall_ctx *ctx, struct acall_req *req)
+{
+	if (IS_ENABLED(CONFIG_KASAN) || cmpxchg(&ctx->spare_req, NULL, req))
+		kmem_cache_free(acall_req_cache, req);
+}
+
+/* When ctx goes: nothing can take or give back its spare any more. */
+void acall_req_spare_free(struct acall_ctx *ctx)
+{
+	if (ctx->spare_req)
+		kmem_cache_free(acall_req_cache, ctx->spare_req);
+}
+
 /* Drop what req holds besides its memory and its submitter's identity. */
 static void acall_req_drop(struct acall_req *req)
 {
@@ -54,7 +71,8 @@ void acall_req_put(struct acall_req *req)
 	acall_req_drop(req);
 	if (detached)
 		acall_identity_put(&req->id);
-	kmem_cache_free(acall_req_cache, req);
+	/* Before the put: the reference keeps ctx, and its spare, here. */
+	acall_req_free(ctx, req);
 	if (detached)
 		acall_ctx_put(ctx);
 }
@@ -343,8 +361,11 @@ static struct acall_req *acall_req_alloc(struct acall_batch *b,
 	struct acall_req *req;
 
 	req = list_first_entry_or_null(&b->free, struct acall_req, node);
-	if (req) {
+	if (req)
 		list_del(&req->node);
+	else
+		req = xchg(&ctx->spare_req, NULL);
+	if (req) {
 		memset(req, 0, sizeof(*req));
 	} else {
 		req = kmem_cache_zalloc(acall_req_cache, GFP_KERNEL);
@@ -571,7 +592,7 @@ long acall_ioctl_submit(struct acall_ctx *ctx, struct acall_submit __user *arg)
 		blk_finish_plug(&plug);
 	kvfree(batch.chain);
 	list_for_each_entry_safe(req, next, &batch.free, node)
-		kmem_cache_free(acall_req_cache, req);
+		acall_req_free(ctx, req);
 
 	if (i < taken)
 		acall_ring_unreserve(ctx, taken - i);

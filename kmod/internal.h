@@ -191,9 +191,10 @@ struct acall_ctx {
 	 * One freed request kept for the next SUBMIT, io_uring's request
 	 * cache in its smallest form: a call of one request, or a request
 	 * freed by its completion between two calls, costs no slab round
-	 * trip. Taken and given back with xchg()/cmpxchg(), from any context.
+	 * trip. Taken by SUBMIT with xchg(), given back from any context
+	 * with cmpxchg(); a line of its own, away from the counters.
 	 */
-	struct acall_req *spare_req;
+	struct acall_req *spare_req ____cacheline_aligned_in_smp;
 };
 
 /* A request's submitter, as its workers act (identity.c). */

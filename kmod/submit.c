@@ -27,13 +27,22 @@ void acall_submit_exit(void)
 }
 
 /*
- * Free req's memory, or keep it as ctx's spare if that is empty. KASAN sees
- * a use after free only through the slab: there, nothing is kept.
+ * Free req's memory, or keep it as ctx's spare if that is empty; in any
+ * context. KASAN sees a use after free only through the slab: there,
+ * nothing is kept.
  */
 static void acall_req_free(struct acall_ctx *ctx, struct acall_req *req)
 {
-	if (IS_ENABLED(CONFIG_KASAN) || cmpxchg(&ctx->spare_req, NULL, req))
-		kmem_cache_free(acall_req_cache, req);
+	struct acall_req *spare = READ_ONCE(ctx->spare_req);
+
+	/* Freed twice: the slab would not see it, so leak it, loudly. */
+	if (WARN_ON_ONCE(spare == req))
+		return;
+	/* Only an empty spare is written: its cache line stays shared. */
+	if (!IS_ENABLED(CONFIG_KASAN) && !spare &&
+	    try_cmpxchg(&ctx->spare_req, &spare, req))
+		return;
+	kmem_cache_free(acall_req_cache, req);
 }
 
 /* When ctx goes: nothing can take or give back its spare any more. */
@@ -71,7 +80,10 @@ void acall_req_put(struct acall_req *req)
 	acall_req_drop(req);
 	if (detached)
 		acall_identity_put(&req->id);
-	/* Before the put: the reference keeps ctx, and its spare, here. */
+	/*
+	 * ctx is still here: a detached request's own reference keeps it, and
+	 * any other one is put only inside its SUBMIT, whose file does.
+	 */
 	acall_req_free(ctx, req);
 	if (detached)
 		acall_ctx_put(ctx);
@@ -80,7 +92,8 @@ void acall_req_put(struct acall_req *req)
 /*
  * req may leave its SUBMIT call: run in a worker, go out as an async kiocb,
  * start from another request's completion. It takes along what it needs
- * there: its submitter's identity and a reference to the context. Only in
+ * there: its submitter's identity and a reference to the context (a request
+ * that is not detached is put only inside its SUBMIT, which holds ctx). Only in
  * the submitter, before anything else can start req (cancel may already
  * find it on a held list, which only marks it). A request that completes
  * inline needs neither (the call holds the context, and the submitter is
@@ -353,7 +366,10 @@ static void acall_batch_end_chain(struct acall_batch *b)
 	}
 }
 
-/* A request for sqe: one this call completed inline, or a new one. */
+/*
+ * A request for sqe: one this call completed inline, the context's spare,
+ * or a new one.
+ */
 static struct acall_req *acall_req_alloc(struct acall_batch *b,
 					 const struct acall_sqe *sqe)
 {
@@ -363,7 +379,7 @@ static struct acall_req *acall_req_alloc(struct acall_batch *b,
 	req = list_first_entry_or_null(&b->free, struct acall_req, node);
 	if (req)
 		list_del(&req->node);
-	else
+	else if (READ_ONCE(ctx->spare_req))
 		req = xchg(&ctx->spare_req, NULL);
 	if (req) {
 		memset(req, 0, sizeof(*req));

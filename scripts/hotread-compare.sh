@@ -15,17 +15,19 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+usage() { echo "usage: hotread-compare.sh [--rounds N] [--reads N] COMMIT..." >&2; exit 2; }
+
 rounds=3 reads=200000
 while [[ $# -gt 0 ]]; do
 	case $1 in
 	--rounds) rounds=$2; shift 2 ;;
 	--reads) reads=$2; shift 2 ;;
 	--) shift; break ;;
-	-*) echo "usage: hotread-compare.sh [--rounds N] [--reads N] COMMIT..." >&2; exit 2 ;;
+	-*) usage ;;
 	*) break ;;
 	esac
 done
-[[ $# -ge 1 ]] || { echo "usage: hotread-compare.sh [--rounds N] [--reads N] COMMIT..." >&2; exit 2; }
+[[ $# -ge 1 ]] || usage
 eval "$(scripts/kernels.sh env "${ACALL_BENCH_KERNEL:-6.12}")"
 
 scripts/setup.sh

@@ -39,16 +39,11 @@ expect "a failing test fails the run ($stock)" "$stock" 1 \
 # The same run's console, as check.sh's summary reads it: the failure is
 # named with its test program and the assertion that failed.
 . scripts/tap-count.sh
-n=$((n + 1))
-named=$(run_failures "build/logs/vmtest-$stock.log" 1)
-if grep -q '^fail_test: not ok .*fails_on_purpose' <<<"$named" &&
-   grep -q 'Expected 3 (3) == 1 + 1' <<<"$named"; then
-	echo "ok $n pipeline: the summary names a failing test and its assertion"
-else
-	failed=$((failed + 1))
-	echo "not ok $n pipeline: the summary names a failing test and its assertion"
-	sed 's/^/# named: /' <<<"$named"
-fi
+named=build/logs/pipeline-named.log
+run_failures "build/logs/vmtest-$stock.log" 1 > "$named"
+grep -q '^fail_test: not ok .*fails_on_purpose' "$named" &&
+	grep -q 'Expected 3 (3) == 1 + 1' "$named"
+tap_result "pipeline: the summary names a failing test and its assertion" $? "$named"
 
 expect "a guest kernel WARN fails a run whose tests pass ($stock)" "$stock" 97 \
 	'vm-run: FAIL: the guest kernel reported' \

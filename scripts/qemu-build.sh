@@ -6,6 +6,14 @@
 #   qemu-build.sh            build unless cached; print the binaries' directory
 #   qemu-build.sh --cached   print it if it is cached; otherwise exit 1,
 #                            building and fetching nothing (the test run)
+#   qemu-build.sh --iotests [--cached]
+#                            what QEMU's own tests/qemu-iotests need, in a
+#                            cache directory of its own: the tools, the
+#                            x86_64 system emulator (the tests start it
+#                            with -accel qtest), qemu-storage-daemon, the
+#                            iotests and QEMU's python packages, laid out
+#                            as a build tree (see "Layout" below); prints
+#                            that tree
 # Everything but that one line goes to stderr.
 #
 # The source is that of the installed qemu-system-x86 (Debian 12: 7.2),
@@ -22,6 +30,13 @@
 #   version         the source package's version
 #   build.log       configure's and ninja's output
 #   .done           written last; a directory without it is garbage
+# and with --iotests, qemu-iotests-VERSION-KEY/tree/ in place of bin/:
+#   qemu-img, qemu-io, qemu-nbd, qemu-system-x86_64,
+#   storage-daemon/qemu-storage-daemon   where the iotests look for them
+#   tests/qemu-iotests/   the source's iotests: "cd there && ./check"
+#   python/               QEMU's python packages, which they import
+# The emulator looks for its firmware where Debian's does (the packages
+# qemu-system-data and seabios).
 set -euo pipefail
 
 here=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
@@ -37,12 +52,17 @@ readonly BUILD_DEPS=(gcc make pkg-config ninja-build meson python3
 log() { printf 'qemu-build: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
-cached_only=false
-case ${1:-} in
---cached) cached_only=true ;;
-'') ;;
-*) die "usage: qemu-build.sh [--cached]" ;;
-esac
+cached_only=false iotests=false
+while (($#)); do
+	case $1 in
+	--cached) cached_only=true ;;
+	--iotests) iotests=true ;;
+	*) die "usage: qemu-build.sh [--iotests] [--cached]" ;;
+	esac
+	shift
+done
+flavor=qemu
+$iotests && flavor=qemu-iotests
 
 # The source version: that of the installed QEMU (the VM's), no epoch.
 srcver=$(dpkg-query -W -f='${Status} ${source:Version}\n' qemu-system-x86 \
@@ -60,10 +80,12 @@ key=$({
 		"$top/debian/libacall1.symbols"
 	cat -- "$self"
 } | sha256sum | cut -c1-12)
-out=$cache/qemu-$srcver-$key
+out=$cache/$flavor-$srcver-$key
+result=$out/bin
+$iotests && result=$out/tree
 
 if [[ -e $out/.done ]]; then
-	printf '%s\n' "$out/bin"
+	printf '%s\n' "$result"
 	exit 0
 fi
 if $cached_only; then
@@ -86,7 +108,11 @@ ensure_packages() {
 		  apt-get install -y -q --no-install-recommends "${missing[@]}" >&2; } ||
 		die "could not install: ${missing[*]}"
 }
-ensure_packages "${BUILD_DEPS[@]}"
+if $iotests; then
+	ensure_packages "${BUILD_DEPS[@]}" libpixman-1-dev libfdt-dev	# the system emulator's
+else
+	ensure_packages "${BUILD_DEPS[@]}"
+fi
 
 mkdir -p -- "$cache"
 exec 9>"$cache/.qemu-build.lock"
@@ -95,14 +121,13 @@ if ! flock -n 9; then
 	flock 9
 fi
 if [[ -e $out/.done ]]; then		# built by whoever held the lock
-	printf '%s\n' "$out/bin"
+	printf '%s\n' "$result"
 	exit 0
 fi
 
-# Builds for other keys are stale by definition.
-for old in "$cache"/qemu-*; do
+# Builds of this flavour for other keys are stale by definition.
+for old in "$cache/$flavor"-[0-9]*; do
 	[[ -d $old && $old != "$out" ]] || continue
-	[[ $old == "$cache"/qemu-build.* ]] && continue	# a build in progress elsewhere
 	log "removing stale $old"
 	rm -rf -- "$old"
 done
@@ -158,28 +183,52 @@ for p in "${patches[@]}"; do
 	step "apply ${p##*/}" patch -d "$src" -p1 --forward --batch -s -i "$p"
 done
 
-# Tools only, with every optional feature off but the AIO backends (the
-# others' too, for comparison), and no debugging information: quicker to
-# build, and smaller to copy into the test VM.
+# Every optional feature off but the AIO backends (the others' too, for
+# comparison), and no debugging information: quicker to build, and
+# smaller to copy into the test VM. Tools only, unless the iotests want
+# the system emulator and the storage daemon too.
+config=(--without-default-features --disable-user --enable-tools
+	--disable-docs --disable-debug-info
+	--enable-linux-aio --enable-linux-io-uring --enable-acall)
+targets=("${TOOLS[@]}")
+if $iotests; then
+	# Firmware where Debian's own QEMU looks for it (qemu-system-data,
+	# seabios).
+	config+=(--target-list=x86_64-softmmu
+		 --firmwarepath=/usr/share/qemu:/usr/share/seabios)
+	targets+=(qemu-system-x86_64 storage-daemon/qemu-storage-daemon)
+else
+	config+=(--disable-system)
+fi
 mkdir -p "$work/build"
 step "configure" in_dir "$work/build" \
 	"${clean_env[@]}" PKG_CONFIG_PATH="$stage/pkgconfig" \
-	"$src/configure" --without-default-features --disable-system \
-	--disable-user --enable-tools --disable-docs --disable-debug-info \
-	--enable-linux-aio --enable-linux-io-uring --enable-acall
-step "build ${TOOLS[*]}" "${clean_env[@]}" LIBRARY_PATH="$top/build/lib" \
-	ninja -C "$work/build" -j"$(nproc)" "${TOOLS[@]}"
+	"$src/configure" "${config[@]}"
+step "build ${targets[*]}" "${clean_env[@]}" LIBRARY_PATH="$top/build/lib" \
+	ninja -C "$work/build" -j"$(nproc)" "${targets[@]}"
 
-mkdir -p "$out/bin"
-for t in "${TOOLS[@]}"; do
-	cp -- "$work/build/$t" "$out/bin/"
+mkdir -p "$result"
+for t in "${targets[@]}"; do
+	if $iotests; then
+		mkdir -p "$result/$(dirname -- "$t")"
+		cp -- "$work/build/$t" "$result/$t"
+	else
+		cp -- "$work/build/$t" "$result/"
+	fi
 done
+if $iotests; then
+	# The iotests find the binaries at ../.. of their own directory, and
+	# QEMU's python packages at ../../python.
+	mkdir -p "$result/tests"
+	cp -r -- "$src/tests/qemu-iotests" "$result/tests/"
+	cp -r -- "$src/python" "$result/"
+fi
 # The build knows aio=acall: the tool says so.
-LD_LIBRARY_PATH=$top/build/lib "$out/bin/qemu-io" --help | grep -q 'acall' ||
+LD_LIBRARY_PATH=$top/build/lib "$result/qemu-io" --help | grep -q 'acall' ||
 	die "the qemu-io built does not know aio=acall"
 echo "$srcver" > "$out/version"
 
 sync -f "$out"
 touch "$out/.done"
-log "[$((SECONDS - start))s] done: $out/bin"
-printf '%s\n' "$out/bin"
+log "[$((SECONDS - start))s] done: $result"
+printf '%s\n' "$result"

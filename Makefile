@@ -89,6 +89,7 @@ help:
 	@echo "make fio-engine   build/fio/libacall-fio.so, fio's ioengine=external:PATH for acall"
 	@echo "make qemu         QEMU's qemu-img, qemu-io, qemu-nbd with aio=acall (qemu/), built once, cached"
 	@echo "make qemu-bench   qemu-img bench with aio=threads, native, io_uring and acall side by side, in a VM"
+	@echo "make qemu-iotests QEMU's tests/qemu-iotests (raw, qcow2; group auto) on aio=acall and aio=io_uring, in a VM"
 
 # ---- the module -----------------------------------------------------------
 
@@ -430,6 +431,12 @@ qemu: setup lib
 .PHONY: qemu-bench
 qemu-bench: setup lib
 	scripts/qemu-bench.sh
+
+# QEMU's own iotests with -i acall and -i io_uring, in one VM run on the
+# 6.12 kernel (scripts/qemu-iotests.sh; results in build/qemu-iotests/).
+.PHONY: qemu-iotests
+qemu-iotests: setup lib
+	scripts/qemu-iotests.sh
 
 clean:
 	rm -rf $(OUT)

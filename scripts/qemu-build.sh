@@ -36,7 +36,7 @@
 #   tests/qemu-iotests/   the source's iotests: "cd there && ./check"
 #   python/               QEMU's python packages, which they import
 # The emulator looks for its firmware where Debian's does (the packages
-# qemu-system-data and seabios).
+# qemu-system-data, seabios and ipxe-qemu).
 set -euo pipefail
 
 here=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
@@ -89,7 +89,11 @@ if [[ -e $out/.done ]]; then
 	exit 0
 fi
 if $cached_only; then
-	log "no QEMU build cached for this tree ($out); make qemu builds it"
+	if $iotests; then
+		log "no QEMU build for the iotests cached for this tree ($out); make qemu-iotests builds it"
+	else
+		log "no QEMU build cached for this tree ($out); make qemu builds it"
+	fi
 	exit 1
 fi
 
@@ -193,9 +197,9 @@ config=(--without-default-features --disable-user --enable-tools
 targets=("${TOOLS[@]}")
 if $iotests; then
 	# Firmware where Debian's own QEMU looks for it (qemu-system-data,
-	# seabios).
+	# seabios, ipxe-qemu).
 	config+=(--target-list=x86_64-softmmu
-		 --firmwarepath=/usr/share/qemu:/usr/share/seabios)
+		 --firmwarepath=/usr/share/qemu:/usr/share/seabios:/usr/lib/ipxe/qemu)
 	targets+=(qemu-system-x86_64 storage-daemon/qemu-storage-daemon)
 else
 	config+=(--disable-system)

@@ -36,6 +36,12 @@ mount -t ext4 -o noinit_itable /dev/nullb0 $r/scratch || fail "cannot mount ext4
 chroot $r /sbin/ldconfig
 [ -c /dev/acall ] || fail "no /dev/acall"
 
+# qcow2 tests 073 and 214 hang with aio=io_uring here: QEMU waits for
+# completions that never come (Documentation/qemu.rst). The io_uring runs
+# leave them out, so that the comparison finishes.
+printf '%s\n' '073 io_uring-hangs' '214 io_uring-hangs' \
+	> $r/qemu/tests/qemu-iotests/group.local
+
 version=$(chroot $r /qemu/qemu-img --version) || fail "QEMU's qemu-img does not run in the root"
 echo "qemu-iotests: $(nproc) CPUs, kernel $(uname -r), $(echo "$version" | head -n 1)"
 sel=
@@ -50,6 +56,7 @@ for fmt in $FORMATS; do
 		else
 			what="-g $sel"
 		fi
+		[ -z "$TESTS" ] && [ "$aio" = io_uring ] && what="-x io_uring-hangs $what"
 		# Word splitting wanted: the tests or the group option.
 		# shellcheck disable=SC2086
 		timeout "${RUN_TIMEOUT:-3600}" chroot $r /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \

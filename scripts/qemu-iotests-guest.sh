@@ -6,10 +6,12 @@
 # iotests chrooted there, for each format of FORMATS and each aio mode of
 # MODES, on the groups IOTESTS_GROUPS (or the tests TESTS). Each run's TAP goes
 # between "qemu-iotests: begin FORMAT MODE" and "qemu-iotests: end ..."
-# lines; each test not run is named with its reason, and a failed
-# test's difference from its expected output follows it (the iotests'
-# own stderr). A run is cut off after RUN_TIMEOUT seconds (default 3600),
-# so that one hung test does not take the others with it.
+# lines, the end line with ./check's exit status; each test not run is
+# named with its reason, and the differences of failed tests from their
+# expected output come at the end of the run (the iotests' own stderr).
+# A run is cut off after RUN_TIMEOUT seconds (default 3600; its status is
+# then timeout's, 124 or above), and every process left in the root is
+# killed, so that one hung test does not take the other runs with it.
 fail() { echo "qemu-iotests: guest: $*"; exit 1; }
 
 r=/iotests
@@ -44,6 +46,14 @@ printf '%s\n' '073 io_uring-hangs' '214 io_uring-hangs' \
 
 version=$(chroot $r /qemu/qemu-img --version) || fail "QEMU's qemu-img does not run in the root"
 echo "qemu-iotests: $(nproc) CPUs, kernel $(uname -r), $(echo "$version" | head -n 1)"
+# kill_root: every process whose root is the chroot.
+kill_root() {
+	for p in /proc/[0-9]*; do
+		[ "$(readlink "$p/root" 2>/dev/null)" = $r ] && kill -9 "${p#/proc/}" 2>/dev/null
+	done
+	return 0
+}
+
 sel=
 for g in $IOTESTS_GROUPS; do sel="$sel${sel:+,}$g"; done
 for fmt in $FORMATS; do
@@ -56,20 +66,24 @@ for fmt in $FORMATS; do
 		else
 			what="-g $sel"
 		fi
-		[ -z "$TESTS" ] && [ "$aio" = io_uring ] && what="-x io_uring-hangs $what"
+		[ -z "$TESTS" ] && [ "$fmt" = qcow2 ] && [ "$aio" = io_uring ] &&
+			what="-x io_uring-hangs $what"
 		# Word splitting wanted: the tests or the group option.
 		# shellcheck disable=SC2086
 		timeout "${RUN_TIMEOUT:-3600}" chroot $r /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
 			HOME=/root LC_ALL=C.UTF-8 PYTHONUTF8=1 TEST_DIR=/scratch/t \
 			SOCK_DIR=/tmp/sock /bin/sh -c \
-			"cd /qemu/tests/qemu-iotests && exec ./check -tap -j $(nproc) -$fmt -i $aio $what" 2>&1 ||
-			echo "qemu-iotests: ./check -$fmt -i $aio exited with status $?"
+			"cd /qemu/tests/qemu-iotests && exec ./check -tap -j $(nproc) -$fmt -i $aio $what" 2>&1
+		status=$?
+		# timeout stops ./check alone: its workers and their QEMUs would
+		# go on into the next run.
+		kill_root
 		for f in $r/scratch/t/*.notrun $r/scratch/t/*/*.notrun; do
 			[ -e "$f" ] || continue
 			t=${f##*/}
 			echo "qemu-iotests: notrun $fmt $aio ${t%.notrun}: $(head -n 1 "$f")"
 		done
-		echo "qemu-iotests: end $fmt $aio"
+		echo "qemu-iotests: end $fmt $aio $status"
 		fstrim $r/scratch 2>/dev/null
 	done
 done

@@ -12,20 +12,24 @@
 # in the guest, on ext4 on null_blk: the group "auto" (the one QEMU's own
 # "make check-block" runs), for the raw and qcow2 formats on the file
 # protocol, each once with -i acall and once with -i io_uring, and with
-# the default cache mode (writeback). The io_uring runs of groups leave
-# out qcow2 tests 073 and 214, which hang there (scripts/qemu-iotests-guest.sh).
+# the default cache mode (writeback). The io_uring runs of qcow2's groups
+# leave out tests 073 and 214, which hang there (scripts/qemu-iotests-guest.sh).
 # Results go to build/qemu-iotests/: results.tsv (format, aio mode, test,
-# result, reason), summary.txt (printed at the end: per format and mode
-# the count of passed, failed and not run tests, then each test whose
-# result differs between acall and io_uring) and the VM's console.log.
+# result, reason), runs.tsv (per run: the count of tests planned and
+# reported, and whether it ended), summary.txt (printed at the end: per
+# format and mode the count of passed, failed and not run tests, each
+# test whose result differs between acall and io_uring, and the runs cut
+# short), the VM's console.log, and vm-status and formats for --report.
 # ACALL_IOTESTS_KERNEL picks the kernel (default 6.12); ACALL_IOTESTS
 # overrides what the guest runs: "FORMATS;GROUPS" (default "raw
 # qcow2;auto"), and ACALL_IOTESTS_TESTS, if set, names tests instead of
-# groups.
+# groups. ACALL_IOTESTS_RUN_TIMEOUT cuts each run of ./check off after
+# that many seconds (default 3600); ACALL_VM_TIMEOUT, the whole VM run
+# (default: every run's timeout, and an hour more).
 # Exit status: 0 if every run ended (each format and mode: its plan's
 # count of tests reported, none cut short), every test that io_uring
 # passes also passes on acall, and the VM run ended cleanly; 1 otherwise
-# (vm-run.sh's own status is printed).
+# (vm-run.sh's own status is printed); 2 for bad usage.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -36,15 +40,17 @@ modes=(acall io_uring)
 # The guest prints each run's TAP between marker lines; a test's result
 # is pass, fail or notrun, with the reason the test gave for not running.
 # runs.tsv says, for each run, how many tests its plan ("1..N") had, how
-# many it reported, and whether its end marker came.
+# many it reported, and whether it ended (its end marker came, and ./check
+# was not cut off by the guest's timeout).
 parse() {
-	tr -d '\r' < "$res/console.log" | grep -vE '^\[ *[0-9]+\.[0-9]+\] ' |
-	awk -v OFS='\t' -v runs="$res/runs.tsv" '
+	[[ -s $res/console.log ]] || { : > "$res/results.tsv"; : > "$res/runs.tsv"; return 0; }
+	tr -d '\r' < "$res/console.log" | awk -v OFS='\t' -v runs="$res/runs.tsv" '
+	/^\[ *[0-9]+\.[0-9]+\] / { next }	# kernel messages
 	/^qemu-iotests: begin / { fmt = $3; aio = $4; on = 1; r = fmt SUBSEP aio
 		order[++nr] = r; next }
 	/^qemu-iotests: notrun / { k = $3 SUBSEP $4 SUBSEP $5; sub(/:$/, "", k)
 		why = $0; sub(/^[^:]*:[^:]*: */, "", why); reason[k] = why; next }
-	/^qemu-iotests: end / { if (on) ended[r] = 1; on = 0; next }
+	/^qemu-iotests: end / { if (on && ($5 == "" || $5 < 124)) ended[r] = 1; on = 0; next }
 	!on { next }
 	/^1\.\.[0-9]+$/ { plan[r] = substr($0, 4); next }
 	/^ok / && $2 == fmt { res[++n] = (/# *SKIP/ ? "notrun" : "pass")
@@ -143,8 +149,10 @@ esac
 
 spec=${ACALL_IOTESTS:-raw qcow2;auto}
 tests=${ACALL_IOTESTS_TESTS:-}
-[[ $spec =~ ^[a-z0-9\ ]+\;[a-z0-9,\ -]+$ && $tests =~ ^[a-z0-9\ -]*$ ]] ||
-	{ echo "qemu-iotests: ACALL_IOTESTS is \"FORMATS;GROUPS\", ACALL_IOTESTS_TESTS test names" >&2; exit 2; }
+run_timeout=${ACALL_IOTESTS_RUN_TIMEOUT:-3600}
+[[ $spec =~ ^[a-z0-9\ ]*[a-z0-9][a-z0-9\ ]*\;[a-z0-9,\ -]*[a-z0-9][a-z0-9,\ -]*$ &&
+   $tests =~ ^([a-z0-9\ -]*[a-z0-9][a-z0-9\ -]*)?$ && $run_timeout =~ ^[1-9][0-9]*$ ]] ||
+	{ echo "qemu-iotests: ACALL_IOTESTS is \"FORMATS;GROUPS\", ACALL_IOTESTS_TESTS test names, ACALL_IOTESTS_RUN_TIMEOUT seconds" >&2; exit 2; }
 IFS=';' read -r formats groups <<<"$spec"
 
 eval "$(scripts/kernels.sh env "${ACALL_IOTESTS_KERNEL:-6.12}")"
@@ -230,18 +238,22 @@ rm -rf "$res/overlay"
 
 if [[ -n $tests ]]; then what="tests $tests"; else what="groups $groups"; fi
 echo "qemu-iotests: formats $formats; $what; aio ${modes[*]}; in a VM on $KREL"
+read -ra fmt_list <<<"$formats"
+vm_timeout=${ACALL_VM_TIMEOUT:-$((${#fmt_list[@]} * ${#modes[@]} * run_timeout + 3600))}
 start=$SECONDS
-status=0
+set +e
 scripts/vm-run.sh --kernel "$KIMAGE" --moddir "$KMODDIR" --mem 3G \
-	--timeout "${ACALL_VM_TIMEOUT:-14400}" --log "$res/console.log" \
+	--timeout "$vm_timeout" --log "$res/console.log" \
 	--payload "build/kmod/$KREL/acall.ko=/acall/acall.ko" \
 	--payload "$tarball=/acall/root.tar" \
 	--payload "$res/overlay.tar=/acall/overlay.tar" \
 	--payload scripts/qemu-iotests-guest.sh=/acall/qemu-iotests-guest.sh \
 	--payload /sbin/mke2fs=/sbin/mke2fs \
 	--payload /etc/mke2fs.conf=/etc/mke2fs.conf \
-	-- "FORMATS='$formats' IOTESTS_GROUPS='$groups' TESTS='$tests' MODES='${modes[*]}' sh qemu-iotests-guest.sh" |
-	grep --line-buffered -E '^qemu-iotests: |^(not )?ok ' || status=$?
+	-- "FORMATS='$formats' IOTESTS_GROUPS='$groups' TESTS='$tests' MODES='${modes[*]}' RUN_TIMEOUT=$run_timeout sh qemu-iotests-guest.sh" |
+	grep --line-buffered -E '^qemu-iotests: |^(not )?ok '
+status=${PIPESTATUS[0]}
+set -e
 echo "qemu-iotests: the VM run took $((SECONDS - start)) s"
 echo "$status" > "$res/vm-status"
 rm -f "$res/overlay.tar"

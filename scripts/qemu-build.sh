@@ -61,8 +61,20 @@ while (($#)); do
 	esac
 	shift
 done
-flavor=qemu
-$iotests && flavor=qemu-iotests
+# What the flavour changes, in one place: the cache directory's name, the
+# result's, the make target that builds it, the packages, configure's
+# options and ninja's targets.
+flavor=qemu result_name=bin make_target=qemu
+flavor_deps=() flavor_config=(--disable-system) targets=("${TOOLS[@]}")
+if $iotests; then
+	flavor=qemu-iotests result_name=tree make_target=qemu-iotests
+	flavor_deps=(libpixman-1-dev libfdt-dev)	# the system emulator's
+	# Firmware where Debian's own QEMU looks for it (qemu-system-data,
+	# seabios, ipxe-qemu).
+	flavor_config=(--target-list=x86_64-softmmu
+		       --firmwarepath=/usr/share/qemu:/usr/share/seabios:/usr/lib/ipxe/qemu)
+	targets+=(qemu-system-x86_64 storage-daemon/qemu-storage-daemon)
+fi
 
 # The source version: that of the installed QEMU (the VM's), no epoch.
 srcver=$(dpkg-query -W -f='${Status} ${source:Version}\n' qemu-system-x86 \
@@ -81,19 +93,14 @@ key=$({
 	cat -- "$self"
 } | sha256sum | cut -c1-12)
 out=$cache/$flavor-$srcver-$key
-result=$out/bin
-$iotests && result=$out/tree
+result=$out/$result_name
 
 if [[ -e $out/.done ]]; then
 	printf '%s\n' "$result"
 	exit 0
 fi
 if $cached_only; then
-	if $iotests; then
-		log "no QEMU build for the iotests cached for this tree ($out); make qemu-iotests builds it"
-	else
-		log "no QEMU build cached for this tree ($out); make qemu builds it"
-	fi
+	log "no $flavor build cached for this tree ($out); make $make_target builds it"
 	exit 1
 fi
 
@@ -112,11 +119,7 @@ ensure_packages() {
 		  apt-get install -y -q --no-install-recommends "${missing[@]}" >&2; } ||
 		die "could not install: ${missing[*]}"
 }
-if $iotests; then
-	ensure_packages "${BUILD_DEPS[@]}" libpixman-1-dev libfdt-dev	# the system emulator's
-else
-	ensure_packages "${BUILD_DEPS[@]}"
-fi
+ensure_packages "${BUILD_DEPS[@]}" "${flavor_deps[@]}"
 
 mkdir -p -- "$cache"
 exec 9>"$cache/.qemu-build.lock"
@@ -193,17 +196,8 @@ done
 # the system emulator and the storage daemon too.
 config=(--without-default-features --disable-user --enable-tools
 	--disable-docs --disable-debug-info
-	--enable-linux-aio --enable-linux-io-uring --enable-acall)
-targets=("${TOOLS[@]}")
-if $iotests; then
-	# Firmware where Debian's own QEMU looks for it (qemu-system-data,
-	# seabios, ipxe-qemu).
-	config+=(--target-list=x86_64-softmmu
-		 --firmwarepath=/usr/share/qemu:/usr/share/seabios:/usr/lib/ipxe/qemu)
-	targets+=(qemu-system-x86_64 storage-daemon/qemu-storage-daemon)
-else
-	config+=(--disable-system)
-fi
+	--enable-linux-aio --enable-linux-io-uring --enable-acall
+	"${flavor_config[@]}")
 mkdir -p "$work/build"
 step "configure" in_dir "$work/build" \
 	"${clean_env[@]}" PKG_CONFIG_PATH="$stage/pkgconfig" \
@@ -211,14 +205,10 @@ step "configure" in_dir "$work/build" \
 step "build ${targets[*]}" "${clean_env[@]}" LIBRARY_PATH="$top/build/lib" \
 	ninja -C "$work/build" -j"$(nproc)" "${targets[@]}"
 
-mkdir -p "$result"
+# Each binary at its place in the build tree (the tools at its top).
 for t in "${targets[@]}"; do
-	if $iotests; then
-		mkdir -p "$result/$(dirname -- "$t")"
-		cp -- "$work/build/$t" "$result/$t"
-	else
-		cp -- "$work/build/$t" "$result/"
-	fi
+	mkdir -p "$result/$(dirname -- "$t")"
+	cp -- "$work/build/$t" "$result/$t"
 done
 if $iotests; then
 	# The iotests find the binaries at ../.. of their own directory, and

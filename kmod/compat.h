@@ -10,6 +10,7 @@
 #include <linux/fs.h>
 #include <linux/fsnotify.h>
 #include <linux/mm.h>
+#include <linux/sched/signal.h>
 #include <linux/version.h>
 
 /* 6.8 dropped the count argument: every signal now adds one. */
@@ -88,6 +89,18 @@ static inline bool acall_fsnotify_sb_watched(struct super_block *sb)
 	return fsnotify_sb_has_watchers(sb);
 #else
 	return atomic_long_read(&sb->s_fsnotify_connectors);
+#endif
+}
+
+/* Take a signal off current's queues, siglock held (6.12: no task argument). */
+static inline int acall_dequeue_signal(sigset_t *mask, kernel_siginfo_t *info)
+{
+	enum pid_type type;
+
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
+	return dequeue_signal(mask, info, &type);
+#else
+	return dequeue_signal(current, mask, info, &type);
 #endif
 }
 

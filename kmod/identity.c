@@ -24,6 +24,7 @@
 #include <linux/kthread.h>
 #include <linux/sched/signal.h>
 
+#include "compat.h"
 #include "internal.h"
 
 /* In the submitter, at submission. */
@@ -46,14 +47,90 @@ void acall_identity_put(struct acall_identity *id)
 		put_cred(id->cred);
 }
 
+/* current's own: only the thread itself replaces it (exec). */
+static struct sighand_struct *acall_own_sighand(void)
+{
+	return rcu_dereference_protected(current->sighand, 1);
+}
+
+/*
+ * A write or fallocate past RLIMIT_FSIZE sends SIGXFSZ to the thread that
+ * makes it (generic_write_check_limits(), inode_newsize_ok()). A kernel
+ * thread ignores it. A thread of the process would take it back to
+ * userspace, where the program's handler, or the default action (a core
+ * dump of the process), would run in a thread that asked for nothing; a
+ * program on the raw ABI need not block signals in its SERVE threads. So
+ * such a thread runs a request that may grow a file, under a finite
+ * limit, with SIGXFSZ blocked, and drops the one the request raised: the
+ * completion (-EFBIG, a short count) is the report, as from a kernel
+ * thread. The limit is read here: one another thread makes finite while
+ * the request runs can still signal, as it can for a write tried in the
+ * submitter.
+ */
+static void acall_xfsz_block(struct acall_assumed *a, bool grows_file)
+{
+	struct sighand_struct *sighand;
+	sigset_t xfsz;
+
+	a->xfsz_blocked = grows_file && rlimit(RLIMIT_FSIZE) != RLIM_INFINITY;
+	if (!a->xfsz_blocked)
+		return;
+	siginitset(&xfsz, sigmask(SIGXFSZ));
+	sigprocmask(SIG_BLOCK, &xfsz, &a->old_blocked);
+	sighand = acall_own_sighand();
+	spin_lock_irq(&sighand->siglock);
+	a->xfsz_was_pending = sigismember(&current->pending.signal, SIGXFSZ);
+	spin_unlock_irq(&sighand->siglock);
+}
+
+/*
+ * Whether the SIGXFSZ pending for this thread alone is the one the kernel
+ * sent it for its own write (send_sig(SIGXFSZ, current, 0): SI_USER from
+ * its own process), and not one a tgkill() or a timer aimed at it. A bit
+ * with no queued entry (none could be allocated) is taken as the write's.
+ * Under siglock.
+ */
+static bool acall_xfsz_is_own(void)
+{
+	struct sigqueue *q;
+
+	list_for_each_entry(q, &current->pending.list, list)
+		if (q->info.si_signo == SIGXFSZ)
+			return q->info.si_code == SI_USER &&
+			       q->info.si_pid == task_tgid_vnr(current);
+	return true;
+}
+
+static void acall_xfsz_unblock(struct acall_assumed *a)
+{
+	struct sighand_struct *sighand;
+	kernel_siginfo_t info;
+	sigset_t others;
+
+	if (!a->xfsz_blocked)
+		return;
+	sighand = acall_own_sighand();
+	spin_lock_irq(&sighand->siglock);
+	/* Not pending before, for this thread alone, and the write's. */
+	if (!a->xfsz_was_pending &&
+	    sigismember(&current->pending.signal, SIGXFSZ) &&
+	    acall_xfsz_is_own()) {
+		siginitsetinv(&others, sigmask(SIGXFSZ));
+		acall_dequeue_signal(&others, &info);
+	}
+	spin_unlock_irq(&sighand->siglock);
+	sigprocmask(SIG_SETMASK, &a->old_blocked, NULL);
+}
+
 /*
  * In a worker, around one request. A kernel thread's signal_struct is its
  * own, so setting the limit there affects nobody else. A thread of the
  * owner's process (serve.c) already is in its cgroups and under its limits:
- * it only takes the credentials, which may be another thread's.
+ * it only takes the credentials, which may be another thread's, and keeps
+ * the SIGXFSZ a request that grows a file raises to itself.
  */
-const struct cred *acall_identity_assume(const struct acall_identity *id,
-					 bool kthread)
+void acall_identity_assume(const struct acall_identity *id, bool kthread,
+			   bool grows_file, struct acall_assumed *a)
 {
 	if (kthread) {
 		task_lock(current->group_leader);
@@ -61,13 +138,17 @@ const struct cred *acall_identity_assume(const struct acall_identity *id,
 			   id->fsize);
 		task_unlock(current->group_leader);
 		kthread_associate_blkcg(id->blkcg_css);
+	} else {
+		acall_xfsz_block(a, grows_file);
 	}
-	return override_creds(id->cred);
+	a->old_cred = override_creds(id->cred);
 }
 
-void acall_identity_revert(const struct cred *old, bool kthread)
+void acall_identity_revert(struct acall_assumed *a, bool kthread)
 {
-	revert_creds(old);
+	revert_creds(a->old_cred);
 	if (kthread)
 		kthread_associate_blkcg(NULL);
+	else
+		acall_xfsz_unblock(a);
 }

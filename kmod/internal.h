@@ -213,6 +213,8 @@ struct acall_op_def {
 	bool needs_file;
 	/* Buffered writes of one file run one at a time, on one worker. */
 	bool hash_reg_file;
+	/* May grow a file: past RLIMIT_FSIZE it raises SIGXFSZ. */
+	bool grows_file;
 	/* Check the request and take what it needs, in the submitter. */
 	int (*prep)(struct acall_req *req, const struct acall_sqe *sqe);
 	/*
@@ -341,9 +343,17 @@ bool acall_owner_check_mm(struct acall_ctx *ctx);
 /* identity.c */
 void acall_identity_take(struct acall_identity *id);
 void acall_identity_put(struct acall_identity *id);
-const struct cred *acall_identity_assume(const struct acall_identity *id,
-					 bool kthread);
-void acall_identity_revert(const struct cred *old, bool kthread);
+/* What a worker puts back after a request (acall_identity_revert()). */
+struct acall_assumed {
+	const struct cred *old_cred;
+	sigset_t old_blocked;		/* a thread of the process: its mask */
+	bool xfsz_blocked;		/* SIGXFSZ blocked for the request */
+	bool xfsz_was_pending;		/* on the thread before it */
+};
+
+void acall_identity_assume(const struct acall_identity *id, bool kthread,
+			   bool grows_file, struct acall_assumed *a);
+void acall_identity_revert(struct acall_assumed *a, bool kthread);
 
 /* order.c */
 int acall_queues_init(struct acall_ctx *ctx);

@@ -22,6 +22,7 @@ const struct acall_op_def acall_op_defs[ACALL_OP_LAST] = {
 		.name		= "PWRITEV",
 		.needs_file	= true,
 		.hash_reg_file	= true,
+		.grows_file	= true,
 		.prep		= acall_pwritev_prep,
 		.issue		= acall_pwritev_issue,
 		.run		= acall_pwritev_run,
@@ -42,6 +43,7 @@ const struct acall_op_def acall_op_defs[ACALL_OP_LAST] = {
 	[ACALL_OP_FALLOCATE] = {
 		.name		= "FALLOCATE",
 		.needs_file	= true,
+		.grows_file	= true,
 		.prep		= acall_fallocate_prep,
 		.run		= acall_fallocate_run,
 	},

@@ -167,7 +167,7 @@ static void acall_worker_handle(struct acall_worker *worker,
 {
 	struct acall_pool *pool = worker->pool;
 	struct acall_ctx *ctx = pool->ctx;
-	const struct cred *old_cred;
+	struct acall_assumed assumed;
 	long res;
 
 	if (req->fail_res || !mm_held || !acall_owner_check_mm(ctx) ||
@@ -179,9 +179,10 @@ static void acall_worker_handle(struct acall_worker *worker,
 			req->resumed = false;
 		else
 			acall_worker_count_cpu(ctx, req);
-		old_cred = acall_identity_assume(&req->id, !worker->thread);
+		acall_identity_assume(&req->id, !worker->thread,
+				      req->op->grows_file, &assumed);
 		res = acall_worker_issue_or_run(pool, req);
-		acall_identity_revert(old_cred, !worker->thread);
+		acall_identity_revert(&assumed, !worker->thread);
 		/*
 		 * An async kiocb in flight, or a request parked on a wait
 		 * queue: req may already be completed and gone, or be running

@@ -311,8 +311,8 @@ static bool acall_rw_would_block(struct acall_req *req, ssize_t ret)
  * it reached the limit, the filesystem would send SIGXFSZ to the thread
  * trying it, and only in the submitter is that the caller's. Whether it
  * will reach it cannot be told beforehand (an append's position, another
- * thread's setrlimit() in between), so any such write goes to a worker, a
- * kernel thread that ignores the signal. No path sends SIGXFSZ; the
+ * thread's setrlimit() in between), so any such write goes to a worker,
+ * which never takes the signal (identity.c). No path delivers SIGXFSZ; the
  * completion (-EFBIG, or a short count) is the only report.
  */
 static bool acall_write_limited_here(struct acall_req *req)

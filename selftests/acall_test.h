@@ -418,8 +418,12 @@ struct acall_raw {
 	struct acall_cqe *cqes;
 };
 
-/* ACALL_IOC_SETUP on an open /dev/acall, then map the ring. 0 or -errno. */
-static inline int acall_raw_setup(struct acall_raw *r, int fd, __u32 entries)
+/*
+ * ACALL_IOC_SETUP with flags (ACALL_SETUP_*) on an open /dev/acall, then
+ * map the ring. 0 or -errno.
+ */
+static inline int acall_raw_setup_flags(struct acall_raw *r, int fd,
+					__u32 entries, __u32 flags)
 {
 	struct acall_params p;
 
@@ -427,6 +431,7 @@ static inline int acall_raw_setup(struct acall_raw *r, int fd, __u32 entries)
 	memset(r, 0, sizeof(*r));
 	r->fd = fd;
 	p.entries = entries;
+	p.flags = flags;
 	if (ioctl(fd, ACALL_IOC_SETUP, &p))
 		return -errno;
 	r->len = p.ring_bytes;
@@ -441,6 +446,12 @@ static inline int acall_raw_setup(struct acall_raw *r, int fd, __u32 entries)
 	r->mask = *r->ring_mask;
 	r->cqes = (struct acall_cqe *)((char *)r->map + p.ring.cqes);
 	return 0;
+}
+
+/* The same with no flags: kernel-thread workers. */
+static inline int acall_raw_setup(struct acall_raw *r, int fd, __u32 entries)
+{
+	return acall_raw_setup_flags(r, fd, entries, 0);
 }
 
 /* ACALL_IOC_SUBMIT: how many were taken, or -errno. */

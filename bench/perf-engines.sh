@@ -1,0 +1,38 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# In the VM (scripts/perf-engines.sh boots it):
+#   perf-engines.sh ENGINES ACALL-BENCH-OPTIONS...
+# ext4 on a memory-backed null_blk as in the quick profile; for each engine
+# of the comma-separated ENGINES, one acall-bench run for its figures, then
+# a second under "perf record -a -g -e cpu-clock" and the symbols that took
+# the most samples, whole system, both CPUs, idle included.
+engines=$1
+shift
+fail() { echo "perf-engines: $*"; exit 1; }
+
+insmod /acall/acall.ko || fail "cannot load acall.ko"
+acall-modprobe null_blk nr_devices=1 memory_backed=1 gb=1 bs=4096 \
+	irqmode=2 completion_nsec=20000 || fail "no null_blk"
+acall-modprobe ext4 || fail "no ext4"
+/sbin/mke2fs -q -F -t ext4 -b 4096 -E lazy_itable_init=1,lazy_journal_init=1,nodiscard \
+	/dev/nullb0 >/dev/null || fail "mke2fs failed"
+mkdir -p /mnt/ext4
+mount -t ext4 -o noinit_itable /dev/nullb0 /mnt/ext4 || fail "cannot mount ext4"
+# Kernel symbols for perf, as root in a VM of its own.
+echo 0 > /proc/sys/kernel/kptr_restrict
+echo -1 > /proc/sys/kernel/perf_event_paranoid
+
+bench=/acall/bench/acall-bench
+common="--filename=/mnt/ext4/bench.dat --device-ns=20000 --rounds=1"
+for e in $(echo "$engines" | tr , ' '); do
+	# shellcheck disable=SC2086 # $common is words
+	"$bench" $common --engines="$e" "$@" | grep -E "^(engine|$e) " ||
+		fail "acall-bench failed"
+	# shellcheck disable=SC2086
+	perf record -q -a -g -e cpu-clock -o /tmp/perf.data -- \
+		"$bench" $common --engines="$e" "$@" >/dev/null 2>&1 ||
+		fail "perf record failed"
+	echo "perf-engines: $e, the 40 symbols with the most samples:"
+	perf report -i /tmp/perf.data --stdio --no-children --sort sym 2>/dev/null |
+		grep -E '^ +[0-9.]+%' | head -n 40
+done

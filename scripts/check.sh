@@ -104,7 +104,15 @@ step "pipeline self-check"
 debug_kernels=()
 [[ " $ran " == *" debug "* ]] && debug_kernels=(debug)
 scripts/pipeline-test.sh "${debug_kernels[@]}" | tee build/logs/pipeline.tap
+pipeline_status=${PIPESTATUS[0]}
 count "pipeline" build/logs/pipeline.tap
+# A self-check that stopped without naming a failed check (it died, or its
+# results were lost) fails too.
+if [[ ! -s build/logs/pipeline.tap ]] ||
+   { [[ $pipeline_status != 0 ]] && ! grep -q '^not ok ' build/logs/pipeline.tap; }; then
+	fail=$((fail + 1))
+	failures+=("pipeline: exit status $pipeline_status without a result for each check")
+fi
 
 echo
 echo "=== summary ($((SECONDS - start))s)"

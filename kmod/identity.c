@@ -86,9 +86,10 @@ static void acall_xfsz_block(struct acall_assumed *a, bool grows_file)
 /*
  * Whether the SIGXFSZ pending for this thread alone is the one the kernel
  * sent it for its own write (send_sig(SIGXFSZ, current, 0): SI_USER from
- * its own process), and not one a tgkill() or a timer aimed at it. A bit
- * with no queued entry (none could be allocated) is taken as the write's.
- * Under siglock.
+ * its own process), and not one a tgkill() or a timer aimed at it first
+ * (one that came after the write's was merged into it and goes with it).
+ * A bit with no queued entry (none could be allocated) is taken as the
+ * write's. Under siglock.
  */
 static bool acall_xfsz_is_own(void)
 {

@@ -57,6 +57,7 @@ struct acall_pool {
 	struct list_head running;	/* requests a worker is running */
 	struct list_head idle;		/* idle workers */
 	u64 hash_busy;			/* files with a write running (pool.c) */
+	u64 hash_claimed;		/* files a worker was called for */
 	unsigned int nr_workers;	/* alive, or asked of spawn_work */
 	unsigned int nr_to_spawn;
 	/* Of nr_workers, threads gone back to userspace (EINTR) for a while. */

@@ -221,6 +221,27 @@ static bool acall_pool_hash_busy(struct acall_pool *pool, u8 hash)
 }
 
 /*
+ * Whether a request of file bucket hash needs no worker of its own: one
+ * is writing that file and takes its next write, or one was woken or
+ * asked for when an earlier write of it was queued, and is on its way.
+ * Without the second half, a burst of writes to one file queued before
+ * any worker got to the first called a worker for each, up to
+ * max_workers, all but one of them to find nothing they could take.
+ *
+ * A claim is only a hint that holds back wake-ups: it is dropped when a
+ * request of its file is taken (the file is busy then), and every claim
+ * when a worker finds nothing it could take, leaves, or will not come. So
+ * a claim outlives its request (canceled, failed) only while a worker
+ * called for it has yet to look at the work, and that worker takes
+ * whatever the claim held back.
+ */
+static bool acall_pool_hash_taken(struct acall_pool *pool, u8 hash)
+{
+	return hash && ((pool->hash_busy | pool->hash_claimed) &
+			BIT_ULL(hash - 1));
+}
+
+/*
  * The next request for a worker that just finished one of file bucket
  * prefer (0: none), *streak in a row: that file's next write if there is
  * one, so that its writes stay on this worker; else, or once the streak is
@@ -249,11 +270,15 @@ static struct acall_req *acall_pool_take(struct acall_pool *pool, u8 prefer,
 		list_for_each_entry(req, &pool->work, node)
 			if (req->hash == prefer)
 				goto take;
+	/* Nothing this worker could take: no file's worker is on its way. */
+	pool->hash_claimed = 0;
 	return NULL;
 take:
 	*streak = prefer && req->hash == prefer ? *streak + 1 : 1;
-	if (req->hash)
+	if (req->hash) {
 		pool->hash_busy |= BIT_ULL(req->hash - 1);
+		pool->hash_claimed &= ~BIT_ULL(req->hash - 1);
+	}
 	list_del(&req->node);
 	return req;
 }
@@ -305,6 +330,8 @@ static bool acall_worker_leave(struct acall_worker *worker, u8 hash,
 	list_del_init(&worker->idle_node);
 	if (hash)
 		pool->hash_busy &= ~BIT_ULL(hash - 1);
+	/* It may have been the worker a claim waits for. */
+	pool->hash_claimed = 0;
 	/*
 	 * A thread gone back to userspace calls SERVE again (the ABI says so,
 	 * libacall's do): it stays one of the pool's workers, and what waits
@@ -504,6 +531,8 @@ void acall_pool_join_failed(struct acall_pool *pool, int res)
 
 	spin_lock_irq(&pool->lock);
 	pool->nr_workers--;
+	/* It may have been the worker a claim waits for. */
+	pool->hash_claimed = 0;
 	if (!pool->nr_workers)
 		list_splice_init(&pool->work, &stranded);
 	spin_unlock_irq(&pool->lock);
@@ -764,10 +793,10 @@ static void acall_pool_add(struct acall_req *req, bool resume,
 		this_cpu_inc(ctx->counts->punts[why]);
 	}
 	req->hash = acall_req_hash(req);
-	/* The worker on the same file takes it next: nobody to wake. */
-	worker = NULL;
-	if (!acall_pool_hash_busy(pool, req->hash))
-		worker = acall_pool_idle_worker(pool);
+	/* A worker on the same file, or one called for it, takes it. */
+	if (acall_pool_hash_taken(pool, req->hash))
+		goto unlock;
+	worker = acall_pool_idle_worker(pool);
 	if (worker) {
 		/*
 		 * Off the idle list, it is this request's: it takes the lock
@@ -780,13 +809,18 @@ static void acall_pool_add(struct acall_req *req, bool resume,
 		list_del_init(&worker->idle_node);
 		atomic_inc(&worker->wakers);
 		wakee = worker;
-	} else if (!acall_pool_hash_busy(pool, req->hash) &&
-		   pool->nr_workers < ctx->max_workers) {
+	} else if (pool->nr_workers < ctx->max_workers) {
 		pool->nr_workers++;
 		pool->nr_to_spawn++;
 		spawn = true;
 		kref_get(&ctx->ref);
+	} else {
+		/* Every worker is busy: whichever is free first takes it. */
+		goto unlock;
 	}
+	if (req->hash)
+		pool->hash_claimed |= BIT_ULL(req->hash - 1);
+unlock:
 	spin_unlock_irqrestore(&pool->lock, flags);
 	if (wakee) {
 		acall_inject_before_wake(wakee->task);

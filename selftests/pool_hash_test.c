@@ -2,9 +2,13 @@
 /*
  * One file's buffered writes run one at a time, on one worker, in the
  * order they came (io-wq's hashing); a long stream of them does not starve
- * other requests when that worker is the context's only one.
+ * other requests when that worker is the context's only one; and a burst
+ * of them calls for one worker, not one each.
  */
+#include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <sys/ioctl.h>
 #include <sys/uio.h>
 
 #include "kselftest_harness.h"
@@ -61,6 +65,106 @@ TEST(one_files_writes_do_not_starve_the_rest)
 		TH_LOG("the NOP waited for all %d writes to one file", WRITES);
 	acall_ring_exit(&ring);
 	close(fd);
+}
+
+#define BURST	16
+
+/* A thread of ours serving the raw context until it shuts down. */
+static void *serve(void *arg)
+{
+	int fd = *(int *)arg;
+	long ret;
+
+	while ((ret = ioctl(fd, ACALL_IOC_SERVE, 0)) < 0 && errno == EINTR)
+		;
+	return (void *)ret;
+}
+
+/*
+ * BURST buffered writes to one file in one SUBMIT (and, with_nop, a NOP
+ * for a worker after them), before the context has a single thread: the
+ * raw ABI's ACALL_IOC_SPAWN says how many threads the module asks for,
+ * which no thread's timing can change. One file's writes run one at a time,
+ * so they want one thread; the NOP, which is no write of that file, one
+ * more. Then one thread of ours serves them all: every write lands, in
+ * order.
+ */
+static void burst_to_one_file(struct __test_metadata *_metadata, bool with_nop)
+{
+	struct acall_spawn sp = { 0 };
+	struct acall_sqe sqes[BURST + 1];
+	char buf[BURST][512], back[512];
+	struct iovec iov[BURST];
+	struct acall_raw r;
+	struct acall_cqe cqe;
+	int dev, fd, i, n = 0, writes_seen = 0, asked;
+	pthread_t threads[BURST];
+	void *served;
+
+	ACALL_REQUIRE(ACALL_FEAT_RING | ACALL_FEAT_PROCESS_WORKERS);
+	dev = acall_open_device();
+	ASSERT_LE(0, dev);
+	/* The default bound on threads, min(entries, 4 per CPU), is above 2. */
+	ASSERT_EQ(0, acall_raw_setup_flags(&r, dev, 32,
+					   ACALL_SETUP_PROCESS_WORKERS));
+	fd = acall_tmpfile("/tmp", O_RDWR);
+	ASSERT_LE(0, fd);
+
+	/* All at one offset: the last one submitted is what stays. */
+	for (i = 0; i < BURST; i++) {
+		memset(buf[i], 'a' + i, sizeof(buf[i]));
+		iov[i] = (struct iovec){ buf[i], sizeof(buf[i]) };
+		acall_prep_pwritev(&sqes[n], fd, &iov[i], 1, 0, 0);
+		acall_sqe_set_data(&sqes[n++], i);
+	}
+	if (with_nop) {
+		acall_prep_nop(&sqes[n], 1);	/* a worker's job */
+		acall_sqe_set_data(&sqes[n++], NOP_ID);
+	}
+	ASSERT_EQ(n, acall_raw_submit(dev, sqes, n));
+
+	asked = ioctl(dev, ACALL_IOC_SPAWN, &sp);
+	EXPECT_EQ(with_nop ? 2 : 1, asked)
+		TH_LOG("threads asked for a burst of %d writes to one file%s",
+		       BURST, with_nop ? " and a NOP" : "");
+	ASSERT_LT(0, asked);
+	ASSERT_GE(BURST, asked);
+
+	/* As many as asked for, as a spawner would. */
+	for (i = 0; i < asked; i++)
+		ASSERT_EQ(0, pthread_create(&threads[i], NULL, serve, &dev));
+	for (i = 0; i < n; i++) {
+		ASSERT_EQ(0, acall_raw_reap(&r, &cqe));
+		if (cqe.user_data == NOP_ID) {
+			EXPECT_EQ(0, cqe.res);
+			continue;
+		}
+		EXPECT_EQ(sizeof(buf[0]), cqe.res);
+		EXPECT_EQ(writes_seen, cqe.user_data);
+		writes_seen++;
+	}
+	EXPECT_EQ(BURST, writes_seen);
+	ASSERT_EQ(sizeof(back), pread(fd, back, sizeof(back), 0));
+	EXPECT_EQ(0, memcmp(back, buf[BURST - 1], sizeof(back)));
+
+	ASSERT_EQ(0, ioctl(dev, ACALL_IOC_SHUTDOWN, 0));
+	for (i = 0; i < asked; i++) {
+		ASSERT_EQ(0, pthread_join(threads[i], &served));
+		EXPECT_EQ(0, (long)served);
+	}
+	acall_raw_unmap(&r);
+	close(fd);
+	close(dev);
+}
+
+TEST(burst_to_one_file_asks_for_one_thread)
+{
+	burst_to_one_file(_metadata, false);
+}
+
+TEST(burst_and_other_work_asks_for_two_threads)
+{
+	burst_to_one_file(_metadata, true);
 }
 
 TEST_HARNESS_MAIN

@@ -240,6 +240,10 @@ static int acall_rw_issue_async(struct acall_req *req, int rw)
 	memset(kiocb, 0, sizeof(*kiocb));
 	kiocb->ki_filp = file;
 	kiocb->ki_pos = req->pos;
+	/*
+	 * Not IOCB_DIO_CALLER_COMP: the end of a direct write would then
+	 * wait for the submitter, who may be waiting in inode_dio_wait().
+	 */
 	kiocb->ki_flags = iocb_flags(file) | IOCB_NOWAIT;
 	kiocb->ki_complete = acall_rw_complete;
 	ret = acall_kiocb_set_rw_flags(kiocb, req->rw_flags, rw);

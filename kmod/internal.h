@@ -21,7 +21,7 @@
 #define ACALL_MAX_QUEUES	256
 #define ACALL_NOP_MAX_DELAY_NS	1000000000ULL
 #define ACALL_INLINE_DEFAULT_BYTES	SZ_1M
-#define ACALL_HASH_BITS		6	/* of pool->hash_busy */
+#define ACALL_HASH_BITS		6	/* file buckets: pool->hash_* */
 #define ACALL_HASH_STREAK	16	/* one file's writes in a row, at most */
 #define ACALL_SPAWN_MAX		1024	/* threads one ACALL_IOC_SPAWN asks for */
 
@@ -57,7 +57,7 @@ struct acall_pool {
 	struct list_head running;	/* requests a worker is running */
 	struct list_head idle;		/* idle workers */
 	u64 hash_busy;			/* files with a write running (pool.c) */
-	u64 hash_claimed;		/* files a worker was called for */
+	u64 hash_claimed;		/* buckets a worker was called for */
 	unsigned int nr_workers;	/* alive, or asked of spawn_work */
 	unsigned int nr_to_spawn;
 	/* Of nr_workers, threads gone back to userspace (EINTR) for a while. */

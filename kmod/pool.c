@@ -222,18 +222,19 @@ static bool acall_pool_hash_busy(struct acall_pool *pool, u8 hash)
 
 /*
  * Whether a request of file bucket hash needs no worker of its own: one
- * is writing that file and takes its next write, or one was woken or
- * asked for when an earlier write of it was queued, and is on its way.
- * Without the second half, a burst of writes to one file queued before
- * any worker got to the first called a worker for each, up to
- * max_workers, all but one of them to find nothing they could take.
+ * is writing that bucket's file and takes its next write, or one was
+ * woken or asked for when an earlier write of the bucket was queued, and
+ * is on its way. Without the second half, a burst of writes to one file
+ * queued before any worker got to the first called a worker for each, up
+ * to max_workers, all but one of them to find nothing they could take.
  *
- * A claim is only a hint that holds back wake-ups: it is dropped when a
- * request of its file is taken (the file is busy then), and every claim
- * when a worker finds nothing it could take, leaves, or will not come. So
- * a claim outlives its request (canceled, failed) only while a worker
- * called for it has yet to look at the work, and that worker takes
- * whatever the claim held back.
+ * A claim is only a hint that holds back wake-ups, never work: it is
+ * dropped when a request of its bucket is taken (the bucket is busy
+ * then), and every claim of the pool is dropped when any worker finds
+ * nothing it could take, leaves, or will not come (more wake-ups, never
+ * fewer). So a write stays held back only while no worker of the pool can
+ * go idle: each one running, on its way or still to come looks at the
+ * work again, and the first free one takes the oldest request it can.
  */
 static bool acall_pool_hash_taken(struct acall_pool *pool, u8 hash)
 {
@@ -255,6 +256,8 @@ static struct acall_req *acall_pool_take(struct acall_pool *pool, u8 prefer,
 {
 	struct acall_req *req;
 
+	lockdep_assert_held(&pool->lock);
+
 	if (prefer) {
 		pool->hash_busy &= ~BIT_ULL(prefer - 1);
 		if (*streak < ACALL_HASH_STREAK)
@@ -270,7 +273,10 @@ static struct acall_req *acall_pool_take(struct acall_pool *pool, u8 prefer,
 		list_for_each_entry(req, &pool->work, node)
 			if (req->hash == prefer)
 				goto take;
-	/* Nothing this worker could take: no file's worker is on its way. */
+	/*
+	 * Nothing this worker could take: what a claim held back is no more
+	 * (taken, canceled). Those of buckets still on their way go too.
+	 */
 	pool->hash_claimed = 0;
 	return NULL;
 take:
@@ -794,9 +800,9 @@ static void acall_pool_add(struct acall_req *req, bool resume,
 	}
 	req->hash = acall_req_hash(req);
 	/* A worker on the same file, or one called for it, takes it. */
-	if (acall_pool_hash_taken(pool, req->hash))
-		goto unlock;
-	worker = acall_pool_idle_worker(pool);
+	worker = NULL;
+	if (!acall_pool_hash_taken(pool, req->hash))
+		worker = acall_pool_idle_worker(pool);
 	if (worker) {
 		/*
 		 * Off the idle list, it is this request's: it takes the lock
@@ -809,18 +815,16 @@ static void acall_pool_add(struct acall_req *req, bool resume,
 		list_del_init(&worker->idle_node);
 		atomic_inc(&worker->wakers);
 		wakee = worker;
-	} else if (pool->nr_workers < ctx->max_workers) {
+	} else if (!acall_pool_hash_taken(pool, req->hash) &&
+		   pool->nr_workers < ctx->max_workers) {
 		pool->nr_workers++;
 		pool->nr_to_spawn++;
 		spawn = true;
 		kref_get(&ctx->ref);
-	} else {
-		/* Every worker is busy: whichever is free first takes it. */
-		goto unlock;
 	}
-	if (req->hash)
+	/* Otherwise each worker (running, away, to come) looks again. */
+	if (req->hash && (wakee || spawn))
 		pool->hash_claimed |= BIT_ULL(req->hash - 1);
-unlock:
 	spin_unlock_irqrestore(&pool->lock, flags);
 	if (wakee) {
 		acall_inject_before_wake(wakee->task);

@@ -9,13 +9,9 @@ rounds=$1 reads=$2
 shift 2
 fail() { echo "hotread-compare: $*"; exit 1; }
 
-acall-modprobe null_blk nr_devices=1 memory_backed=1 gb=1 bs=4096 \
-	irqmode=2 completion_nsec=20000 || fail "no null_blk"
-acall-modprobe ext4 || fail "no ext4"
-/sbin/mke2fs -q -F -t ext4 -b 4096 -E lazy_itable_init=1,lazy_journal_init=1,nodiscard \
-	/dev/nullb0 >/dev/null || fail "mke2fs failed"
-mkdir -p /mnt/ext4 && mount -t ext4 -o noinit_itable /dev/nullb0 /mnt/ext4 ||
-	fail "cannot mount ext4"
+. "$(dirname "$0")/guest-ext4.sh"
+
+guest_ext4 1 20000 || exit 1
 dd if=/dev/zero of=/mnt/ext4/hot bs=1M count=16 2>/dev/null || fail "no file"
 # Clean before the first read: once, a round right after the write sent
 # its reads to workers (the cause was not found; the counters now show it).

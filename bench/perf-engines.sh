@@ -10,14 +10,10 @@ engines=$1
 shift
 fail() { echo "perf-engines: $*"; exit 1; }
 
+. "$(dirname "$0")/guest-ext4.sh"
+
 insmod /acall/acall.ko || fail "cannot load acall.ko"
-acall-modprobe null_blk nr_devices=1 memory_backed=1 gb=1 bs=4096 \
-	irqmode=2 completion_nsec=20000 || fail "no null_blk"
-acall-modprobe ext4 || fail "no ext4"
-/sbin/mke2fs -q -F -t ext4 -b 4096 -E lazy_itable_init=1,lazy_journal_init=1,nodiscard \
-	/dev/nullb0 >/dev/null || fail "mke2fs failed"
-mkdir -p /mnt/ext4
-mount -t ext4 -o noinit_itable /dev/nullb0 /mnt/ext4 || fail "cannot mount ext4"
+guest_ext4 1 20000 || exit 1
 # Kernel symbols for perf, as root in a VM of its own.
 echo 0 > /proc/sys/kernel/kptr_restrict
 echo -1 > /proc/sys/kernel/perf_event_paranoid

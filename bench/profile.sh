@@ -18,15 +18,10 @@ mkdir -p $out
 
 fail() { echo "profile: $*"; exit 1; }
 
+. "$here/guest-ext4.sh"
+
 [ -d /sys/module/acall ] || insmod /acall/acall.ko || fail "cannot load acall.ko"
-acall-modprobe null_blk nr_devices=2 memory_backed=1 gb=1 bs=4096 \
-	irqmode=2 completion_nsec="$DEVICE_NS" || fail "no null_blk"
-MKE2FS=/sbin/mke2fs
-acall-modprobe ext4 || fail "no ext4"
-"$MKE2FS" -q -F -t ext4 -b 4096 -E lazy_itable_init=1,lazy_journal_init=1,nodiscard \
-	/dev/nullb0 >/dev/null || fail "mke2fs failed"
-mkdir -p /mnt/ext4 && mount -t ext4 -o noinit_itable /dev/nullb0 /mnt/ext4 ||
-	fail "cannot mount ext4"
+guest_ext4 2 "$DEVICE_NS" || exit 1
 fs_list=ext4
 if [ "$profile" = full ]; then
 	if acall-modprobe xfs && mkfs.xfs -q -f /dev/nullb1 >/dev/null 2>&1 &&

@@ -337,6 +337,33 @@ static inline int acall_run1(struct acall_ring *ring, struct acall_sqe *sqe)
 
 /* ---- workers ------------------------------------------------------------- */
 
+/*
+ * The first line of /proc/self/task/<tid>/<file> that starts with key,
+ * into out. 0, -ENOENT when no line does, -EOVERFLOW when it does not fit
+ * in len, or -errno of the open.
+ */
+static inline int acall_task_line(pid_t tid, const char *file,
+				  const char *key, char *out, size_t len)
+{
+	char path[96], line[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/%s", (int)tid, file);
+	f = fopen(path, "r");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, key, strlen(key))) {
+			size_t n = snprintf(out, len, "%s", line);
+
+			fclose(f);
+			return n < len ? 0 : -EOVERFLOW;
+		}
+	}
+	fclose(f);
+	return -ENOENT;
+}
+
 /* Count in dir (of /proc/<tid> entries) the threads whose comm has prefix. */
 static inline int acall_comm_scan(const char *dir, const char *prefix,
 				  pid_t *tids, int max, int n)

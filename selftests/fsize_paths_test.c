@@ -94,7 +94,7 @@ static off_t file_size(int fd)
  */
 static int threads_with_sigxfsz(void)
 {
-	char path[300], line[128];
+	char line[256];
 	struct dirent *d;
 	int n = 0;
 	DIR *dir;
@@ -104,20 +104,15 @@ static int threads_with_sigxfsz(void)
 		return -1;
 	while ((d = readdir(dir))) {
 		unsigned long long pend;
-		FILE *f;
 
 		if (d->d_name[0] == '.')
 			continue;
-		snprintf(path, sizeof(path), "/proc/self/task/%s/status",
-			 d->d_name);
-		f = fopen(path, "r");
-		if (!f)
-			continue;	/* gone meanwhile */
-		while (fgets(line, sizeof(line), f))
-			if (sscanf(line, "SigPnd: %llx", &pend) == 1 &&
-			    (pend & (1ULL << (SIGXFSZ - 1))))
-				n++;
-		fclose(f);
+		/* A thread gone meanwhile has no line. */
+		if (!acall_task_line(atoi(d->d_name), "status", "SigPnd:",
+				     line, sizeof(line)) &&
+		    sscanf(line, "SigPnd: %llx", &pend) == 1 &&
+		    (pend & (1ULL << (SIGXFSZ - 1))))
+			n++;
 	}
 	closedir(dir);
 	return n;

@@ -130,28 +130,6 @@ static void release(struct __test_metadata *_metadata,
 	EXPECT_EQ(-1, acall_check(self->buf, 2 * PAGE, 0, 9));
 }
 
-/* The first line of /proc/self/task/<tid>/<file> that starts with key. */
-static int task_line(pid_t tid, const char *file, const char *key,
-		     char *out, size_t len)
-{
-	char path[96], line[256];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/self/task/%d/%s", (int)tid, file);
-	f = fopen(path, "r");
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f)) {
-		if (!strncmp(line, key, strlen(key))) {
-			snprintf(out, len, "%s", line);
-			fclose(f);
-			return 0;
-		}
-	}
-	fclose(f);
-	return -ENOENT;
-}
-
 TEST_F(held, worker_is_a_named_thread_of_the_process)
 {
 	char comm[32], want[32];
@@ -162,7 +140,7 @@ TEST_F(held, worker_is_a_named_thread_of_the_process)
 	ASSERT_LT(0, tid) TH_LOG("no worker faulted on the held page");
 	EXPECT_NE(gettid(), tid) TH_LOG("the submitter copied past the bound");
 	/* A kernel thread is no entry of our task directory. */
-	EXPECT_EQ(0, task_line(tid, "comm", "", comm, sizeof(comm)))
+	EXPECT_EQ(0, acall_task_line(tid, "comm", "", comm, sizeof(comm)))
 		TH_LOG("worker %d is not a thread of process %d", tid, getpid());
 	snprintf(want, sizeof(want), "acall/%d:", getpid());
 	EXPECT_EQ(0, strncmp(comm, want, strlen(want))) TH_LOG("comm %s", comm);
@@ -181,12 +159,12 @@ TEST_F(held, worker_has_the_identity_the_process_dropped_to)
 	ASSERT_EQ(0, setresuid(NOBODY, NOBODY, NOBODY));
 	tid = hold(_metadata, self);
 	ASSERT_LT(0, tid);
-	ASSERT_EQ(0, task_line(tid, "status", "Uid:", line, sizeof(line)))
+	ASSERT_EQ(0, acall_task_line(tid, "status", "Uid:", line, sizeof(line)))
 		TH_LOG("worker %d is not a thread of ours", tid);
 	snprintf(want, sizeof(want), "Uid:\t%d\t%d\t%d\t%d\n", NOBODY, NOBODY,
 		 NOBODY, NOBODY);
 	EXPECT_STREQ(want, line);
-	ASSERT_EQ(0, task_line(tid, "status", "Gid:", line, sizeof(line)));
+	ASSERT_EQ(0, acall_task_line(tid, "status", "Gid:", line, sizeof(line)));
 	want[0] = 'G';
 	EXPECT_STREQ(want, line);
 	release(_metadata, self);
@@ -289,7 +267,7 @@ TEST_F(held, worker_is_in_the_process_cgroup)
 
 		ASSERT_LT(0, tid);
 		snprintf(path, sizeof(path), "0::/acall-pw-%d\n", getpid());
-		EXPECT_EQ(0, task_line(tid, "cgroup", "0::", line, sizeof(line)))
+		EXPECT_EQ(0, acall_task_line(tid, "cgroup", "0::", line, sizeof(line)))
 			TH_LOG("worker %d is not a thread of ours", tid);
 		EXPECT_STREQ(path, line);
 		release(_metadata, self);
@@ -322,7 +300,7 @@ TEST_F(held, worker_keeps_to_the_process_cpuset)
 	tid = hold(_metadata, self);
 	ASSERT_LT(0, tid);
 	snprintf(want, sizeof(want), "Cpus_allowed_list:\t%ld\n", last);
-	EXPECT_EQ(0, task_line(tid, "status", "Cpus_allowed_list:", line,
+	EXPECT_EQ(0, acall_task_line(tid, "status", "Cpus_allowed_list:", line,
 			       sizeof(line)))
 		TH_LOG("worker %d is not a thread of ours", tid);
 	EXPECT_STREQ(want, line);

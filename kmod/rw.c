@@ -241,8 +241,9 @@ static int acall_rw_issue_async(struct acall_req *req, int rw)
 	kiocb->ki_filp = file;
 	kiocb->ki_pos = req->pos;
 	/*
-	 * Not IOCB_DIO_CALLER_COMP: the end of a direct write would then
-	 * wait for the submitter, who may be waiting in inode_dio_wait().
+	 * Not IOCB_DIO_CALLER_COMP: the end of a direct write would then wait
+	 * for a task of ours; the submitter may be in inode_dio_wait() for it,
+	 * and a worker would save nothing over iomap's workqueue.
 	 */
 	kiocb->ki_flags = iocb_flags(file) | IOCB_NOWAIT;
 	kiocb->ki_complete = acall_rw_complete;

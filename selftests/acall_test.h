@@ -39,6 +39,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -346,6 +347,7 @@ static inline int acall_task_line(pid_t tid, const char *file,
 				  const char *key, char *out, size_t len)
 {
 	char path[96], line[256];
+	bool at_start = true;	/* line starts a line of the file */
 	FILE *f;
 
 	snprintf(path, sizeof(path), "/proc/self/task/%d/%s", (int)tid, file);
@@ -353,12 +355,15 @@ static inline int acall_task_line(pid_t tid, const char *file,
 	if (!f)
 		return -errno;
 	while (fgets(line, sizeof(line), f)) {
-		if (!strncmp(line, key, strlen(key))) {
+		bool whole = strchr(line, '\n') || feof(f);
+
+		if (at_start && !strncmp(line, key, strlen(key))) {
 			size_t n = snprintf(out, len, "%s", line);
 
 			fclose(f);
-			return n < len ? 0 : -EOVERFLOW;
+			return whole && n < len ? 0 : -EOVERFLOW;
 		}
+		at_start = whole;
 	}
 	fclose(f);
 	return -ENOENT;

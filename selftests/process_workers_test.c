@@ -301,7 +301,7 @@ TEST_F(held, worker_keeps_to_the_process_cpuset)
 	ASSERT_LT(0, tid);
 	snprintf(want, sizeof(want), "Cpus_allowed_list:\t%ld\n", last);
 	EXPECT_EQ(0, acall_task_line(tid, "status", "Cpus_allowed_list:", line,
-			       sizeof(line)))
+				     sizeof(line)))
 		TH_LOG("worker %d is not a thread of ours", tid);
 	EXPECT_STREQ(want, line);
 	release(_metadata, self);

@@ -528,6 +528,20 @@ static inline void acall_raw_unmap(struct acall_raw *r)
 	r->map = NULL;
 }
 
+/*
+ * ACALL_IOC_SERVE in the calling thread until it returns for good: called
+ * again after EINTR, as the ABI asks of a thread that took its signal.
+ * 0 (idle, or the context shut down) or -errno.
+ */
+static inline int acall_raw_serve(int fd)
+{
+	int ret;
+
+	while ((ret = ioctl(fd, ACALL_IOC_SERVE, 0)) < 0 && errno == EINTR)
+		;
+	return ret < 0 ? -errno : ret;
+}
+
 /* ---- counters ------------------------------------------------------------ */
 
 /* after - before of one counter field. */

@@ -219,15 +219,12 @@ static void *serve(void *arg)
 {
 	int fd = *(int *)arg;
 	sigset_t xfsz, now;
-	long ret;
 
 	sigemptyset(&xfsz);
 	sigaddset(&xfsz, SIGXFSZ);
 	if (pthread_sigmask(SIG_UNBLOCK, &xfsz, NULL))
 		return (void *)-1L;
-	while ((ret = ioctl(fd, ACALL_IOC_SERVE, 0)) < 0 && errno == EINTR)
-		;
-	if (ret)
+	if (acall_raw_serve(fd))
 		return (void *)-1L;
 	if (pthread_sigmask(SIG_BLOCK, NULL, &now) || sigismember(&now, SIGXFSZ))
 		return (void *)-2L;

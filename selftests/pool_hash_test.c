@@ -82,12 +82,7 @@ static void on_alarm(int sig)
 /* A thread of ours serving the raw context until it shuts down. */
 static void *serve(void *arg)
 {
-	int fd = *(int *)arg;
-	long ret;
-
-	while ((ret = ioctl(fd, ACALL_IOC_SERVE, 0)) < 0 && errno == EINTR)
-		;
-	return (void *)ret;
+	return (void *)(long)acall_raw_serve(*(int *)arg);
 }
 
 /*

@@ -19,15 +19,20 @@
  *
  * The kernel is judged from outside (KASAN, lockdep, kmemleak, WARN, hung
  * tasks: the caller reads the kernel log). The fuzzer itself checks that no
- * ioctl fails with an errno Documentation/acall.rst does not list, and that
- * nothing hangs. It prints "fuzz: seed S calls N ..." and exits 0, or 1.
+ * ioctl fails with an errno Documentation/acall.rst does not list, that no
+ * request writes outside the memory it was given, and that nothing hangs
+ * (a hung worker's threads are listed). It prints "fuzz: seed S calls N
+ * ..." and exits 0, or 1.
  *
  * Pointers handed to the kernel may be bad on purpose; userspace never
  * dereferences them. ioctl goes through syscall() so that the sanitizers'
  * ioctl interceptor does not inspect them either. Buffers the kernel may
  * write into after a context is gone live in an arena that is never
- * unmapped, never on the heap.
+ * unmapped, never on the heap. Every good pointer is into its RW pages,
+ * and the pages after them stop any copy that runs on: a request writes
+ * nowhere else, whatever its length.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/falloc.h>
@@ -58,8 +63,16 @@
 #define PAGE		4096UL
 #define HANG_GRACE_S	120		/* a worker this late past its end is hung */
 
-/* Counters shared by every process of the run (a MAP_SHARED page). */
+/*
+ * Counters shared by every process of the run (a MAP_SHARED page). The
+ * canary is written once: should it change, a request wrote outside the
+ * arena (which the workers often map next to this page), and the run
+ * fails.
+ */
+#define COUNTS_CANARY	0xacca11c0ffee5eedULL
+
 struct counts {
+	uint64_t canary;
 	atomic_ullong calls;		/* system calls made on acall's surface */
 	atomic_ullong requests;		/* requests the module took */
 	atomic_ullong completions;	/* completions reaped */
@@ -88,14 +101,23 @@ static struct {
 
 /* Per-process state, set up before its threads start. */
 static struct slot slots[SLOTS];
-static unsigned char *arena;		/* RW pages, then RO, NONE, a hole */
+static unsigned char *arena;		/* RW pages, then RO, then NONE */
 static int fds[32], nfds;		/* fds of every type for requests */
 static time_t end_time;
 
+#define RW_PAGES	(ARENA_PAGES - 2)
+
 static unsigned char *arena_rw(void) { return arena; }
-static unsigned char *arena_ro(void) { return arena + (ARENA_PAGES - 3) * PAGE; }
-static unsigned char *arena_none(void) { return arena + (ARENA_PAGES - 2) * PAGE; }
-static unsigned char *arena_hole(void) { return arena + (ARENA_PAGES - 1) * PAGE; }
+static unsigned char *arena_ro(void) { return arena + RW_PAGES * PAGE; }
+static unsigned char *arena_none(void) { return arena + (RW_PAGES + 1) * PAGE; }
+
+/*
+ * An unmapped page. Not one unmapped next to the arena: the next mmap() of
+ * a page (a ring, the sanitizer's own) may land there, and a request aimed
+ * at it would then write through it into whatever lies beyond. mmap()
+ * without MAP_FIXED never places anything this low.
+ */
+#define UNMAPPED_PAGE	0x8000UL
 
 static long sys_ioctl(int fd, unsigned long cmd, unsigned long arg)
 {
@@ -135,7 +157,7 @@ static uint64_t any_ptr(struct rnd *r, size_t size)
 		0, 1, 0xfff, 0x7ffffffff000ULL, 0x800000000000ULL,
 		0xffff888000000000ULL, 0xffffffff81000000ULL, ~0ULL,
 	};
-	uint64_t room = ARENA_PAGES - 3;
+	uint64_t room = RW_PAGES;
 
 	switch (rnd_below(r, 12)) {
 	case 0:
@@ -145,7 +167,7 @@ static uint64_t any_ptr(struct rnd *r, size_t size)
 	case 2:
 		return (uintptr_t)arena_none();
 	case 3:
-		return (uintptr_t)arena_hole();
+		return UNMAPPED_PAGE;
 	case 4:	/* straddling the end of the RW pages into read-only memory */
 		return (uintptr_t)arena_ro() - (size ? rnd_below(r, size) : 0) - 1;
 	default:
@@ -158,7 +180,7 @@ static uint64_t any_ptr(struct rnd *r, size_t size)
 /* A place userspace may write size bytes at (RW arena pages), aligned. */
 static void *rw_place(struct rnd *r, size_t size)
 {
-	return arena_rw() + (rnd_below(r, (ARENA_PAGES - 3) * PAGE - size) & ~7UL);
+	return arena_rw() + (rnd_below(r, RW_PAGES * PAGE - size) & ~7UL);
 }
 
 static uint64_t any_u64(struct rnd *r)
@@ -519,20 +541,25 @@ static void do_ring(struct rnd *r, struct slot *s)
 /* A fresh context in the slot (closing what was there), usually set up. */
 static void do_open(struct rnd *r, struct slot *s)
 {
-	struct acall_params *p = rw_place(r, sizeof(*p));
+	/*
+	 * On this thread's stack, not in the arena: the ring's size and
+	 * offsets are read back and used to reach into the mapping, and the
+	 * arena is written all the time by other threads and by requests.
+	 */
+	struct acall_params p;
 	int fd, old;
 
 	fd = open("/dev/acall", O_RDWR | (rnd_one_in(r, 2) ? O_CLOEXEC : 0));
 	atomic_fetch_add(&counts->calls, 1);
 	if (fd >= 0 && rnd_below(r, 4)) {
-		memset(p, 0, sizeof(*p));
-		p->entries = 1U << (2 + rnd_below(r, 8));
-		p->max_workers = rnd_below(r, 4);
-		p->nr_queues = rnd_below(r, 3);
-		if (sys_ioctl(fd, ACALL_IOC_SETUP, (uintptr_t)p) == 0) {
+		memset(&p, 0, sizeof(p));
+		p.entries = 1U << (2 + rnd_below(r, 8));
+		p.max_workers = rnd_below(r, 4);
+		p.nr_queues = rnd_below(r, 3);
+		if (sys_ioctl(fd, ACALL_IOC_SETUP, (uintptr_t)&p) == 0) {
 			pthread_mutex_lock(&s->mu);
-			s->ring_bytes = p->ring_bytes;
-			s->off = p->ring;
+			s->ring_bytes = p.ring_bytes;
+			s->off = p.ring;
 			pthread_mutex_unlock(&s->mu);
 		}
 	}
@@ -748,7 +775,6 @@ static void fuzz_process(unsigned int proc)
 		_exit(2);
 	mprotect(arena_ro(), PAGE, PROT_READ);
 	mprotect(arena_none(), PAGE, PROT_NONE);
-	munmap(arena_hole(), PAGE);
 	for (i = 0; i < SLOTS; i++) {
 		pthread_mutex_init(&slots[i].mu, NULL);
 		atomic_init(&slots[i].fd, -1);
@@ -776,6 +802,60 @@ static pid_t start_proc(unsigned int proc)
 	return pid;
 }
 
+/*
+ * What each thread of a hung worker is doing, for the log: its state, where
+ * it sleeps and the top of its kernel stack (root reads it). A thread that
+ * spins in userspace shows R and no kernel frame.
+ */
+static void dump_threads(pid_t pid)
+{
+	char path[320], line[256];
+	struct dirent *d;
+	DIR *dir;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	dir = opendir(path);
+	if (!dir)
+		return;
+	while ((d = readdir(dir))) {
+		char state = '?', wchan[64] = "", stack[160] = "";
+		const char *close_paren;
+		FILE *f;
+
+		if (d->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%s/stat", pid, d->d_name);
+		f = fopen(path, "r");
+		if (f && fgets(line, sizeof(line), f) &&
+		    (close_paren = strrchr(line, ')')) && close_paren[1])
+			state = close_paren[2];
+		if (f)
+			fclose(f);
+		snprintf(path, sizeof(path), "/proc/%d/task/%s/wchan", pid, d->d_name);
+		f = fopen(path, "r");
+		if (f) {
+			if (!fgets(wchan, sizeof(wchan), f))
+				wchan[0] = 0;
+			fclose(f);
+		}
+		snprintf(path, sizeof(path), "/proc/%d/task/%s/stack", pid, d->d_name);
+		f = fopen(path, "r");
+		for (int i = 0; f && i < 3 && fgets(line, sizeof(line), f); i++) {
+			char *fn = strchr(line, ' ');
+
+			line[strcspn(line, "+\n")] = 0;
+			if (fn)
+				snprintf(stack + strlen(stack), sizeof(stack) - strlen(stack),
+					 " %s", fn + 1);
+		}
+		if (f)
+			fclose(f);
+		fprintf(stderr, "fuzz: worker %d thread %s: %c %s%s\n", pid, d->d_name,
+			state, wchan[0] ? wchan : "-", stack);
+	}
+	closedir(dir);
+}
+
 static void usage(void)
 {
 	fprintf(stderr, "usage: acall-fuzz [-s SEED] [-t SECONDS] [-n CALLS_PER_THREAD] "
@@ -786,7 +866,7 @@ static void usage(void)
 int main(int argc, char **argv)
 {
 	pid_t pids[MAX_PROCS];
-	unsigned int i, next_proc, failed = 0;
+	unsigned int i, next_proc, failed = 0, overwritten = 0;
 	struct timespec tick = { 0, 50 * 1000 * 1000 };
 	struct rnd ctl;
 	time_t hang;
@@ -818,6 +898,7 @@ int main(int argc, char **argv)
 		      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (counts == MAP_FAILED)
 		return 2;
+	counts->canary = COUNTS_CANARY;
 	end_time = time(NULL) + opt.seconds;
 	hang = end_time + HANG_GRACE_S;
 	rnd_init(&ctl, opt.seed, 0, 0);
@@ -860,9 +941,18 @@ int main(int argc, char **argv)
 				atomic_fetch_add(&counts->kills, 1);
 			}
 		}
+		if (counts->canary != COUNTS_CANARY && !overwritten) {
+			fprintf(stderr, "fuzz: the counters' page was overwritten: "
+				"a request wrote outside the arena\n");
+			overwritten = 1;
+			failed = 1;
+		}
 		if (!alive)
 			break;
 		if (time(NULL) > hang) {
+			for (i = 0; i < opt.procs; i++)
+				if (pids[i] > 0)
+					dump_threads(pids[i]);
 			fprintf(stderr, "fuzz: workers still running %ds after the end: hung\n",
 				HANG_GRACE_S);
 			for (i = 0; i < opt.procs; i++)

@@ -39,6 +39,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -114,8 +115,9 @@ static unsigned char *arena_none(void) { return arena + (RW_PAGES + 1) * PAGE; }
 /*
  * An unmapped page. Not one unmapped next to the arena: the next mmap() of
  * a page (a ring, the sanitizer's own) may land there, and a request aimed
- * at it would then write through it into whatever lies beyond. mmap()
- * without MAP_FIXED never places anything this low.
+ * at it would then write through it into whatever lies beyond. Nothing in
+ * these processes maps this low: mmap() places mappings near the top of
+ * the address space unless given an address, and none is given this one.
  */
 #define UNMAPPED_PAGE	0x8000UL
 
@@ -803,11 +805,12 @@ static pid_t start_proc(unsigned int proc)
 }
 
 /*
- * What each thread of a hung worker is doing, for the log: its state, where
- * it sleeps and the top of its kernel stack (root reads it). A thread that
- * spins in userspace shows R and no kernel frame.
+ * A hung worker: print what each of its threads is doing (its state, where
+ * it sleeps, the top of its kernel stack, which root may read), then the
+ * same for the children it waits for (do_fork()'s), and kill them all. A
+ * thread that spins in userspace shows R and no kernel frame.
  */
-static void dump_threads(pid_t pid)
+static void end_hung(pid_t pid, bool child)
 {
 	char path[320], line[256];
 	struct dirent *d;
@@ -850,10 +853,20 @@ static void dump_threads(pid_t pid)
 		}
 		if (f)
 			fclose(f);
-		fprintf(stderr, "fuzz: worker %d thread %s: %c %s%s\n", pid, d->d_name,
-			state, wchan[0] ? wchan : "-", stack);
+		fprintf(stderr, "fuzz: %s %d thread %s: %c %s%s\n",
+			child ? "child" : "worker", pid, d->d_name, state,
+			wchan[0] ? wchan : "-", stack);
+		if (child)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%s/children", pid, d->d_name);
+		f = fopen(path, "r");
+		for (int kid; f && fscanf(f, "%d", &kid) == 1;)
+			end_hung(kid, true);
+		if (f)
+			fclose(f);
 	}
 	closedir(dir);
+	kill(pid, SIGKILL);
 }
 
 static void usage(void)
@@ -952,12 +965,9 @@ int main(int argc, char **argv)
 		if (time(NULL) > hang) {
 			for (i = 0; i < opt.procs; i++)
 				if (pids[i] > 0)
-					dump_threads(pids[i]);
+					end_hung(pids[i], false);
 			fprintf(stderr, "fuzz: workers still running %ds after the end: hung\n",
 				HANG_GRACE_S);
-			for (i = 0; i < opt.procs; i++)
-				if (pids[i] > 0)
-					kill(pids[i], SIGKILL);
 			failed = 1;
 			break;
 		}

@@ -21,8 +21,8 @@
  * tasks: the caller reads the kernel log). The fuzzer itself checks that no
  * ioctl fails with an errno Documentation/acall.rst does not list, that no
  * request writes outside the memory it was given, and that nothing hangs
- * (a hung worker's threads are listed). It prints "fuzz: seed S calls N
- * ..." and exits 0, or 1.
+ * (a hung worker's threads and children are listed). It prints "fuzz:
+ * seed S calls N ..." and exits 0, or 1.
  *
  * Pointers handed to the kernel may be bad on purpose; userspace never
  * dereferences them. ioctl goes through syscall() so that the sanitizers'

@@ -97,6 +97,12 @@ static int acall_rw_progress(struct acall_req *req, int rw, ssize_t ret)
 {
 	if (ret < 0)
 		return req->done ? req->done : ret;
+	/* All of it, the common case: the iterator is not looked at again. */
+	if (ret == iov_iter_count(&req->iter_saved)) {
+		req->pos += ret;
+		req->done += ret;
+		return req->done;
+	}
 
 	req->iter = req->iter_saved;
 	iov_iter_advance(&req->iter, ret);

@@ -45,6 +45,10 @@ static void *scribble(void *arg)
 
 FIXTURE(scribble) {
 	struct acall_raw r;
+	/* Stopped and joined by the teardown too: a failed ASSERT leaves. */
+	struct scribbler s;
+	pthread_t thread;
+	bool running;
 };
 
 FIXTURE_SETUP(scribble)
@@ -59,8 +63,20 @@ FIXTURE_SETUP(scribble)
 	ASSERT_EQ(ENTRIES - 1, self->r.mask);
 }
 
+/* Stop the scribbler, whose writes go to the ring until it is joined. */
+static int scribble_stop(FIXTURE_DATA(scribble) *self)
+{
+	if (!self->running)
+		return 0;
+	self->running = false;
+	atomic_store(&self->s.stop, true);
+	return pthread_join(self->thread, NULL);
+}
+
 FIXTURE_TEARDOWN(scribble)
 {
+	/* Before the ring goes: a stray write would hit whatever is there next. */
+	scribble_stop(self);
 	acall_raw_unmap(&self->r);
 	if (self->r.fd >= 0)
 		close(self->r.fd);
@@ -74,13 +90,13 @@ FIXTURE_TEARDOWN(scribble)
  */
 TEST_F_TIMEOUT(scribble, mask_entries_tail_and_flags_are_not_trusted, 300)
 {
-	struct scribbler s = { .r = &self->r };
 	struct acall_sqe sqes[ENTRIES];
 	__u32 head = 0;
-	pthread_t thread;
 	int round, i;
 
-	ASSERT_EQ(0, pthread_create(&thread, NULL, scribble, &s));
+	self->s.r = &self->r;
+	ASSERT_EQ(0, pthread_create(&self->thread, NULL, scribble, &self->s));
+	self->running = true;
 	for (round = 0; round < ROUNDS; round++) {
 		unsigned char seen[ENTRIES] = { 0 };
 
@@ -108,9 +124,8 @@ TEST_F_TIMEOUT(scribble, mask_entries_tail_and_flags_are_not_trusted, 300)
 		head += ENTRIES;
 		__atomic_store_n(self->r.head, head, __ATOMIC_RELEASE);
 	}
-	atomic_store(&s.stop, true);
-	ASSERT_EQ(0, pthread_join(thread, NULL));
-	ASSERT_LT(0, s.writes);
+	ASSERT_EQ(0, scribble_stop(self));
+	ASSERT_LT(0, self->s.writes);
 
 	/* Nothing is left over: the ring is empty by the module's count. */
 	ASSERT_EQ(-ETIME, acall_raw_wait(self->r.fd, 1, 0));

@@ -352,6 +352,7 @@ BENCH_TOOL_SRC := $(wildcard bench/acall-bench/*.c)
 BENCH_TOOLS := $(patsubst bench/%.c,$(OUT)/bench/%,$(wildcard bench/*.c)) \
 	       $(OUT)/bench/acall-bench $(OUT)/bench/profile.sh \
 	       $(OUT)/bench/hotread-compare.sh $(OUT)/bench/perf-engines.sh \
+	       $(OUT)/bench/bench-compare.sh \
 	       $(OUT)/bench/guest-ext4.sh
 
 bench-tools: $(BENCH_TOOLS)

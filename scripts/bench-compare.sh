@@ -1,0 +1,63 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# One acall-bench workload through the modules of several commits, in one
+# VM run: each module is loaded in turn, ROUNDS times, and acall-bench runs
+# the workload with acall and the engines it is compared with. One run of
+# one guest is what makes figures of TCG comparable; pairing each module's
+# run with the other engines' of the same round shows what a change did
+# beside what the host's load did meanwhile.
+#
+#   bench-compare.sh [--rounds N] [--engines LIST] COMMIT... -- OPTIONS...
+#
+# COMMIT is anything git names (a hash, HEAD~2); each one's module is built
+# in a worktree under build/compare/ (removed once built), the tools from
+# the current tree. OPTIONS are acall-bench's (--rw=randwrite --bs=4k
+# --iodepth=32 ...; --filename, --device-ns and --engines are set here).
+# LIST defaults to libaio,io_uring,acall. ACALL_BENCH_KERNEL picks the
+# kernel (default 6.12). Prints, per round and module, each engine's line
+# and acall's ratio to the best other.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+usage() {
+	echo "usage: bench-compare.sh [--rounds N] [--engines LIST] COMMIT... -- ACALL-BENCH-OPTIONS..." >&2
+	exit 2
+}
+
+rounds=3 engines=libaio,io_uring,acall
+commits=()
+while [[ $# -gt 0 ]]; do
+	case $1 in
+	--rounds) rounds=$2; shift 2 ;;
+	--engines) engines=$2; shift 2 ;;
+	--) shift; break ;;
+	-*) usage ;;
+	*) commits+=("$1"); shift ;;
+	esac
+done
+[[ ${#commits[@]} -ge 1 && $# -ge 1 ]] || usage
+eval "$(scripts/kernels.sh env "${ACALL_BENCH_KERNEL:-6.12}")"
+
+scripts/setup.sh
+make -s lib bench-tools
+out=build/compare
+mkdir -p "$out"
+payloads=() names=()
+for commit in "${commits[@]}"; do
+	sha=$(git rev-parse --short "$commit^{commit}")
+	tree=$out/tree-$sha
+	git worktree remove --force "$tree" 2>/dev/null || rm -rf "$tree"
+	git worktree add -f --detach "$tree" "$sha" >/dev/null
+	make -s -C "$tree" module KDIR="$KDIR"
+	cp "$tree/build/kmod/$KREL/acall.ko" "$out/$sha.ko"
+	git worktree remove --force "$tree"
+	payloads+=(--payload "$out/$sha.ko=/acall/modules/$sha.ko")
+	names+=("$sha")
+done
+
+scripts/vm-run.sh --kernel "$KIMAGE" --moddir "$KMODDIR" --mem 2G --timeout 3600 \
+	"${payloads[@]}" \
+	--payload build/lib=/acall/lib --payload build/bench=/acall/bench \
+	--payload /sbin/mke2fs=/sbin/mke2fs --payload /etc/mke2fs.conf=/etc/mke2fs.conf \
+	-- "sh bench/bench-compare.sh $rounds $engines '${names[*]}' $*" |
+	grep -v '^\[ *[0-9]*\.[0-9]*\] '

@@ -12,6 +12,7 @@
 #include <linux/pagemap.h>
 #include <linux/sizes.h>
 #include <linux/spinlock.h>
+#include <linux/timer.h>
 #include <linux/uio.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
@@ -84,6 +85,9 @@ struct acall_worker {
 	/* A thread's own CPUs, and those it was last moved to (mask_lock). */
 	cpumask_var_t allowed;
 	cpumask_var_t applied;
+	/* Its completions whose eventfd signal it holds back (pool.c). */
+	atomic_t eventfd_held;
+	struct timer_list eventfd_timer;
 };
 
 /* One ordering queue (order.c). */
@@ -308,6 +312,7 @@ int acall_ring_wait_idle(struct acall_ctx *ctx);
 void acall_ring_post(struct acall_ctx *ctx, u64 user_data, s32 res);
 void acall_ring_post_list(struct acall_ctx *ctx, struct list_head *reqs);
 void acall_ring_notify(struct acall_ctx *ctx);
+void acall_ring_signal_eventfd(struct acall_ctx *ctx);
 void acall_ring_wake_waiters(struct acall_ctx *ctx);
 long acall_ioctl_wait(struct acall_ctx *ctx, struct acall_wait __user *arg);
 long acall_ioctl_eventfd(struct acall_ctx *ctx, s32 __user *arg);

@@ -162,6 +162,65 @@ static long acall_worker_issue_or_run(struct acall_pool *pool,
 	return acall_worker_run(pool, req);
 }
 
+/*
+ * A worker's completions are in the ring at once, and WAIT callers are
+ * woken at once; the eventfd's signal, which wakes an event loop, goes for
+ * several of them while the worker has more requests to run: after
+ * ACALL_WORKER_EVENTFD_BATCH of them, about ACALL_WORKER_EVENTFD_DELAY_MS
+ * after the first one still held back, or as soon as the worker finds no
+ * more work. A loop woken once per completion of a busy worker spends more
+ * on its wake-ups than on its I/O; one woken once for several submits them
+ * back in one go, and the worker keeps running meanwhile. The bound in
+ * time is a timer of the wheel, a list insertion per batch that fires only
+ * when the next request takes long (an hrtimer's programming, once per
+ * batch, cost more than the batching saved).
+ */
+#define ACALL_WORKER_EVENTFD_BATCH	8
+#define ACALL_WORKER_EVENTFD_DELAY_MS	8
+
+/*
+ * Signal the eventfd for what the worker held back, unless the timer did:
+ * whichever takes the count signals, once.
+ */
+static void acall_worker_eventfd_flush(struct acall_worker *worker)
+{
+	if (!atomic_xchg(&worker->eventfd_held, 0))
+		return;
+	acall_ring_signal_eventfd(worker->pool->ctx);
+	del_timer(&worker->eventfd_timer);
+}
+
+/* The bound in time: the request after them may take long. */
+static void acall_worker_eventfd_timer(struct timer_list *timer)
+{
+	struct acall_worker *worker = from_timer(worker, timer, eventfd_timer);
+
+	if (atomic_xchg(&worker->eventfd_held, 0))
+		acall_ring_signal_eventfd(worker->pool->ctx);
+}
+
+/* After one of the worker's completions was posted. */
+static void acall_worker_completed(struct acall_worker *worker)
+{
+	struct acall_pool *pool = worker->pool;
+	int held = atomic_inc_return(&worker->eventfd_held);
+
+	acall_ring_wake_waiters(pool->ctx);
+	/*
+	 * Nothing queued: its caller waits for this one, and a lone
+	 * completion pays for no timer. A racy look, and enough: work taken
+	 * meanwhile leaves the loop none, and it flushes then.
+	 */
+	if (held >= ACALL_WORKER_EVENTFD_BATCH || list_empty(&pool->work)) {
+		acall_worker_eventfd_flush(worker);
+		return;
+	}
+	/* Armed again once it fired: each held-back one has its bound. */
+	if (!timer_pending(&worker->eventfd_timer))
+		mod_timer(&worker->eventfd_timer, jiffies +
+			  msecs_to_jiffies(ACALL_WORKER_EVENTFD_DELAY_MS));
+}
+
 static void acall_worker_handle(struct acall_worker *worker,
 				struct acall_req *req, bool mm_held)
 {
@@ -191,7 +250,8 @@ static void acall_worker_handle(struct acall_worker *worker,
 		if (res == -EIOCBQUEUED)
 			return;
 	}
-	acall_req_complete_notify(req, res);
+	acall_req_complete(req, res);
+	acall_worker_completed(worker);
 }
 
 /*
@@ -399,6 +459,7 @@ static int acall_worker_loop(struct acall_worker *worker)
 	unsigned int streak = 0;	/* of that file's writes, in a row */
 	int ret = 0;
 
+	timer_setup(&worker->eventfd_timer, acall_worker_eventfd_timer, 0);
 	for (;;) {
 		cond_resched();
 		acall_worker_follow_mask(worker);
@@ -410,6 +471,12 @@ static int acall_worker_loop(struct acall_worker *worker)
 		}
 		req = acall_pool_take(pool, hash, &streak);
 		hash = req ? req->hash : 0;
+		if (!req && atomic_read(&worker->eventfd_held)) {
+			/* Nothing to run next: its caller waits for these. */
+			spin_unlock_irq(&pool->lock);
+			acall_worker_eventfd_flush(worker);
+			continue;
+		}
 		if (req) {
 			spin_unlock_irq(&pool->lock);
 			if (!mm_held)
@@ -439,6 +506,9 @@ static int acall_worker_loop(struct acall_worker *worker)
 	}
 	spawn = acall_worker_leave(worker, hash, ret == -EINTR);
 	spin_unlock_irq(&pool->lock);
+	/* Nothing held back, and no timer left on a worker that goes. */
+	acall_worker_eventfd_flush(worker);
+	del_timer_sync(&worker->eventfd_timer);
 	/*
 	 * A waker that chose it just before is done with it first: its
 	 * wake-up must not reach this task sleeping elsewhere, nor its worker

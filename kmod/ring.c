@@ -185,7 +185,11 @@ static void acall_eventfd_signal_work(struct work_struct *work)
 	acall_ctx_put(ctx);
 }
 
-static void acall_eventfd_notify(struct acall_ctx *ctx)
+/*
+ * Signal the eventfd (unless muted) for completions already posted; what
+ * waits in WAIT is woken by whoever posted them. Any context.
+ */
+void acall_ring_signal_eventfd(struct acall_ctx *ctx)
 {
 	struct eventfd_ctx *evfd;
 
@@ -223,16 +227,17 @@ static void acall_eventfd_notify(struct acall_ctx *ctx)
  */
 void acall_ring_notify(struct acall_ctx *ctx)
 {
-	acall_eventfd_notify(ctx);
-	/* The barrier at the top of acall_eventfd_notify() orders the tail. */
+	acall_ring_signal_eventfd(ctx);
+	/* The barrier at the top of acall_ring_signal_eventfd() orders the tail. */
 	if (waitqueue_active(&ctx->cq_wait))
 		wake_up_all(&ctx->cq_wait);
 }
 
 /*
  * Tell waiters, not the eventfd: for what an ACALL_SUBMIT_QUIET call posted
- * itself. Its caller finds those in the ring when the call returns, and a
- * signal would only cost it a wake-up and a read of the eventfd.
+ * itself (its caller finds those in the ring when the call returns, and a
+ * signal would only cost it a wake-up and a read of the eventfd), and for
+ * a busy worker's completions, whose signal it holds back (pool.c).
  */
 void acall_ring_wake_waiters(struct acall_ctx *ctx)
 {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Being told about completions: a registered eventfd is signalled, not
+ * Being told about completions: a registered eventfd is signalled (for a
+ * busy worker's completion too, though its next request takes long), not
  * while muted from the ring, not after it is unregistered; ACALL_IOC_WAIT
  * returns what is ready, gives up with -ETIME at its timeout and with
  * -EINTR at a signal, and a completion it did not wait for stays in the
@@ -63,8 +64,9 @@ static __u64 eventfd_await(int efd)
 	struct pollfd pfd = { .fd = efd, .events = POLLIN };
 	__u64 v = 0;
 
+	/* 0, which no signal gives, when it went wrong. */
 	if (poll(&pfd, 1, -1) != 1 || read(efd, &v, sizeof(v)) != sizeof(v))
-		return (__u64)-1;
+		return 0;
 	return v;
 }
 
@@ -133,6 +135,51 @@ TEST_F(ev, unknown_submit_flag_is_einval)
 
 	acall_prep_nop(&sqe, 0);
 	EXPECT_EQ(-EINVAL, acall_submit_flags(&self->ring, &sqe, 1, 1u << 31));
+}
+
+/*
+ * A worker with more to run may hold back the eventfd's signal for its
+ * completions, but not for long: with one worker and three NOPs queued,
+ * each is signalled on its own while the next one still runs (a second,
+ * the longest a NOP may take): the first and the second by the bound in
+ * time (for the second, the timer is armed again after it fired), the
+ * last when the worker runs out of work.
+ */
+TEST_F_TIMEOUT(ev, worker_completion_signalled_while_the_next_runs, 60)
+{
+	struct acall_options opts = { .entries = 8, .max_workers = 1 };
+	__u64 delays[3] = { SECOND / 1000, SECOND, SECOND };
+	struct acall_sqe sqes[3];
+	struct acall_stats st;
+	struct acall_cqe *cqe;
+	struct acall_ring ring;
+	int i;
+
+	ACALL_REQUIRE(ACALL_FEAT_EVENTFD | ACALL_FEAT_WORKERS);
+	ASSERT_EQ(0, acall_ring_init(&ring, &opts));
+	self->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	ASSERT_LE(0, self->efd);
+	ASSERT_EQ(0, acall_register_eventfd(&ring, self->efd));
+
+	for (i = 0; i < 3; i++) {
+		acall_prep_nop(&sqes[i], delays[i]);
+		acall_sqe_set_data(&sqes[i], i + 1);
+	}
+	ASSERT_EQ(3, acall_submit(&ring, sqes, 3));
+
+	for (i = 0; i < 3; i++) {
+		EXPECT_LE(1, eventfd_await(self->efd));
+		/* This one alone: its signal did not wait for the next. */
+		ASSERT_EQ(1, acall_cq_ready(&ring)) TH_LOG("NOP %d", i + 1);
+		cqe = acall_peek_cqe(&ring);
+		EXPECT_EQ(i + 1, cqe->user_data);
+		EXPECT_EQ(0, cqe->res);
+		acall_cq_advance(&ring, 1);
+	}
+	/* One worker ran them all, one after the other. */
+	ASSERT_EQ(0, acall_stats(&ring, &st));
+	EXPECT_EQ(1, st.workers_peak);
+	acall_ring_exit(&ring);
 }
 
 TEST_F(ev, muted_eventfd_is_not_signalled)

@@ -228,7 +228,7 @@ void acall_ring_signal_eventfd(struct acall_ctx *ctx)
 void acall_ring_notify(struct acall_ctx *ctx)
 {
 	acall_ring_signal_eventfd(ctx);
-	/* The barrier at the top of acall_ring_signal_eventfd() orders the tail. */
+	/* The barrier atop acall_ring_signal_eventfd() orders the tail. */
 	if (waitqueue_active(&ctx->cq_wait))
 		wake_up_all(&ctx->cq_wait);
 }

@@ -37,27 +37,9 @@ while [[ $# -gt 0 ]]; do
 done
 [[ ${#commits[@]} -ge 1 && $# -ge 1 ]] || usage
 eval "$(scripts/kernels.sh env "${ACALL_BENCH_KERNEL:-6.12}")"
+. scripts/compare-modules.sh
 
 scripts/setup.sh
 make -s lib bench-tools
-out=build/compare
-mkdir -p "$out"
-payloads=() names=()
-for commit in "${commits[@]}"; do
-	sha=$(git rev-parse --short "$commit^{commit}")
-	tree=$out/tree-$sha
-	git worktree remove --force "$tree" 2>/dev/null || rm -rf "$tree"
-	git worktree add -f --detach "$tree" "$sha" >/dev/null
-	make -s -C "$tree" module KDIR="$KDIR"
-	cp "$tree/build/kmod/$KREL/acall.ko" "$out/$sha.ko"
-	git worktree remove --force "$tree"
-	payloads+=(--payload "$out/$sha.ko=/acall/modules/$sha.ko")
-	names+=("$sha")
-done
-
-scripts/vm-run.sh --kernel "$KIMAGE" --moddir "$KMODDIR" --mem 2G --timeout 3600 \
-	"${payloads[@]}" \
-	--payload build/lib=/acall/lib --payload build/bench=/acall/bench \
-	--payload /sbin/mke2fs=/sbin/mke2fs --payload /etc/mke2fs.conf=/etc/mke2fs.conf \
-	-- "sh bench/bench-compare.sh $rounds $engines '${names[*]}' $*" |
-	grep -v '^\[ *[0-9]*\.[0-9]*\] '
+compare_modules "${commits[@]}"
+compare_vm_run "sh bench/bench-compare.sh $rounds $engines '${names[*]}' $*"

@@ -22,7 +22,7 @@ while [ "$round" -le "$rounds" ]; do
 	for m in "$@"; do
 		insmod "/acall/modules/$m.ko" || fail "cannot load $m"
 		/acall/bench/hotread /mnt/ext4/hot "$reads" |
-			sed -n "s/^  \(pread\|acall, .*submit\|acall counters:\) */round $round $m \1 /p"
+			sed -n "s/^  /round $round $m /p"
 		rmmod acall || fail "cannot unload $m"
 	done
 	round=$((round + 1))

@@ -103,17 +103,6 @@ struct acall_ctx *acall_ctx_alloc(void)
 	return ctx;
 }
 
-/* Calls other than probe and setup: the owner's, on a set-up context. */
-int acall_ctx_check(struct acall_ctx *ctx)
-{
-	if (current->mm != ctx->mm)
-		return -EPERM;
-	/* Pairs with the release in acall_ctx_setup(): ring and pools are seen. */
-	if (!smp_load_acquire(&ctx->ready))
-		return -EBADFD;
-	return 0;
-}
-
 /*
  * Take the I/O context the workers share from the calling thread, creating
  * it now if it has none, so it can be shared as CLONE_IO shares it. Every

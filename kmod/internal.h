@@ -300,7 +300,17 @@ long acall_ctx_setup(struct acall_ctx *ctx, struct acall_params __user *arg);
 void acall_ctx_close(struct acall_ctx *ctx);
 long acall_ioctl_shutdown(struct acall_ctx *ctx, unsigned long arg);
 void acall_ctx_put(struct acall_ctx *ctx);
-int acall_ctx_check(struct acall_ctx *ctx);
+
+/* Calls other than probe and setup: the owner's, on a set-up context. */
+static inline int acall_ctx_check(struct acall_ctx *ctx)
+{
+	if (current->mm != ctx->mm)
+		return -EPERM;
+	/* Pairs with the release in acall_ctx_setup(): ring and pools are seen. */
+	if (!smp_load_acquire(&ctx->ready))
+		return -EBADFD;
+	return 0;
+}
 
 /* ring.c */
 int acall_ring_alloc(struct acall_ctx *ctx, struct acall_params *p);
@@ -364,11 +374,79 @@ void acall_identity_revert(struct acall_assumed *a, bool kthread);
 /* order.c */
 int acall_queues_init(struct acall_ctx *ctx);
 void acall_queues_free(struct acall_ctx *ctx);
-void acall_queue_admit(struct acall_req *req);
 void acall_link(struct acall_req *prev, struct acall_req *req);
-bool acall_req_open_gate(struct acall_req *req);
-void acall_order_done(struct acall_req *req, long res);
 long acall_order_cancel(struct acall_ctx *ctx, u64 user_data);
+/* The rest of what the inline functions below do, when they cannot. */
+void acall_queue_admit_slow(struct acall_req *req);
+bool acall_req_open_gate_slow(struct acall_req *req);
+void acall_queue_done_slow(struct acall_req *req);
+void acall_order_done_chain(struct acall_req *req, long res);
+
+/*
+ * Every request passes these three on its way; what nearly all of them
+ * do is inline here, the rest in order.c.
+ */
+
+/*
+ * Admit a prepared request into its queue, at submission, in order. A
+ * SIMPLE one in a queue without barriers only counts itself active.
+ */
+static inline void acall_queue_admit(struct acall_req *req)
+{
+	struct acall_queue *q = req->queue;
+
+	if (likely(!(req->flags & ACALL_SQE_ORDERED))) {
+		atomic_inc(&q->active);
+		/* Pairs with the barrier in acall_queue_admit_slow(). */
+		smp_mb__after_atomic();
+		if (likely(!READ_ONCE(q->barriers)))
+			return;
+	}
+	acall_queue_admit_slow(req);
+}
+
+/*
+ * Open one gate of req; true if it was the last. Any context. Gates are
+ * added only while the submission's is closed, so one left is the
+ * caller's own, and nobody else writes the count: a plain store, not an
+ * atomic RMW. The acquire pairs with the other openers' decrements (what
+ * they wrote before opening theirs is seen here).
+ */
+static inline bool acall_req_open_gate(struct acall_req *req)
+{
+	if (atomic_read_acquire(&req->gates) == 1 && likely(!req->held_listed)) {
+		atomic_set(&req->gates, 0);
+		return true;
+	}
+	return acall_req_open_gate_slow(req);
+}
+
+/*
+ * req, admitted into its queue, has completed: let the queue move on. A
+ * SIMPLE one that was not the last active one before a barrier releases
+ * nothing.
+ */
+static inline void acall_queue_done(struct acall_req *req)
+{
+	struct acall_queue *q = req->queue;
+
+	if (likely(!(req->flags & ACALL_SQE_ORDERED))) {
+		/* Fully ordered: the count drops before barriers is read. */
+		if (!atomic_dec_and_test(&q->active) ||
+		    likely(!READ_ONCE(q->barriers)))
+			return;
+	}
+	acall_queue_done_slow(req);
+}
+
+/* req's completion (res) is posted: release what waited for it. */
+static inline void acall_order_done(struct acall_req *req, long res)
+{
+	if (unlikely(req->link))
+		acall_order_done_chain(req, res);
+	else if (req->queue)
+		acall_queue_done(req);
+}
 
 /* file.c */
 struct file *acall_file_get(int fd);

@@ -82,16 +82,10 @@ static void acall_held_del(struct acall_req *req)
 	spin_unlock_irqrestore(&ctx->held_lock, flags);
 }
 
-/* Open one gate of req; true if it was the last. Any context. */
-bool acall_req_open_gate(struct acall_req *req)
+/* acall_req_open_gate() for a gate that is not the last, or a held req. */
+bool acall_req_open_gate_slow(struct acall_req *req)
 {
-	/*
-	 * Gates are added only while the submission's is closed, so one left
-	 * is the caller's own, and nobody else writes the count: a plain
-	 * store, not an atomic RMW, on the path of every request. The acquire
-	 * pairs with the other openers' decrements (what they wrote before
-	 * opening theirs is seen here).
-	 */
+	/* As acall_req_open_gate() says. */
 	if (atomic_read_acquire(&req->gates) == 1)
 		atomic_set(&req->gates, 0);
 	else if (!atomic_dec_and_test(&req->gates))
@@ -159,20 +153,17 @@ static void acall_queue_hold(struct acall_queue *q, struct acall_req *req)
 	acall_held_add(req, ACALL_HELD_BARRIER);
 }
 
-/* Admit a prepared request into its queue, at submission, in order. */
-void acall_queue_admit(struct acall_req *req)
+/*
+ * acall_queue_admit() for an ORDERED request, or a SIMPLE one (counted
+ * active already) that found a barrier in its queue.
+ */
+void acall_queue_admit_slow(struct acall_req *req)
 {
 	struct acall_queue *q = req->queue;
 	unsigned long flags;
 	LIST_HEAD(start);
 
 	if (!(req->flags & ACALL_SQE_ORDERED)) {
-		atomic_inc(&q->active);
-		/* Pairs with the barrier in the ORDERED branch below. */
-		smp_mb__after_atomic();
-		if (likely(!READ_ONCE(q->barriers)))
-			return;
-
 		spin_lock_irqsave(&q->lock, flags);
 		if (q->barriers) {
 			/* Behind a barrier after all: not active, held. */
@@ -199,28 +190,24 @@ void acall_queue_admit(struct acall_req *req)
 	spin_unlock_irqrestore(&q->lock, flags);
 }
 
-/* req, admitted into its queue, has completed: let the queue move on. */
-static void acall_queue_done(struct acall_req *req)
+/*
+ * acall_queue_done() for an ORDERED request, or a SIMPLE one (its count
+ * dropped already) that was the last active one while barriers wait.
+ */
+void acall_queue_done_slow(struct acall_req *req)
 {
 	struct acall_queue *q = req->queue;
 	unsigned long flags;
 	LIST_HEAD(start);
 
-	if (!(req->flags & ACALL_SQE_ORDERED)) {
-		/* Fully ordered: the count drops before barriers is read. */
-		if (!atomic_dec_and_test(&q->active) || !READ_ONCE(q->barriers))
-			return;
-		spin_lock_irqsave(&q->lock, flags);
-		acall_queue_release(q, &start);
-		spin_unlock_irqrestore(&q->lock, flags);
-	} else {
-		spin_lock_irqsave(&q->lock, flags);
+	spin_lock_irqsave(&q->lock, flags);
+	if (req->flags & ACALL_SQE_ORDERED) {
 		WRITE_ONCE(q->barriers, q->barriers - 1);
 		q->barrier_running = false;
 		atomic_dec(&q->active);
-		acall_queue_release(q, &start);
-		spin_unlock_irqrestore(&q->lock, flags);
 	}
+	acall_queue_release(q, &start);
+	spin_unlock_irqrestore(&q->lock, flags);
 	acall_queue_start(&start);
 }
 
@@ -231,7 +218,7 @@ static void acall_queue_done(struct acall_req *req)
  * with no worker woken or created for it, and releases its own successor
  * in turn: iteratively, so a long chain costs no stack.
  */
-void acall_order_done(struct acall_req *req, long res)
+void acall_order_done_chain(struct acall_req *req, long res)
 {
 	struct acall_ctx *ctx = req->ctx;
 	struct acall_req *first = req, *next;

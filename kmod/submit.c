@@ -133,8 +133,7 @@ long acall_req_end_res(struct acall_req *req, int err)
 /* After the completion is posted: what waited for this request may go. */
 static void acall_req_finish(struct acall_req *req, long res)
 {
-	if (req->queue || req->link)
-		acall_order_done(req, res);
+	acall_order_done(req, res);
 	acall_req_put(req);
 }
 
@@ -204,7 +203,7 @@ static void acall_batch_flush(struct acall_batch *b)
 	list_for_each_entry_safe(req, next, &b->done, node) {
 		list_del(&req->node);
 		if (req->queue)
-			acall_order_done(req, req->res);
+			acall_queue_done(req);
 		/* Nobody else can have a reference: see acall_batch_complete(). */
 		acall_req_drop(req);
 		/* KASAN sees a use after free only through the slab. */
@@ -270,7 +269,8 @@ static int acall_req_prep(struct acall_req *req, const struct acall_sqe *sqe)
  * ACALL_TRY_QUEUED once it is in flight (req may already be completed and
  * gone), or ACALL_TRY_PUNT when a thread must do it, req->punt saying why.
  */
-enum acall_try acall_req_try(struct acall_req *req, u64 *room, long *res)
+static __always_inline enum acall_try
+__acall_req_try(struct acall_req *req, u64 *room, long *res)
 {
 	struct acall_ctx *ctx = req->ctx;
 	long ret;
@@ -298,6 +298,12 @@ enum acall_try acall_req_try(struct acall_req *req, u64 *room, long *res)
 	return ACALL_TRY_DONE;
 }
 
+/* For workers (pool.c); the submitter's path has it inline. */
+enum acall_try acall_req_try(struct acall_req *req, u64 *room, long *res)
+{
+	return __acall_req_try(req, room, res);
+}
+
 /*
  * Start a request whose gates are all open, in the submitter: inline if it
  * can complete without blocking, as an async kiocb, or through the pool.
@@ -315,7 +321,8 @@ static bool acall_req_start(struct acall_req *req, struct acall_batch *b)
 		acall_req_complete(req, acall_req_end_res(req, -ECANCELED));
 		return true;
 	}
-	switch (acall_req_try(req, &b->inline_room, &res)) {
+	/* Inline here: the path of every request. */
+	switch (__acall_req_try(req, &b->inline_room, &res)) {
 	case ACALL_TRY_QUEUED:
 		return false;
 	case ACALL_TRY_DONE:
@@ -606,7 +613,9 @@ long acall_ioctl_submit(struct acall_ctx *ctx, struct acall_submit __user *arg)
 	acall_batch_flush(&batch);
 	if (taken > 2)
 		blk_finish_plug(&plug);
-	kvfree(batch.chain);
+	/* Allocated only for a chain: the common call has none to free. */
+	if (batch.chain)
+		kvfree(batch.chain);
 	list_for_each_entry_safe(req, next, &batch.free, node)
 		acall_req_free(ctx, req);
 

@@ -230,7 +230,7 @@ struct acall_op_def {
 	int (*issue)(struct acall_req *req);
 	/* Run it in a worker, blocking as needed. Returns the result. */
 	int (*run)(struct acall_req *req);
-	/* Release what prep took. */
+	/* Release what prep took, if it said so (req->need_cleanup). */
 	void (*cleanup)(struct acall_req *req);
 };
 
@@ -254,6 +254,7 @@ struct acall_req {
 	bool deferred;			/* to a worker without an inline try */
 	u8 punt;			/* why it goes to a worker: ACALL_PUNT_* */
 	bool held_listed;		/* on ctx->held */
+	bool need_cleanup;		/* prep took what op->cleanup releases */
 	u8 hash;			/* its file's bucket + 1, or 0 (pool.c) */
 	int fail_res;			/* its checks failed: complete with this */
 	int submit_cpu;

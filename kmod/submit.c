@@ -56,7 +56,7 @@ void acall_req_spare_free(struct acall_ctx *ctx)
 /* Drop what req holds besides its memory and its submitter's identity. */
 static void acall_req_drop(struct acall_req *req)
 {
-	if (req->op && req->op->cleanup)
+	if (req->need_cleanup)
 		req->op->cleanup(req);
 	if (req->file)
 		fput(req->file);

@@ -582,6 +582,29 @@ TEST(submit_and_wait_bad_args)
 	ASSERT_EQ(0, acall_raw_reap(&raw, &cqe));
 	EXPECT_EQ(77, cqe.user_data);
 	EXPECT_EQ(0, cqe.res);
+	/* A request whose second half is unreadable: EFAULT, none taken. */
+	memcpy(page + 4096 - sizeof(*sqes) / 2, &sqes[0], sizeof(*sqes) / 2);
+	EXPECT_EQ(-EFAULT, acall_raw_submit(fd, (struct acall_sqe *)(page + 4096 -
+						sizeof(*sqes) / 2), 1));
+	/* Arguments whose last field is unreadable: EFAULT. */
+	sub = (struct acall_submit){ .sqes = (__u64)(uintptr_t)sqes, .nr = 1 };
+	memcpy(page + 4096 - 16, &sub, 16);
+	EXPECT_EQ(-1, ioctl(fd, ACALL_IOC_SUBMIT, page + 4096 - 16));
+	EXPECT_EQ(EFAULT, errno);
+	/* Requests and arguments at a kernel address: EFAULT. */
+	EXPECT_EQ(-EFAULT, acall_raw_submit(fd, (void *)0xffff888000000000ul, 1));
+	EXPECT_EQ(-1, ioctl(fd, ACALL_IOC_SUBMIT, (void *)0xffff888000000000ul));
+	EXPECT_EQ(EFAULT, errno);
+	/* A request at an address not aligned to its fields: read as any. */
+	acall_prep_nop(&sqes[1], 0);
+	sqes[1].user_data = 78;
+	memcpy(page + 3, &sqes[1], sizeof(sqes[1]));
+	EXPECT_EQ(1, acall_raw_submit(fd, (void *)(page + 3), 1));
+	ASSERT_EQ(0, acall_raw_reap(&raw, &cqe));
+	EXPECT_EQ(78, cqe.user_data);
+	EXPECT_EQ(0, cqe.res);
+	/* None of the refused ones left a completion behind. */
+	EXPECT_EQ(-ETIME, acall_raw_wait(fd, 1, 0));
 	munmap(page, 8192);
 
 	w = (struct acall_wait){ .min_complete = 0, .timeout_ns = 0 };

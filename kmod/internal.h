@@ -415,6 +415,7 @@ static inline void acall_queue_admit(struct acall_req *req)
  */
 static inline bool acall_req_open_gate(struct acall_req *req)
 {
+	/* held_listed: written before the other gates opened, seen now. */
 	if (atomic_read_acquire(&req->gates) == 1 && likely(!req->held_listed)) {
 		atomic_set(&req->gates, 0);
 		return true;

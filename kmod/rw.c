@@ -68,7 +68,7 @@ static int acall_rw_prep(struct acall_req *req, const struct acall_sqe *sqe,
 	if (ret < 0)
 		return ret;
 	/* More iovecs than fast_iov holds: import_iovec() allocated them. */
-	req->need_cleanup = req->iov_alloc;
+	req->need_cleanup = !!req->iov_alloc;
 	/* A link goes on only after every byte moved. */
 	req->expected = iov_iter_count(&req->iter);
 	return rw_verify_area(rw, file, &req->pos, req->expected);

@@ -451,7 +451,8 @@ static void acall_submit_one(struct acall_ctx *ctx, struct acall_batch *b,
 /*
  * Copy a struct made of u64 words (an SQE, the SUBMIT arguments) from
  * userspace in one user access window: copy_from_user() costs several
- * times these few loads, on every request's path. Returns 0 or -EFAULT.
+ * times these few loads, on every request's path. An unaligned one takes
+ * copy_from_user(), which any architecture can do. Returns 0 or -EFAULT.
  */
 static int acall_copy_words(void *dst, const void __user *src, size_t size)
 {
@@ -463,6 +464,9 @@ static int acall_copy_words(void *dst, const void __user *src, size_t size)
 		     sizeof(struct acall_submit) % sizeof(u64));
 	if (WARN_ON_ONCE(size % sizeof(u64)))
 		return -EFAULT;
+	if (!IS_ALIGNED((unsigned long)src, sizeof(u64)))
+		return copy_from_user(dst, src, size) ? -EFAULT : 0;
+	might_fault();
 	if (!user_access_begin(src, size))
 		return -EFAULT;
 	for (i = 0; i < size / sizeof(u64); i++)

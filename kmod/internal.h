@@ -384,8 +384,8 @@ void acall_queue_done_slow(struct acall_req *req);
 void acall_order_done_chain(struct acall_req *req, long res);
 
 /*
- * Every request passes these three on its way; what nearly all of them
- * do is inline here, the rest in order.c.
+ * Every request passes through the functions below; what nearly all of
+ * them do is inline here, the rest in order.c.
  */
 
 /*

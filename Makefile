@@ -360,13 +360,10 @@ bench-tools: $(BENCH_TOOLS)
 $(OUT)/bench/%: bench/%.c $(OUT)/lib/libacall.a
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -Iuapi -Ilibacall/include $(CFLAGS) \
-		$< -o $@ $(OUT)/lib/libacall.a $(URCU_LIBS) -lpthread
+		$< -o $@ $(OUT)/lib/libacall.a $(URCU_LIBS) $(BENCH_LIBS) -lpthread
 
 # hotread compares with io_uring.
-$(OUT)/bench/hotread: bench/hotread.c $(OUT)/lib/libacall.a
-	@mkdir -p $(dir $@)
-	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -Iuapi -Ilibacall/include $(CFLAGS) \
-		$< -o $@ $(OUT)/lib/libacall.a $(URCU_LIBS) -luring -lpthread
+$(OUT)/bench/hotread: BENCH_LIBS := -luring
 
 $(OUT)/bench/acall-bench: $(BENCH_TOOL_SRC) $(wildcard bench/acall-bench/*.h) \
 			   $(OUT)/lib/libacall.a

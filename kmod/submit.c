@@ -203,8 +203,7 @@ static void acall_batch_flush(struct acall_batch *b)
 	b->posted = true;
 	list_for_each_entry_safe(req, next, &b->done, node) {
 		list_del(&req->node);
-		if (req->queue)
-			acall_queue_done(req);
+		acall_order_done(req, req->res);
 		/* Nobody else can have a reference: see acall_batch_complete(). */
 		acall_req_drop(req);
 		/* KASAN sees a use after free only through the slab. */

@@ -123,6 +123,23 @@ static bool acall_unsupported(const struct params *p, struct result *r)
 	return false;
 }
 
+/* The smallest integer above prev that shares no factor with n (n > 0). */
+static unsigned int next_coprime(unsigned int prev, unsigned int n)
+{
+	for (unsigned int c = prev + 1;; c++) {
+		unsigned int a = c, b = n;
+
+		while (b) {
+			unsigned int r = a % b;
+
+			a = b;
+			b = r;
+		}
+		if (a == 1)
+			return c;
+	}
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -222,14 +239,29 @@ int main(int argc, char **argv)
 		result_init(&results[n], name);
 		results[n].fio = true;
 	}
-	for (unsigned int k = 0; k < p.rounds; k++)
-		for (unsigned int i = 0; i < n; i++)
+	for (unsigned int k = 0, step = 0; k < p.rounds; k++) {
+		step = next_coprime(step, nr_engines);
+		for (unsigned int t = 0; t < n; t++) {
+			/*
+			 * Each round its own order: an engine measures
+			 * differently depending on which one ran just before it
+			 * (bench.rst, "An order effect"), so no engine may always
+			 * follow the same one. Round k runs engine k + t * step
+			 * t-th, step coprime to their number: every engine runs
+			 * once, after a different one each round (while there
+			 * are such steps). fio's engines follow.
+			 */
+			unsigned int i = t < nr_engines ?
+					 (k + t * step) % nr_engines : t;
+
 			if (strcmp(results[i].status, "ok"))
 				continue;
 			else if (i < nr_engines)
 				run_engine(&round, chosen[i], &results[i]);
 			else
 				run_fio(&round, fio_engine[i], &results[i]);
+		}
+	}
 	for (unsigned int i = 0; i < n; i++) {
 		if (results[i].fio) {
 			results[i].p50_us /= p.rounds;

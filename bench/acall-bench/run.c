@@ -44,11 +44,10 @@ void prepare_cache(const struct params *p)
 /*
  * Start job j's thread on the same CPU for every engine: the (j->id)th CPU
  * the process may use. Where the scheduler puts a new thread depends on
- * what ran before it (under TCG the guest's CPUs do not run equally fast,
- * and the engine after posixaio measured a tenth slower without this), so
- * each engine would otherwise start from a different place. Only the start
- * is fixed: the mask is given back at once, so the thread may still move,
- * and the threads an engine creates inherit the whole mask.
+ * what ran before it, and under TCG the guest's CPUs do not run equally
+ * fast. Only the start is fixed: the mask is given back at once, so the
+ * thread may still move, and the threads an engine creates inherit the
+ * whole mask.
  */
 static void place_job_thread(const struct job *j)
 {

@@ -164,6 +164,8 @@ struct acall_ctx {
 	wait_queue_head_t cq_wait;
 	struct eventfd_ctx __rcu *evfd;
 	struct work_struct evfd_work;
+	/* ACALL_SUBMIT_QUIET calls running: the eventfd waits for them. */
+	atomic_t quiet_submits;
 
 	/* Execution. */
 	bool process_workers;		/* ACALL_SETUP_PROCESS_WORKERS */

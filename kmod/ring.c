@@ -201,6 +201,9 @@ void acall_ring_signal_eventfd(struct acall_ctx *ctx)
 	smp_mb();
 	if (READ_ONCE(ctx->ring->flags) & ACALL_RING_EVENTFD_MUTED)
 		return;
+	/* An ACALL_SUBMIT_QUIET caller reads the ring once its call returns. */
+	if (atomic_read(&ctx->quiet_submits))
+		return;
 	rcu_read_lock();
 	evfd = rcu_dereference(ctx->evfd);
 	if (evfd) {

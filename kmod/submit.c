@@ -587,6 +587,12 @@ long acall_ioctl_submit(struct acall_ctx *ctx, struct acall_submit __user *arg)
 	if (!taken)
 		return READ_ONCE(ctx->shut_down) ? -ESHUTDOWN : -EBUSY;
 
+	/*
+	 * Whatever completes while a quiet call runs, here or elsewhere, is
+	 * in the ring when it returns, where its caller looks: no signal.
+	 */
+	if (s.flags & ACALL_SUBMIT_QUIET)
+		atomic_inc(&ctx->quiet_submits);
 	usqes = u64_to_user_ptr(s.sqes);
 	/* Plugging pays off only for a few bios at once (io_uring's rule). */
 	if (taken > 2)
@@ -654,12 +660,19 @@ long acall_ioctl_submit(struct acall_ctx *ctx, struct acall_submit __user *arg)
 	this_cpu_add(ctx->counts->submitted, i);
 	if (batch.inline_done)
 		this_cpu_add(ctx->counts->inline_done, batch.inline_done);
-	if (batch.posted) {
-		/* Quiet: the caller reaps these when this returns. */
-		if (s.flags & ACALL_SUBMIT_QUIET)
+	if (s.flags & ACALL_SUBMIT_QUIET) {
+		atomic_dec(&ctx->quiet_submits);
+		/*
+		 * Pairs with the barrier in acall_ring_signal_eventfd(): a
+		 * completion either signals or was posted before this and is
+		 * in the ring the caller reads next.
+		 */
+		smp_mb__after_atomic();
+		/* The caller reaps these when this returns. */
+		if (batch.posted)
 			acall_ring_wake_waiters(ctx);
-		else
-			acall_ring_notify(ctx);
+	} else if (batch.posted) {
+		acall_ring_notify(ctx);
 	}
 	return i ? i : ret;
 }

@@ -7,11 +7,16 @@
  * -EINTR at a signal, and a completion it did not wait for stays in the
  * ring to be reaped afterwards.
  */
+#include <fcntl.h>
+#include <linux/userfaultfd.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -126,6 +131,111 @@ TEST_F(ev, quiet_submit_does_not_signal_what_it_completes)
 	ASSERT_EQ(1, acall_submit(&self->ring, &sqe, 1));
 	EXPECT_LE(1, eventfd_take(self->efd));
 	acall_cq_advance(&self->ring, 1);
+}
+
+/* What the thread holding a quiet call's fault saw. */
+struct quiet_witness {
+	struct acall_ring *ring;
+	int uffd, efd;
+	void *page;
+	int nop_res;		/* its NOP's SUBMIT */
+	__u64 signals;		/* eventfd count after its NOP completed */
+};
+
+/*
+ * Take the fault of the quiet call's copy: the call is running. Complete
+ * a NOP of this thread's own, without the flag, and read the eventfd; then
+ * let the call go on.
+ */
+static void *hold_quiet_call(void *arg)
+{
+	struct quiet_witness *w = arg;
+	struct pollfd pfd = { .fd = w->uffd, .events = POLLIN };
+	struct uffdio_zeropage zp = { .mode = 0 };
+	struct uffd_msg msg;
+	struct acall_sqe sqe;
+
+	while (poll(&pfd, 1, -1) != 1 ||
+	       read(w->uffd, &msg, sizeof(msg)) != sizeof(msg))
+		;
+	acall_prep_nop(&sqe, 0);
+	w->nop_res = acall_submit(w->ring, &sqe, 1);
+	w->signals = eventfd_take(w->efd);
+	zp.range.start = (uintptr_t)w->page;
+	zp.range.len = 4096;
+	ioctl(w->uffd, UFFDIO_ZEROPAGE, &zp);
+	return NULL;
+}
+
+/*
+ * While an ACALL_SUBMIT_QUIET call runs, no completion signals, not even
+ * one of another call without the flag: each is in the ring when the quiet
+ * call returns, where its caller looks. The quiet call is held inside by
+ * the fault of its inline copy, which another thread serves.
+ */
+TEST_F(ev, quiet_submit_holds_every_signal_while_it_runs)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
+	struct quiet_witness w = { .ring = &self->ring, .nop_res = -1 };
+	struct acall_sqe sqe;
+	struct iovec iov;
+	const char *dir;
+	pthread_t holder;
+	int fd;
+
+	ACALL_REQUIRE(ACALL_FEAT_EVENTFD | ACALL_FEAT_QUIET_SUBMIT);
+	/* ext4 reads with IOCB_NOWAIT: the read is copied inline. */
+	ACALL_FIXTURE(dir, "ACALL_TEST_EXT4");
+	fd = acall_tmpfile(dir, O_RDWR);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, acall_pwrite_pattern(fd, 0, 4096, 3));
+	self->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	ASSERT_LE(0, self->efd);
+	ASSERT_EQ(0, acall_register_eventfd(&self->ring, self->efd));
+	w.efd = self->efd;
+	w.page = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, w.page);
+	w.uffd = syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (w.uffd < 0)
+		SKIP(return, "no userfaultfd: %s", strerror(errno));
+	ASSERT_EQ(0, ioctl(w.uffd, UFFDIO_API, &api));
+	reg.range.start = (uintptr_t)w.page;
+	reg.range.len = 4096;
+	ASSERT_EQ(0, ioctl(w.uffd, UFFDIO_REGISTER, &reg));
+	ASSERT_EQ(0, pthread_create(&holder, NULL, hold_quiet_call, &w));
+
+	iov.iov_base = w.page;
+	iov.iov_len = 4096;
+	acall_prep_preadv(&sqe, fd, &iov, 1, 0, 0);
+	acall_sqe_set_data(&sqe, 1);
+	EXPECT_EQ(1, acall_submit_flags(&self->ring, &sqe, 1,
+					ACALL_SUBMIT_QUIET));
+	ASSERT_EQ(0, pthread_join(holder, NULL));
+	EXPECT_EQ(1, w.nop_res);
+	EXPECT_EQ(0, w.signals);
+	/* Both completions are there, the read's with its data. */
+	EXPECT_EQ(2, acall_cq_ready(&self->ring));
+	EXPECT_EQ(0, eventfd_take(self->efd));
+	for (int i = 0; i < 2; i++) {
+		struct acall_cqe *cqe = acall_peek_cqe(&self->ring);
+
+		ASSERT_NE(NULL, cqe);
+		/* The read's is 4096, the NOP's 0. */
+		EXPECT_EQ(cqe->user_data == 1 ? 4096 : 0, cqe->res);
+		acall_cq_advance(&self->ring, 1);
+	}
+	EXPECT_EQ(-1, acall_check(w.page, 4096, 0, 3));
+
+	/* The quiet call is over: the next completion signals again. */
+	acall_prep_nop(&sqe, 0);
+	ASSERT_EQ(1, acall_submit(&self->ring, &sqe, 1));
+	EXPECT_LE(1, eventfd_take(self->efd));
+	acall_cq_advance(&self->ring, 1);
+	close(w.uffd);
+	munmap(w.page, 4096);
+	close(fd);
 }
 
 /* A flag the module does not know is refused. */

@@ -236,10 +236,11 @@ int acall_submit(struct acall_ring *ring, const struct acall_sqe *sqes,
 
 /*
  * acall_submit() with ACALL_SUBMIT_* flags. ACALL_SUBMIT_QUIET: what
- * completes inside the call is in the ring when it returns and signals no
- * eventfd, for an event loop that submits and reaps in one thread and
- * looks at the ring before it sleeps (needs ACALL_FEAT_QUIET_SUBMIT; an
- * older module refuses the flag with -EINVAL).
+ * completes while the call runs (inside it or elsewhere) is in the ring
+ * when it returns and signals no eventfd, for the event loop that submits
+ * and reaps the ring in one thread and looks at the ring after each call,
+ * before it sleeps (needs ACALL_FEAT_QUIET_SUBMIT; an older module refuses
+ * the flag with -EINVAL).
  */
 int acall_submit_flags(struct acall_ring *ring, const struct acall_sqe *sqes,
 		       unsigned int nr, unsigned int flags);

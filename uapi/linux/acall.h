@@ -143,9 +143,10 @@ struct acall_submit {
 };
 
 /*
- * acall_submit.flags: ACALL_SUBMIT_QUIET, the completions this call posts
- * itself (inline, refused at submission) signal no eventfd: the caller
- * reaps them from the ring when the call returns (ACALL_FEAT_QUIET_SUBMIT).
+ * acall_submit.flags: ACALL_SUBMIT_QUIET, no completion signals the eventfd
+ * while this call runs, neither those it posts itself (inline, refused at
+ * submission) nor any other: the caller, the loop that reaps the ring,
+ * looks at the ring when the call returns (ACALL_FEAT_QUIET_SUBMIT).
  */
 #define ACALL_SUBMIT_QUIET	_BITUL(0)
 

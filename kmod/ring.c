@@ -186,17 +186,19 @@ static void acall_eventfd_signal_work(struct work_struct *work)
 }
 
 /*
- * Signal the eventfd (unless muted) for completions already posted; what
- * waits in WAIT is woken by whoever posted them. Any context.
+ * Signal the eventfd (unless muted, or a quiet SUBMIT runs) for completions
+ * already posted; what waits in WAIT is woken by whoever posted them. Any
+ * context.
  */
 void acall_ring_signal_eventfd(struct acall_ctx *ctx)
 {
 	struct eventfd_ctx *evfd;
 
 	/*
-	 * Order the tail posted before this against the flags read below:
-	 * userspace that unmutes and then looks at the tail cannot miss both
-	 * the entry and a signal.
+	 * Order the tail posted before this against the flag and the count
+	 * read below: userspace that unmutes and then looks at the tail, or
+	 * whose quiet SUBMIT ends (the barrier after its decrement), cannot
+	 * miss both the entry and a signal.
 	 */
 	smp_mb();
 	if (READ_ONCE(ctx->ring->flags) & ACALL_RING_EVENTFD_MUTED)

@@ -136,8 +136,9 @@ TEST_F(ev, quiet_submit_does_not_signal_what_it_completes)
 /* What the thread holding a quiet call's fault saw. */
 struct quiet_witness {
 	struct acall_ring *ring;
-	int uffd, efd;
+	int uffd, efd, stop;	/* stop: the call returned with no fault */
 	void *page;
+	bool held;		/* it took the fault */
 	int nop_res;		/* its NOP's SUBMIT */
 	__u64 signals;		/* eventfd count after its NOP completed */
 };
@@ -145,19 +146,30 @@ struct quiet_witness {
 /*
  * Take the fault of the quiet call's copy: the call is running. Complete
  * a NOP of this thread's own, without the flag, and read the eventfd; then
- * let the call go on.
+ * let the call go on. Returns at once, holding nothing, when told to stop
+ * before a fault came (the test then fails instead of hanging).
  */
 static void *hold_quiet_call(void *arg)
 {
 	struct quiet_witness *w = arg;
-	struct pollfd pfd = { .fd = w->uffd, .events = POLLIN };
+	struct pollfd pfd[2] = { { .fd = w->uffd, .events = POLLIN },
+				 { .fd = w->stop, .events = POLLIN } };
 	struct uffdio_zeropage zp = { .mode = 0 };
 	struct uffd_msg msg;
 	struct acall_sqe sqe;
 
-	while (poll(&pfd, 1, -1) != 1 ||
-	       read(w->uffd, &msg, sizeof(msg)) != sizeof(msg))
-		;
+	for (;;) {
+		if (poll(pfd, 2, -1) < 0)
+			continue;
+		if (pfd[0].revents & ~POLLIN)
+			return NULL;
+		if ((pfd[0].revents & POLLIN) &&
+		    read(w->uffd, &msg, sizeof(msg)) == sizeof(msg))
+			break;
+		if (pfd[1].revents)
+			return NULL;
+	}
+	w->held = true;
 	acall_prep_nop(&sqe, 0);
 	w->nop_res = acall_submit(w->ring, &sqe, 1);
 	w->signals = eventfd_take(w->efd);
@@ -182,7 +194,7 @@ TEST_F(ev, quiet_submit_holds_every_signal_while_it_runs)
 	struct iovec iov;
 	const char *dir;
 	pthread_t holder;
-	int fd;
+	int fd, ret;
 
 	ACALL_REQUIRE(ACALL_FEAT_EVENTFD | ACALL_FEAT_QUIET_SUBMIT);
 	/* ext4 reads with IOCB_NOWAIT: the read is copied inline. */
@@ -204,15 +216,21 @@ TEST_F(ev, quiet_submit_holds_every_signal_while_it_runs)
 	reg.range.start = (uintptr_t)w.page;
 	reg.range.len = 4096;
 	ASSERT_EQ(0, ioctl(w.uffd, UFFDIO_REGISTER, &reg));
+	w.stop = eventfd(0, EFD_CLOEXEC);
+	ASSERT_LE(0, w.stop);
 	ASSERT_EQ(0, pthread_create(&holder, NULL, hold_quiet_call, &w));
 
 	iov.iov_base = w.page;
 	iov.iov_len = 4096;
 	acall_prep_preadv(&sqe, fd, &iov, 1, 0, 0);
 	acall_sqe_set_data(&sqe, 1);
-	EXPECT_EQ(1, acall_submit_flags(&self->ring, &sqe, 1,
-					ACALL_SUBMIT_QUIET));
+	ret = acall_submit_flags(&self->ring, &sqe, 1, ACALL_SUBMIT_QUIET);
+	/* A holder that saw no fault stops waiting for one. */
+	ASSERT_EQ(sizeof(__u64), write(w.stop, &(__u64){ 1 }, sizeof(__u64)));
 	ASSERT_EQ(0, pthread_join(holder, NULL));
+	ASSERT_EQ(1, ret);
+	/* The copy faulted inside the call, in this thread. */
+	ASSERT_TRUE(w.held);
 	EXPECT_EQ(1, w.nop_res);
 	EXPECT_EQ(0, w.signals);
 	/* Both completions are there, the read's with its data. */
@@ -233,6 +251,7 @@ TEST_F(ev, quiet_submit_holds_every_signal_while_it_runs)
 	ASSERT_EQ(1, acall_submit(&self->ring, &sqe, 1));
 	EXPECT_LE(1, eventfd_take(self->efd));
 	acall_cq_advance(&self->ring, 1);
+	close(w.stop);
 	close(w.uffd);
 	munmap(w.page, 4096);
 	close(fd);

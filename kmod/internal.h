@@ -327,6 +327,7 @@ void acall_ring_post_list(struct acall_ctx *ctx, struct list_head *reqs);
 void acall_ring_notify(struct acall_ctx *ctx);
 void acall_ring_signal_eventfd(struct acall_ctx *ctx);
 void acall_ring_wake_waiters(struct acall_ctx *ctx);
+void acall_ring_wait_submitted(struct acall_ctx *ctx, u32 nr);
 long acall_ioctl_wait(struct acall_ctx *ctx, struct acall_wait __user *arg);
 long acall_ioctl_eventfd(struct acall_ctx *ctx, s32 __user *arg);
 void acall_eventfd_release(struct acall_ctx *ctx);

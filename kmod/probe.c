@@ -19,7 +19,8 @@ long acall_ioctl_probe(void __user *arg)
 			 ACALL_FEAT_ORDERING | ACALL_FEAT_AFFINITY |
 			 ACALL_FEAT_SHUTDOWN | ACALL_FEAT_INLINE_BOUND |
 			 ACALL_FEAT_QUIET_SUBMIT | ACALL_FEAT_PROCESS_WORKERS |
-			 ACALL_FEAT_PAGE_WAIT | ACALL_FEAT_PUNTS;
+			 ACALL_FEAT_PAGE_WAIT | ACALL_FEAT_PUNTS |
+			 ACALL_FEAT_SUBMIT_WAIT;
 	probe.ops = acall_ops_supported();
 	probe.fd_types = ACALL_FD_REGULAR | ACALL_FD_BLOCK;
 	probe.fs_types = acall_fs_types();

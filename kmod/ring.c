@@ -95,9 +95,12 @@ void acall_ring_unreserve(struct acall_ctx *ctx, u32 nr)
 
 	spin_lock_irq(&ctx->cq_lock);
 	ctx->inflight -= nr;
-	idle = !ctx->inflight && ctx->shut_down;
+	idle = !ctx->inflight;
 	spin_unlock_irq(&ctx->cq_lock);
-	/* A shutdown may be waiting for the slots that were never used. */
+	/*
+	 * A shutdown, or an ACALL_SUBMIT_WAIT call, may be waiting for the
+	 * context to go idle: the slots never used were what kept it busy.
+	 */
 	if (idle)
 		wake_up_all(&ctx->cq_wait);
 }
@@ -261,6 +264,29 @@ static bool acall_ring_has(struct acall_ctx *ctx, u32 nr)
 {
 	return acall_ring_used(ctx) >= nr ||
 	       (READ_ONCE(ctx->shut_down) && acall_ring_idle(ctx));
+}
+
+/* The ring's tail has reached target (a wrapping count of completions). */
+static bool acall_ring_reached(struct acall_ctx *ctx, u32 target)
+{
+	return (s32)(READ_ONCE(ctx->cached_tail) - target) >= 0;
+}
+
+/*
+ * ACALL_SUBMIT_WAIT, once its call took its requests: sleep until the ring
+ * holds nr completions past its head as it stands now (those already there
+ * count, and so do those another thread reaps meanwhile), or none is in
+ * flight (nothing more can come), or a signal. The head is userspace's: a
+ * bogus one only moves this caller's own target, and idle still ends it.
+ */
+void acall_ring_wait_submitted(struct acall_ctx *ctx, u32 nr)
+{
+	u32 target = READ_ONCE(ctx->ring->head) + nr;
+
+	/* Ended by a signal: delivered on return, with what is ready. */
+	wait_event_interruptible(ctx->cq_wait,
+				 acall_ring_reached(ctx, target) ||
+				 acall_ring_idle(ctx));
 }
 
 long acall_ioctl_wait(struct acall_ctx *ctx, struct acall_wait __user *arg)

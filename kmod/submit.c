@@ -575,12 +575,23 @@ long acall_ioctl_submit(struct acall_ctx *ctx, struct acall_submit __user *arg)
 
 	if (acall_copy_words(&s, arg, sizeof(s)))
 		return -EFAULT;
-	if ((s.flags & ~ACALL_SUBMIT_QUIET) || s.resv)
+	if ((s.flags & ~(ACALL_SUBMIT_QUIET | ACALL_SUBMIT_WAIT)) || s.resv)
 		return -EINVAL;
+	/* How many to wait for: said with the flag, and never more than fit. */
+	if (s.flags & ACALL_SUBMIT_WAIT) {
+		if (!s.min_complete || s.min_complete > ctx->entries)
+			return -EINVAL;
+	} else if (s.min_complete) {
+		return -EINVAL;
+	}
 	if (READ_ONCE(ctx->shut_down))
 		return -ESHUTDOWN;
-	if (!s.nr)
+	if (!s.nr) {
+		/* Nothing to take: only the wait, as WAIT with an idle exit. */
+		if (s.flags & ACALL_SUBMIT_WAIT)
+			acall_ring_wait_submitted(ctx, s.min_complete);
 		return 0;
+	}
 
 	/* Room for every completion before anything starts. */
 	taken = acall_ring_reserve(ctx, s.nr);
@@ -674,5 +685,10 @@ long acall_ioctl_submit(struct acall_ctx *ctx, struct acall_submit __user *arg)
 	} else if (batch.posted) {
 		acall_ring_notify(ctx);
 	}
-	return i ? i : ret;
+	if (!i)
+		return ret;
+	/* Its answer is what it took, however the wait ends. */
+	if (s.flags & ACALL_SUBMIT_WAIT)
+		acall_ring_wait_submitted(ctx, s.min_complete);
+	return i;
 }

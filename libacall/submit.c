@@ -20,6 +20,22 @@ ACALL_API int acall_submit_flags(struct acall_ring *ring,
 	return acall_ioctl(ring->fd, ACALL_IOC_SUBMIT, &s);
 }
 
+ACALL_API int acall_submit_and_wait(struct acall_ring *ring,
+				    const struct acall_sqe *sqes,
+				    unsigned int nr, unsigned int min_complete,
+				    unsigned int flags)
+{
+	struct acall_submit s = {
+		.sqes = (__u64)(uintptr_t)sqes,
+		.nr = nr,
+		.flags = flags | ACALL_SUBMIT_WAIT,
+		.min_complete = min_complete,
+	};
+
+	/* nr 0 goes to the module all the same: it only waits. */
+	return acall_ioctl(ring->fd, ACALL_IOC_SUBMIT, &s);
+}
+
 ACALL_API int acall_submit(struct acall_ring *ring,
 			   const struct acall_sqe *sqes, unsigned int nr)
 {

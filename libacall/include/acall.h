@@ -246,6 +246,22 @@ int acall_submit_flags(struct acall_ring *ring, const struct acall_sqe *sqes,
 		       unsigned int nr, unsigned int flags);
 
 /*
+ * acall_submit_flags(), then, in the same call, sleep until the ring holds
+ * min_complete (1 to the ring's entries) completions past its head as the
+ * sleep begins (those already there count), none of the context's
+ * requests is in flight, or a signal comes; for a caller that has nothing
+ * else to do meanwhile (the idea of io_uring_submit_and_wait()). Unlike
+ * acall_wait() it never returns -EINTR and never sleeps with nothing in
+ * flight. Returns what acall_submit() does, however the sleep ended (read
+ * the ring for what is ready); nr 0 takes nothing, only waits, and returns
+ * 0. -EINVAL also for min_complete 0 or above the ring's entries (nothing
+ * taken) and from a module without ACALL_FEAT_SUBMIT_WAIT.
+ */
+int acall_submit_and_wait(struct acall_ring *ring, const struct acall_sqe *sqes,
+			  unsigned int nr, unsigned int min_complete,
+			  unsigned int flags);
+
+/*
  * Thread-safe, wait-free: queue a copy of *sqe for the next acall_flush().
  * Returns 0, -ENOMEM, or -EINVAL when *sqe has LINK (it would link to
  * whatever another thread queues next: use acall_enqueue_n()).

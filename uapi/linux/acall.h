@@ -139,7 +139,8 @@ struct acall_submit {
 	__u64	sqes;		/* user pointer to struct acall_sqe[nr] */
 	__u32	nr;		/* number of requests */
 	__u32	flags;		/* ACALL_SUBMIT_* */
-	__u64	resv;		/* must be zero */
+	__u32	min_complete;	/* ACALL_SUBMIT_WAIT: 1..entries; else 0 */
+	__u32	resv;		/* must be zero */
 };
 
 /*
@@ -149,6 +150,16 @@ struct acall_submit {
  * looks at the ring when the call returns (ACALL_FEAT_QUIET_SUBMIT).
  */
 #define ACALL_SUBMIT_QUIET	_BITUL(0)
+
+/*
+ * acall_submit.flags: ACALL_SUBMIT_WAIT, once the call has taken its
+ * requests it sleeps until the ring holds min_complete completions past
+ * its head as the sleep begins, none of the context's requests is in
+ * flight any more, or a signal comes; it still returns how many it took
+ * (nr 0: it takes nothing and only waits). ACALL_FEAT_SUBMIT_WAIT; the
+ * idea is io_uring_enter()'s IORING_ENTER_GETEVENTS.
+ */
+#define ACALL_SUBMIT_WAIT	_BITUL(1)
 
 /* ACALL_IOC_WAIT: wait until at least min_complete completions are ready. */
 struct acall_wait {
@@ -270,6 +281,7 @@ struct acall_affinity {
 #define ACALL_FEAT_PROCESS_WORKERS _BITULL(13)	/* ACALL_SETUP_PROCESS_WORKERS */
 #define ACALL_FEAT_PAGE_WAIT	_BITULL(14)	/* cold buffered reads wait on no thread */
 #define ACALL_FEAT_PUNTS	_BITULL(15)	/* ACALL_IOC_PUNTS */
+#define ACALL_FEAT_SUBMIT_WAIT	_BITULL(16)	/* ACALL_SUBMIT_WAIT */
 
 /* acall_probe.fd_types: what kind of file a request may name. */
 #define ACALL_FD_REGULAR	_BITUL(0)	/* regular files of the fs_types */

@@ -129,9 +129,15 @@ static long acall_worker_run(struct acall_pool *pool, struct acall_req *req)
 	 */
 	if ((current->flags & PF_KTHREAD) && signal_pending(current))
 		flush_signals(current);
-	/* Parked by run: from here on, its wake-up may queue it again. */
-	if (res == -EIOCBQUEUED)
+	/*
+	 * Parked by run: from here on, its wake-up may queue it again.
+	 * Counted only now that it is off the running list, so that whoever
+	 * sees the count finds it parked or queued again, never running.
+	 */
+	if (res == -EIOCBQUEUED) {
+		this_cpu_inc(ctx->counts->page_waits);
 		acall_req_unpark(req);
+	}
 	return res;
 }
 

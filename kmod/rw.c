@@ -583,8 +583,10 @@ static int acall_rw_read_page_wait(struct acall_req *req)
 		acall_req_park(req);
 		ret = req->file->f_op->read_iter(kiocb, &iter);
 		if (ret == -EIOCBQUEUED) {
-			/* The worker's unpark keeps req here until it lets go. */
-			this_cpu_inc(req->ctx->counts->page_waits);
+			/*
+			 * The worker's unpark keeps req here until it lets go,
+			 * and counts the wait then (pool.c).
+			 */
 			trace_acall_issue(req->ctx, req->user_data,
 					  ACALL_PATH_PAGE_WAIT);
 			return ret;

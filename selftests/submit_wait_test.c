@@ -6,7 +6,9 @@
  * flight, and never for completions that cannot come (also when another
  * submitter gives back slots it did not use); nr 0 only waits; a signal
  * ends the sleep without hiding what the call took; the quiet hold ends
- * before the sleep. Bad arguments are EINVAL and take nothing.
+ * before the sleep; a shutdown from another thread ends it too. Bad
+ * arguments are EINVAL and take nothing; min_complete may be the ring's
+ * size; after a shutdown even nr 0 is ESHUTDOWN.
  *
  * The raw tests use a context whose workers are the process's threads:
  * a request that needs one cannot complete until a thread serves, which
@@ -171,6 +173,29 @@ TEST_F(sw, bad_min_complete_is_einval)
 	ASSERT_EQ(0, acall_stats(&self->ring, &st));
 	EXPECT_EQ(0, st.submitted);
 	EXPECT_EQ(0, acall_cq_ready(&self->ring));
+}
+
+/* The whole ring's worth at once: min_complete may be the ring's size. */
+TEST_F(sw, min_complete_may_be_the_ring_size)
+{
+	struct acall_sqe sqes[8];
+	int i;
+
+	ACALL_REQUIRE(ACALL_FEAT_SUBMIT_WAIT);
+	for (i = 0; i < 8; i++) {
+		acall_prep_nop(&sqes[i], 0);
+		acall_sqe_set_data(&sqes[i], i);
+	}
+	EXPECT_EQ(8, acall_submit_and_wait(&self->ring, sqes, 8, 8, 0));
+	EXPECT_EQ(8, acall_cq_ready(&self->ring));
+}
+
+/* After a shutdown even the call that only waits is refused. */
+TEST_F(sw, nr_0_after_shutdown_is_eshutdown)
+{
+	ACALL_REQUIRE(ACALL_FEAT_SUBMIT_WAIT | ACALL_FEAT_SHUTDOWN);
+	ASSERT_EQ(0, ioctl(self->ring.fd, ACALL_IOC_SHUTDOWN, 0));
+	EXPECT_EQ(-ESHUTDOWN, acall_submit_and_wait(&self->ring, NULL, 0, 1, 0));
 }
 
 /* A raw context whose workers are threads of the process; 0 or -errno. */
@@ -495,6 +520,54 @@ TEST(signal_ends_the_sleep_and_the_call_returns_what_it_took)
 	EXPECT_EQ(0, (intptr_t)served);
 	acall_raw_unmap(&r);
 	close(fd);
+}
+
+struct shutter {
+	int fd;
+	pid_t tid;		/* the thread to wait for */
+	int ret;
+};
+
+/* Shut the context down once tid sleeps in a call to it. */
+static void *shut_down_when_asleep(void *arg)
+{
+	struct shutter *sh = arg;
+
+	while (!acall_task_sleeps_in_ioctl(sh->tid))
+		sched_yield();
+	sh->ret = ioctl(sh->fd, ACALL_IOC_SHUTDOWN, 0) ? -errno : 0;
+	return NULL;
+}
+
+/*
+ * No thread serves, so the punted NOP can only end by a shutdown, which
+ * another thread makes while the call sleeps: it cancels the NOP, whose
+ * completion ends the sleep; the call returns what it took.
+ */
+TEST(shutdown_from_another_thread_ends_the_sleep)
+{
+	struct shutter sh = { .tid = syscall(SYS_gettid), .ret = -1 };
+	pthread_t shutter;
+	struct acall_sqe sqe;
+	struct acall_cqe cqe;
+	struct acall_raw r;
+
+	ACALL_REQUIRE(ACALL_FEAT_SUBMIT_WAIT | ACALL_FEAT_PROCESS_WORKERS |
+		      ACALL_FEAT_SHUTDOWN);
+	ASSERT_EQ(0, raw_open(&r));
+	sh.fd = r.fd;
+	acall_prep_nop(&sqe, MS);
+	acall_sqe_set_data(&sqe, 6);
+	ASSERT_EQ(0, pthread_create(&shutter, NULL, shut_down_when_asleep, &sh));
+	EXPECT_EQ(1, raw_submit(r.fd, &sqe, 1, ACALL_SUBMIT_WAIT, 1));
+	ASSERT_EQ(0, pthread_join(shutter, NULL));
+	EXPECT_EQ(0, sh.ret);
+	ASSERT_EQ(1, raw_ready(&r));
+	ASSERT_EQ(0, acall_raw_reap(&r, &cqe));
+	EXPECT_EQ(6, cqe.user_data);
+	EXPECT_EQ(-ECANCELED, cqe.res);
+	acall_raw_unmap(&r);
+	close(r.fd);
 }
 
 TEST_HARNESS_MAIN

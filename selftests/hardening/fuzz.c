@@ -330,11 +330,35 @@ static void one_sqe(struct rnd *r, struct acall_sqe *sqe, uint64_t tag)
 
 /* ---- the calls ------------------------------------------------------------- */
 
+static void on_timer(int sig)
+{
+	(void)sig;
+}
+
+/*
+ * A timer that signals this thread after 20 ms, so that a call that sleeps
+ * (SERVE, SPAWN, a SUBMIT with ACALL_SUBMIT_WAIT) ends. false if none.
+ */
+static bool arm_interrupt(timer_t *timer)
+{
+	struct sigevent ev = { .sigev_notify = SIGEV_THREAD_ID,
+			       .sigev_signo = SIGUSR1 };
+	struct itimerspec its = { .it_value = { 0, 20 * 1000 * 1000 } };
+
+	ev._sigev_un._tid = gettid();
+	if (timer_create(CLOCK_MONOTONIC, &ev, timer))
+		return false;
+	timer_settime(*timer, 0, &its, NULL);
+	return true;
+}
+
 static void do_submit(struct rnd *r, int fd)
 {
 	unsigned int nr = 1 + rnd_below(r, 32), i;
 	struct acall_submit *s = rw_place(r, sizeof(*s) + nr * sizeof(struct acall_sqe));
 	struct acall_sqe *sqes = (struct acall_sqe *)(s + 1);
+	bool wait = false;
+	timer_t timer;
 	long ret;
 
 	for (i = 0; i < nr; i++)
@@ -347,10 +371,21 @@ static void do_submit(struct rnd *r, int fd)
 	case 1: s->sqes = any_ptr(r, nr * sizeof(*sqes)); break;
 	case 2: s->flags = (__u32)rnd_next(r); break;
 	case 3: s->resv = rnd_next(r); break;
+	case 4:		/* and wait, for a count that may not fit */
+		wait = arm_interrupt(&timer);
+		if (!wait)
+			break;
+		s->flags = ACALL_SUBMIT_WAIT | (rnd_one_in(r, 2) ? ACALL_SUBMIT_QUIET : 0);
+		s->min_complete = rnd_one_in(r, 8) ? (__u32)rnd_next(r) : rnd_below(r, 64);
+		if (rnd_one_in(r, 8))
+			s->nr = 0;
+		break;
 	default: break;
 	}
 	ret = sys_ioctl(fd, ACALL_IOC_SUBMIT,
 			rnd_one_in(r, 32) ? any_ptr(r, sizeof(*s)) : (uintptr_t)s);
+	if (wait)
+		timer_delete(timer);
 	check_errno(ACALL_IOC_SUBMIT, ret);
 	if (ret > 0)
 		atomic_fetch_add(&counts->requests, ret);
@@ -660,11 +695,6 @@ struct thread_arg {
 	unsigned int proc, thread;
 };
 
-static void on_timer(int sig)
-{
-	(void)sig;
-}
-
 /*
  * SERVE or SPAWN with random arguments. Either may sleep (until work
  * comes, or worker_idle_ms): a timer interrupts this thread after 20 ms,
@@ -672,19 +702,14 @@ static void on_timer(int sig)
  */
 static void do_serve(struct rnd *r, int fd)
 {
-	struct sigevent ev = { .sigev_notify = SIGEV_THREAD_ID,
-			       .sigev_signo = SIGUSR1 };
-	struct itimerspec its = { .it_value = { 0, 20 * 1000 * 1000 } };
 	struct acall_spawn *sp = rw_place(r, sizeof(*sp));
 	timer_t timer;
 	long ret;
 
-	ev._sigev_un._tid = gettid();
-	if (timer_create(CLOCK_MONOTONIC, &ev, &timer))
-		return;
 	sp->failed = rnd_one_in(r, 2) ? 0 : (__u32)rnd_next(r);
 	sp->resv = rnd_one_in(r, 8) ? (__u32)rnd_next(r) : 0;
-	timer_settime(timer, 0, &its, NULL);
+	if (!arm_interrupt(&timer))
+		return;
 	if (rnd_one_in(r, 2)) {
 		ret = sys_ioctl(fd, ACALL_IOC_SERVE,
 				rnd_one_in(r, 8) ? rnd_next(r) : 0);

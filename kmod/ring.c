@@ -111,6 +111,11 @@ void acall_ring_shut(struct acall_ctx *ctx)
 	spin_lock_irq(&ctx->cq_lock);
 	WRITE_ONCE(ctx->shut_down, true);
 	spin_unlock_irq(&ctx->cq_lock);
+	/*
+	 * A WAIT asleep on a context with nothing in flight now has all
+	 * there will ever be: no completion would come to wake it.
+	 */
+	wake_up_all(&ctx->cq_wait);
 }
 
 static bool acall_ring_idle(struct acall_ctx *ctx)

@@ -6,9 +6,13 @@
  * blocked in workers waiting for one of the device's four request slots
  * (O_DIRECT; the device copies the data when a request goes out) or for
  * the page cache (buffered misses). With the raw ACALL_IOC_SHUTDOWN, every request has posted its
- * completion when it returns, and no new one is accepted.
+ * completion when it returns, and no new one is accepted; a WAIT another
+ * thread sleeps in on an idle context returns.
  */
 #include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <sys/ioctl.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -16,6 +20,7 @@
 #include "kselftest_harness.h"
 #include <acall.h>
 #include "acall_test.h"
+#include "task_state.h"
 
 #define NR	16
 #define LEN	(64 << 10)
@@ -231,6 +236,45 @@ TEST_F(shutdown, shutdown_takes_no_argument)
 	ACALL_REQUIRE(ACALL_FEAT_SHUTDOWN);
 	EXPECT_EQ(-1, ioctl(self->ring.fd, ACALL_IOC_SHUTDOWN, 1));
 	EXPECT_EQ(EINVAL, errno);
+}
+
+struct idle_waiter {
+	int fd;
+	_Atomic pid_t tid;	/* set before it calls WAIT */
+	int ret;
+};
+
+static void *wait_for_four(void *arg)
+{
+	struct idle_waiter *w = arg;
+
+	atomic_store(&w->tid, (pid_t)syscall(SYS_gettid));
+	w->ret = acall_raw_wait(w->fd, 4, -1);
+	return NULL;
+}
+
+/*
+ * A WAIT asleep on an idle context, for more than will ever come: once
+ * another thread shuts the context down nothing can come, and the WAIT
+ * returns what there is (nothing) instead of sleeping until a signal.
+ */
+TEST(shutdown_ends_a_wait_that_sleeps_on_an_idle_context)
+{
+	struct idle_waiter w = { .ret = -1 };
+	struct acall_ring ring;
+	pthread_t waiter;
+	pid_t tid;
+
+	ACALL_REQUIRE(ACALL_FEAT_RING | ACALL_FEAT_SHUTDOWN);
+	ASSERT_EQ(0, acall_ring_init(&ring, NULL));
+	w.fd = ring.fd;
+	ASSERT_EQ(0, pthread_create(&waiter, NULL, wait_for_four, &w));
+	while (!(tid = atomic_load(&w.tid)) || !acall_task_sleeps_in_ioctl(tid))
+		sched_yield();
+	ASSERT_EQ(0, ioctl(ring.fd, ACALL_IOC_SHUTDOWN, 0));
+	ASSERT_EQ(0, pthread_join(waiter, NULL));
+	EXPECT_EQ(0, w.ret);
+	acall_ring_exit(&ring);
 }
 
 TEST_HARNESS_MAIN

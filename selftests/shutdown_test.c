@@ -269,8 +269,9 @@ TEST(shutdown_ends_a_wait_that_sleeps_on_an_idle_context)
 	ASSERT_EQ(0, acall_ring_init(&ring, NULL));
 	w.fd = ring.fd;
 	ASSERT_EQ(0, pthread_create(&waiter, NULL, wait_for_four, &w));
-	while (!(tid = atomic_load(&w.tid)) || !acall_task_sleeps_in_ioctl(tid))
+	while (!(tid = atomic_load(&w.tid)))
 		sched_yield();
+	acall_task_wait_asleep_in_ioctl(tid);
 	ASSERT_EQ(0, ioctl(ring.fd, ACALL_IOC_SHUTDOWN, 0));
 	ASSERT_EQ(0, pthread_join(waiter, NULL));
 	EXPECT_EQ(0, w.ret);

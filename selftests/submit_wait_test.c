@@ -17,7 +17,6 @@
 #include <fcntl.h>
 #include <linux/userfaultfd.h>
 #include <pthread.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <sys/eventfd.h>
@@ -240,8 +239,7 @@ static void *serve_when_asleep(void *arg)
 {
 	struct late_server *ls = arg;
 
-	while (!acall_task_sleeps_in_ioctl(ls->tid))
-		sched_yield();
+	acall_task_wait_asleep_in_ioctl(ls->tid);
 	ls->ret = acall_raw_serve(ls->fd);
 	return NULL;
 }
@@ -385,8 +383,7 @@ static void *release_when_asleep(void *arg)
 {
 	struct releaser *rl = arg;
 
-	while (!acall_task_sleeps_in_ioctl(rl->tid))
-		sched_yield();
+	acall_task_wait_asleep_in_ioctl(rl->tid);
 	munmap(rl->page, 4096);
 	close(rl->uffd);
 	return NULL;
@@ -463,8 +460,7 @@ static void *signal_when_asleep(void *arg)
 {
 	struct sleeper *s = arg;
 
-	while (!acall_task_sleeps_in_ioctl(s->tid))
-		sched_yield();
+	acall_task_wait_asleep_in_ioctl(s->tid);
 	pthread_kill(s->thread, SIGUSR1);
 	return NULL;
 }
@@ -533,8 +529,7 @@ static void *shut_down_when_asleep(void *arg)
 {
 	struct shutter *sh = arg;
 
-	while (!acall_task_sleeps_in_ioctl(sh->tid))
-		sched_yield();
+	acall_task_wait_asleep_in_ioctl(sh->tid);
 	sh->ret = ioctl(sh->fd, ACALL_IOC_SHUTDOWN, 0) ? -errno : 0;
 	return NULL;
 }

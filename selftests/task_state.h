@@ -7,6 +7,7 @@
 #ifndef ACALL_TASK_STATE_H
 #define ACALL_TASK_STATE_H
 
+#include <sched.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -38,6 +39,13 @@ static inline bool acall_task_sleeps_in_ioctl(pid_t tid)
 		sleeping = false;
 	fclose(f);
 	return sleeping;
+}
+
+/* Yield until thread tid of this process sleeps in ioctl(2). */
+static inline void acall_task_wait_asleep_in_ioctl(pid_t tid)
+{
+	while (!acall_task_sleeps_in_ioctl(tid))
+		sched_yield();
 }
 
 #endif /* ACALL_TASK_STATE_H */

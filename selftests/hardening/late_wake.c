@@ -103,8 +103,7 @@ int main(void)
 	/* Until it sleeps in SERVE: idle in the pool, the one to choose. */
 	while (!(tid = __atomic_load_n(&server_tid, __ATOMIC_ACQUIRE)))
 		sched_yield();
-	while (!acall_task_sleeps_in_ioctl(tid))
-		sched_yield();
+	acall_task_wait_asleep_in_ioctl(tid);
 
 	if (ioctl(ctl, ACALL_IOC_INJECT, ACALL_INJECT_LATE_WAKE)) {
 		perror("acall-late_wake: ACALL_IOC_INJECT");

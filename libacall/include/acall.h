@@ -254,8 +254,9 @@ int acall_submit_flags(struct acall_ring *ring, const struct acall_sqe *sqes,
  * acall_wait() it never returns -EINTR and never sleeps with nothing in
  * flight. Returns what acall_submit() does, however the sleep ended (read
  * the ring for what is ready); nr 0 takes nothing, only waits, and returns
- * 0 (or an error of the call, -ESHUTDOWN after a shutdown). -EINVAL also for min_complete 0 or above the ring's entries (nothing
- * taken) and from a module without ACALL_FEAT_SUBMIT_WAIT.
+ * 0 (or an error of the call, -ESHUTDOWN after a shutdown). -EINVAL also
+ * for min_complete 0 or above the ring's entries (nothing taken) and from
+ * a module without ACALL_FEAT_SUBMIT_WAIT.
  */
 int acall_submit_and_wait(struct acall_ring *ring, const struct acall_sqe *sqes,
 			  unsigned int nr, unsigned int min_complete,

@@ -7,6 +7,7 @@
 #include <linux/eventfd.h>
 #include <linux/hrtimer.h>
 #include <linux/mm.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
 
@@ -82,7 +83,8 @@ u32 acall_ring_reserve(struct acall_ctx *ctx, u32 nr)
 	room = ctx->entries - acall_ring_used(ctx);
 	room = room > ctx->inflight ? room - ctx->inflight : 0;
 	take = min(nr, room);
-	ctx->inflight += take;
+	/* Written once: a sleeper reads it without the lock. */
+	WRITE_ONCE(ctx->inflight, ctx->inflight + take);
 	if (ctx->inflight > ctx->inflight_peak)
 		ctx->inflight_peak = ctx->inflight;
 	spin_unlock_irq(&ctx->cq_lock);
@@ -94,7 +96,7 @@ void acall_ring_unreserve(struct acall_ctx *ctx, u32 nr)
 	bool idle;
 
 	spin_lock_irq(&ctx->cq_lock);
-	ctx->inflight -= nr;
+	WRITE_ONCE(ctx->inflight, ctx->inflight - nr);
 	idle = !ctx->inflight;
 	spin_unlock_irq(&ctx->cq_lock);
 	/*
@@ -151,7 +153,8 @@ static void __acall_ring_post(struct acall_ctx *ctx, u64 user_data, s32 res)
 	WRITE_ONCE(ctx->cached_tail, ctx->cached_tail + 1);
 	/* The entry is written before userspace can see the new tail. */
 	smp_store_release(&ring->tail, ctx->cached_tail);
-	ctx->inflight--;
+	/* After the tail: a sleeper that sees it idle sees the tail too. */
+	smp_store_release(&ctx->inflight, ctx->inflight - 1);
 	ctx->completed++;
 }
 
@@ -261,20 +264,100 @@ void acall_ring_wake_waiters(struct acall_ctx *ctx)
 		wake_up_all(&ctx->cq_wait);
 }
 
-/*
- * nr completions to reap, or no more will come: shut down with nothing in
- * flight, a WAIT returns what there is rather than sleep for good.
- */
-static bool acall_ring_has(struct acall_ctx *ctx, u32 nr)
-{
-	return acall_ring_used(ctx) >= nr ||
-	       (READ_ONCE(ctx->shut_down) && acall_ring_idle(ctx));
-}
-
 /* The ring's tail has reached target (a wrapping count of completions). */
 static bool acall_ring_reached(struct acall_ctx *ctx, u32 target)
 {
 	return (s32)(READ_ONCE(ctx->cached_tail) - target) >= 0;
+}
+
+/*
+ * Someone asleep in WAIT or SUBMIT_WAIT. Each completion wakes cq_wait;
+ * the waker tests the sleeper's own condition first, so a sleeper that
+ * wants many completions is woken once, when they are there, and not to
+ * find too few and sleep again at each one (io_uring's io_wake_function).
+ */
+struct acall_ring_waiter {
+	struct wait_queue_entry wait;
+	struct acall_ctx *ctx;
+	bool submitted;	/* SUBMIT_WAIT: until the tail reaches target */
+	u32 target;
+	u32 nr;		/* WAIT: until nr completions are in the ring */
+};
+
+/*
+ * Whether the waiter may return; in the sleeper's context and the waker's
+ * (under cq_wait's lock, never cq_lock's). Read without cq_lock: whatever
+ * makes this true (a post, slots given back, a shutdown) wakes cq_wait
+ * after its write; a context seen idle has its last completion's tail
+ * seen too.
+ */
+static bool acall_ring_waiter_done(struct acall_ring_waiter *w)
+{
+	struct acall_ctx *ctx = w->ctx;
+	/* Pairs with __acall_ring_post(): the tail is read after this. */
+	bool idle = !smp_load_acquire(&ctx->inflight);
+
+	/* With nothing in flight, nothing more can come. */
+	if (w->submitted)
+		return acall_ring_reached(ctx, w->target) || idle;
+	/* Shut down with nothing in flight: what there is, rather than never. */
+	return acall_ring_used(ctx) >= w->nr ||
+	       (READ_ONCE(ctx->shut_down) && idle);
+}
+
+static int acall_ring_wake_waiter(struct wait_queue_entry *wait,
+				  unsigned int mode, int sync, void *key)
+{
+	struct acall_ring_waiter *w = container_of(wait, struct acall_ring_waiter,
+						   wait);
+
+	lockdep_assert_not_held(&w->ctx->cq_lock);
+	if (!acall_ring_waiter_done(w))
+		return 0;
+	return autoremove_wake_function(wait, mode, sync, key);
+}
+
+/*
+ * Sleep until the waiter is done: 0, -ERESTARTSYS on a signal, or -ETIME
+ * once timeout_ns (negative: none) has passed.
+ */
+static int acall_ring_sleep(struct acall_ring_waiter *w, s64 timeout_ns)
+{
+	struct acall_ctx *ctx = w->ctx;
+	bool expired = false;
+	ktime_t expires = 0;
+	int ret = 0;
+
+	/* Done already (inline completions, say): no queue, no clock. */
+	if (acall_ring_waiter_done(w))
+		return 0;
+	if (timeout_ns >= 0)
+		expires = ktime_add_safe(ktime_get(), ns_to_ktime(timeout_ns));
+	init_waitqueue_func_entry(&w->wait, acall_ring_wake_waiter);
+	w->wait.private = current;
+	INIT_LIST_HEAD(&w->wait.entry);
+	/* Checked in wait_event_interruptible_hrtimeout()'s order. */
+	for (;;) {
+		prepare_to_wait(&ctx->cq_wait, &w->wait, TASK_INTERRUPTIBLE);
+		if (acall_ring_waiter_done(w))
+			break;
+		if (signal_pending(current)) {
+			ret = -ERESTARTSYS;
+			break;
+		}
+		if (expired) {
+			ret = -ETIME;
+			break;
+		}
+		if (timeout_ns < 0)
+			schedule();
+		else
+			expired = !schedule_hrtimeout_range(&expires,
+							   current->timer_slack_ns,
+							   HRTIMER_MODE_ABS);
+	}
+	finish_wait(&ctx->cq_wait, &w->wait);
+	return ret;
 }
 
 /*
@@ -286,31 +369,29 @@ static bool acall_ring_reached(struct acall_ctx *ctx, u32 target)
  */
 void acall_ring_wait_submitted(struct acall_ctx *ctx, u32 nr)
 {
-	u32 target = READ_ONCE(ctx->ring->head) + nr;
+	struct acall_ring_waiter w = {
+		.ctx = ctx,
+		.submitted = true,
+		.target = READ_ONCE(ctx->ring->head) + nr,
+	};
 
 	/* Ended by a signal: delivered on return, with what is ready. */
-	wait_event_interruptible(ctx->cq_wait,
-				 acall_ring_reached(ctx, target) ||
-				 acall_ring_idle(ctx));
+	acall_ring_sleep(&w, -1);
 }
 
 long acall_ioctl_wait(struct acall_ctx *ctx, struct acall_wait __user *arg)
 {
-	struct acall_wait w;
+	struct acall_ring_waiter w = { .ctx = ctx };
+	struct acall_wait a;
 	long ret;
 
-	if (copy_from_user(&w, arg, sizeof(w)))
+	if (copy_from_user(&a, arg, sizeof(a)))
 		return -EFAULT;
-	if (w.flags || w.resv || !w.min_complete || w.min_complete > ctx->entries)
+	if (a.flags || a.resv || !a.min_complete || a.min_complete > ctx->entries)
 		return -EINVAL;
 
-	if (w.timeout_ns < 0)
-		ret = wait_event_interruptible(ctx->cq_wait,
-					       acall_ring_has(ctx, w.min_complete));
-	else
-		ret = wait_event_interruptible_hrtimeout(ctx->cq_wait,
-							 acall_ring_has(ctx, w.min_complete),
-							 ns_to_ktime(w.timeout_ns));
+	w.nr = a.min_complete;
+	ret = acall_ring_sleep(&w, a.timeout_ns);
 	if (ret == -ERESTARTSYS)
 		return -EINTR;
 	if (ret)

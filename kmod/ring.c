@@ -83,7 +83,7 @@ u32 acall_ring_reserve(struct acall_ctx *ctx, u32 nr)
 	room = ctx->entries - acall_ring_used(ctx);
 	room = room > ctx->inflight ? room - ctx->inflight : 0;
 	take = min(nr, room);
-	/* Written once: a sleeper reads it without the lock. */
+	/* One store: a sleeper reads it without the lock. */
 	WRITE_ONCE(ctx->inflight, ctx->inflight + take);
 	if (ctx->inflight > ctx->inflight_peak)
 		ctx->inflight_peak = ctx->inflight;
@@ -120,6 +120,7 @@ void acall_ring_shut(struct acall_ctx *ctx)
 	wake_up_all(&ctx->cq_wait);
 }
 
+/* Under the lock: the post that emptied the context is all done with it. */
 static bool acall_ring_idle(struct acall_ctx *ctx)
 {
 	bool idle;
@@ -285,24 +286,33 @@ struct acall_ring_waiter {
 };
 
 /*
+ * Nothing in flight: no completion will come. The acquire pairs with
+ * __acall_ring_post()'s release, so that whoever reads the tail after
+ * this finds the last completion in it.
+ */
+static bool acall_ring_idle_acquire(struct acall_ctx *ctx)
+{
+	/* Pairs with the release of the post that emptied it. */
+	return !smp_load_acquire(&ctx->inflight);
+}
+
+/*
  * Whether the waiter may return; in the sleeper's context and the waker's
  * (under cq_wait's lock, never cq_lock's). Read without cq_lock: whatever
  * makes this true (a post, slots given back, a shutdown) wakes cq_wait
- * after its write; a context seen idle has its last completion's tail
- * seen too.
+ * after its write.
  */
 static bool acall_ring_waiter_done(struct acall_ring_waiter *w)
 {
 	struct acall_ctx *ctx = w->ctx;
-	/* Pairs with __acall_ring_post(): the tail is read after this. */
-	bool idle = !smp_load_acquire(&ctx->inflight);
 
 	/* With nothing in flight, nothing more can come. */
 	if (w->submitted)
-		return acall_ring_reached(ctx, w->target) || idle;
+		return acall_ring_reached(ctx, w->target) ||
+		       acall_ring_idle_acquire(ctx);
 	/* Shut down with nothing in flight: what there is, rather than never. */
 	return acall_ring_used(ctx) >= w->nr ||
-	       (READ_ONCE(ctx->shut_down) && idle);
+	       (READ_ONCE(ctx->shut_down) && acall_ring_idle_acquire(ctx));
 }
 
 static int acall_ring_wake_waiter(struct wait_queue_entry *wait,
@@ -319,7 +329,7 @@ static int acall_ring_wake_waiter(struct wait_queue_entry *wait,
 
 /*
  * Sleep until the waiter is done: 0, -ERESTARTSYS on a signal, or -ETIME
- * once timeout_ns (negative: none) has passed.
+ * once timeout_ns (negative or KTIME_MAX: none) has passed.
  */
 static int acall_ring_sleep(struct acall_ring_waiter *w, s64 timeout_ns)
 {
@@ -328,9 +338,13 @@ static int acall_ring_sleep(struct acall_ring_waiter *w, s64 timeout_ns)
 	ktime_t expires = 0;
 	int ret = 0;
 
+	might_sleep();
 	/* Done already (inline completions, say): no queue, no clock. */
 	if (acall_ring_waiter_done(w))
 		return 0;
+	/* As wait_event_interruptible_hrtimeout(): KTIME_MAX arms no timer. */
+	if (timeout_ns == KTIME_MAX)
+		timeout_ns = -1;
 	if (timeout_ns >= 0)
 		expires = ktime_add_safe(ktime_get(), ns_to_ktime(timeout_ns));
 	init_waitqueue_func_entry(&w->wait, acall_ring_wake_waiter);

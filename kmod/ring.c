@@ -62,7 +62,9 @@ int acall_ring_mmap(struct acall_ctx *ctx, struct vm_area_struct *vma)
  */
 static u32 acall_ring_used(struct acall_ctx *ctx)
 {
-	u32 used = READ_ONCE(ctx->cached_tail) - READ_ONCE(ctx->ring->head);
+	/* Pairs with __acall_ring_post(): ring->tail is there too. */
+	u32 used = smp_load_acquire(&ctx->cached_tail) -
+		   READ_ONCE(ctx->ring->head);
 
 	return min(used, ctx->entries);
 }
@@ -151,9 +153,13 @@ static void __acall_ring_post(struct acall_ctx *ctx, u64 user_data, s32 res)
 	cqe->user_data = user_data;
 	cqe->res = res;
 	cqe->flags = 0;
-	WRITE_ONCE(ctx->cached_tail, ctx->cached_tail + 1);
 	/* The entry is written before userspace can see the new tail. */
-	smp_store_release(&ring->tail, ctx->cached_tail);
+	smp_store_release(&ring->tail, ctx->cached_tail + 1);
+	/*
+	 * Then the module's own, which a sleeper reads without the lock: one
+	 * that sees a completion here finds it in ring->tail once it returns.
+	 */
+	smp_store_release(&ctx->cached_tail, ctx->cached_tail + 1);
 	/* After the tail: a sleeper that sees it idle sees the tail too. */
 	smp_store_release(&ctx->inflight, ctx->inflight - 1);
 	ctx->completed++;
@@ -268,7 +274,8 @@ void acall_ring_wake_waiters(struct acall_ctx *ctx)
 /* The ring's tail has reached target (a wrapping count of completions). */
 static bool acall_ring_reached(struct acall_ctx *ctx, u32 target)
 {
-	return (s32)(READ_ONCE(ctx->cached_tail) - target) >= 0;
+	/* Pairs with __acall_ring_post(), as in acall_ring_used(). */
+	return (s32)(smp_load_acquire(&ctx->cached_tail) - target) >= 0;
 }
 
 /*

@@ -15,7 +15,7 @@
 int acall_pool_mask_init(struct acall_pool *pool)
 {
 	mutex_init(&pool->mask_lock);
-	if (!zalloc_cpumask_var(&pool->mask, GFP_KERNEL))
+	if (!zalloc_cpumask_var(&pool->mask, GFP_KERNEL_ACCOUNT))
 		return -ENOMEM;
 	if (pool->node != NUMA_NO_NODE &&
 	    cpumask_intersects(cpumask_of_node(pool->node), cpu_online_mask))
@@ -180,7 +180,7 @@ long acall_ioctl_affinity(struct acall_ctx *ctx,
 	if (ret)
 		goto out_unlock;
 	if (a.mask_size && !cpumask_available(*slot) &&
-	    !zalloc_cpumask_var(slot, GFP_KERNEL)) {
+	    !zalloc_cpumask_var(slot, GFP_KERNEL_ACCOUNT)) {
 		ret = -ENOMEM;
 		goto out_unlock;
 	}

@@ -66,7 +66,7 @@ void acall_ctx_put(struct acall_ctx *ctx)
 /* A new context for the caller, or an ERR_PTR (see acall_limits_open()). */
 struct acall_ctx *acall_ctx_alloc(void)
 {
-	struct acall_ctx *ctx = kzalloc(sizeof(*ctx), GFP_KERNEL);
+	struct acall_ctx *ctx = kzalloc(sizeof(*ctx), GFP_KERNEL_ACCOUNT);
 	int ret;
 
 	if (!ctx)

@@ -23,7 +23,8 @@ int acall_queues_init(struct acall_ctx *ctx)
 {
 	unsigned int i;
 
-	ctx->queues = kcalloc(ctx->nr_queues, sizeof(*ctx->queues), GFP_KERNEL);
+	ctx->queues = kcalloc(ctx->nr_queues, sizeof(*ctx->queues),
+			      GFP_KERNEL_ACCOUNT);
 	if (!ctx->queues)
 		return -ENOMEM;
 	for (i = 0; i < ctx->nr_queues; i++) {

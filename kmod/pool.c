@@ -770,7 +770,8 @@ int acall_pools_init(struct acall_ctx *ctx)
 {
 	int node;
 
-	ctx->pools = kcalloc(nr_node_ids, sizeof(*ctx->pools), GFP_KERNEL);
+	ctx->pools = kcalloc(nr_node_ids, sizeof(*ctx->pools),
+			     GFP_KERNEL_ACCOUNT);
 	if (!ctx->pools)
 		return -ENOMEM;
 	for (node = 0; node < nr_node_ids; node++) {
@@ -785,7 +786,7 @@ int acall_pools_init(struct acall_ctx *ctx)
 /* The pool of a queue bound to CPUs of its own (affinity.c). */
 struct acall_pool *acall_pool_alloc(struct acall_ctx *ctx)
 {
-	struct acall_pool *pool = kzalloc(sizeof(*pool), GFP_KERNEL);
+	struct acall_pool *pool = kzalloc(sizeof(*pool), GFP_KERNEL_ACCOUNT);
 
 	if (pool && acall_pool_init(pool, ctx, NUMA_NO_NODE)) {
 		acall_pool_free(pool);

@@ -20,7 +20,13 @@ int acall_ring_alloc(struct acall_ctx *ctx, struct acall_params *p)
 	struct acall_ring *ring;
 
 	bytes = PAGE_ALIGN(bytes);
-	ring = vmalloc_user(bytes);
+	/*
+	 * Charged to the memory cgroup of the process that sets it up, as
+	 * its own memory would be. vmalloc_user() cannot charge it: its gfp
+	 * is fixed. The pages are zeroed whole, so the mapping shows nothing
+	 * of the kernel's (what VM_USERMAP stands for).
+	 */
+	ring = __vmalloc(bytes, GFP_KERNEL_ACCOUNT | __GFP_ZERO);
 	if (!ring)
 		return -ENOMEM;
 	ring->ring_mask = p->entries - 1;
@@ -41,6 +47,7 @@ int acall_ring_alloc(struct acall_ctx *ctx, struct acall_params *p)
 
 int acall_ring_mmap(struct acall_ctx *ctx, struct vm_area_struct *vma)
 {
+	unsigned long off;
 	int ret = acall_ctx_check(ctx);
 
 	if (ret)
@@ -50,9 +57,20 @@ int acall_ring_mmap(struct acall_ctx *ctx, struct vm_area_struct *vma)
 	/* A private copy would never see a completion. */
 	if (!(vma->vm_flags & VM_SHARED))
 		return -EINVAL;
-	/* A forked child may not use the context; it need not see it. */
-	acall_vm_flags_set(vma, VM_DONTCOPY);
-	return remap_vmalloc_range(vma, ctx->ring, 0);
+	/*
+	 * A forked child may not use the context; it need not see it. The
+	 * rest is what remap_vmalloc_range() sets, which maps only
+	 * vmalloc_user() memory: page by page instead.
+	 */
+	acall_vm_flags_set(vma, VM_DONTCOPY | VM_DONTEXPAND | VM_DONTDUMP);
+	for (off = 0; off < ctx->ring_bytes; off += PAGE_SIZE) {
+		struct page *page = vmalloc_to_page((void *)ctx->ring + off);
+
+		ret = vm_insert_page(vma, vma->vm_start + off, page);
+		if (ret)
+			return ret;
+	}
+	return 0;
 }
 
 /*

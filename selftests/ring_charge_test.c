@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The completion ring's pages are the memory of the process that set the
+ * context up: charged to its memory cgroup while the context lives, given
+ * back when it is gone, and still mapped into the process as before.
+ */
+#include <acall.h>
+
+#include "kselftest_harness.h"
+#include "acall_test.h"
+
+#define RINGS	8
+
+/* memory.current of the cgroup at dir, in bytes; -1 on error. */
+static long long cg_current(const char *dir)
+{
+	char path[192], buf[64];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/memory.current", dir);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	return strtoll(buf, NULL, 10);
+}
+
+static int write_str(const char *path, const char *str)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, str, strlen(str)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+FIXTURE(memcg)
+{
+	char dir[96];
+	int fds[RINGS];
+	struct acall_params params;
+};
+
+FIXTURE_SETUP(memcg)
+{
+	char path[160], pid[16];
+
+	for (int i = 0; i < RINGS; i++)
+		self->fds[i] = -1;
+	self->dir[0] = '\0';
+	ACALL_REQUIRE(ACALL_FEAT_RING);
+	if (write_str("/sys/fs/cgroup/cgroup.subtree_control", "+memory\n"))
+		SKIP(return, "no memory controller at /sys/fs/cgroup");
+	snprintf(self->dir, sizeof(self->dir), "/sys/fs/cgroup/acall-ring-%d",
+		 getpid());
+	ASSERT_EQ(0, mkdir(self->dir, 0755));
+	snprintf(path, sizeof(path), "%s/cgroup.procs", self->dir);
+	snprintf(pid, sizeof(pid), "%d\n", getpid());
+	ASSERT_EQ(0, write_str(path, pid));
+}
+
+FIXTURE_TEARDOWN(memcg)
+{
+	char pid[16];
+
+	for (int i = 0; i < RINGS; i++)
+		if (self->fds[i] >= 0)
+			close(self->fds[i]);
+	if (!self->dir[0])
+		return;
+	snprintf(pid, sizeof(pid), "%d\n", getpid());
+	EXPECT_EQ(0, write_str("/sys/fs/cgroup/cgroup.procs", pid));
+	/* The contexts' memory may still be going: it is the kernel's then. */
+	EXPECT_EQ(0, rmdir(self->dir));
+}
+
+/* Open and set up a context with the largest ring; its fd, or -errno. */
+static int big_ring(struct acall_params *p)
+{
+	struct acall_probe probe;
+	int fd = open(ACALL_DEVICE_PATH, O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	memset(p, 0, sizeof(*p));
+	if (ioctl(fd, ACALL_IOC_PROBE, &probe))
+		goto fail;
+	p->entries = probe.max_entries;
+	if (ioctl(fd, ACALL_IOC_SETUP, p))
+		goto fail;
+	return fd;
+fail:
+	close(fd);
+	return -errno;
+}
+
+/*
+ * RINGS rings of the largest size add at least their bytes to the
+ * cgroup's memory.current, less what the kernel had charged ahead
+ * (a per-CPU stock of 64 pages at most, on each of the CPUs): 1 MiB is
+ * allowed for it. Without the charge, the contexts add a few KiB each.
+ */
+TEST_F(memcg, ring_is_charged_to_the_setup_process_cgroup)
+{
+	long long before, after, gone;
+	unsigned long long rings;
+
+	before = cg_current(self->dir);
+	ASSERT_LE(0, before);
+	for (int i = 0; i < RINGS; i++) {
+		self->fds[i] = big_ring(&self->params);
+		ASSERT_LE(0, self->fds[i]) TH_LOG("setup: %s", strerror(-self->fds[i]));
+	}
+	after = cg_current(self->dir);
+	rings = (unsigned long long)RINGS * self->params.ring_bytes;
+	EXPECT_LE(rings - (1 << 20), (unsigned long long)(after - before))
+		TH_LOG("%d rings of %llu bytes added %lld bytes to memory.current",
+		       RINGS, (unsigned long long)self->params.ring_bytes,
+		       after - before);
+
+	/*
+	 * Closed, each context is freed in a workqueue, soon: the charge
+	 * goes with its ring. A charge never given back hangs here, until
+	 * the harness's timeout fails the test.
+	 */
+	for (int i = 0; i < RINGS; i++) {
+		close(self->fds[i]);
+		self->fds[i] = -1;
+	}
+	do {
+		gone = after - cg_current(self->dir);
+		if (gone < (long long)rings - (1 << 20))
+			ASSERT_EQ(0, usleep(10000));
+	} while (gone < (long long)rings - (1 << 20));
+}
+
+/* The ring is still the process's to map and read, shared, whole. */
+TEST_F(memcg, charged_ring_maps_whole_and_shared)
+{
+	volatile __u32 *entries;
+	void *map;
+
+	self->fds[0] = big_ring(&self->params);
+	ASSERT_LE(0, self->fds[0]);
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, self->params.ring_bytes,
+				   PROT_READ | PROT_WRITE, MAP_PRIVATE,
+				   self->fds[0], 0));
+	EXPECT_EQ(EINVAL, errno);
+	map = mmap(NULL, self->params.ring_bytes, PROT_READ | PROT_WRITE,
+		   MAP_SHARED, self->fds[0], 0);
+	ASSERT_NE(MAP_FAILED, map);
+	entries = (__u32 *)((char *)map + self->params.ring.ring_entries);
+	EXPECT_EQ(self->params.entries, *entries);
+	/* Its last byte is there and zero: no cqe was ever written. */
+	EXPECT_EQ(0, ((volatile char *)map)[self->params.ring_bytes - 1]);
+	/* mremap() may not grow it past the ring. */
+	EXPECT_EQ(MAP_FAILED, mremap(map, self->params.ring_bytes,
+				     2 * self->params.ring_bytes, MREMAP_MAYMOVE));
+	EXPECT_EQ(0, munmap(map, self->params.ring_bytes));
+}
+
+TEST_HARNESS_MAIN

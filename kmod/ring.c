@@ -10,9 +10,26 @@
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
+#include <asm/shmparam.h>
 
 #include "compat.h"
 #include "internal.h"
+
+/*
+ * The ring's memory, charged to the memory cgroup of the process that sets
+ * it up, as its own memory would be: vmalloc_user() cannot charge it (its
+ * gfp is fixed). The pages are zeroed whole, so the mapping shows nothing
+ * of the kernel's, which is what vmalloc_user()'s VM_USERMAP stands for.
+ * Where data caches alias (SHMLBA above a page), the kernel's address
+ * must have the colour of the user's, which only vmalloc_user() gives:
+ * there the ring stays uncharged.
+ */
+static void *acall_ring_vmalloc(size_t bytes)
+{
+	if (SHMLBA > PAGE_SIZE)
+		return vmalloc_user(bytes);
+	return __vmalloc(bytes, GFP_KERNEL_ACCOUNT | __GFP_ZERO | __GFP_NOWARN);
+}
 
 int acall_ring_alloc(struct acall_ctx *ctx, struct acall_params *p)
 {
@@ -20,13 +37,7 @@ int acall_ring_alloc(struct acall_ctx *ctx, struct acall_params *p)
 	struct acall_ring *ring;
 
 	bytes = PAGE_ALIGN(bytes);
-	/*
-	 * Charged to the memory cgroup of the process that sets it up, as
-	 * its own memory would be. vmalloc_user() cannot charge it: its gfp
-	 * is fixed. The pages are zeroed whole, so the mapping shows nothing
-	 * of the kernel's (what VM_USERMAP stands for).
-	 */
-	ring = __vmalloc(bytes, GFP_KERNEL_ACCOUNT | __GFP_ZERO);
+	ring = acall_ring_vmalloc(bytes);
 	if (!ring)
 		return -ENOMEM;
 	ring->ring_mask = p->entries - 1;
@@ -60,7 +71,7 @@ int acall_ring_mmap(struct acall_ctx *ctx, struct vm_area_struct *vma)
 	/*
 	 * A forked child may not use the context; it need not see it. The
 	 * rest is what remap_vmalloc_range() sets, which maps only
-	 * vmalloc_user() memory: page by page instead.
+	 * vmalloc_user() memory (acall_ring_vmalloc()): page by page instead.
 	 */
 	acall_vm_flags_set(vma, VM_DONTCOPY | VM_DONTEXPAND | VM_DONTDUMP);
 	for (off = 0; off < ctx->ring_bytes; off += PAGE_SIZE) {

@@ -43,6 +43,7 @@ static int acall_rw_prep(struct acall_req *req, const struct acall_sqe *sqe,
 			 int rw)
 {
 	struct file *file = req->file;
+	struct iovec *iov;
 	ssize_t ret;
 
 	if (sqe->len64)
@@ -60,15 +61,26 @@ static int acall_rw_prep(struct acall_req *req, const struct acall_sqe *sqe,
 	req->append = rw == WRITE && acall_write_appends(file, req->rw_flags);
 	if (req->user_nowait && !(file->f_mode & FMODE_NOWAIT))
 		return -EOPNOTSUPP;
-	/* The iovec array is copied now: workers never read it from user. */
-	req->iov_alloc = req->fast_iov;
+	/*
+	 * The iovec array is copied now: workers never read it from user.
+	 * One longer than fast_iov is allocated here, not by import_iovec(),
+	 * so that it is charged to the submitter's memory cgroup: up to
+	 * IOV_MAX of them for as long as the request is in flight.
+	 */
+	iov = req->fast_iov;
+	if (sqe->len > UIO_FASTIOV) {
+		iov = kmalloc_array(sqe->len, sizeof(*iov), GFP_KERNEL_ACCOUNT);
+		if (!iov)
+			return -ENOMEM;
+		req->iov_alloc = iov;
+		req->need_cleanup = true;
+	}
+	/* It takes iov as its own array: nothing is allocated or freed. */
 	ret = import_iovec(rw == READ ? ITER_DEST : ITER_SOURCE,
-			   u64_to_user_ptr(sqe->addr), sqe->len, UIO_FASTIOV,
-			   &req->iov_alloc, &req->iter);
+			   u64_to_user_ptr(sqe->addr), sqe->len,
+			   max_t(u32, sqe->len, UIO_FASTIOV), &iov, &req->iter);
 	if (ret < 0)
 		return ret;
-	/* More iovecs than fast_iov holds: import_iovec() allocated them. */
-	req->need_cleanup = !!req->iov_alloc;
 	/* A link goes on only after every byte moved. */
 	req->expected = iov_iter_count(&req->iter);
 	return rw_verify_area(rw, file, &req->pos, req->expected);

@@ -391,6 +391,81 @@ TEST_F_TIMEOUT(held, pool_kernel_stacks_are_charged_to_the_process_cgroup, 120)
 }
 
 /*
+ * A request's iovec array, copied at submission and kept while it is in
+ * flight, is the submitter's memory: HELD reads of IOV_MAX iovecs each
+ * (16 KiB of array apiece), held behind an ORDERED read whose worker
+ * waits on userfaultfd, add at least their arrays to the cgroup's
+ * memory.current, less 1 MiB for what the kernel had charged ahead (its
+ * per-CPU stock). Uncharged, they add only the requests themselves.
+ */
+#define HELD	256
+TEST_F(held, iovec_arrays_of_held_requests_are_charged_to_the_cgroup)
+{
+	static struct iovec iovs[IOV_MAX];
+	static struct acall_sqe sqes[HELD];
+	static char scratch[IOV_MAX];
+	struct acall_options opts = { .entries = 512, .inline_bytes = PAGE };
+	struct pollfd pfd = { .fd = self->uffd, .events = POLLIN };
+	struct iovec iov = { self->buf, 2 * PAGE };
+	long long before, after, arrays = HELD * (long long)sizeof(iovs);
+	char cg[64], dir[96], pid[16];
+	struct uffdio_zeropage zp = { .mode = 0 };
+	struct uffd_msg msg;
+	struct acall_sqe sqe;
+	int i;
+
+	ACALL_REQUIRE(ACALL_FEAT_ORDERING);
+	snprintf(cg, sizeof(cg), "acall-iov-%d", getpid());
+	snprintf(pid, sizeof(pid), "%d\n", getpid());
+	if (cg_write("", "cgroup.subtree_control", "+memory\n"))
+		SKIP(return, "no memory controller");
+	snprintf(dir, sizeof(dir), "/sys/fs/cgroup/%s", cg);
+	ASSERT_EQ(0, mkdir(dir, 0755));
+	ASSERT_EQ(0, cg_write(cg, "cgroup.procs", pid));
+	ASSERT_EQ(0, acall_ring_init(&self->ring, &opts));
+	self->ring_up = true;
+
+	/* The barrier: its second page faults in a worker, which waits. */
+	acall_prep_preadv(&sqe, self->fd, &iov, 1, 0, 0);
+	acall_sqe_set_ordered(&sqe);
+	sqe.user_data = 7;
+	ASSERT_EQ(1, acall_submit(&self->ring, &sqe, 1));
+	ASSERT_EQ(1, poll(&pfd, 1, FAULT_BOUND_MS));
+	ASSERT_EQ(sizeof(msg), read(self->uffd, &msg, sizeof(msg)));
+
+	for (i = 0; i < IOV_MAX; i++)
+		iovs[i] = (struct iovec){ scratch + i, 1 };
+	for (i = 0; i < HELD; i++) {
+		acall_prep_preadv(&sqes[i], self->fd, iovs, IOV_MAX, 0, 0);
+		sqes[i].user_data = 100 + i;
+	}
+	before = cg_value(dir, "memory.current", NULL);
+	ASSERT_LE(0, before);
+	ASSERT_EQ(HELD, acall_submit(&self->ring, sqes, HELD));
+	after = cg_value(dir, "memory.current", NULL);
+	EXPECT_LE(arrays - (1 << 20), after - before)
+		TH_LOG("%d held requests of %d iovecs added %lld bytes",
+		       HELD, IOV_MAX, after - before);
+
+	/* Let the barrier go: it, then every held read, completes whole. */
+	zp.range.start = (uintptr_t)self->buf + PAGE;
+	zp.range.len = PAGE;
+	ASSERT_EQ(0, ioctl(self->uffd, UFFDIO_ZEROPAGE, &zp));
+	for (i = 0; i < HELD + 1; i++) {
+		struct acall_cqe *cqe;
+
+		ASSERT_EQ(0, acall_wait_cqe(&self->ring, &cqe, -1));
+		EXPECT_EQ(cqe->user_data == 7 ? 2 * PAGE : IOV_MAX, cqe->res)
+			TH_LOG("request %llu", (unsigned long long)cqe->user_data);
+		acall_cq_advance(&self->ring, 1);
+	}
+	EXPECT_EQ(-1, acall_check(scratch, IOV_MAX, 0, 9));
+	acall_ring_exit(&self->ring);
+	self->ring_up = false;
+	EXPECT_EQ(0, cg_leave_and_remove(dir));
+}
+
+/*
  * A request holds the last reference to a file the program closed; its
  * worker, a thread of ours, drops it. The file is released (its lock
  * with it) at once, not when that thread next returns to userspace:
@@ -511,6 +586,138 @@ TEST(pids_max_reached_requests_wait_and_none_is_lost)
 		       st.workers_peak);
 	acall_ring_exit(&ring);
 	EXPECT_EQ(0, cg_leave_and_remove(cg));
+}
+
+#define MAX_THREADS	64
+
+/*
+ * Every thread of ours, and every worker of ours wherever it is (an older
+ * module's were kernel threads), with its CPU time so far (schedstat), ns.
+ */
+struct runtimes {
+	int n;
+	pid_t tid[MAX_THREADS];
+	unsigned long long ns[MAX_THREADS];
+};
+
+static void add_runtime(struct runtimes *r, pid_t tid)
+{
+	char path[64];
+	FILE *f;
+
+	for (int i = 0; i < r->n; i++)
+		if (r->tid[i] == tid)
+			return;
+	if (r->n == MAX_THREADS)
+		return;
+	snprintf(path, sizeof(path), "/proc/%d/schedstat", (int)tid);
+	f = fopen(path, "r");
+	if (!f)
+		return;		/* gone meanwhile */
+	if (fscanf(f, "%llu", &r->ns[r->n]) == 1)
+		r->tid[r->n++] = tid;
+	fclose(f);
+}
+
+static void read_runtimes(struct runtimes *r)
+{
+	pid_t workers[MAX_THREADS];
+	struct dirent *d;
+	DIR *dir = opendir("/proc/self/task");
+	int n;
+
+	r->n = 0;
+	while (dir && (d = readdir(dir)))
+		if (d->d_name[0] != '.')
+			add_runtime(r, atoi(d->d_name));
+	if (dir)
+		closedir(dir);
+	n = acall_workers_of(getpid(), workers, MAX_THREADS);
+	for (int i = 0; i < n && i < MAX_THREADS; i++)
+		add_runtime(r, workers[i]);
+}
+
+/* tid's CPU time in r, 0 if it was not there (not yet born). */
+static unsigned long long runtime_of(const struct runtimes *r, pid_t tid)
+{
+	for (int i = 0; i < r->n; i++)
+		if (r->tid[i] == tid)
+			return r->ns[i];
+	return 0;
+}
+
+/*
+ * The pool's CPU time is the cgroup's: every thread of ours, the workers
+ * that wrote 32 MiB to ext4 (a buffered write always goes to one) among
+ * them, ran for no more than the cgroup's cpu.stat counts over the same
+ * span. The cgroup is read before the threads at the start and after them
+ * at the end, so it can only count more; 1 ms is for its unit (us). A
+ * worker outside the cgroup (a kernel thread) leaves its time out of
+ * usage_usec.
+ */
+TEST(worker_cpu_time_is_in_the_process_cgroup_cpu_stat)
+{
+	static char data[64 * 1024];
+	struct runtimes before, after;
+	unsigned long long threads_ns = 0, workers_ns = 0;
+	long long usage0, usage1;
+	pid_t workers[MAX_THREADS];
+	struct acall_stats st;
+	struct acall_ring ring;
+	char cg[64], dir[96], pid[16];
+	const char *ext4;
+	int fd, i, nr_workers;
+
+	ACALL_REQUIRE(ACALL_FEAT_RING | ACALL_FEAT_WORKERS | ACALL_FEAT_STATS |
+		      ACALL_FEAT_PROCESS_WORKERS);
+	ACALL_FIXTURE(ext4, "ACALL_TEST_EXT4");
+	snprintf(cg, sizeof(cg), "acall-cpu-%d", getpid());
+	snprintf(dir, sizeof(dir), "/sys/fs/cgroup/%s", cg);
+	snprintf(pid, sizeof(pid), "%d\n", getpid());
+	if (mkdir(dir, 0755))
+		SKIP(return, "no cgroup2 at /sys/fs/cgroup: %s", strerror(errno));
+	ASSERT_EQ(0, cg_write(cg, "cgroup.procs", pid));
+	fd = acall_tmpfile(ext4, O_RDWR);
+	ASSERT_LE(0, fd);
+	memset(data, 0x5a, sizeof(data));
+	ASSERT_EQ(0, acall_ring_init(&ring, NULL));
+
+	usage0 = cg_value(dir, "cpu.stat", "usage_usec");
+	ASSERT_LE(0, usage0);
+	read_runtimes(&before);
+	for (i = 0; i < 512; i += 16) {
+		struct acall_sqe sqes[16];
+		struct acall_cqe cqes[16];
+		struct iovec iov = { data, sizeof(data) };
+
+		for (int k = 0; k < 16; k++)
+			acall_prep_pwritev(&sqes[k], fd, &iov, 1,
+					   (__u64)(i + k) * sizeof(data), 0);
+		ASSERT_EQ(0, acall_run(&ring, sqes, 16, cqes));
+		for (int k = 0; k < 16; k++)
+			ASSERT_EQ((int)sizeof(data), cqes[k].res);
+	}
+	read_runtimes(&after);
+	nr_workers = acall_workers_of(getpid(), workers, MAX_THREADS);
+	usage1 = cg_value(dir, "cpu.stat", "usage_usec");
+	ASSERT_LE(0, usage1);
+
+	ASSERT_EQ(0, acall_stats(&ring, &st));
+	EXPECT_LT(0, st.punted) TH_LOG("no write went to a worker");
+	ASSERT_LT(0, nr_workers) TH_LOG("no worker of ours is left");
+	for (i = 0; i < after.n; i++)
+		threads_ns += after.ns[i] - runtime_of(&before, after.tid[i]);
+	for (i = 0; i < nr_workers && i < MAX_THREADS; i++)
+		workers_ns += runtime_of(&after, workers[i]) -
+			      runtime_of(&before, workers[i]);
+	EXPECT_LT(0, workers_ns) TH_LOG("the workers took no CPU time");
+	EXPECT_LE(threads_ns, (unsigned long long)(usage1 - usage0 + 1000) * 1000)
+		TH_LOG("threads ran %llu us (workers %llu), cpu.stat counted %lld",
+		       threads_ns / 1000, workers_ns / 1000, usage1 - usage0);
+
+	acall_ring_exit(&ring);
+	close(fd);
+	EXPECT_EQ(0, cg_leave_and_remove(dir));
 }
 
 /* The thread of ours named comm, or 0. */

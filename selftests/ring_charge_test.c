@@ -86,7 +86,7 @@ FIXTURE_TEARDOWN(memcg)
 static int big_ring(struct acall_params *p)
 {
 	struct acall_probe probe;
-	int fd = open(ACALL_DEVICE_PATH, O_RDWR | O_CLOEXEC);
+	int fd = open(ACALL_DEVICE_PATH, O_RDWR | O_CLOEXEC), err;
 
 	if (fd < 0)
 		return -errno;
@@ -98,38 +98,56 @@ static int big_ring(struct acall_params *p)
 		goto fail;
 	return fd;
 fail:
+	err = errno;
 	close(fd);
-	return -errno;
+	return -err;
+}
+
+/* Whether the kernel was booted to charge no kernel memory at all. */
+static bool kmem_off(void)
+{
+	char line[4096] = "";
+	FILE *f = fopen("/proc/cmdline", "r");
+
+	if (f) {
+		if (!fgets(line, sizeof(line), f))
+			line[0] = '\0';
+		fclose(f);
+	}
+	return strstr(line, "cgroup.memory=nokmem");
 }
 
 /*
  * RINGS rings of the largest size add at least their bytes to the
- * cgroup's memory.current, less what the kernel had charged ahead
- * (a per-CPU stock of 64 pages at most, on each of the CPUs): 1 MiB is
- * allowed for it. Without the charge, the contexts add a few KiB each.
+ * cgroup's memory.current, less what the kernel had charged ahead: a
+ * per-CPU stock of 64 pages at most, on each CPU this test charged from
+ * (1 MiB covers four). Without the charge, the contexts add a few KiB.
  */
 TEST_F(memcg, ring_is_charged_to_the_setup_process_cgroup)
 {
-	long long before, after, gone;
-	unsigned long long rings;
+	long long before, after, gone, rings;
 
+	if (kmem_off())
+		SKIP(return, "cgroup.memory=nokmem: no kernel memory is charged");
 	before = cg_current(self->dir);
 	ASSERT_LE(0, before);
 	for (int i = 0; i < RINGS; i++) {
 		self->fds[i] = big_ring(&self->params);
-		ASSERT_LE(0, self->fds[i]) TH_LOG("setup: %s", strerror(-self->fds[i]));
+		ASSERT_LE(0, self->fds[i])
+			TH_LOG("setup: %s", strerror(-self->fds[i]));
 	}
 	after = cg_current(self->dir);
-	rings = (unsigned long long)RINGS * self->params.ring_bytes;
-	EXPECT_LE(rings - (1 << 20), (unsigned long long)(after - before))
+	rings = RINGS * (long long)self->params.ring_bytes;
+	EXPECT_LE(rings - (1 << 20), after - before)
 		TH_LOG("%d rings of %llu bytes added %lld bytes to memory.current",
 		       RINGS, (unsigned long long)self->params.ring_bytes,
 		       after - before);
 
 	/*
-	 * Closed, each context is freed in a workqueue, soon: the charge
-	 * goes with its ring. A charge never given back hangs here, until
-	 * the harness's timeout fails the test.
+	 * Closed, each context is freed at once, or in a workqueue if a
+	 * request or worker still held it: the charge goes with its ring. A
+	 * charge never given back hangs here until the harness's timeout
+	 * fails the test.
 	 */
 	for (int i = 0; i < RINGS; i++) {
 		close(self->fds[i]);
@@ -137,15 +155,41 @@ TEST_F(memcg, ring_is_charged_to_the_setup_process_cgroup)
 	}
 	do {
 		gone = after - cg_current(self->dir);
-		if (gone < (long long)rings - (1 << 20))
+		if (gone < rings - (1 << 20))
 			ASSERT_EQ(0, usleep(10000));
-	} while (gone < (long long)rings - (1 << 20));
+	} while (gone < rings - (1 << 20));
 }
 
-/* The ring is still the process's to map and read, shared, whole. */
+/* The VmFlags line of /proc/self/smaps for the mapping at addr, or "". */
+static void vm_flags_of(void *addr, char *out, size_t len)
+{
+	char line[512];
+	unsigned long start, end;
+	bool here = false;
+	FILE *f = fopen("/proc/self/smaps", "r");
+
+	out[0] = '\0';
+	while (f && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%lx-%lx ", &start, &end) == 2 &&
+		    strchr(line, '-') < strchr(line, ' '))
+			here = start == (unsigned long)addr;
+		else if (here && !strncmp(line, "VmFlags:", 8)) {
+			snprintf(out, len, "%s", line + 8);
+			break;
+		}
+	}
+	if (f)
+		fclose(f);
+}
+
+/*
+ * The ring is still the process's to map and read, shared, whole; not
+ * copied into a child (dc), dumped (dd) or grown (de).
+ */
 TEST_F(memcg, charged_ring_maps_whole_and_shared)
 {
 	volatile __u32 *entries;
+	char flags[512];
 	void *map;
 
 	self->fds[0] = big_ring(&self->params);
@@ -161,6 +205,10 @@ TEST_F(memcg, charged_ring_maps_whole_and_shared)
 	EXPECT_EQ(self->params.entries, *entries);
 	/* Its last byte is there and zero: no cqe was ever written. */
 	EXPECT_EQ(0, ((volatile char *)map)[self->params.ring_bytes - 1]);
+	vm_flags_of(map, flags, sizeof(flags));
+	EXPECT_NE(NULL, strstr(flags, " dc")) TH_LOG("VmFlags:%s", flags);
+	EXPECT_NE(NULL, strstr(flags, " dd")) TH_LOG("VmFlags:%s", flags);
+	EXPECT_NE(NULL, strstr(flags, " de")) TH_LOG("VmFlags:%s", flags);
 	/* mremap() may not grow it past the ring. */
 	EXPECT_EQ(MAP_FAILED, mremap(map, self->params.ring_bytes,
 				     2 * self->params.ring_bytes, MREMAP_MAYMOVE));

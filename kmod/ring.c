@@ -20,9 +20,9 @@
  * it up, as its own memory would be: vmalloc_user() cannot charge it (its
  * gfp is fixed). The pages are zeroed whole, so the mapping shows nothing
  * of the kernel's, which is what vmalloc_user()'s VM_USERMAP stands for.
- * Where data caches alias (SHMLBA above a page), the kernel's address
- * must have the colour of the user's, which only vmalloc_user() gives:
- * there the ring stays uncharged.
+ * On architectures whose SHMLBA is above a page (where data caches may
+ * alias), the kernel's address must have the colour of the user's, which
+ * only vmalloc_user() gives: there the ring stays uncharged.
  */
 static void *acall_ring_vmalloc(size_t bytes)
 {

@@ -267,6 +267,27 @@ static inline int acall_pwrite_pattern(int fd, __u64 off, size_t len,
 	return (size_t)n == len ? 0 : -EIO;
 }
 
+/*
+ * Whether the kernel was booted to charge no kernel memory to memory
+ * cgroups (cgroup.memory=nokmem, alone or in a list).
+ */
+static inline bool acall_kmem_off(void)
+{
+	char line[4096] = "", *opt;
+	FILE *f = fopen("/proc/cmdline", "r");
+
+	if (f) {
+		if (!fgets(line, sizeof(line), f))
+			line[0] = '\0';
+		fclose(f);
+	}
+	for (opt = strtok(line, " \n"); opt; opt = strtok(NULL, " \n"))
+		if (!strncmp(opt, "cgroup.memory=", 14) &&
+		    strstr(opt + 14, "nokmem"))
+			return true;
+	return false;
+}
+
 /* Drop clean page cache (and slab) system-wide. 0 or -errno. */
 static inline int acall_drop_caches(void)
 {

@@ -103,20 +103,6 @@ fail:
 	return -err;
 }
 
-/* Whether the kernel was booted to charge no kernel memory at all. */
-static bool kmem_off(void)
-{
-	char line[4096] = "";
-	FILE *f = fopen("/proc/cmdline", "r");
-
-	if (f) {
-		if (!fgets(line, sizeof(line), f))
-			line[0] = '\0';
-		fclose(f);
-	}
-	return strstr(line, "cgroup.memory=nokmem");
-}
-
 /*
  * RINGS rings of the largest size add at least their bytes to the
  * cgroup's memory.current, less what the kernel had charged ahead: a
@@ -125,9 +111,9 @@ static bool kmem_off(void)
  */
 TEST_F(memcg, ring_is_charged_to_the_setup_process_cgroup)
 {
-	long long before, after, gone, rings;
+	long long before, after, now, gone, rings;
 
-	if (kmem_off())
+	if (acall_kmem_off())
 		SKIP(return, "cgroup.memory=nokmem: no kernel memory is charged");
 	before = cg_current(self->dir);
 	ASSERT_LE(0, before);
@@ -154,7 +140,9 @@ TEST_F(memcg, ring_is_charged_to_the_setup_process_cgroup)
 		self->fds[i] = -1;
 	}
 	do {
-		gone = after - cg_current(self->dir);
+		now = cg_current(self->dir);
+		ASSERT_LE(0, now);
+		gone = after - now;
 		if (gone < rings - (1 << 20))
 			ASSERT_EQ(0, usleep(10000));
 	} while (gone < rings - (1 << 20));

@@ -288,6 +288,72 @@ static inline bool acall_kmem_off(void)
 	return false;
 }
 
+/* ---- cgroups (v2, at /sys/fs/cgroup) ------------------------------------- */
+
+/* Write str to /sys/fs/cgroup/<cg>/<file> (cg "" is the root); 0 or -errno. */
+static inline int acall_cg_write(const char *cg, const char *file,
+				 const char *str)
+{
+	char path[256];
+	int fd, ret = 0;
+
+	snprintf(path, sizeof(path), "/sys/fs/cgroup/%s%s%s", cg, *cg ? "/" : "",
+		 file);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, str, strlen(str)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/*
+ * The number in a cgroup file such as pids.current (key NULL), or of key
+ * in one such as pids.events, under the cgroup directory dir; -1 if absent.
+ */
+static inline long long acall_cg_value(const char *dir, const char *file,
+				       const char *key)
+{
+	char path[192], name[64];
+	long long val, ret = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (!key) {
+		if (fscanf(f, "%lld", &val) == 1)
+			ret = val;
+	} else {
+		while (fscanf(f, "%63s %lld", name, &val) == 2)
+			if (!strcmp(name, key))
+				ret = val;
+	}
+	fclose(f);
+	return ret;
+}
+
+/*
+ * Make the memory cgroup <name>-<pid> and move this process into it; its
+ * directory goes to dir. 0, -ENODEV when there is no memory controller
+ * (the caller SKIPs), or -errno.
+ */
+static inline int acall_memcg_enter(const char *name, char *dir, size_t len)
+{
+	char cg[64], pid[16];
+
+	if (acall_cg_write("", "cgroup.subtree_control", "+memory\n"))
+		return -ENODEV;
+	snprintf(cg, sizeof(cg), "%s-%d", name, (int)getpid());
+	snprintf(dir, len, "/sys/fs/cgroup/%s", cg);
+	if (mkdir(dir, 0755))
+		return -errno;
+	snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
+	return acall_cg_write(cg, "cgroup.procs", pid);
+}
+
 /* Drop clean page cache (and slab) system-wide. 0 or -errno. */
 static inline int acall_drop_caches(void)
 {

@@ -187,23 +187,6 @@ TEST_F(held, worker_has_the_process_nice_and_io_priority)
 	release(_metadata, self);
 }
 
-/* Write str to /sys/fs/cgroup/<cg>/<file>; 0 or -errno. */
-static int cg_write(const char *cg, const char *file, const char *str)
-{
-	char path[256];
-	int fd, ret = 0;
-
-	snprintf(path, sizeof(path), "/sys/fs/cgroup/%s%s%s", cg, *cg ? "/" : "",
-		 file);
-	fd = open(path, O_WRONLY);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, str, strlen(str)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
 /*
  * Go back to the root cgroup and remove the one at dir. A thread of ours
  * that was exiting as we left (the pool's, just after acall_ring_exit())
@@ -219,7 +202,7 @@ static int cg_leave_and_remove(const char *dir)
 	int ret;
 
 	snprintf(pid, sizeof(pid), "%d\n", getpid());
-	ret = cg_write("", "cgroup.procs", pid);
+	ret = acall_cg_write("", "cgroup.procs", pid);
 	if (ret)
 		return ret;
 	snprintf(path, sizeof(path), "%s/cgroup.events", dir);
@@ -289,12 +272,12 @@ TEST_F(held, worker_keeps_to_the_process_cpuset)
 	snprintf(cg, sizeof(cg), "acall-cpuset-%d", getpid());
 	snprintf(pid, sizeof(pid), "%d\n", getpid());
 	snprintf(cpu, sizeof(cpu), "%ld\n", last);
-	if (cg_write("", "cgroup.subtree_control", "+cpuset\n"))
+	if (acall_cg_write("", "cgroup.subtree_control", "+cpuset\n"))
 		SKIP(return, "no cpuset controller");
 	snprintf(dir, sizeof(dir), "/sys/fs/cgroup/%s", cg);
 	ASSERT_EQ(0, mkdir(dir, 0755));
-	ASSERT_EQ(0, cg_write(cg, "cpuset.cpus", cpu));
-	ASSERT_EQ(0, cg_write(cg, "cgroup.procs", pid));
+	ASSERT_EQ(0, acall_cg_write(cg, "cpuset.cpus", cpu));
+	ASSERT_EQ(0, acall_cg_write(cg, "cgroup.procs", pid));
 
 	ring_up(_metadata, self);
 	tid = hold(_metadata, self);
@@ -325,30 +308,6 @@ static int thread_count(void)
 	return n;
 }
 
-/* The number in a cgroup file such as pids.current, or of key in one such
- * as pids.events; -1 if absent. */
-static long long cg_value(const char *cg, const char *file, const char *key)
-{
-	char path[192], name[64];
-	long long val, ret = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", cg, file);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	if (!key) {
-		if (fscanf(f, "%lld", &val) == 1)
-			ret = val;
-	} else {
-		while (fscanf(f, "%63s %lld", name, &val) == 2)
-			if (!strcmp(name, key))
-				ret = val;
-	}
-	fclose(f);
-	return ret;
-}
-
 /*
  * The pool's kernel memory is the process's: each thread it adds has a
  * kernel stack (16 KiB at least on x86-64) charged to the process's memory
@@ -357,21 +316,18 @@ static long long cg_value(const char *cg, const char *file, const char *key)
  */
 TEST_F_TIMEOUT(held, pool_kernel_stacks_are_charged_to_the_process_cgroup, 120)
 {
-	char cg[64], dir[96], pid[16];
 	long long base, stacks;
-	int threads;
+	int threads, ret;
+	char dir[96];
 	pid_t tid;
 
 	if (acall_kmem_off())
 		SKIP(return, "cgroup.memory=nokmem: no kernel memory is charged");
-	snprintf(cg, sizeof(cg), "acall-memory-%d", getpid());
-	snprintf(pid, sizeof(pid), "%d\n", getpid());
-	if (cg_write("", "cgroup.subtree_control", "+memory\n"))
+	ret = acall_memcg_enter("acall-memory", dir, sizeof(dir));
+	if (ret == -ENODEV)
 		SKIP(return, "no memory controller");
-	snprintf(dir, sizeof(dir), "/sys/fs/cgroup/%s", cg);
-	ASSERT_EQ(0, mkdir(dir, 0755));
-	ASSERT_EQ(0, cg_write(cg, "cgroup.procs", pid));
-	base = cg_value(dir, "memory.stat", "kernel_stack");
+	ASSERT_EQ(0, ret);
+	base = acall_cg_value(dir, "memory.stat", "kernel_stack");
 	ASSERT_LE(0, base);
 	threads = thread_count();
 	ASSERT_LT(0, threads);
@@ -383,7 +339,7 @@ TEST_F_TIMEOUT(held, pool_kernel_stacks_are_charged_to_the_process_cgroup, 120)
 	EXPECT_LT(0, threads) TH_LOG("the pool added no thread to the process");
 	do {
 		ASSERT_EQ(0, usleep(10000));
-		stacks = cg_value(dir, "memory.stat", "kernel_stack") - base;
+		stacks = acall_cg_value(dir, "memory.stat", "kernel_stack") - base;
 	} while (stacks < threads * 16384LL);
 
 	release(_metadata, self);
@@ -410,22 +366,19 @@ TEST_F(held, iovec_arrays_of_held_requests_are_charged_to_the_cgroup)
 	struct pollfd pfd = { .fd = self->uffd, .events = POLLIN };
 	struct iovec iov = { self->buf, 2 * PAGE };
 	long long before, after, arrays = HELD * (long long)sizeof(iovs);
-	char cg[64], dir[96], pid[16];
 	struct uffdio_zeropage zp = { .mode = 0 };
 	struct uffd_msg msg;
 	struct acall_sqe sqe;
-	int i;
+	char dir[96];
+	int i, ret;
 
 	ACALL_REQUIRE(ACALL_FEAT_ORDERING);
 	if (acall_kmem_off())
 		SKIP(return, "cgroup.memory=nokmem: no kernel memory is charged");
-	snprintf(cg, sizeof(cg), "acall-iov-%d", getpid());
-	snprintf(pid, sizeof(pid), "%d\n", getpid());
-	if (cg_write("", "cgroup.subtree_control", "+memory\n"))
+	ret = acall_memcg_enter("acall-iov", dir, sizeof(dir));
+	if (ret == -ENODEV)
 		SKIP(return, "no memory controller");
-	snprintf(dir, sizeof(dir), "/sys/fs/cgroup/%s", cg);
-	ASSERT_EQ(0, mkdir(dir, 0755));
-	ASSERT_EQ(0, cg_write(cg, "cgroup.procs", pid));
+	ASSERT_EQ(0, ret);
 	ASSERT_EQ(0, acall_ring_init(&self->ring, &opts));
 	self->ring_up = true;
 
@@ -443,10 +396,10 @@ TEST_F(held, iovec_arrays_of_held_requests_are_charged_to_the_cgroup)
 		acall_prep_preadv(&sqes[i], self->fd, iovs, IOV_MAX, 0, 0);
 		sqes[i].user_data = 100 + i;
 	}
-	before = cg_value(dir, "memory.current", NULL);
+	before = acall_cg_value(dir, "memory.current", NULL);
 	ASSERT_LE(0, before);
 	ASSERT_EQ(HELD, acall_submit(&self->ring, sqes, HELD));
-	after = cg_value(dir, "memory.current", NULL);
+	after = acall_cg_value(dir, "memory.current", NULL);
 	EXPECT_LE(arrays - (1 << 20), after - before)
 		TH_LOG("%d held requests of %d iovecs added %lld bytes",
 		       HELD, IOV_MAX, after - before);
@@ -692,13 +645,13 @@ TEST(worker_cpu_time_is_in_the_process_cgroup_cpu_stat)
 	snprintf(pid, sizeof(pid), "%d\n", getpid());
 	if (mkdir(dir, 0755))
 		SKIP(return, "no cgroup2 at /sys/fs/cgroup: %s", strerror(errno));
-	ASSERT_EQ(0, cg_write(cg, "cgroup.procs", pid));
+	ASSERT_EQ(0, acall_cg_write(cg, "cgroup.procs", pid));
 	fd = acall_tmpfile(ext4, O_RDWR);
 	ASSERT_LE(0, fd);
 	memset(data, 0x5a, sizeof(data));
 	ASSERT_EQ(0, acall_ring_init(&ring, NULL));
 
-	usage0 = cg_value(dir, "cpu.stat", "usage_usec");
+	usage0 = acall_cg_value(dir, "cpu.stat", "usage_usec");
 	ASSERT_LE(0, usage0);
 	read_runtimes(&before);
 	for (i = 0; i < 512; i += 16) {
@@ -715,7 +668,7 @@ TEST(worker_cpu_time_is_in_the_process_cgroup_cpu_stat)
 	}
 	read_runtimes(&after);
 	nr_workers = acall_workers_of(getpid(), workers, MAX_THREADS);
-	usage1 = cg_value(dir, "cpu.stat", "usage_usec");
+	usage1 = acall_cg_value(dir, "cpu.stat", "usage_usec");
 	ASSERT_LE(0, usage1);
 
 	ASSERT_EQ(0, acall_stats(&ring, &st));
@@ -770,7 +723,7 @@ static pid_t thread_named(const char *comm)
 static bool spawn_failed(const char *cg, long long want, pid_t spawner,
 			 struct acall_ring *ring, unsigned int nr)
 {
-	while (cg_value(cg, "pids.events", "max") < want || !acall_task_sleeps_in_ioctl(spawner)) {
+	while (acall_cg_value(cg, "pids.events", "max") < want || !acall_task_sleeps_in_ioctl(spawner)) {
 		if (acall_cq_ready(ring) == nr)
 			return false;
 		usleep(1000);
@@ -805,7 +758,7 @@ TEST(worker_gone_to_userspace_keeps_its_place)
 
 	ACALL_REQUIRE(ACALL_FEAT_RING | ACALL_FEAT_PROCESS_WORKERS |
 		      ACALL_FEAT_STATS);
-	if (cg_write("", "cgroup.subtree_control", "+pids\n"))
+	if (acall_cg_write("", "cgroup.subtree_control", "+pids\n"))
 		SKIP(return, "no pids controller");
 	/* The debugger, forked before the cgroup counts our threads. */
 	ASSERT_EQ(0, pipe(to_tracer));
@@ -842,9 +795,9 @@ TEST(worker_gone_to_userspace_keeps_its_place)
 	snprintf(path, sizeof(path), "%s/pids.max", cg);
 	fd = open(path, O_WRONLY);
 	ASSERT_LE(0, fd);
-	ASSERT_LT(0, dprintf(fd, "%lld\n", cg_value(cg, "pids.current", NULL) + 1));
+	ASSERT_LT(0, dprintf(fd, "%lld\n", acall_cg_value(cg, "pids.current", NULL) + 1));
 	close(fd);
-	fails = cg_value(cg, "pids.events", "max");
+	fails = acall_cg_value(cg, "pids.events", "max");
 	ASSERT_LE(0, fails);
 
 	/* Half a second each: the worker is stopped while most still wait. */

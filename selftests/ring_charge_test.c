@@ -11,37 +11,6 @@
 
 #define RINGS	8
 
-/* memory.current of the cgroup at dir, in bytes; -1 on error. */
-static long long cg_current(const char *dir)
-{
-	char path[192], buf[64];
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/memory.current", dir);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	return strtoll(buf, NULL, 10);
-}
-
-static int write_str(const char *path, const char *str)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC), ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, str, strlen(str)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
 FIXTURE(memcg)
 {
 	char dir[96];
@@ -51,20 +20,16 @@ FIXTURE(memcg)
 
 FIXTURE_SETUP(memcg)
 {
-	char path[160], pid[16];
+	int ret;
 
 	for (int i = 0; i < RINGS; i++)
 		self->fds[i] = -1;
 	self->dir[0] = '\0';
 	ACALL_REQUIRE(ACALL_FEAT_RING);
-	if (write_str("/sys/fs/cgroup/cgroup.subtree_control", "+memory\n"))
+	ret = acall_memcg_enter("acall-ring", self->dir, sizeof(self->dir));
+	if (ret == -ENODEV)
 		SKIP(return, "no memory controller at /sys/fs/cgroup");
-	snprintf(self->dir, sizeof(self->dir), "/sys/fs/cgroup/acall-ring-%d",
-		 getpid());
-	ASSERT_EQ(0, mkdir(self->dir, 0755));
-	snprintf(path, sizeof(path), "%s/cgroup.procs", self->dir);
-	snprintf(pid, sizeof(pid), "%d\n", getpid());
-	ASSERT_EQ(0, write_str(path, pid));
+	ASSERT_EQ(0, ret);
 }
 
 FIXTURE_TEARDOWN(memcg)
@@ -77,7 +42,7 @@ FIXTURE_TEARDOWN(memcg)
 	if (!self->dir[0])
 		return;
 	snprintf(pid, sizeof(pid), "%d\n", getpid());
-	EXPECT_EQ(0, write_str("/sys/fs/cgroup/cgroup.procs", pid));
+	EXPECT_EQ(0, acall_cg_write("", "cgroup.procs", pid));
 	/* The contexts' memory may still be going: it is the kernel's then. */
 	EXPECT_EQ(0, rmdir(self->dir));
 }
@@ -115,14 +80,14 @@ TEST_F(memcg, ring_is_charged_to_the_setup_process_cgroup)
 
 	if (acall_kmem_off())
 		SKIP(return, "cgroup.memory=nokmem: no kernel memory is charged");
-	before = cg_current(self->dir);
+	before = acall_cg_value(self->dir, "memory.current", NULL);
 	ASSERT_LE(0, before);
 	for (int i = 0; i < RINGS; i++) {
 		self->fds[i] = big_ring(&self->params);
 		ASSERT_LE(0, self->fds[i])
 			TH_LOG("setup: %s", strerror(-self->fds[i]));
 	}
-	after = cg_current(self->dir);
+	after = acall_cg_value(self->dir, "memory.current", NULL);
 	rings = RINGS * (long long)self->params.ring_bytes;
 	EXPECT_LE(rings - (1 << 20), after - before)
 		TH_LOG("%d rings of %llu bytes added %lld bytes to memory.current",
@@ -140,7 +105,7 @@ TEST_F(memcg, ring_is_charged_to_the_setup_process_cgroup)
 		self->fds[i] = -1;
 	}
 	do {
-		now = cg_current(self->dir);
+		now = acall_cg_value(self->dir, "memory.current", NULL);
 		ASSERT_LE(0, now);
 		gone = after - now;
 		if (gone < rings - (1 << 20))

@@ -36,10 +36,11 @@ while [[ $# -gt 0 ]]; do
 	esac
 done
 [[ ${#commits[@]} -ge 1 && $# -ge 1 ]] || usage
+# Installs the kernels the next line looks for, on a fresh machine.
+scripts/setup.sh
 eval "$(scripts/kernels.sh env "${ACALL_BENCH_KERNEL:-6.12}")"
 . scripts/compare-modules.sh
 
-scripts/setup.sh
 make -s lib bench-tools
 compare_modules "${commits[@]}"
 compare_vm_run "sh bench/bench-compare.sh $rounds $engines '${names[*]}' $*"

@@ -17,9 +17,10 @@ quick|xcheck) timeout=1500 ;;
 full) timeout=5400 ;;
 *) echo "usage: bench.sh [quick|full|xcheck]" >&2; exit 2 ;;
 esac
+# Installs the kernels the next line looks for, on a fresh machine.
+scripts/setup.sh
 eval "$(scripts/kernels.sh env "${ACALL_BENCH_KERNEL:-6.12}")"
 
-scripts/setup.sh
 make -s module KDIR="$KDIR"
 make -s lib examples bench-tools
 # fio's acall engine for the cross-check ("fio acall"); without it the

@@ -28,10 +28,11 @@ while [[ $# -gt 0 ]]; do
 	esac
 done
 [[ $# -ge 1 ]] || usage
+# Installs the kernels the next line looks for, on a fresh machine.
+scripts/setup.sh
 eval "$(scripts/kernels.sh env "${ACALL_BENCH_KERNEL:-6.12}")"
 . scripts/compare-modules.sh
 
-scripts/setup.sh
 make -s lib bench-tools
 compare_modules "$@"
 compare_vm_run "sh bench/hotread-compare.sh $rounds $reads ${names[*]}"

@@ -17,9 +17,10 @@ cd "$(dirname "$0")/.."
 
 [[ $# -ge 2 ]] || { echo "usage: perf-engines.sh ENGINES ACALL-BENCH-OPTIONS..." >&2; exit 2; }
 perf=$(command -v perf) || { echo "perf-engines: no perf; apt-get install linux-perf" >&2; exit 2; }
+# Installs the kernels the next line looks for, on a fresh machine.
+scripts/setup.sh
 eval "$(scripts/kernels.sh env "${ACALL_BENCH_KERNEL:-6.12}")"
 
-scripts/setup.sh
 make -s module lib bench-tools KDIR="$KDIR"
 scripts/vm-run.sh --kernel "$KIMAGE" --moddir "$KMODDIR" --mem 2G --timeout 3600 \
 	--payload "build/kmod/$KREL/acall.ko=/acall/acall.ko" \

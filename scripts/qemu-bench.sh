@@ -207,8 +207,9 @@ case ${1:-} in
 *) sed -n '3,9s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
 esac
 
-eval "$(scripts/kernels.sh env "${ACALL_BENCH_KERNEL:-6.12}")"
+# Installs the kernels the next line looks for, on a fresh machine.
 scripts/setup.sh
+eval "$(scripts/kernels.sh env "${ACALL_BENCH_KERNEL:-6.12}")"
 make -s module KDIR="$KDIR"
 make -s lib
 qbin=$(scripts/qemu-build.sh)

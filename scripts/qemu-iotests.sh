@@ -155,8 +155,9 @@ run_timeout=${ACALL_IOTESTS_RUN_TIMEOUT:-3600}
 	{ echo "qemu-iotests: ACALL_IOTESTS is \"FORMATS;GROUPS\", ACALL_IOTESTS_TESTS test names, ACALL_IOTESTS_RUN_TIMEOUT seconds" >&2; exit 2; }
 IFS=';' read -r formats groups <<<"$spec"
 
-eval "$(scripts/kernels.sh env "${ACALL_IOTESTS_KERNEL:-6.12}")"
+# Installs the kernels the next line looks for, on a fresh machine.
 scripts/setup.sh
+eval "$(scripts/kernels.sh env "${ACALL_IOTESTS_KERNEL:-6.12}")"
 make -s module KDIR="$KDIR"
 make -s lib
 tree=$(scripts/qemu-build.sh --iotests)

@@ -157,10 +157,14 @@ struct acall_ctx {
 	u32 entries;
 	spinlock_t cq_lock;	/* posting; taken from irq context */
 	u32 cached_tail;
-	u32 inflight;		/* accepted, completion not posted yet */
+	/*
+	 * Slots taken by accepted requests, posted or not, less those given
+	 * back unused: a count that wraps, as cached_tail does (ring.c).
+	 */
+	atomic_t reserved;
 	bool shut_down;		/* ACALL_IOC_SHUTDOWN: accept no more */
 	u32 inflight_peak;
-	u64 completed;		/* posted; under cq_lock, like the rest */
+	u64 completed;		/* posted; under cq_lock, as cached_tail */
 	wait_queue_head_t cq_wait;
 	struct eventfd_ctx __rcu *evfd;
 	struct work_struct evfd_work;
@@ -320,6 +324,7 @@ int acall_ring_alloc(struct acall_ctx *ctx, struct acall_params *p);
 int acall_ring_mmap(struct acall_ctx *ctx, struct vm_area_struct *vma);
 u32 acall_ring_reserve(struct acall_ctx *ctx, u32 nr);
 void acall_ring_unreserve(struct acall_ctx *ctx, u32 nr);
+u32 acall_ring_inflight(struct acall_ctx *ctx);
 void acall_ring_shut(struct acall_ctx *ctx);
 int acall_ring_wait_idle(struct acall_ctx *ctx);
 void acall_ring_post(struct acall_ctx *ctx, u64 user_data, s32 res);

@@ -99,51 +99,116 @@ static u32 acall_ring_used(struct acall_ctx *ctx)
 }
 
 /*
+ * Accepted requests whose completion is not posted yet, at most entries.
+ * The tail is read first: every completion it counts had its slot
+ * reserved, so the difference cannot go below zero.
+ */
+u32 acall_ring_inflight(struct acall_ctx *ctx)
+{
+	/* Pairs with __acall_ring_post(), and orders the next read. */
+	u32 tail = smp_load_acquire(&ctx->cached_tail);
+
+	return min((u32)atomic_read(&ctx->reserved) - tail, ctx->entries);
+}
+
+/* A statistic: racing reservations may each raise it, the highest stays. */
+static void acall_ring_count_peak(struct acall_ctx *ctx)
+{
+	u32 inflight = acall_ring_inflight(ctx);
+	u32 peak = READ_ONCE(ctx->inflight_peak);
+
+	while (inflight > peak && !try_cmpxchg(&ctx->inflight_peak, &peak,
+					       inflight))
+		;
+}
+
+/*
+ * One try at taking up to nr slots; 0 when the ring is full, or when the
+ * head is not within entries of the tail (*head_bad). A slot is occupied
+ * from its reservation until userspace consumes its completion: the slots
+ * in use are reserved - head, whatever was posted meanwhile. reserved only
+ * grows here and shrinks when unused slots are given back; userspace's
+ * head moves on, or is hostile. An exchange that finds reserved as it was
+ * read therefore finds at most the slots in use that were computed from
+ * it, and the head is trusted only within entries of the tail read before
+ * it: then nothing is in flight beyond entries.
+ */
+static u32 acall_ring_try_reserve(struct acall_ctx *ctx, u32 nr,
+				  bool *head_bad)
+{
+	u32 tail, head, used, take;
+	int reserved;
+
+	do {
+		/* Pairs with __acall_ring_post(), and orders the next reads. */
+		tail = smp_load_acquire(&ctx->cached_tail);
+		/* Read before head: a full ring was full when this was read. */
+		reserved = atomic_read_acquire(&ctx->reserved);
+		head = READ_ONCE(ctx->ring->head);
+		*head_bad = tail - head > ctx->entries;
+		if (*head_bad)
+			return 0;
+		used = (u32)reserved - head;
+		if (used >= ctx->entries)
+			return 0;
+		take = min(nr, ctx->entries - used);
+	} while (!atomic_try_cmpxchg(&ctx->reserved, &reserved,
+				     (int)((u32)reserved + take)));
+	return take;
+}
+
+/*
  * Take up to nr slots for new requests; returns how many were taken, none
- * after ACALL_IOC_SHUTDOWN.
+ * when the ring is full or after ACALL_IOC_SHUTDOWN. Without the ring's
+ * lock, unless the head is out of bounds: read after the tail, an honest
+ * one may be ahead of it (userspace consumed a completion posted
+ * meanwhile, whose ring->tail is stored before cached_tail). Under the
+ * lock no post is half done, and such a head is hostile.
  */
 u32 acall_ring_reserve(struct acall_ctx *ctx, u32 nr)
 {
-	u32 room, take;
+	bool head_bad;
+	u32 take = acall_ring_try_reserve(ctx, nr, &head_bad);
 
-	spin_lock_irq(&ctx->cq_lock);
-	if (unlikely(ctx->shut_down)) {
+	if (unlikely(head_bad)) {
+		spin_lock_irq(&ctx->cq_lock);
+		take = acall_ring_try_reserve(ctx, nr, &head_bad);
 		spin_unlock_irq(&ctx->cq_lock);
+	}
+	if (!take)
+		return 0;
+	/*
+	 * Fully ordered by the exchange: either the wait for idle after
+	 * acall_ring_shut() sees these slots taken, or this sees its flag.
+	 */
+	if (unlikely(READ_ONCE(ctx->shut_down))) {
+		acall_ring_unreserve(ctx, take);
 		return 0;
 	}
-	room = ctx->entries - acall_ring_used(ctx);
-	room = room > ctx->inflight ? room - ctx->inflight : 0;
-	take = min(nr, room);
-	/* One store: a sleeper reads it without the lock. */
-	WRITE_ONCE(ctx->inflight, ctx->inflight + take);
-	if (ctx->inflight > ctx->inflight_peak)
-		ctx->inflight_peak = ctx->inflight;
-	spin_unlock_irq(&ctx->cq_lock);
+	acall_ring_count_peak(ctx);
 	return take;
 }
 
 void acall_ring_unreserve(struct acall_ctx *ctx, u32 nr)
 {
-	bool idle;
-
-	spin_lock_irq(&ctx->cq_lock);
-	WRITE_ONCE(ctx->inflight, ctx->inflight - nr);
-	idle = !ctx->inflight;
-	spin_unlock_irq(&ctx->cq_lock);
+	atomic_sub(nr, &ctx->reserved);
 	/*
 	 * A shutdown, or an ACALL_SUBMIT_WAIT call, may be waiting for the
 	 * context to go idle: the slots never used were what kept it busy.
+	 * Woken whether or not it is idle now: one more look is harmless.
 	 */
-	if (idle)
+	smp_mb__after_atomic();
+	/* After the count: either a sleeper sees it or this sees the sleeper. */
+	if (waitqueue_active(&ctx->cq_wait))
 		wake_up_all(&ctx->cq_wait);
 }
 
 /* Accept no new requests: those already accepted are all counted. */
 void acall_ring_shut(struct acall_ctx *ctx)
 {
-	spin_lock_irq(&ctx->cq_lock);
 	WRITE_ONCE(ctx->shut_down, true);
-	spin_unlock_irq(&ctx->cq_lock);
+	/* Pairs with the exchange in acall_ring_reserve(). */
+	smp_mb();
 	/*
 	 * A WAIT asleep on a context with nothing in flight now has all
 	 * there will ever be: no completion would come to wake it.
@@ -151,15 +216,14 @@ void acall_ring_shut(struct acall_ctx *ctx)
 	wake_up_all(&ctx->cq_wait);
 }
 
-/* Under the lock: the post that emptied the context is all done with it. */
+/*
+ * Nothing in flight: no completion will come. The acquire of the tail
+ * pairs with __acall_ring_post()'s release, so that whoever reads the
+ * ring's tail after this finds the last completion in it.
+ */
 static bool acall_ring_idle(struct acall_ctx *ctx)
 {
-	bool idle;
-
-	spin_lock_irq(&ctx->cq_lock);
-	idle = !ctx->inflight;
-	spin_unlock_irq(&ctx->cq_lock);
-	return idle;
+	return !acall_ring_inflight(ctx);
 }
 
 /* Until every accepted request has posted its completion; or -EINTR. */
@@ -189,8 +253,6 @@ static void __acall_ring_post(struct acall_ctx *ctx, u64 user_data, s32 res)
 	 * that sees a completion here finds it in ring->tail once it returns.
 	 */
 	smp_store_release(&ctx->cached_tail, ctx->cached_tail + 1);
-	/* After the tail: a sleeper that sees it idle sees the tail too. */
-	smp_store_release(&ctx->inflight, ctx->inflight - 1);
 	ctx->completed++;
 }
 
@@ -322,17 +384,6 @@ struct acall_ring_waiter {
 };
 
 /*
- * Nothing in flight: no completion will come. The acquire pairs with
- * __acall_ring_post()'s release, so that whoever reads the tail after
- * this finds the last completion in it.
- */
-static bool acall_ring_idle_acquire(struct acall_ctx *ctx)
-{
-	/* Pairs with the release of the post that emptied it. */
-	return !smp_load_acquire(&ctx->inflight);
-}
-
-/*
  * Whether the waiter may return; in the sleeper's context and the waker's
  * (under cq_wait's lock, never cq_lock's). Read without cq_lock: whatever
  * makes this true (a post, slots given back, a shutdown) wakes cq_wait
@@ -345,10 +396,10 @@ static bool acall_ring_waiter_done(struct acall_ring_waiter *w)
 	/* With nothing in flight, nothing more can come. */
 	if (w->submitted)
 		return acall_ring_reached(ctx, w->target) ||
-		       acall_ring_idle_acquire(ctx);
+		       acall_ring_idle(ctx);
 	/* Shut down with nothing in flight: what there is, rather than never. */
 	return acall_ring_used(ctx) >= w->nr ||
-	       (READ_ONCE(ctx->shut_down) && acall_ring_idle_acquire(ctx));
+	       (READ_ONCE(ctx->shut_down) && acall_ring_idle(ctx));
 }
 
 static int acall_ring_wake_waiter(struct wait_queue_entry *wait,

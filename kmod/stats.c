@@ -50,9 +50,9 @@ long acall_ioctl_stats(struct acall_ctx *ctx, struct acall_stats __user *arg)
 	s.workers_peak = atomic_read(&ctx->stats.workers_peak);
 	spin_lock_irq(&ctx->cq_lock);
 	s.completed = ctx->completed;
-	s.inflight = ctx->inflight;
-	s.inflight_peak = ctx->inflight_peak;
 	spin_unlock_irq(&ctx->cq_lock);
+	s.inflight = acall_ring_inflight(ctx);
+	s.inflight_peak = READ_ONCE(ctx->inflight_peak);
 
 	if (copy_to_user(arg, &s, sizeof(s)))
 		return -EFAULT;

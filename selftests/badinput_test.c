@@ -8,6 +8,8 @@
  */
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <linux/falloc.h>
 #include <stdlib.h>
 #include <sys/eventfd.h>
@@ -685,6 +687,139 @@ TEST(full_ring_takes_part_then_ebusy_and_drops_nothing)
 	}
 	EXPECT_EQ(0xfff, seen);
 	EXPECT_EQ(-ETIME, acall_wait(&ring, 1, 0));
+	acall_ring_exit(&ring);
+}
+
+#define RACE_ENTRIES	16
+#define RACE_THREADS	4
+#define RACE_ROUNDS	200
+
+struct race {
+	struct acall_ring *ring;
+	pthread_barrier_t start;
+	atomic_uint taken;
+	atomic_int bad;		/* a result other than 1..3 or EBUSY */
+};
+
+/*
+ * Submit batches of 1 to 3 NOPs until the ring says EBUSY: some complete
+ * inline, some a little later from a worker, so posts race the
+ * reservations too. Each round's user_data says round and submitter.
+ */
+static void *race_submit(void *arg)
+{
+	struct race *r = arg;
+	struct acall_sqe sqes[3];
+	unsigned int round, i, n = 0;
+	int ret;
+
+	for (round = 0; round < RACE_ROUNDS; round++) {
+		pthread_barrier_wait(&r->start);
+		for (;;) {
+			unsigned int nr = 1 + n++ % 3;
+
+			for (i = 0; i < nr; i++) {
+				acall_prep_nop(&sqes[i], n % 2 ? 0 : 20 * 1000);
+				acall_sqe_set_data(&sqes[i], round);
+			}
+			ret = acall_submit(r->ring, sqes, nr);
+			if (ret == -EBUSY)
+				break;
+			if (ret < 1 || ret > (int)nr) {
+				atomic_fetch_add(&r->bad, 1);
+				break;
+			}
+			atomic_fetch_add(&r->taken, ret);
+		}
+		pthread_barrier_wait(&r->start);
+	}
+	return NULL;
+}
+
+/*
+ * Threads racing to submit into one 16-entry ring that nobody reaps:
+ * together they are given exactly 16 slots each round, never more (a
+ * completion would have nowhere to go) and never fewer (EBUSY while there
+ * was room). Every accepted request completes once, in its round.
+ */
+TEST(racing_submitters_fill_the_ring_exactly)
+{
+	struct acall_options opts = { .entries = RACE_ENTRIES };
+	pthread_t threads[RACE_THREADS];
+	struct acall_ring ring;
+	struct race r = { .ring = &ring };
+	unsigned int round, i, taken = 0;
+
+	ACALL_REQUIRE(ACALL_FEAT_RING);
+	ASSERT_EQ(0, acall_ring_init(&ring, &opts));
+	ASSERT_EQ(0, pthread_barrier_init(&r.start, NULL, RACE_THREADS + 1));
+	for (i = 0; i < RACE_THREADS; i++)
+		ASSERT_EQ(0, pthread_create(&threads[i], NULL, race_submit, &r));
+	for (round = 0; round < RACE_ROUNDS; round++) {
+		pthread_barrier_wait(&r.start);
+		/* Every thread saw EBUSY: the ring is full. */
+		pthread_barrier_wait(&r.start);
+		ASSERT_EQ(RACE_ENTRIES, atomic_load(&r.taken) - taken)
+			TH_LOG("round %u", round);
+		taken = atomic_load(&r.taken);
+		ASSERT_EQ(RACE_ENTRIES, acall_wait(&ring, RACE_ENTRIES, -1));
+		for (i = 0; i < RACE_ENTRIES; i++) {
+			struct acall_cqe *cqe = acall_peek_cqe(&ring);
+
+			ASSERT_NE(NULL, cqe);
+			EXPECT_EQ(round, cqe->user_data);
+			EXPECT_EQ(0, cqe->res);
+			acall_cq_advance(&ring, 1);
+		}
+		EXPECT_EQ(NULL, acall_peek_cqe(&ring));
+	}
+	for (i = 0; i < RACE_THREADS; i++)
+		ASSERT_EQ(0, pthread_join(threads[i], NULL));
+	EXPECT_EQ(0, atomic_load(&r.bad));
+	pthread_barrier_destroy(&r.start);
+	acall_ring_exit(&ring);
+}
+
+/*
+ * One thread keeps the ring as full as its own count allows, reaping what
+ * is there and submitting exactly the room left, while workers post most
+ * completions: SUBMIT takes all of it every time. EBUSY only
+ * when the ring is full, not when a completion is being posted or the
+ * head moved while SUBMIT looked.
+ */
+TEST(ebusy_only_when_the_ring_is_full)
+{
+	struct acall_options opts = { .entries = RACE_ENTRIES };
+	struct acall_sqe sqes[RACE_ENTRIES];
+	unsigned int submitted = 0, reaped = 0, iter, room, i;
+	struct acall_ring ring;
+	struct acall_cqe *cqe;
+	int ret;
+
+	ACALL_REQUIRE(ACALL_FEAT_RING);
+	ASSERT_EQ(0, acall_ring_init(&ring, &opts));
+	for (iter = 0; iter < 4000; iter++) {
+		while ((cqe = acall_peek_cqe(&ring))) {
+			ASSERT_GT(submitted, cqe->user_data);
+			EXPECT_EQ(0, cqe->res);
+			acall_cq_advance(&ring, 1);
+			reaped++;
+		}
+		room = RACE_ENTRIES - (submitted - reaped);
+		if (!room) {
+			ASSERT_LE(1, acall_wait(&ring, 1, -1));
+			continue;
+		}
+		for (i = 0; i < room; i++) {
+			acall_prep_nop(&sqes[i], (submitted + i) % 3 ? 2000 : 0);
+			acall_sqe_set_data(&sqes[i], submitted + i);
+		}
+		ret = acall_submit(&ring, sqes, room);
+		ASSERT_EQ((int)room, ret)
+			TH_LOG("iteration %u: %u free, %u in flight or unread",
+			       iter, room, submitted - reaped);
+		submitted += room;
+	}
 	acall_ring_exit(&ring);
 }
 

@@ -89,36 +89,30 @@ static void acall_worker_count_cpu(struct acall_ctx *ctx, struct acall_req *req)
 }
 
 /*
- * Run req the ordinary, blocking way: findable by cancel as running, and
- * interruptible by acall_pools_interrupt().
+ * Put req, which this worker is about to run, on the running list, where
+ * cancel finds it and acall_pools_interrupt() interrupts it; under the
+ * lock. False when it must not run: the owner's end and close set their
+ * flag before they interrupt what is on the running list under this lock,
+ * so either they find this request there, or it sees the flag here.
  */
-static long acall_worker_run(struct acall_pool *pool, struct acall_req *req)
+static bool acall_worker_list_running(struct acall_pool *pool,
+				      struct acall_req *req)
 {
 	struct acall_ctx *ctx = pool->ctx;
-	long res;
 
-	spin_lock_irq(&pool->lock);
-	/*
-	 * The owner's end and close set their flag before they interrupt what
-	 * is on the running list under this lock: either they find this
-	 * request there, or it sees the flag here.
-	 */
-	if (acall_owner_is_gone(ctx) || READ_ONCE(ctx->dying)) {
-		spin_unlock_irq(&pool->lock);
-		return acall_req_end_res(req, -ECANCELED);
-	}
+	lockdep_assert_held(&pool->lock);
+	if (acall_owner_is_gone(ctx) || READ_ONCE(ctx->dying))
+		return false;
 	list_add_tail(&req->node, &pool->running);
 	req->worker = current;
 	req->run_pool = pool;
-	spin_unlock_irq(&pool->lock);
+	return true;
+}
 
-	trace_acall_issue(ctx, req->user_data, ACALL_PATH_WORKER);
-	res = req->op->run(req);
-	/* What a system call would restart, a completion reports. */
-	if (res == -ERESTARTSYS || res == -ERESTARTNOINTR ||
-	    res == -ERESTARTNOHAND || res == -ERESTART_RESTARTBLOCK)
-		res = -EINTR;
-
+/* Off the running list, before its completion is posted. */
+static void acall_worker_unlist_running(struct acall_pool *pool,
+					struct acall_req *req)
+{
 	spin_lock_irq(&pool->lock);
 	list_del(&req->node);
 	spin_unlock_irq(&pool->lock);
@@ -129,6 +123,43 @@ static long acall_worker_run(struct acall_pool *pool, struct acall_req *req)
 	 */
 	if ((current->flags & PF_KTHREAD) && signal_pending(current))
 		flush_signals(current);
+}
+
+/*
+ * Run req the ordinary, blocking way: findable by cancel as running, and
+ * interruptible by acall_pools_interrupt(). listed: the worker put it on
+ * the running list when it took it off the work list.
+ */
+static long acall_worker_run(struct acall_pool *pool, struct acall_req *req,
+			     bool listed)
+{
+	struct acall_ctx *ctx = pool->ctx;
+	long res;
+
+	if (!listed) {
+		spin_lock_irq(&pool->lock);
+		listed = acall_worker_list_running(pool, req);
+		spin_unlock_irq(&pool->lock);
+		if (!listed)
+			return acall_req_end_res(req, -ECANCELED);
+	}
+
+	/*
+	 * A kernel thread interrupted since it listed req, by a close or its
+	 * owner's end: req does not start, or go on (acall_req_end_res()).
+	 */
+	if ((current->flags & PF_KTHREAD) && fatal_signal_pending(current)) {
+		acall_worker_unlist_running(pool, req);
+		return acall_req_end_res(req, -ECANCELED);
+	}
+	trace_acall_issue(ctx, req->user_data, ACALL_PATH_WORKER);
+	res = req->op->run(req);
+	/* What a system call would restart, a completion reports. */
+	if (res == -ERESTARTSYS || res == -ERESTARTNOINTR ||
+	    res == -ERESTARTNOHAND || res == -ERESTART_RESTARTBLOCK)
+		res = -EINTR;
+
+	acall_worker_unlist_running(pool, req);
 	/*
 	 * Parked by run: from here on, its wake-up may queue it again.
 	 * Counted only now that it is off the running list, so that whoever
@@ -148,7 +179,7 @@ static long acall_worker_run(struct acall_pool *pool, struct acall_req *req)
  * out as an async kiocb rather than hold this worker.
  */
 static long acall_worker_issue_or_run(struct acall_pool *pool,
-				      struct acall_req *req)
+				      struct acall_req *req, bool listed)
 {
 	long res;
 
@@ -165,7 +196,7 @@ static long acall_worker_issue_or_run(struct acall_pool *pool,
 			break;
 		}
 	}
-	return acall_worker_run(pool, req);
+	return acall_worker_run(pool, req, listed);
 }
 
 /*
@@ -227,8 +258,12 @@ static void acall_worker_completed(struct acall_worker *worker)
 			  msecs_to_jiffies(ACALL_WORKER_EVENTFD_DELAY_MS));
 }
 
+/*
+ * Run req, taken off the work list; listed: put on the running list then
+ * (acall_worker_list_running()).
+ */
 static void acall_worker_handle(struct acall_worker *worker,
-				struct acall_req *req, bool mm_held)
+				struct acall_req *req, bool mm_held, bool listed)
 {
 	struct acall_pool *pool = worker->pool;
 	struct acall_ctx *ctx = pool->ctx;
@@ -237,6 +272,8 @@ static void acall_worker_handle(struct acall_worker *worker,
 
 	if (req->fail_res || !mm_held || !acall_owner_check_mm(ctx) ||
 	    READ_ONCE(req->canceled) || READ_ONCE(ctx->dying)) {
+		if (listed)
+			acall_worker_unlist_running(pool, req);
 		res = acall_req_end_res(req, -ECANCELED);
 	} else {
 		/* Once per request, not again when it goes on. */
@@ -246,7 +283,7 @@ static void acall_worker_handle(struct acall_worker *worker,
 			acall_worker_count_cpu(ctx, req);
 		acall_identity_assume(&req->id, !worker->thread,
 				      req->op->grows_file, &assumed);
-		res = acall_worker_issue_or_run(pool, req);
+		res = acall_worker_issue_or_run(pool, req, listed);
 		acall_identity_revert(&assumed, !worker->thread);
 		/*
 		 * An async kiocb in flight, or a request parked on a wait
@@ -459,7 +496,7 @@ static int acall_worker_loop(struct acall_worker *worker)
 	struct acall_ctx *ctx = pool->ctx;
 	long idle = msecs_to_jiffies(acall_worker_idle_ms);
 	/* A thread of the owner already runs in its memory. */
-	bool timed_out = false, mm_held = worker->thread, spawn;
+	bool timed_out = false, mm_held = worker->thread, spawn, listed;
 	struct acall_req *req;
 	u8 hash = 0;		/* the file of the write it just ran */
 	unsigned int streak = 0;	/* of that file's writes, in a row */
@@ -477,6 +514,14 @@ static int acall_worker_loop(struct acall_worker *worker)
 		}
 		req = acall_pool_take(pool, hash, &streak);
 		hash = req ? req->hash : 0;
+		/*
+		 * Running from here on, in the same take of the lock. One
+		 * released by a barrier or a link (deferred) gets its
+		 * non-blocking try first, and is listed only if that punts.
+		 */
+		listed = false;
+		if (req && !req->deferred)
+			listed = acall_worker_list_running(pool, req);
 		if (!req && atomic_read(&worker->eventfd_held)) {
 			/* Nothing to run next: its caller waits for these. */
 			spin_unlock_irq(&pool->lock);
@@ -487,7 +532,7 @@ static int acall_worker_loop(struct acall_worker *worker)
 			spin_unlock_irq(&pool->lock);
 			if (!mm_held)
 				mm_held = acall_worker_use_mm(ctx);
-			acall_worker_handle(worker, req, mm_held);
+			acall_worker_handle(worker, req, mm_held, listed);
 			timed_out = false;
 			continue;
 		}

@@ -50,6 +50,17 @@ void acall_inject_before_wake(struct task_struct *task)
 	pr_info("late wake-up\n");
 }
 
+static atomic_t acall_inject_slow_post;
+
+/* Between the two tails a post stores (ring.c), under cq_lock. */
+void acall_inject_between_tails(void)
+{
+	if (!atomic_xchg(&acall_inject_slow_post, 0))
+		return;
+	/* No message here: a console write would stretch the stall. */
+	mdelay(ACALL_INJECT_SLOW_POST_MS);
+}
+
 long acall_ioctl_inject(unsigned long arg)
 {
 	switch (arg) {
@@ -67,6 +78,10 @@ long acall_ioctl_inject(unsigned long arg)
 	case ACALL_INJECT_LATE_WAKE:
 		pr_info("the next wake-up of a worker will be late\n");
 		atomic_set(&acall_inject_late_wake, 1);
+		return 0;
+	case ACALL_INJECT_SLOW_POST:
+		pr_info("the next post will stall between its tails\n");
+		atomic_set(&acall_inject_slow_post, 1);
 		return 0;
 	default:
 		return -EINVAL;

@@ -29,6 +29,16 @@
 #define ACALL_INJECT_LATE_WAKE		4
 #define ACALL_INJECT_LATE_WAKE_MS	1000
 
+/*
+ * The next completion posted stalls ACALL_INJECT_SLOW_POST_MS between
+ * storing the ring's tail, which userspace sees, and the module's own
+ * (cached_tail): a caller that consumes it meanwhile and then calls WAIT
+ * or SUBMIT must find the ring as it is, neither full nor holding more.
+ * Armed for the whole module: the next post of any context stalls.
+ */
+#define ACALL_INJECT_SLOW_POST		5
+#define ACALL_INJECT_SLOW_POST_MS	300
+
 #define ACALL_IOC_INJECT	_IOW(ACALL_IOC_MAGIC, 0x3f, __u32)
 
 #endif /* ACALL_INJECT_H */

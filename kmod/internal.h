@@ -526,9 +526,11 @@ long acall_ioctl_probe(void __user *arg);
 long acall_ioctl_inject(unsigned long arg);
 void acall_inject_completion_tail(void);
 void acall_inject_before_wake(struct task_struct *task);
+void acall_inject_between_tails(void);
 #else
 static inline void acall_inject_completion_tail(void) { }
 static inline void acall_inject_before_wake(struct task_struct *task) { }
+static inline void acall_inject_between_tails(void) { }
 #endif
 
 #endif /* ACALL_INTERNAL_H */

@@ -91,10 +91,24 @@ int acall_ring_mmap(struct acall_ctx *ctx, struct vm_area_struct *vma)
  */
 static u32 acall_ring_used(struct acall_ctx *ctx)
 {
-	/* Pairs with __acall_ring_post(): ring->tail is there too. */
-	u32 used = smp_load_acquire(&ctx->cached_tail) -
-		   READ_ONCE(ctx->ring->head);
+	unsigned long flags;
+	u32 used;
 
+	/* Pairs with __acall_ring_post(): ring->tail is there too. */
+	used = smp_load_acquire(&ctx->cached_tail) - READ_ONCE(ctx->ring->head);
+
+	if (likely(used <= ctx->entries))
+		return used;
+	/*
+	 * An honest head may be ahead of cached_tail while a post is half
+	 * done: userspace may consume the completion as soon as ring->tail
+	 * shows it. Under the lock no post is, and a head still out of
+	 * bounds is hostile. Taken inside cq_wait's lock by a waker, never
+	 * the other way round.
+	 */
+	spin_lock_irqsave(&ctx->cq_lock, flags);
+	used = ctx->cached_tail - READ_ONCE(ctx->ring->head);
+	spin_unlock_irqrestore(&ctx->cq_lock, flags);
 	return min(used, ctx->entries);
 }
 
@@ -248,9 +262,11 @@ static void __acall_ring_post(struct acall_ctx *ctx, u64 user_data, s32 res)
 	cqe->flags = 0;
 	/* The entry is written before userspace can see the new tail. */
 	smp_store_release(&ring->tail, ctx->cached_tail + 1);
+	acall_inject_between_tails();
 	/*
-	 * Then the module's own, which a sleeper reads without the lock: one
-	 * that sees a completion here finds it in ring->tail once it returns.
+	 * Then the module's own, which a sleeper reads without the lock (but
+	 * for a head past it, acall_ring_used()): one that sees a completion
+	 * here finds it in ring->tail once it returns.
 	 */
 	smp_store_release(&ctx->cached_tail, ctx->cached_tail + 1);
 	ctx->completed++;
@@ -385,9 +401,9 @@ struct acall_ring_waiter {
 
 /*
  * Whether the waiter may return; in the sleeper's context and the waker's
- * (under cq_wait's lock, never cq_lock's). Read without cq_lock: whatever
- * makes this true (a post, slots given back, a shutdown) wakes cq_wait
- * after its write.
+ * (under cq_wait's lock, never cq_lock's). Read without cq_lock, but for
+ * a head past the tail (acall_ring_used()): whatever makes this true (a
+ * post, slots given back, a shutdown) wakes cq_wait after its write.
  */
 static bool acall_ring_waiter_done(struct acall_ring_waiter *w)
 {

@@ -107,3 +107,37 @@ hardening_after() {
 	echo "# t=$(cut -d' ' -f1 /proc/uptime) done"
 	tap_check $? "kmemleak finds nothing"
 }
+
+# with_inject_module N NAME [PARAM=VALUE...]: run acall-NAME, a tool that
+# prints its own N TAP lines, with the test-only module (loaded with the
+# PARAMs) in place of acall.ko, which is loaded again after; each line is
+# skipped without that module. Exits with the tool's status.
+with_inject_module() {
+	n=$1 name=$2
+	shift 2
+	ko=${ACALL_KO:-/acall/acall.ko}
+	inject_ko=${ACALL_INJECT_KO:-$(dirname "$ko")/acall-inject.ko}
+	echo "1..$n"
+	if [ ! -f "$inject_ko" ]; then
+		i=1
+		while [ "$i" -le "$n" ]; do
+			echo "ok $i $name # SKIP needs $inject_ko"
+			i=$((i + 1))
+		done
+		exit 0
+	fi
+	[ -d /sys/module/acall ] && rmmod acall
+	insmod "$inject_ko" "$@" || {
+		echo "not ok 1 $name # insmod"
+		exit 1
+	}
+	out=$("$(dirname "$0")/acall-$name")
+	status=$?
+	[ -n "$out" ] && echo "$out"
+	# Set-up failed before any check: say so in TAP.
+	echo "$out" | grep -q "^\(not \)\?ok $n " ||
+		echo "not ok $n $name # acall-$name ended early (status $status)"
+	rmmod acall
+	insmod "$ko"
+	exit $status
+}

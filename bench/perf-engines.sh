@@ -1,13 +1,14 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 # In the VM (scripts/perf-engines.sh boots it):
-#   perf-engines.sh ENGINES ACALL-BENCH-OPTIONS...
+#   perf-engines.sh --symbols=N ENGINES ACALL-BENCH-OPTIONS...
 # ext4 on a memory-backed null_blk as in the quick profile; for each engine
 # of the comma-separated ENGINES, one acall-bench run for its figures, then
 # a second under "perf record -a -g -e cpu-clock" and the symbols that took
 # the most samples, whole system, both CPUs, idle included.
-engines=$1
-shift
+symbols=${1#--symbols=}
+engines=$2
+shift 2
 fail() { echo "perf-engines: $*"; exit 1; }
 
 . "$(dirname "$0")/guest-ext4.sh"
@@ -28,7 +29,7 @@ for e in $(echo "$engines" | tr , ' '); do
 	perf record -q -a -g -e cpu-clock -o /tmp/perf.data -- \
 		"$bench" $common --engines="$e" "$@" >/dev/null 2>&1 ||
 		fail "perf record failed"
-	echo "perf-engines: $e, the 40 symbols with the most samples:"
+	echo "perf-engines: $e, the $symbols symbols with the most samples:"
 	perf report -i /tmp/perf.data --stdio --no-children --sort sym 2>/dev/null |
-		grep -E '^ +[0-9.]+%' | head -n 40
+		grep -E '^ +[0-9.]+%' | head -n "$symbols"
 done

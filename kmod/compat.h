@@ -11,6 +11,7 @@
 #include <linux/fsnotify.h>
 #include <linux/mm.h>
 #include <linux/sched/signal.h>
+#include <linux/uio.h>
 #include <linux/version.h>
 
 /* 6.8 dropped the count argument: every signal now adds one. */
@@ -22,6 +23,29 @@ static inline void acall_eventfd_signal(struct eventfd_ctx *ctx)
 	eventfd_signal(ctx, 1);
 #endif
 }
+
+/*
+ * A lone iovec as an ITER_UBUF iterator over its buffer, what
+ * import_iovec() has made of one since 6.4 (import_ubuf()). Before, it
+ * checked the length against the address space before it clamped it to
+ * MAX_RW_COUNT, and a module's shortcut would answer some lengths
+ * otherwise than preadv(): there, import_iovec() keeps doing it.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 4, 0)
+#define ACALL_LONE_IOVEC_UBUF	1
+static inline int acall_import_ubuf(int type, void __user *buf, size_t len,
+				    struct iov_iter *i)
+{
+	return import_ubuf(type, buf, len, i);
+}
+#else
+#define ACALL_LONE_IOVEC_UBUF	0
+static inline int acall_import_ubuf(int type, void __user *buf, size_t len,
+				    struct iov_iter *i)
+{
+	return -EOPNOTSUPP;
+}
+#endif
 
 /* 6.3 made vm_flags read-only outside the helpers. */
 static inline void acall_vm_flags_set(struct vm_area_struct *vma,

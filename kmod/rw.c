@@ -17,6 +17,7 @@
  * Every path raises the fsnotify event the blocking call would, before the
  * completion is posted.
  */
+#include <linux/compat.h>
 #include <linux/fs.h>
 #include <linux/fsnotify.h>
 #include <linux/ioprio.h>
@@ -39,11 +40,53 @@ static bool acall_write_appends(struct file *file, rwf_t flags)
 	return (flags & RWF_APPEND) || (file->f_flags & O_APPEND);
 }
 
+/*
+ * One buffer, the common case: its iovec read in one user access into an
+ * ITER_UBUF iterator, as import_iovec() makes of one (see compat.h), with
+ * fewer calls on the way. Returns 0, -EFAULT, or -EINVAL for a length
+ * that is no ssize_t (as preadv() says).
+ */
+static int acall_rw_import_one(struct acall_req *req, int rw,
+			       const struct iovec __user *uiov)
+{
+	struct iovec *iov = &req->fast_iov[0];
+
+	BUILD_BUG_ON(sizeof(*iov) % sizeof(u64));
+	if (acall_copy_words(iov, uiov, sizeof(*iov)))
+		return -EFAULT;
+	if ((ssize_t)iov->iov_len < 0)
+		return -EINVAL;
+	return acall_import_ubuf(rw == READ ? ITER_DEST : ITER_SOURCE,
+				 iov->iov_base, iov->iov_len, &req->iter);
+}
+
+/*
+ * Several: one array longer than fast_iov is allocated here, not by
+ * import_iovec(), so that it is charged to the submitter's memory cgroup:
+ * up to IOV_MAX of them for as long as the request is in flight. Returns
+ * the bytes they add up to, or an error import_iovec() gives.
+ */
+static ssize_t acall_rw_import(struct acall_req *req, int rw,
+			       const struct iovec __user *uiov, u32 nr)
+{
+	struct iovec *iov = req->fast_iov;
+
+	if (nr > UIO_FASTIOV) {
+		iov = kmalloc_array(nr, sizeof(*iov), GFP_KERNEL_ACCOUNT);
+		if (!iov)
+			return -ENOMEM;
+		req->iov_alloc = iov;
+		req->need_cleanup = true;
+	}
+	/* It takes iov as its own array: nothing is allocated or freed. */
+	return import_iovec(rw == READ ? ITER_DEST : ITER_SOURCE, uiov, nr,
+			    max_t(u32, nr, UIO_FASTIOV), &iov, &req->iter);
+}
+
 static int acall_rw_prep(struct acall_req *req, const struct acall_sqe *sqe,
 			 int rw)
 {
 	struct file *file = req->file;
-	struct iovec *iov;
 	ssize_t ret;
 
 	if (sqe->len64)
@@ -61,24 +104,13 @@ static int acall_rw_prep(struct acall_req *req, const struct acall_sqe *sqe,
 	req->append = rw == WRITE && acall_write_appends(file, req->rw_flags);
 	if (req->user_nowait && !(file->f_mode & FMODE_NOWAIT))
 		return -EOPNOTSUPP;
-	/*
-	 * The iovec array is copied now: workers never read it from user.
-	 * One longer than fast_iov is allocated here, not by import_iovec(),
-	 * so that it is charged to the submitter's memory cgroup: up to
-	 * IOV_MAX of them for as long as the request is in flight.
-	 */
-	iov = req->fast_iov;
-	if (sqe->len > UIO_FASTIOV) {
-		iov = kmalloc_array(sqe->len, sizeof(*iov), GFP_KERNEL_ACCOUNT);
-		if (!iov)
-			return -ENOMEM;
-		req->iov_alloc = iov;
-		req->need_cleanup = true;
-	}
-	/* It takes iov as its own array: nothing is allocated or freed. */
-	ret = import_iovec(rw == READ ? ITER_DEST : ITER_SOURCE,
-			   u64_to_user_ptr(sqe->addr), sqe->len,
-			   max_t(u32, sqe->len, UIO_FASTIOV), &iov, &req->iter);
+	/* The iovec array is copied now: workers never read it from user. */
+	/* A 32-bit caller's iovec is a compat_iovec: import_iovec() reads it. */
+	if (ACALL_LONE_IOVEC_UBUF && sqe->len == 1 && !in_compat_syscall())
+		ret = acall_rw_import_one(req, rw, u64_to_user_ptr(sqe->addr));
+	else
+		ret = acall_rw_import(req, rw, u64_to_user_ptr(sqe->addr),
+				      sqe->len);
 	if (ret < 0)
 		return ret;
 	/* A link goes on only after every byte moved. */

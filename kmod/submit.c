@@ -17,7 +17,7 @@ static struct kmem_cache *acall_req_cache;
 
 int acall_submit_init(void)
 {
-	/* import_iovec() copies user iovecs into fast_iov: a usercopy region. */
+	/* User iovecs are copied into fast_iov (rw.c): a usercopy region. */
 	acall_req_cache = KMEM_CACHE_USERCOPY(acall_req, SLAB_ACCOUNT, fast_iov);
 	return acall_req_cache ? 0 : -ENOMEM;
 }
@@ -448,12 +448,13 @@ static void acall_submit_one(struct acall_ctx *ctx, struct acall_batch *b,
 }
 
 /*
- * Copy a struct made of u64 words (an SQE, the SUBMIT arguments) from
- * userspace in one user access window: copy_from_user() costs several
- * times these few loads, on every request's path. An unaligned one takes
- * copy_from_user(), which any architecture can do. Returns 0 or -EFAULT.
+ * Copy a struct made of u64 words (an SQE, the SUBMIT arguments, an
+ * iovec) from userspace in one user access window: copy_from_user() costs
+ * several times these few loads, on every request's path. An unaligned one
+ * takes copy_from_user(), which any architecture can do. Returns 0 or
+ * -EFAULT.
  */
-static int acall_copy_words(void *dst, const void __user *src, size_t size)
+int acall_copy_words(void *dst, const void __user *src, size_t size)
 {
 	const u64 __user *from = src;
 	u64 *to = dst;

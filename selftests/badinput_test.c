@@ -245,6 +245,31 @@ TEST_F(req, bad_iovec_pointer_is_efault)
 	munmap(none, 8192);
 }
 
+/*
+ * A length that is no ssize_t, in one iovec (the module's own path) or
+ * among several (import_iovec()'s): EINVAL, as from preadv() and pwritev(),
+ * and nothing moves.
+ */
+TEST_F(req, iovec_length_past_ssize_max_is_einval)
+{
+	struct iovec iov[2] = {
+		{ self->buf, (size_t)SSIZE_MAX + 1 },
+		{ self->buf, 1 },
+	};
+	struct acall_sqe sqe;
+	unsigned int nr;
+
+	for (nr = 1; nr <= 2; nr++) {
+		acall_prep_preadv(&sqe, self->fd, iov, nr, 0, 0);
+		EXPECT_EQ(-EINVAL, acall_run1(&self->ring, &sqe)) TH_LOG("%u iovecs", nr);
+		acall_prep_pwritev(&sqe, self->fd, iov, nr, 0, 0);
+		EXPECT_EQ(-EINVAL, acall_run1(&self->ring, &sqe)) TH_LOG("%u iovecs", nr);
+	}
+	/* The file was not changed by the failed writes. */
+	EXPECT_EQ(8192, read_res(self, self->fd));
+	EXPECT_EQ(-1, acall_check(self->buf, 8192, 0, 1));
+}
+
 TEST_F(req, iovec_count_out_of_range_is_einval)
 {
 	static struct iovec many[IOV_MAX + 1];

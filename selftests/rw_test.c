@@ -108,6 +108,37 @@ TEST_F_TIMEOUT(rw, segment_counts_1_to_iov_max, 120)
 			    4096 * i + 13, i + 1);
 }
 
+/*
+ * One iovec at an address that is no multiple of its alignment (a packed
+ * struct of the caller's): the module reads it in one access when it is
+ * aligned, and the data moves both ways all the same when it is not.
+ */
+TEST_F(rw, one_iovec_at_an_unaligned_address)
+{
+	_Alignas(8) unsigned char raw[sizeof(struct iovec) + 1];
+	unsigned char buf[4096], back[4096];
+	struct acall_sqe sqe;
+	struct iovec iov;
+
+	acall_fill(buf, sizeof(buf), 8192, 7);
+	iov = (struct iovec){ buf, sizeof(buf) };
+	memcpy(raw + 1, &iov, sizeof(iov));
+	acall_prep_pwritev(&sqe, self->fd, &iov, 1, 8192, 0);
+	sqe.addr = (uintptr_t)(raw + 1);
+	ASSERT_EQ(4096, acall_run1(&self->ring, &sqe));
+	memset(back, 0, sizeof(back));
+	ASSERT_EQ(4096, pread(self->fd, back, sizeof(back), 8192));
+	EXPECT_EQ(-1, acall_check(back, sizeof(back), 8192, 7));
+
+	memset(back, 0, sizeof(back));
+	iov = (struct iovec){ back, sizeof(back) };
+	memcpy(raw + 1, &iov, sizeof(iov));
+	acall_prep_preadv(&sqe, self->fd, &iov, 1, 8192, 0);
+	sqe.addr = (uintptr_t)(raw + 1);
+	ASSERT_EQ(4096, acall_run1(&self->ring, &sqe));
+	EXPECT_EQ(-1, acall_check(back, sizeof(back), 8192, 7));
+}
+
 TEST_F_TIMEOUT(rw, unaligned_offsets_and_lengths, 120)
 {
 	static const __u64 offs[] = { 0, 1, 511, 4095, 4097, 65537, 1048575 };

@@ -35,6 +35,7 @@ static void acall_ctx_free(struct acall_ctx *ctx)
 	acall_owner_unwatch(ctx);
 	put_pid(ctx->owner);
 	free_percpu(ctx->counts);
+	acall_identity_cache_free(ctx);
 	acall_req_spare_free(ctx);
 	kfree(ctx);
 	/*

@@ -27,10 +27,52 @@
 #include "compat.h"
 #include "internal.h"
 
-/* In the submitter, at submission. */
-void acall_identity_take(struct acall_identity *id)
+/*
+ * current's credentials for a request of ctx. The first request to leave
+ * its SUBMIT leaves a reference to its submitter's in ctx->cred_cache; a
+ * request whose submitter's are the same (cred structs are never changed,
+ * so the same pointer is the same identity) borrows that one, which lives
+ * as long as the context its own context reference keeps. That spares an
+ * async kiocb's submitter and completion (maybe an interrupt, on another
+ * CPU) an atomic each on a count the process's threads may share; a
+ * worker's override_creds() still takes its own. A thread with other
+ * credentials takes a reference of its own. The cached ones stay pinned
+ * until the context goes, even if no thread has them any more (a process
+ * that drops privileges after its first request).
+ */
+static void acall_identity_take_cred(struct acall_ctx *ctx,
+				     struct acall_identity *id)
 {
-	id->cred = get_current_cred();
+	const struct cred *cred = current_cred();
+	const struct cred *cached = READ_ONCE(ctx->cred_cache);
+
+	if (!cached) {
+		cached = cmpxchg(&ctx->cred_cache, NULL, get_cred(cred));
+		/* Another thread's came first: that reference is not needed. */
+		if (cached)
+			put_cred(cred);
+		else
+			cached = cred;
+	}
+	if (cred == cached) {
+		id->cred = cred;
+		id->cred_borrowed = true;
+		return;
+	}
+	id->cred = get_cred(cred);
+}
+
+/* When ctx goes: no request borrows its credentials any more. */
+void acall_identity_cache_free(struct acall_ctx *ctx)
+{
+	if (ctx->cred_cache)
+		put_cred(ctx->cred_cache);
+}
+
+/* In the submitter, at submission. */
+void acall_identity_take(struct acall_ctx *ctx, struct acall_identity *id)
+{
+	acall_identity_take_cred(ctx, id);
 #ifdef CONFIG_BLK_CGROUP
 	id->blkcg_css = task_get_css(current, io_cgrp_id);
 #endif
@@ -43,7 +85,7 @@ void acall_identity_put(struct acall_identity *id)
 {
 	if (id->blkcg_css)
 		css_put(id->blkcg_css);
-	if (id->cred)
+	if (id->cred && !id->cred_borrowed)
 		put_cred(id->cred);
 }
 

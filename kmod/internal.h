@@ -196,6 +196,13 @@ struct acall_ctx {
 
 	struct acall_counts __percpu *counts;
 	struct acall_worker_counts stats;
+	/*
+	 * The credentials of the first request to leave its SUBMIT, held
+	 * until the context goes: a later request whose submitter has the
+	 * same ones borrows them and takes no reference (identity.c). Set
+	 * once, never replaced.
+	 */
+	const struct cred *cred_cache;
 	struct work_struct free_work;
 
 	/*
@@ -211,6 +218,7 @@ struct acall_ctx {
 /* A request's submitter, as its workers act (identity.c). */
 struct acall_identity {
 	const struct cred *cred;
+	bool cred_borrowed;			/* ctx->cred_cache: no reference */
 	struct cgroup_subsys_state *blkcg_css;	/* NULL without blk-cgroup */
 	unsigned long fsize;			/* RLIMIT_FSIZE */
 	int ioprio;
@@ -367,7 +375,8 @@ bool acall_owner_is_gone(struct acall_ctx *ctx);
 bool acall_owner_check_mm(struct acall_ctx *ctx);
 
 /* identity.c */
-void acall_identity_take(struct acall_identity *id);
+void acall_identity_take(struct acall_ctx *ctx, struct acall_identity *id);
+void acall_identity_cache_free(struct acall_ctx *ctx);
 void acall_identity_put(struct acall_identity *id);
 /* What a worker puts back after a request (acall_identity_revert()). */
 struct acall_assumed {

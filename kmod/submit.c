@@ -109,7 +109,7 @@ void acall_req_detach(struct acall_req *req)
 		return;
 	req->detached = true;
 	kref_get(&req->ctx->ref);
-	acall_identity_take(&req->id);
+	acall_identity_take(req->ctx, &req->id);
 }
 
 /*

@@ -154,8 +154,11 @@ TEST_F(fsize, write_beyond_rlimit_fsize_is_efbig)
 	EXPECT_EQ(-EFBIG, write_at(self, 8192, 10));
 }
 
-/* Who writes: root throughout, or nobody from before or after setup. */
-enum drop { STAY_ROOT, DROP_BEFORE_SETUP, DROP_AFTER_SETUP };
+/*
+ * Who writes: root throughout, or nobody from before or after setup, or
+ * from after a first request of root's went to a worker.
+ */
+enum drop { STAY_ROOT, DROP_BEFORE_SETUP, DROP_AFTER_SETUP, DROP_AFTER_ROOT_REQUEST };
 
 static int drop_to_nobody(void)
 {
@@ -201,6 +204,21 @@ static int write_setuid_file(struct __test_metadata *_metadata, const char *dir,
 		return ret;
 	if (drop == DROP_AFTER_SETUP && (ret = drop_to_nobody()))
 		return ret;
+	if (drop == DROP_AFTER_ROOT_REQUEST) {
+		/* A delayed NOP runs in a worker: it took root's credentials. */
+		acall_prep_nop(&sqes[0], 1000 * 1000);
+		ret = acall_raw_submit(dev, sqes, 1);
+		if (ret != 1)
+			return ret < 0 ? ret : -EPROTO;
+		ret = acall_raw_reap(&raw, &cqe);
+		if (ret)
+			return ret;
+		if (cqe.res)
+			return cqe.res;
+		ret = drop_to_nobody();
+		if (ret)
+			return ret;
+	}
 	if (linked) {
 		acall_prep_nop(&sqes[n], 10 * 1000 * 1000);
 		acall_sqe_set_link(&sqes[n++]);
@@ -272,6 +290,19 @@ TEST(dropped_after_setup_linked_write_clears_setuid)
 	ASSERT_EQ(0, geteuid()) TH_LOG("must start as root");
 	EXPECT_EQ(0777, write_setuid_file(_metadata, "/tmp", DROP_AFTER_SETUP, true))
 		TH_LOG("set-user-ID kept: the released write ran with setup's credentials");
+}
+
+/*
+ * The context keeps the credentials of the first request that left its
+ * SUBMIT (root's here) for later ones with the same: a request of another
+ * identity must not borrow them.
+ */
+TEST(dropped_after_a_root_request_linked_write_clears_setuid)
+{
+	ACALL_REQUIRE(ACALL_FEAT_RING | ACALL_FEAT_ORDERING);
+	ASSERT_EQ(0, geteuid()) TH_LOG("must start as root");
+	EXPECT_EQ(0777, write_setuid_file(_metadata, "/tmp", DROP_AFTER_ROOT_REQUEST, true))
+		TH_LOG("set-user-ID kept: the released write ran with root's credentials");
 }
 
 TEST(dropped_after_setup_write_clears_setuid_ext4)

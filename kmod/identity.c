@@ -31,8 +31,8 @@
  * current's credentials for a request of ctx. The first request to leave
  * its SUBMIT leaves a reference to its submitter's in ctx->cred_cache; a
  * request whose submitter's are the same (cred structs are never changed,
- * so the same pointer is the same identity) borrows that one, which lives
- * as long as the context its own context reference keeps. That spares an
+ * so the same pointer is the same identity) borrows that one: the
+ * context's reference the request holds keeps it alive. That spares an
  * async kiocb's submitter and completion (maybe an interrupt, on another
  * CPU) an atomic each on a count the process's threads may share; a
  * worker's override_creds() still takes its own. A thread with other
@@ -54,12 +54,8 @@ static void acall_identity_take_cred(struct acall_ctx *ctx,
 		else
 			cached = cred;
 	}
-	if (cred == cached) {
-		id->cred = cred;
-		id->cred_borrowed = true;
-		return;
-	}
-	id->cred = get_cred(cred);
+	id->cred_borrowed = cred == cached;
+	id->cred = id->cred_borrowed ? cred : get_cred(cred);
 }
 
 /* When ctx goes: no request borrows its credentials any more. */

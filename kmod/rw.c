@@ -104,8 +104,10 @@ static int acall_rw_prep(struct acall_req *req, const struct acall_sqe *sqe,
 	req->append = rw == WRITE && acall_write_appends(file, req->rw_flags);
 	if (req->user_nowait && !(file->f_mode & FMODE_NOWAIT))
 		return -EOPNOTSUPP;
-	/* The iovec array is copied now: workers never read it from user. */
-	/* A 32-bit caller's iovec is a compat_iovec: import_iovec() reads it. */
+	/*
+	 * The iovec array is copied now: workers never read it from user. A
+	 * 32-bit caller's iovec is a compat_iovec: import_iovec() reads it.
+	 */
 	if (ACALL_LONE_IOVEC_UBUF && sqe->len == 1 && !in_compat_syscall())
 		ret = acall_rw_import_one(req, rw, u64_to_user_ptr(sqe->addr));
 	else

@@ -54,8 +54,7 @@ static void acall_identity_take_cred(struct acall_ctx *ctx,
 		else
 			cached = cred;
 	}
-	id->cred_borrowed = cred == cached;
-	id->cred = id->cred_borrowed ? cred : get_cred(cred);
+	id->cred = cred == cached ? cred : get_cred(cred);
 }
 
 /* When ctx goes: no request borrows its credentials any more. */
@@ -77,11 +76,12 @@ void acall_identity_take(struct acall_ctx *ctx, struct acall_identity *id)
 }
 
 /* When the request is freed: any context. */
-void acall_identity_put(struct acall_identity *id)
+void acall_identity_put(struct acall_ctx *ctx, struct acall_identity *id)
 {
 	if (id->blkcg_css)
 		css_put(id->blkcg_css);
-	if (id->cred && !id->cred_borrowed)
+	/* ctx->cred_cache was set before id was taken, and never changes. */
+	if (id->cred && id->cred != READ_ONCE(ctx->cred_cache))
 		put_cred(id->cred);
 }
 

@@ -218,7 +218,6 @@ struct acall_ctx {
 /* A request's submitter, as its workers act (identity.c). */
 struct acall_identity {
 	const struct cred *cred;
-	bool cred_borrowed;			/* ctx->cred_cache: no reference */
 	struct cgroup_subsys_state *blkcg_css;	/* NULL without blk-cgroup */
 	unsigned long fsize;			/* RLIMIT_FSIZE */
 	int ioprio;
@@ -377,7 +376,7 @@ bool acall_owner_check_mm(struct acall_ctx *ctx);
 /* identity.c */
 void acall_identity_take(struct acall_ctx *ctx, struct acall_identity *id);
 void acall_identity_cache_free(struct acall_ctx *ctx);
-void acall_identity_put(struct acall_identity *id);
+void acall_identity_put(struct acall_ctx *ctx, struct acall_identity *id);
 /* What a worker puts back after a request (acall_identity_revert()). */
 struct acall_assumed {
 	const struct cred *old_cred;

@@ -80,7 +80,7 @@ void acall_req_put(struct acall_req *req)
 
 	acall_req_drop(req);
 	if (detached)
-		acall_identity_put(&req->id);
+		acall_identity_put(ctx, &req->id);
 	/*
 	 * ctx is still here: a detached request's own reference keeps it, and
 	 * any other one is put only inside its SUBMIT, whose file does.

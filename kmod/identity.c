@@ -75,12 +75,15 @@ void acall_identity_take(struct acall_ctx *ctx, struct acall_identity *id)
 	id->fsize = rlimit(RLIMIT_FSIZE);
 }
 
-/* When the request is freed: any context. */
+/*
+ * When the request is freed: any context, but before it drops its
+ * reference to ctx, the one its identity was taken for.
+ */
 void acall_identity_put(struct acall_ctx *ctx, struct acall_identity *id)
 {
 	if (id->blkcg_css)
 		css_put(id->blkcg_css);
-	/* ctx->cred_cache was set before id was taken, and never changes. */
+	/* ctx->cred_cache was set by the time id was taken, and never changes. */
 	if (id->cred && id->cred != READ_ONCE(ctx->cred_cache))
 		put_cred(id->cred);
 }

@@ -35,10 +35,11 @@
  * context's reference the request holds keeps it alive. That spares an
  * async kiocb's submitter and completion (maybe an interrupt, on another
  * CPU) an atomic each on a count the process's threads may share; a
- * worker's override_creds() still takes its own. A thread with other
- * credentials takes a reference of its own. The cached ones stay pinned
- * until the context goes, even if no thread has them any more (a process
- * that drops privileges after its first request).
+ * worker with other credentials than the request's still takes its own in
+ * override_creds(). A thread with other credentials takes a reference of
+ * its own. The cached ones stay pinned until the context goes, even if no
+ * thread has them any more (a process that drops privileges after its
+ * first request).
  */
 static void acall_identity_take_cred(struct acall_ctx *ctx,
 				     struct acall_identity *id)
@@ -183,12 +184,19 @@ void acall_identity_assume(const struct acall_identity *id, bool kthread,
 	} else {
 		acall_xfsz_block(a, grows_file);
 	}
-	a->old_cred = override_creds(id->cred);
+	/*
+	 * A thread of the process shares its creator's cred struct until
+	 * either changes them: one with the request's very credentials runs
+	 * as its submitter already, without the two atomics of an override.
+	 */
+	a->old_cred = current_cred() == id->cred ? NULL :
+		      override_creds(id->cred);
 }
 
 void acall_identity_revert(struct acall_assumed *a, bool kthread)
 {
-	revert_creds(a->old_cred);
+	if (a->old_cred)
+		revert_creds(a->old_cred);
 	if (kthread)
 		kthread_associate_blkcg(NULL);
 	else

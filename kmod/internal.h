@@ -379,7 +379,7 @@ void acall_identity_cache_free(struct acall_ctx *ctx);
 void acall_identity_put(struct acall_ctx *ctx, struct acall_identity *id);
 /* What a worker puts back after a request (acall_identity_revert()). */
 struct acall_assumed {
-	const struct cred *old_cred;
+	const struct cred *old_cred;	/* NULL: none overridden */
 	sigset_t old_blocked;		/* a thread of the process: its mask */
 	bool xfsz_blocked;		/* SIGXFSZ blocked for the request */
 	bool xfsz_was_pending;		/* on the thread before it */

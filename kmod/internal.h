@@ -55,6 +55,7 @@ struct acall_ring {
 struct acall_pool {
 	spinlock_t lock;		/* taken from completion (irq) context */
 	struct list_head work;		/* requests not started yet */
+	unsigned int nr_queued;		/* on work; read racily (pool.c) */
 	struct list_head running;	/* requests a worker is running */
 	struct list_head idle;		/* idle workers */
 	u64 hash_busy;			/* files with a write running (pool.c) */

@@ -89,7 +89,8 @@ long acall_ioctl_cancel(struct acall_ctx *ctx, u64 __user *arg)
 			/* Marked while held and released since: counted. */
 			if (!req->canceled) {
 				list_move_tail(&req->node, &list);
-				pool->nr_queued--;
+				WRITE_ONCE(pool->nr_queued,
+					   pool->nr_queued - 1);
 				canceled++;
 			}
 		}

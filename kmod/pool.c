@@ -203,18 +203,18 @@ static long acall_worker_issue_or_run(struct acall_pool *pool,
  * A worker's completions are in the ring at once, and WAIT callers are
  * woken at once; the eventfd's signal, which wakes an event loop, goes for
  * several of them while the worker has more requests to run: once it holds
- * back ACALL_WORKER_EVENTFD_MAX of them, or ACALL_WORKER_EVENTFD_MIN once
- * no more are queued than it holds (the loop, woken then, submits them
- * again before the worker runs out), about ACALL_WORKER_EVENTFD_DELAY_MS
- * after the first one still held back, or as soon as the worker finds no
- * more work. A loop woken once per completion of a busy worker spends
- * more on its wake-ups than on its I/O; one woken once for several
- * submits them back in one go, and the worker keeps running meanwhile.
- * The bound in time is a timer of the wheel, a list insertion per batch
- * that fires only when the next request takes long (an hrtimer's
- * programming, once per batch, cost more than the batching saved).
+ * back as many as are still queued in its pool (the loop, woken then,
+ * submits as many again before the worker runs out, and the worker need
+ * not sleep), or ACALL_WORKER_EVENTFD_MAX of them, about
+ * ACALL_WORKER_EVENTFD_DELAY_MS after the first one still held back, or
+ * as soon as the worker finds no more work. A loop woken once per
+ * completion of a busy worker spends more on its wake-ups than on its
+ * I/O; one woken once for several submits them back in one go, and the
+ * worker keeps running meanwhile. The bound in time is a timer of the
+ * wheel, a list insertion per batch that fires only when the next request
+ * takes long (an hrtimer's programming, once per batch, cost more than
+ * the batching saved).
  */
-#define ACALL_WORKER_EVENTFD_MIN	8
 #define ACALL_WORKER_EVENTFD_MAX	16
 #define ACALL_WORKER_EVENTFD_DELAY_MS	8
 
@@ -243,18 +243,18 @@ static void acall_worker_eventfd_timer(struct timer_list *timer)
 static void acall_worker_completed(struct acall_worker *worker)
 {
 	struct acall_pool *pool = worker->pool;
-	int held = atomic_inc_return(&worker->eventfd_held);
-	unsigned int queued;
+	unsigned int held = atomic_inc_return(&worker->eventfd_held);
 
 	acall_ring_wake_waiters(pool->ctx);
 	/*
-	 * Nothing queued: its caller waits for this one, and a lone
-	 * completion pays for no timer. A racy look, and enough: work taken
-	 * meanwhile leaves the loop none, and it flushes then.
+	 * Nothing queued (its caller waits for this one, and a lone
+	 * completion pays for no timer), or no more than it holds back. A
+	 * racy look, and enough: a count that is off only moves the signal
+	 * within the bounds, and work taken meanwhile leaves the loop none,
+	 * and it flushes then.
 	 */
-	queued = READ_ONCE(pool->nr_queued);
 	if (list_empty(&pool->work) || held >= ACALL_WORKER_EVENTFD_MAX ||
-	    (held >= ACALL_WORKER_EVENTFD_MIN && queued <= held)) {
+	    READ_ONCE(pool->nr_queued) <= held) {
 		acall_worker_eventfd_flush(worker);
 		return;
 	}
@@ -395,7 +395,7 @@ take:
 		pool->hash_claimed &= ~BIT_ULL(req->hash - 1);
 	}
 	list_del(&req->node);
-	pool->nr_queued--;
+	WRITE_ONCE(pool->nr_queued, pool->nr_queued - 1);
 	return req;
 }
 
@@ -669,7 +669,7 @@ void acall_pool_join_failed(struct acall_pool *pool, int res)
 	pool->hash_claimed = 0;
 	if (!pool->nr_workers) {
 		list_splice_init(&pool->work, &stranded);
-		pool->nr_queued = 0;
+		WRITE_ONCE(pool->nr_queued, 0);
 	}
 	spin_unlock_irq(&pool->lock);
 	acall_fail_list(pool->ctx, &stranded, res);
@@ -929,7 +929,7 @@ static void acall_pool_add(struct acall_req *req, bool resume,
 		this_cpu_inc(ctx->counts->punted);
 		this_cpu_inc(ctx->counts->punts[why]);
 	}
-	pool->nr_queued++;
+	WRITE_ONCE(pool->nr_queued, pool->nr_queued + 1);
 	req->hash = acall_req_hash(req);
 	/* A worker on the same file, or one called for it, takes it. */
 	worker = NULL;
@@ -1016,7 +1016,7 @@ void acall_pools_shutdown(struct acall_ctx *ctx)
 
 		spin_lock_irq(&pool->lock);
 		list_splice_init(&pool->work, &canceled);
-		pool->nr_queued = 0;
+		WRITE_ONCE(pool->nr_queued, 0);
 		list_for_each_entry_safe(worker, next, &pool->idle, idle_node) {
 			list_del_init(&worker->idle_node);
 			wake_up_process(worker->task);

@@ -54,7 +54,7 @@ struct acall_ring {
  */
 struct acall_pool {
 	spinlock_t lock;		/* taken from completion (irq) context */
-	struct list_head work;		/* requests not started yet */
+	struct list_head work;		/* requests for a worker to take */
 	unsigned int nr_queued;		/* on work; read racily (pool.c) */
 	struct list_head running;	/* requests a worker is running */
 	struct list_head idle;		/* idle workers */

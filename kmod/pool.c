@@ -202,18 +202,18 @@ static long acall_worker_issue_or_run(struct acall_pool *pool,
 /*
  * A worker's completions are in the ring at once, and WAIT callers are
  * woken at once; the eventfd's signal, which wakes an event loop, goes for
- * several of them while the worker has more requests to run: once it holds
- * back as many as are still queued in its pool (the loop, woken then,
- * submits as many again before the worker runs out, and the worker need
- * not sleep), or ACALL_WORKER_EVENTFD_MAX of them, about
- * ACALL_WORKER_EVENTFD_DELAY_MS after the first one still held back, or
- * as soon as the worker finds no more work. A loop woken once per
- * completion of a busy worker spends more on its wake-ups than on its
- * I/O; one woken once for several submits them back in one go, and the
- * worker keeps running meanwhile. The bound in time is a timer of the
- * wheel, a list insertion per batch that fires only when the next request
- * takes long (an hrtimer's programming, once per batch, cost more than
- * the batching saved).
+ * several of them while the worker has more requests to run. It is sent
+ * once the worker holds back as many as are queued in its pool (the event
+ * loop, woken then, submits as many again before the worker runs out, and
+ * the worker need not sleep); once it holds back
+ * ACALL_WORKER_EVENTFD_MAX; about ACALL_WORKER_EVENTFD_DELAY_MS after the
+ * first one still held back; or as soon as the worker finds no more work.
+ * An event loop woken once per completion of a busy worker spends more on
+ * its wake-ups than on its I/O; one woken once for several submits them
+ * back in one go, and the worker keeps running meanwhile. The bound in
+ * time is a timer of the wheel, a list insertion per batch that fires only
+ * when the next request takes long (an hrtimer's programming, once per
+ * batch, cost more than the batching saved).
  */
 #define ACALL_WORKER_EVENTFD_MAX	16
 #define ACALL_WORKER_EVENTFD_DELAY_MS	8
@@ -250,8 +250,8 @@ static void acall_worker_completed(struct acall_worker *worker)
 	 * Nothing queued (its caller waits for this one, and a lone
 	 * completion pays for no timer), or no more than it holds back. A
 	 * racy look, and enough: a count that is off only moves the signal
-	 * within the bounds, and work taken meanwhile leaves the loop none,
-	 * and it flushes then.
+	 * within the bounds, and work taken meanwhile leaves this worker's
+	 * loop none, and it flushes then.
 	 */
 	if (list_empty(&pool->work) || held >= ACALL_WORKER_EVENTFD_MAX ||
 	    READ_ONCE(pool->nr_queued) <= held) {

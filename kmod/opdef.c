@@ -47,6 +47,24 @@ const struct acall_op_def acall_op_defs[ACALL_OP_LAST] = {
 		.prep		= acall_fallocate_prep,
 		.run		= acall_fallocate_run,
 	},
+	[ACALL_OP_READ] = {
+		.name		= "READ",
+		.needs_file	= true,
+		.prep		= acall_read_prep,
+		.issue		= acall_preadv_issue,
+		.run		= acall_preadv_run,
+		.cleanup	= acall_rw_cleanup,
+	},
+	[ACALL_OP_WRITE] = {
+		.name		= "WRITE",
+		.needs_file	= true,
+		.hash_reg_file	= true,
+		.grows_file	= true,
+		.prep		= acall_write_prep,
+		.issue		= acall_pwritev_issue,
+		.run		= acall_pwritev_run,
+		.cleanup	= acall_rw_cleanup,
+	},
 };
 
 /* Bit n set: opcode n has an entry, for ACALL_IOC_PROBE. */

@@ -13,6 +13,8 @@ int acall_nop_run(struct acall_req *req);
 /* rw.c */
 int acall_preadv_prep(struct acall_req *req, const struct acall_sqe *sqe);
 int acall_pwritev_prep(struct acall_req *req, const struct acall_sqe *sqe);
+int acall_read_prep(struct acall_req *req, const struct acall_sqe *sqe);
+int acall_write_prep(struct acall_req *req, const struct acall_sqe *sqe);
 int acall_preadv_issue(struct acall_req *req);
 int acall_pwritev_issue(struct acall_req *req);
 int acall_preadv_run(struct acall_req *req);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * ACALL_OP_PREADV and ACALL_OP_PWRITEV.
+ * ACALL_OP_PREADV and ACALL_OP_PWRITEV, and ACALL_OP_READ and ACALL_OP_WRITE,
+ * their one-buffer forms: the same request once its iterator is made.
  *
  * An attempt works on req->iter and may consume any part of it before it
  * fails, so each starts from a copy (req->iter_saved; a struct copy of an
@@ -83,15 +84,34 @@ static ssize_t acall_rw_import(struct acall_req *req, int rw,
 			    max_t(u32, nr, UIO_FASTIOV), &iov, &req->iter);
 }
 
+/*
+ * ACALL_OP_READ and ACALL_OP_WRITE name one buffer in the SQE itself, as
+ * pread() and io_uring's IORING_OP_READ do: no iovec to read from user.
+ * The length is clamped to MAX_RW_COUNT before the range is checked, as
+ * read() does since 6.4 and IORING_OP_READ always did.
+ */
+static int acall_rw_import_buf(struct acall_req *req, int rw, u64 addr,
+			       u32 len)
+{
+	void __user *buf = u64_to_user_ptr(addr);
+	size_t count = min_t(size_t, len, MAX_RW_COUNT);
+
+	if (!access_ok(buf, count))
+		return -EFAULT;
+	iov_iter_ubuf(&req->iter, rw == READ ? ITER_DEST : ITER_SOURCE, buf,
+		      count);
+	return 0;
+}
+
 static int acall_rw_prep(struct acall_req *req, const struct acall_sqe *sqe,
-			 int rw)
+			 int rw, bool vectored)
 {
 	struct file *file = req->file;
 	ssize_t ret;
 
-	if (sqe->len64)
+	if (sqe->len64 || (s64)sqe->off < 0)
 		return -EINVAL;
-	if (!sqe->len || sqe->len > UIO_MAXIOV || (s64)sqe->off < 0)
+	if (vectored && (!sqe->len || sqe->len > UIO_MAXIOV))
 		return -EINVAL;
 	if (sqe->op_flags & ~(__force u32)RWF_SUPPORTED)
 		return -EOPNOTSUPP;
@@ -108,7 +128,9 @@ static int acall_rw_prep(struct acall_req *req, const struct acall_sqe *sqe,
 	 * The iovec array is copied now: workers never read it from user. A
 	 * 32-bit caller's iovec is a compat_iovec: import_iovec() reads it.
 	 */
-	if (ACALL_LONE_IOVEC_UBUF && sqe->len == 1 && !in_compat_syscall())
+	if (!vectored)
+		ret = acall_rw_import_buf(req, rw, sqe->addr, sqe->len);
+	else if (ACALL_LONE_IOVEC_UBUF && sqe->len == 1 && !in_compat_syscall())
 		ret = acall_rw_import_one(req, rw, u64_to_user_ptr(sqe->addr));
 	else
 		ret = acall_rw_import(req, rw, u64_to_user_ptr(sqe->addr),
@@ -122,12 +144,22 @@ static int acall_rw_prep(struct acall_req *req, const struct acall_sqe *sqe,
 
 int acall_preadv_prep(struct acall_req *req, const struct acall_sqe *sqe)
 {
-	return acall_rw_prep(req, sqe, READ);
+	return acall_rw_prep(req, sqe, READ, true);
 }
 
 int acall_pwritev_prep(struct acall_req *req, const struct acall_sqe *sqe)
 {
-	return acall_rw_prep(req, sqe, WRITE);
+	return acall_rw_prep(req, sqe, WRITE, true);
+}
+
+int acall_read_prep(struct acall_req *req, const struct acall_sqe *sqe)
+{
+	return acall_rw_prep(req, sqe, READ, false);
+}
+
+int acall_write_prep(struct acall_req *req, const struct acall_sqe *sqe)
+{
+	return acall_rw_prep(req, sqe, WRITE, false);
 }
 
 void acall_rw_cleanup(struct acall_req *req)

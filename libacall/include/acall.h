@@ -129,6 +129,21 @@ static inline void acall_prep_pwritev(struct acall_sqe *sqe, int fd,
 	acall_prep_rw(sqe, ACALL_OP_PWRITEV, fd, iov, nr_iov, off, rwf_flags);
 }
 
+/* pread(fd, buf, nbytes, off), with preadv2()'s rwf_flags */
+static inline void acall_prep_read(struct acall_sqe *sqe, int fd, void *buf,
+				   unsigned int nbytes, __u64 off, int rwf_flags)
+{
+	acall_prep_rw(sqe, ACALL_OP_READ, fd, buf, nbytes, off, rwf_flags);
+}
+
+/* pwrite(fd, buf, nbytes, off), with pwritev2()'s rwf_flags */
+static inline void acall_prep_write(struct acall_sqe *sqe, int fd,
+				    const void *buf, unsigned int nbytes,
+				    __u64 off, int rwf_flags)
+{
+	acall_prep_rw(sqe, ACALL_OP_WRITE, fd, buf, nbytes, off, rwf_flags);
+}
+
 static inline void acall_prep_fsync(struct acall_sqe *sqe, int fd)
 {
 	acall_prep_rw(sqe, ACALL_OP_FSYNC, fd, NULL, 0, 0, 0);

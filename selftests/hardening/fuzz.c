@@ -310,6 +310,16 @@ static void one_sqe(struct rnd *r, struct acall_sqe *sqe, uint64_t tag)
 		iovecs(r, sqe);
 		sqe->op_flags = RND_PICK(r, rwf);
 		break;
+	case ACALL_OP_READ:
+	case ACALL_OP_WRITE:
+		/* One buffer: any length, mostly small; any address. */
+		sqe->fd = any_fd(r);
+		sqe->len = rnd_one_in(r, 4) ? PAGE : rnd_below(r, 3 * PAGE);
+		if (rnd_one_in(r, 20))
+			sqe->len = (__u32)any_u64(r);
+		sqe->addr = any_ptr(r, sqe->len < PAGE * 8 ? sqe->len : 0);
+		sqe->op_flags = RND_PICK(r, rwf);
+		break;
 	case ACALL_OP_FALLOCATE:
 		sqe->fd = any_fd(r);
 		sqe->op_flags = RND_PICK(r, falloc);

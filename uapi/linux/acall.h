@@ -28,6 +28,8 @@ enum acall_op {
 	ACALL_OP_FSYNC,		/* fsync(fd) */
 	ACALL_OP_FDATASYNC,	/* fdatasync(fd) */
 	ACALL_OP_FALLOCATE,	/* fallocate(fd, op_flags, off, len64) */
+	ACALL_OP_READ,		/* PREADV of one buffer: addr, len bytes */
+	ACALL_OP_WRITE,		/* PWRITEV of one buffer: addr, len bytes */
 
 	ACALL_OP_LAST,		/* not an operation: one past the last */
 };
@@ -58,6 +60,9 @@ enum acall_op {
  * NOP: completes with 0. With len64 = N > 0 it instead sleeps N nanoseconds
  * in a worker first (at most one second): a request whose duration a test
  * controls.
+ *
+ * PREADV and PWRITEV: addr is a user pointer to len struct iovecs. READ and
+ * WRITE: addr is a user pointer to one buffer of len bytes.
  */
 struct acall_sqe {
 	__u8	opcode;		/* enum acall_op */
@@ -65,9 +70,9 @@ struct acall_sqe {
 	__u16	queue;		/* ordering queue, below acall_params.nr_queues */
 	__s32	fd;		/* file descriptor, resolved at submission */
 	__u64	off;		/* file offset */
-	__u64	addr;		/* PREADV/PWRITEV: user pointer to struct iovec[] */
-	__u32	len;		/* PREADV/PWRITEV: number of iovecs, 1..IOV_MAX */
-	__u32	op_flags;	/* PREADV/PWRITEV: RWF_*; FALLOCATE: mode */
+	__u64	addr;		/* PREADV/PWRITEV: iovec[]; READ/WRITE: buffer */
+	__u32	len;		/* PREADV/PWRITEV: iovecs, 1..IOV_MAX; READ/WRITE: bytes */
+	__u32	op_flags;	/* reads and writes: RWF_*; FALLOCATE: mode */
 	__u64	user_data;	/* returned untouched in the completion */
 	__u64	len64;		/* FALLOCATE: length; NOP: delay in ns */
 	__u64	resv[2];	/* must be zero */

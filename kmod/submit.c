@@ -13,6 +13,12 @@
 #include "internal.h"
 #include "acall_trace.h"
 
+/*
+ * SQEs read from user at once: 256 bytes of stack, and a quarter of the
+ * user access windows for a batch.
+ */
+#define ACALL_SUBMIT_CHUNK	4
+
 static struct kmem_cache *acall_req_cache;
 
 int acall_submit_init(void)
@@ -478,6 +484,24 @@ efault:
 	return -EFAULT;
 }
 
+/*
+ * Read up to ACALL_SUBMIT_CHUNK of the nr SQEs at usqes into chunk, in one
+ * user access window rather than one each. When they cannot all be read,
+ * only the first is tried, so that a batch that runs into an unmapped page
+ * still takes every request before it. Returns how many it read, 0 for
+ * -EFAULT.
+ */
+static u32 acall_chunk_read(struct acall_sqe *chunk,
+			    const struct acall_sqe __user *usqes, u32 nr)
+{
+	nr = min_t(u32, nr, ACALL_SUBMIT_CHUNK);
+	if (!acall_copy_words(chunk, usqes, nr * sizeof(*chunk)))
+		return nr;
+	if (nr > 1 && !acall_copy_words(chunk, usqes, sizeof(*chunk)))
+		return 1;
+	return 0;
+}
+
 /* Make room for at least n sqes in b->chain, keeping the first n - 1. */
 static int acall_chain_grow(struct acall_batch *b, u32 n, u32 limit)
 {
@@ -565,9 +589,10 @@ long acall_ioctl_submit(struct acall_ctx *ctx, struct acall_submit __user *arg)
 		.done = LIST_HEAD_INIT(batch.done),
 		.free = LIST_HEAD_INIT(batch.free),
 	};
+	struct acall_sqe chunk[ACALL_SUBMIT_CHUNK], *sqe;
 	struct acall_sqe __user *usqes;
 	struct acall_submit s;
-	struct acall_sqe sqe;
+	u32 chunk_base = 0, chunk_len = 0;
 	struct acall_req *req, *next;
 	struct blk_plug plug;
 	LIST_HEAD(reqs);
@@ -610,23 +635,28 @@ long acall_ioctl_submit(struct acall_ctx *ctx, struct acall_submit __user *arg)
 	if (taken > 2)
 		blk_start_plug(&plug);
 	for (i = 0; i < taken; i += len) {
-		if (acall_copy_words(&sqe, &usqes[i], sizeof(sqe))) {
-			ret = -EFAULT;
-			break;
+		if (i - chunk_base >= chunk_len) {
+			chunk_base = i;
+			chunk_len = acall_chunk_read(chunk, &usqes[i], taken - i);
+			if (!chunk_len) {
+				ret = -EFAULT;
+				break;
+			}
 		}
-		if (!(sqe.flags & ACALL_SQE_LINK)) {
+		sqe = &chunk[i - chunk_base];
+		if (!(sqe->flags & ACALL_SQE_LINK)) {
 			/* A chain of one: the common case, read once. */
 			len = 1;
-			req = acall_req_alloc(&batch, &sqe);
+			req = acall_req_alloc(&batch, sqe);
 			if (!req) {
-				trace_acall_submit(ctx, &sqe);
-				trace_acall_complete(ctx, sqe.user_data,
+				trace_acall_submit(ctx, sqe);
+				trace_acall_complete(ctx, sqe->user_data,
 						     -ENOMEM, 0);
-				acall_ring_post(ctx, sqe.user_data, -ENOMEM);
+				acall_ring_post(ctx, sqe->user_data, -ENOMEM);
 				batch.posted = true;
 				continue;
 			}
-			acall_submit_one(ctx, &batch, &sqe, req);
+			acall_submit_one(ctx, &batch, sqe, req);
 			acall_batch_end_chain(&batch);
 			continue;
 		}
@@ -636,7 +666,7 @@ long acall_ioctl_submit(struct acall_ctx *ctx, struct acall_submit __user *arg)
 		 * it fits matters; the first one's length also tells a chain
 		 * that will fit once the ring drains from one that never can.
 		 */
-		len = acall_chain_read(ctx, &batch, &sqe, &usqes[i], s.nr - i,
+		len = acall_chain_read(ctx, &batch, sqe, &usqes[i], s.nr - i,
 				       i ? taken - i : ctx->entries);
 		if (len < 0) {
 			ret = len;

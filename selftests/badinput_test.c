@@ -580,7 +580,7 @@ TEST(submit_and_wait_bad_args)
 	char *page;
 	__s32 efd;
 	__u64 data = 12345;
-	int fd, p[2];
+	int fd, p[2], j, k;
 
 	ACALL_REQUIRE(ACALL_FEAT_RING);
 	fd = open(ACALL_DEVICE_PATH, O_RDWR | O_CLOEXEC);
@@ -609,6 +609,23 @@ TEST(submit_and_wait_bad_args)
 	ASSERT_EQ(0, acall_raw_reap(&raw, &cqe));
 	EXPECT_EQ(77, cqe.user_data);
 	EXPECT_EQ(0, cqe.res);
+	/*
+	 * k readable ones before the unreadable: all k are taken, however
+	 * the module groups its reads of them.
+	 */
+	for (k = 2; k <= 6; k++) {
+		struct acall_sqe *first = (struct acall_sqe *)(page + 4096) - k;
+
+		for (j = 0; j < k; j++) {
+			acall_prep_nop(&first[j], 0);
+			first[j].user_data = 100 + j;
+		}
+		EXPECT_EQ(k, acall_raw_submit(fd, first, k + 1)) TH_LOG("k %d", k);
+		for (j = 0; j < k; j++) {
+			ASSERT_EQ(0, acall_raw_reap(&raw, &cqe));
+			EXPECT_EQ(100 + j, cqe.user_data);
+		}
+	}
 	/* A request whose second half is unreadable: EFAULT, none taken. */
 	memcpy(page + 4096 - sizeof(*sqes) / 2, &sqes[0], sizeof(*sqes) / 2);
 	EXPECT_EQ(-EFAULT, acall_raw_submit(fd, (struct acall_sqe *)(page + 4096 -

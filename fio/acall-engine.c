@@ -18,6 +18,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -61,6 +62,7 @@ struct acall_fio {
 	unsigned int nr_queues;
 	__u32 rw_flags;		/* RWF_* on every read and write */
 	bool barrier;		/* syncs are ORDERED */
+	bool buffer_ops;	/* the module has READ and WRITE */
 
 	/* The batch: prepared by ->queue(), not yet taken by the module. */
 	struct acall_sqe *batch;
@@ -199,6 +201,18 @@ static enum fio_q_status acall_fio_queue(struct thread_data *td,
 	switch (io_u->ddir) {
 	case DDIR_READ:
 	case DDIR_WRITE:
+		/* One buffer, no iovec for the module to read, where it can. */
+		if (af->buffer_ops && io_u->xfer_buflen <= UINT_MAX) {
+			if (io_u->ddir == DDIR_READ)
+				acall_prep_read(sqe, f->fd, io_u->xfer_buf,
+						(unsigned int)io_u->xfer_buflen,
+						io_u->offset, (int)af->rw_flags);
+			else
+				acall_prep_write(sqe, f->fd, io_u->xfer_buf,
+						 (unsigned int)io_u->xfer_buflen,
+						 io_u->offset, (int)af->rw_flags);
+			break;
+		}
 		if (io_u->index >= af->nr_iovecs) {
 			io_u->error = EINVAL;
 			return FIO_Q_COMPLETED;
@@ -481,6 +495,8 @@ static int acall_fio_init(struct thread_data *td)
 	td->io_ops_data = af;
 	af->nr_queues = opts.nr_queues;
 	af->barrier = o->sync_barrier;
+	af->buffer_ops = (probe.ops & (1ULL << ACALL_OP_READ)) &&
+			 (probe.ops & (1ULL << ACALL_OP_WRITE));
 	af->rw_flags = o->nowait ? RWF_NOWAIT : 0;
 	af->batch_max = opts.entries;
 	af->done_max = opts.entries;

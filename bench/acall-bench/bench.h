@@ -84,6 +84,7 @@ struct job {
 	int event_fd;		/* set by setup(); -1: reap() blocks */
 	bool ordered_flush;	/* set by setup(): flushes need no drain */
 	unsigned int submit_flags;	/* acall's ACALL_SUBMIT_*, by setup() */
+	bool buffer_ops;	/* acall's READ and WRITE, by setup() */
 	void *priv;
 	struct io_unit *ios;
 	struct io_unit *free;

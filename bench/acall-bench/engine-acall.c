@@ -37,6 +37,9 @@ static int acall_engine_setup(struct job *j)
 	if (ret < 0)
 		return ret;
 	j->ordered_flush = probe.features & ACALL_FEAT_ORDERING;
+	/* One buffer without an iovec where the module can (as libaio does). */
+	j->buffer_ops = (probe.ops & (1ULL << ACALL_OP_READ)) &&
+			(probe.ops & (1ULL << ACALL_OP_WRITE));
 	if (probe.features & ACALL_FEAT_QUIET_SUBMIT)
 		j->submit_flags = ACALL_SUBMIT_QUIET;
 	j->event_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -54,10 +57,16 @@ static int acall_engine_submit(struct job *j, struct io_unit **ios, unsigned int
 	for (i = 0; i < n && i < 1024; i++) {
 		struct io_unit *io = ios[i];
 
-		if (io->kind == IO_READ) {
+		if (io->kind == IO_READ && !j->buffer_ops) {
 			acall_prep_preadv(&sqes[i], j->fd, &io->iov, 1, io->off, 0);
-		} else if (io->kind == IO_WRITE) {
+		} else if (io->kind == IO_WRITE && !j->buffer_ops) {
 			acall_prep_pwritev(&sqes[i], j->fd, &io->iov, 1, io->off, 0);
+		} else if (io->kind == IO_READ) {
+			acall_prep_read(&sqes[i], j->fd, io->buf, io->iov.iov_len,
+					io->off, 0);
+		} else if (io->kind == IO_WRITE) {
+			acall_prep_write(&sqes[i], j->fd, io->buf, io->iov.iov_len,
+					 io->off, 0);
 		} else {
 			acall_prep_fdatasync(&sqes[i], j->fd);
 			if (j->ordered_flush)

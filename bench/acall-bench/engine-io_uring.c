@@ -43,9 +43,11 @@ static int uring_submit(struct job *j, struct io_unit **ios, unsigned int n)
 		if (!sqe)
 			break;
 		if (io->kind == IO_READ)
-			io_uring_prep_readv(sqe, j->fd, &io->iov, 1, io->off);
+			io_uring_prep_read(sqe, j->fd, io->buf, io->iov.iov_len,
+					   io->off);
 		else if (io->kind == IO_WRITE)
-			io_uring_prep_writev(sqe, j->fd, &io->iov, 1, io->off);
+			io_uring_prep_write(sqe, j->fd, io->buf, io->iov.iov_len,
+					    io->off);
 		else
 			io_uring_prep_fsync(sqe, j->fd, IORING_FSYNC_DATASYNC);
 		io_uring_sqe_set_data(sqe, io);

@@ -41,11 +41,14 @@ static long blocking_io(int fd, struct io_unit *io, int rwf)
 	ssize_t ret;
 
 	switch (io->kind) {
+	/* One buffer: pread/pwrite unless a flag needs the v2 calls. */
 	case IO_READ:
-		ret = preadv2(fd, &io->iov, 1, io->off, rwf);
+		ret = rwf ? preadv2(fd, &io->iov, 1, io->off, rwf) :
+			    pread(fd, io->buf, io->iov.iov_len, io->off);
 		break;
 	case IO_WRITE:
-		ret = pwritev2(fd, &io->iov, 1, io->off, rwf);
+		ret = rwf ? pwritev2(fd, &io->iov, 1, io->off, rwf) :
+			    pwrite(fd, io->buf, io->iov.iov_len, io->off);
 		break;
 	default:
 		ret = fdatasync(fd);

@@ -6,6 +6,7 @@
  * IOThread and its I/O stay on the cores given to them. A worker applies a
  * new mask to itself the next time it looks for work.
  */
+#include <linux/nospec.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -132,7 +133,7 @@ static int acall_affinity_slot(struct acall_ctx *ctx,
 		*bound = &ctx->affinity_set;
 		return 0;
 	}
-	q = &ctx->queues[a->queue];
+	q = &ctx->queues[array_index_nospec(a->queue, ctx->nr_queues)];
 	if (!q->pool && a->mask_size) {
 		pool = acall_pool_alloc(ctx);
 		if (!pool)

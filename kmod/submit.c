@@ -6,6 +6,7 @@
  */
 #include <linux/blkdev.h>
 #include <linux/file.h>
+#include <linux/nospec.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -248,7 +249,8 @@ static int acall_req_prep(struct acall_req *req, const struct acall_sqe *sqe)
 
 	if (sqe->opcode >= ACALL_OP_LAST)
 		return -EINVAL;
-	op = &acall_op_defs[sqe->opcode];
+	/* Indexes the caller chooses are not followed past the check. */
+	op = &acall_op_defs[array_index_nospec(sqe->opcode, ACALL_OP_LAST)];
 	req->op = op;
 	if ((sqe->flags & ~(ACALL_SQE_ORDERED | ACALL_SQE_LINK)) ||
 	    sqe->queue >= req->ctx->nr_queues || sqe->resv[0] || sqe->resv[1])
@@ -441,7 +443,8 @@ static void acall_submit_one(struct acall_ctx *ctx, struct acall_batch *b,
 			this_cpu_inc(ctx->counts->ordered);
 		if (req->flags & ACALL_SQE_LINK)
 			this_cpu_inc(ctx->counts->linked);
-		req->queue = &ctx->queues[sqe->queue];
+		req->queue = &ctx->queues[array_index_nospec(sqe->queue,
+							     ctx->nr_queues)];
 		/* A barrier waits for every earlier request: post them. */
 		if (req->flags & ACALL_SQE_ORDERED)
 			acall_batch_flush(b);

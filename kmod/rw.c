@@ -88,7 +88,8 @@ static ssize_t acall_rw_import(struct acall_req *req, int rw,
  * ACALL_OP_READ and ACALL_OP_WRITE name one buffer in the SQE itself, as
  * pread() and io_uring's IORING_OP_READ do: no iovec to read from user.
  * The length is clamped to MAX_RW_COUNT before the range is checked, as
- * read() does since 6.4 and IORING_OP_READ always did.
+ * import_ubuf() does for a lone iovec since 6.4 and IORING_OP_READ always
+ * did (read() checks the range first).
  */
 static int acall_rw_import_buf(struct acall_req *req, int rw, u64 addr,
 			       u32 len)

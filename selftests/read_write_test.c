@@ -135,8 +135,8 @@ TEST_F(read_write, zero_length)
 
 /*
  * A length above MAX_RW_COUNT is cut to it before the buffer is checked,
- * as read() does: a small file read with the largest length moves what
- * the file has.
+ * as IORING_OP_READ does: a small file read with the largest length moves
+ * what the file has.
  */
 TEST_F(read_write, huge_length_is_clamped)
 {

@@ -5,7 +5,7 @@
  *
  * An attempt works on req->iter and may consume any part of it before it
  * fails, so each starts from a copy (req->iter_saved; a struct copy of an
- * iovec iterator is a complete snapshot) that a retry goes back to.
+ * iovec or ubuf iterator is a complete snapshot) that a retry goes back to.
  *
  * In the submitter: O_DIRECT goes out as an async kiocb with IOCB_NOWAIT
  * (no thread at all); buffered I/O is tried with IOCB_NOWAIT, reads also

@@ -30,6 +30,10 @@ static inline void acall_eventfd_signal(struct eventfd_ctx *ctx)
  * checked the length against the address space before it clamped it to
  * MAX_RW_COUNT, and a module's shortcut would answer some lengths
  * otherwise than preadv(): there, import_iovec() keeps doing it.
+ *
+ * acall_import_ubuf() itself, for READ and WRITE's one buffer, clamps
+ * first on every kernel, as import_ubuf() and IORING_OP_READ do: before
+ * 6.4 it is import_ubuf()'s three steps, written out.
  */
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 4, 0)
 #define ACALL_LONE_IOVEC_UBUF	1
@@ -43,7 +47,11 @@ static inline int acall_import_ubuf(int type, void __user *buf, size_t len,
 static inline int acall_import_ubuf(int type, void __user *buf, size_t len,
 				    struct iov_iter *i)
 {
-	return -EOPNOTSUPP;
+	len = min_t(size_t, len, MAX_RW_COUNT);
+	if (!access_ok(buf, len))
+		return -EFAULT;
+	iov_iter_ubuf(i, type, buf, len);
+	return 0;
 }
 #endif
 

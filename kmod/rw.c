@@ -84,26 +84,6 @@ static ssize_t acall_rw_import(struct acall_req *req, int rw,
 			    max_t(u32, nr, UIO_FASTIOV), &iov, &req->iter);
 }
 
-/*
- * ACALL_OP_READ and ACALL_OP_WRITE name one buffer in the SQE itself, as
- * pread() and io_uring's IORING_OP_READ do: no iovec to read from user.
- * The length is clamped to MAX_RW_COUNT before the range is checked, as
- * import_ubuf() does for a lone iovec since 6.4 and IORING_OP_READ always
- * did (read() checks the range first).
- */
-static int acall_rw_import_buf(struct acall_req *req, int rw, u64 addr,
-			       u32 len)
-{
-	void __user *buf = u64_to_user_ptr(addr);
-	size_t count = min_t(size_t, len, MAX_RW_COUNT);
-
-	if (!access_ok(buf, count))
-		return -EFAULT;
-	iov_iter_ubuf(&req->iter, rw == READ ? ITER_DEST : ITER_SOURCE, buf,
-		      count);
-	return 0;
-}
-
 static int acall_rw_prep(struct acall_req *req, const struct acall_sqe *sqe,
 			 int rw, bool vectored)
 {
@@ -126,11 +106,16 @@ static int acall_rw_prep(struct acall_req *req, const struct acall_sqe *sqe,
 	if (req->user_nowait && !(file->f_mode & FMODE_NOWAIT))
 		return -EOPNOTSUPP;
 	/*
-	 * The iovec array is copied now: workers never read it from user. A
+	 * READ and WRITE name one buffer in the SQE itself, as IORING_OP_READ
+	 * does: no iovec to read from user, the length clamped to MAX_RW_COUNT
+	 * before the range is checked (read() checks the range first). The
+	 * iovec array is copied now: workers never read it from user. A
 	 * 32-bit caller's iovec is a compat_iovec: import_iovec() reads it.
 	 */
 	if (!vectored)
-		ret = acall_rw_import_buf(req, rw, sqe->addr, sqe->len);
+		ret = acall_import_ubuf(rw == READ ? ITER_DEST : ITER_SOURCE,
+					u64_to_user_ptr(sqe->addr), sqe->len,
+					&req->iter);
 	else if (ACALL_LONE_IOVEC_UBUF && sqe->len == 1 && !in_compat_syscall())
 		ret = acall_rw_import_one(req, rw, u64_to_user_ptr(sqe->addr));
 	else

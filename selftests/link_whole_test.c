@@ -8,6 +8,7 @@
  * its head failed: every test here would see that.
  */
 #include <fcntl.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -374,6 +375,104 @@ TEST(read_write_linked_with_room_for_one)
 	EXPECT_EQ(-1, acall_check(back, SZ, 0, 1));
 	acall_ring_exit(&ring);
 	close(fd);
+}
+
+/*
+ * Where each chain starts and how long it is, against the groups the
+ * module reads requests in: a batch of ten NOPs with one chain at
+ * [start, start + len), whose head is refused (BAD_DELAY). Exactly its
+ * members complete with -ECANCELED, each request once, whatever group
+ * boundary the chain starts on, crosses or ends at.
+ */
+TEST(chain_membership_at_every_position)
+{
+	struct acall_options opts = { .entries = 16 };
+	struct acall_sqe sqes[10];
+	struct acall_cqe cqes[10];
+	struct acall_ring ring;
+	unsigned int start, len, i;
+	int seen[10];
+
+	ACALL_REQUIRE(ACALL_FEAT_RING | ACALL_FEAT_ORDERING);
+	ASSERT_EQ(0, acall_ring_init(&ring, &opts));
+	for (start = 0; start < 8; start++) {
+		for (len = 2; start + len <= 10 && len <= 7; len++) {
+			for (i = 0; i < 10; i++) {
+				acall_prep_nop(&sqes[i],
+					       i == start ? BAD_DELAY : 0);
+				acall_sqe_set_data(&sqes[i], i);
+			}
+			for (i = start; i + 1 < start + len; i++)
+				acall_sqe_set_link(&sqes[i]);
+			ASSERT_EQ(10, acall_submit(&ring, sqes, 10));
+			reap(_metadata, &ring, cqes, 10);
+			memset(seen, 0, sizeof(seen));
+			for (i = 0; i < 10; i++) {
+				__u64 k = cqes[i].user_data;
+				int want = 0;
+
+				ASSERT_GT(10, k);
+				seen[k]++;
+				if (k == start)
+					want = -EINVAL;
+				else if (k > start && k < start + len)
+					want = -ECANCELED;
+				EXPECT_EQ(want, cqes[i].res)
+					TH_LOG("chain [%u, %u): request %llu",
+					       start, start + len,
+					       (unsigned long long)k);
+			}
+			for (i = 0; i < 10; i++)
+				EXPECT_EQ(1, seen[i]) TH_LOG("request %u", i);
+			EXPECT_EQ(-ETIME, acall_wait(&ring, 1, 0));
+		}
+	}
+	acall_ring_exit(&ring);
+}
+
+/*
+ * k readable requests before an unreadable page, the last two of them the
+ * head of a chain that runs into it: the k - 2 before the chain are taken
+ * and run, however the module groups its reads, and nothing of the chain.
+ */
+TEST(fault_in_a_chain_after_k_requests)
+{
+	struct acall_options opts = { .entries = 16 };
+	struct acall_sqe *end, *first;
+	struct acall_ring ring;
+	struct acall_cqe cqe;
+	unsigned int k, i;
+	__u64 before;
+	char *page;
+
+	ACALL_REQUIRE(ACALL_FEAT_RING | ACALL_FEAT_ORDERING | ACALL_FEAT_STATS);
+	ASSERT_EQ(0, acall_ring_init(&ring, &opts));
+	page = mmap(NULL, 8192, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, page);
+	ASSERT_EQ(0, mprotect(page + 4096, 4096, PROT_NONE));
+	end = (struct acall_sqe *)(page + 4096);
+	for (k = 3; k <= 9; k++) {
+		first = end - k;
+		for (i = 0; i < k; i++) {
+			acall_prep_nop(&first[i], 0);
+			acall_sqe_set_data(&first[i], i);
+		}
+		acall_sqe_set_link(&first[k - 2]);
+		acall_sqe_set_link(&first[k - 1]);
+		before = submitted(_metadata, &ring);
+		EXPECT_EQ(k - 2, acall_submit(&ring, first, k + 1))
+			TH_LOG("k %u", k);
+		for (i = 0; i < k - 2; i++) {
+			reap(_metadata, &ring, &cqe, 1);
+			EXPECT_EQ(i, cqe.user_data);
+			EXPECT_EQ(0, cqe.res);
+		}
+		EXPECT_EQ(-ETIME, acall_wait(&ring, 1, 0));
+		EXPECT_EQ(before + k - 2, submitted(_metadata, &ring));
+	}
+	munmap(page, 8192);
+	acall_ring_exit(&ring);
 }
 
 TEST_HARNESS_MAIN

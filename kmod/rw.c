@@ -417,8 +417,10 @@ static int acall_rw_init_nowait_kiocb(struct acall_req *req,
  * The iterator of such an attempt: req->iter cut to what its SUBMIT call
  * may still copy inline (acall_params.inline_bytes), so that a request of
  * many megabytes of cached data does not hold the caller's event loop; a
- * worker copies the rest. False when nothing is left to copy here. An
- * RWF_NOWAIT request is never cut: its result is what completes now.
+ * worker copies the rest. False when nothing is left to copy here and the
+ * request has bytes to move: one of none is tried here whatever the bound,
+ * rather than waking a worker for it. An RWF_NOWAIT request is never cut:
+ * its result is what completes now.
  */
 static bool acall_rw_inline_iter(struct acall_req *req, struct iov_iter *iter)
 {
@@ -427,7 +429,7 @@ static bool acall_rw_inline_iter(struct acall_req *req, struct iov_iter *iter)
 	if (req->user_nowait)
 		return true;
 	if (!req->inline_room)
-		return false;
+		return !iov_iter_count(iter);
 	if (iov_iter_count(iter) > req->inline_room)
 		iov_iter_truncate(iter, req->inline_room);
 	return true;

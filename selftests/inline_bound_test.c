@@ -3,9 +3,10 @@
  * The bound on what one SUBMIT copies inline (acall_params.inline_bytes):
  * a read of many megabytes of cached data has its first part copied in the
  * submitter and the rest done by a worker, the bound spans every request
- * of the batch, RWF_NOWAIT is not bounded, and SETUP answers with the
- * bound in force. The counters (ACALL_IOC_STATS) show the path; the data
- * read back shows the two parts joined right.
+ * of the batch, a read of no bytes is not bounded, nor is RWF_NOWAIT,
+ * and SETUP answers with the bound in force. The counters
+ * (ACALL_IOC_STATS) show the path; the data read back shows the two parts
+ * joined right.
  */
 #include <fcntl.h>
 #include <stdlib.h>
@@ -122,6 +123,31 @@ TEST_F(bound, nowait_is_not_bounded)
 	ACALL_REQUIRE(ACALL_FEAT_INLINE_BOUND);
 	ASSERT_EQ(0, ring_with_bound(&self->ring, SMALL));
 	read_batch(_metadata, self, 2, 4 * SMALL, RWF_NOWAIT);
+	EXPECT_EQ(2, ACALL_DELTA(self->before, self->after, inline_done));
+	EXPECT_EQ(0, ACALL_DELTA(self->before, self->after, punted));
+}
+
+/*
+ * A read of no bytes copies nothing: it completes in the submitter even
+ * after the batch used up the bound, instead of waking a worker for it.
+ */
+TEST_F(bound, empty_read_past_the_bound_is_inline)
+{
+	struct iovec iov[2] = { { self->buf, SMALL }, { self->buf, 0 } };
+	struct acall_sqe sqes[2];
+	struct acall_cqe cqes[2];
+
+	ACALL_REQUIRE(ACALL_FEAT_INLINE_BOUND);
+	ASSERT_EQ(0, ring_with_bound(&self->ring, SMALL));
+	acall_prep_preadv(&sqes[0], self->fd, &iov[0], 1, 0, 0);
+	acall_sqe_set_data(&sqes[0], 0);
+	acall_prep_preadv(&sqes[1], self->fd, &iov[1], 1, 0, 0);
+	acall_sqe_set_data(&sqes[1], 1);
+	ASSERT_EQ(0, acall_stats(&self->ring, &self->before));
+	ASSERT_EQ(0, acall_run(&self->ring, sqes, 2, cqes));
+	ASSERT_EQ(0, acall_stats(&self->ring, &self->after));
+	EXPECT_EQ(SMALL, cqes[0].res);
+	EXPECT_EQ(0, cqes[1].res);
 	EXPECT_EQ(2, ACALL_DELTA(self->before, self->after, inline_done));
 	EXPECT_EQ(0, ACALL_DELTA(self->before, self->after, punted));
 }

@@ -2,11 +2,13 @@
 /*
  * libacall-posixaio: aio_read, aio_write, aio_fsync, aio_error and
  * aio_return, with the data checked: one request, many in flight on one fd
- * completing in any order, O_DIRECT, end of file, the *64 twins, and the
- * errors (EINVAL, EBADF, EAGAIN at the ring's limit, aio_return once).
+ * completing in any order, O_DIRECT, end of file, a length past 32 bits,
+ * the *64 twins, and the errors (EINVAL, EBADF, EAGAIN at the ring's
+ * limit, aio_return once).
  */
 #include <fcntl.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
@@ -129,6 +131,29 @@ TEST_F(rw, read_across_eof_is_short_and_past_eof_zero)
 	EXPECT_EQ(-1, acall_check(buf, 4000, 1000, 5));
 	pa_prep(&cb, self->fd, buf, sizeof(buf), 1 << 20);
 	EXPECT_EQ(0, pa_run(&cb, aio_read));
+}
+
+/*
+ * A length past 32 bits, into a mapping that large: read() stops at the
+ * end of the file. The module's one-buffer READ carries 32 bits of
+ * length, so the library must not cut the length down to fit it (4 GiB +
+ * 100 would read 100 bytes).
+ */
+TEST_F(rw, read_of_more_than_4_gib_is_not_cut)
+{
+	size_t len = (1ULL << 32) + 100;
+	struct aiocb cb;
+	char *buf;
+
+	buf = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (buf == MAP_FAILED)
+		SKIP(return, "no 4 GiB mapping here (errno %d)", errno);
+	ASSERT_EQ(0, acall_pwrite_pattern(self->fd, 0, 5000, 6));
+	pa_prep(&cb, self->fd, buf, len, 0);
+	EXPECT_EQ(5000, pa_run(&cb, aio_read));
+	EXPECT_EQ(-1, acall_check(buf, 5000, 0, 6));
+	munmap(buf, len);
 }
 
 TEST_F(rw, fsync_and_fdatasync_after_writes)

@@ -88,6 +88,7 @@ struct pa_state {
 	pid_t pid;			/* the process that set it up */
 	bool use_glibc;			/* acall unavailable: forward everything */
 	bool ordering;			/* module has ACALL_FEAT_ORDERING */
+	bool buffer_ops;		/* module has ACALL_OP_READ and _WRITE */
 	unsigned int nr_queues;
 	struct acall_ring ring;
 	int efd;			/* eventfd the module signals */

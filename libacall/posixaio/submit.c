@@ -40,14 +40,32 @@ static struct pa_req *req_new(struct aiocb *cb, enum pa_kind kind)
 	return req;
 }
 
+/*
+ * An aiocb names one buffer: READ and WRITE carry it in the SQE, with no
+ * iovec for the module to read, when the module has them and the length
+ * fits their 32 bits (the kernel moves at most MAX_RW_COUNT either way).
+ */
+static bool pa_buffer_op(const struct pa_req *req)
+{
+	return pa.buffer_ops && req->iov.iov_len <= UINT_MAX;
+}
+
 void pa_prep_sqe(struct pa_req *req, struct acall_sqe *sqe)
 {
 	switch (req->kind) {
 	case PA_READ:
-		acall_prep_preadv(sqe, req->fd, &req->iov, 1, req->off, 0);
+		if (pa_buffer_op(req))
+			acall_prep_read(sqe, req->fd, req->iov.iov_base,
+					req->iov.iov_len, req->off, 0);
+		else
+			acall_prep_preadv(sqe, req->fd, &req->iov, 1, req->off, 0);
 		break;
 	case PA_WRITE:
-		acall_prep_pwritev(sqe, req->fd, &req->iov, 1, req->off, 0);
+		if (pa_buffer_op(req))
+			acall_prep_write(sqe, req->fd, req->iov.iov_base,
+					 req->iov.iov_len, req->off, 0);
+		else
+			acall_prep_pwritev(sqe, req->fd, &req->iov, 1, req->off, 0);
 		break;
 	case PA_FSYNC:
 		acall_prep_fsync(sqe, req->fd);

@@ -495,8 +495,8 @@ static int acall_fio_init(struct thread_data *td)
 	td->io_ops_data = af;
 	af->nr_queues = opts.nr_queues;
 	af->barrier = o->sync_barrier;
-	af->buffer_ops = (probe.ops & (1ULL << ACALL_OP_READ)) &&
-			 (probe.ops & (1ULL << ACALL_OP_WRITE));
+	af->buffer_ops = acall_opcode_supported(&probe, ACALL_OP_READ) &&
+			 acall_opcode_supported(&probe, ACALL_OP_WRITE);
 	af->rw_flags = o->nowait ? RWF_NOWAIT : 0;
 	af->batch_max = opts.entries;
 	af->done_max = opts.entries;

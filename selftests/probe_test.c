@@ -124,4 +124,25 @@ TEST(libacall_probe)
 	close(fd);
 }
 
+/* acall_opcode_supported() reads the probe's ops bits, any op number. */
+TEST(opcode_supported)
+{
+	struct acall_probe probe;
+	unsigned int op;
+
+	ASSERT_EQ(0, acall_probe(-1, &probe));
+	/* Every operation of this ABI, by the module of this tree. */
+	for (op = 0; op < ACALL_OP_LAST; op++)
+		EXPECT_TRUE(acall_opcode_supported(&probe, op)) TH_LOG("op %u", op);
+	EXPECT_FALSE(acall_opcode_supported(&probe, ACALL_OP_LAST));
+	/* Past the 64 bits: no, and no shift past the width (UBSan). */
+	probe.ops = ~0ULL;
+	EXPECT_TRUE(acall_opcode_supported(&probe, 63));
+	EXPECT_FALSE(acall_opcode_supported(&probe, 64));
+	EXPECT_FALSE(acall_opcode_supported(&probe, ~0u));
+	probe.ops = 1ULL << ACALL_OP_READ;
+	EXPECT_TRUE(acall_opcode_supported(&probe, ACALL_OP_READ));
+	EXPECT_FALSE(acall_opcode_supported(&probe, ACALL_OP_WRITE));
+}
+
 TEST_HARNESS_MAIN

@@ -229,8 +229,8 @@ TEST(probe_announces_them)
 
 	ACALL_REQUIRE(ACALL_FEAT_RING);
 	ASSERT_EQ(0, acall_probe(-1, &probe));
-	EXPECT_TRUE(probe.ops & (1ULL << ACALL_OP_READ));
-	EXPECT_TRUE(probe.ops & (1ULL << ACALL_OP_WRITE));
+	EXPECT_TRUE(acall_opcode_supported(&probe, ACALL_OP_READ));
+	EXPECT_TRUE(acall_opcode_supported(&probe, ACALL_OP_WRITE));
 }
 
 TEST_HARNESS_MAIN

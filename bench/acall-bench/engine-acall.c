@@ -38,8 +38,8 @@ static int acall_engine_setup(struct job *j)
 		return ret;
 	j->ordered_flush = probe.features & ACALL_FEAT_ORDERING;
 	/* One buffer without an iovec where the module can (as libaio does). */
-	j->buffer_ops = (probe.ops & (1ULL << ACALL_OP_READ)) &&
-			(probe.ops & (1ULL << ACALL_OP_WRITE));
+	j->buffer_ops = acall_opcode_supported(&probe, ACALL_OP_READ) &&
+			acall_opcode_supported(&probe, ACALL_OP_WRITE);
 	if (probe.features & ACALL_FEAT_QUIET_SUBMIT)
 		j->submit_flags = ACALL_SUBMIT_QUIET;
 	j->event_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);

@@ -74,6 +74,16 @@ int acall_open_device(void);
 int acall_probe(int fd, struct acall_probe *probe);
 
 /*
+ * Whether the module that answered *probe takes opcode op (an
+ * ACALL_OP_*), as liburing's io_uring_opcode_supported(). No system call.
+ */
+static inline bool acall_opcode_supported(const struct acall_probe *probe,
+					  unsigned int op)
+{
+	return op < 64 && (probe->ops & (1ULL << op));
+}
+
+/*
  * Open and set up a context; opts may be NULL. Returns 0 or -errno:
  * -EINVAL for a bad option (non-zero resv included) or one the module
  * refuses, and whatever open, ACALL_IOC_SETUP or mmap return.

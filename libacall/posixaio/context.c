@@ -147,8 +147,8 @@ static void setup(void)
 		return;
 	}
 	pa.ordering = probe.features & ACALL_FEAT_ORDERING;
-	pa.buffer_ops = (probe.ops & (1ULL << ACALL_OP_READ)) &&
-			(probe.ops & (1ULL << ACALL_OP_WRITE));
+	pa.buffer_ops = acall_opcode_supported(&probe, ACALL_OP_READ) &&
+			acall_opcode_supported(&probe, ACALL_OP_WRITE);
 	opts.entries = env_uint("ACALL_POSIXAIO_ENTRIES", 4096);
 	if (opts.entries > probe.max_entries)
 		opts.entries = probe.max_entries;

@@ -10,6 +10,7 @@
  * would and uses the owner's memory while it has work. Either runs each
  * request with its submitter's credentials (identity.c).
  */
+#include <linux/freezer.h>
 #include <linux/hash.h>
 #include <linux/iocontext.h>
 #include <linux/kthread.h>
@@ -512,6 +513,9 @@ static int acall_worker_loop(struct acall_worker *worker)
 	timer_setup(&worker->eventfd_timer, acall_worker_eventfd_timer, 0);
 	for (;;) {
 		cond_resched();
+		/* Between requests: no write goes out while the system sleeps. */
+		if (!worker->thread)
+			try_to_freeze();
 		acall_worker_follow_mask(worker);
 		spin_lock_irq(&pool->lock);
 		list_del_init(&worker->idle_node);
@@ -556,9 +560,10 @@ static int acall_worker_loop(struct acall_worker *worker)
 		/*
 		 * Set before unlocking, so that a wake-up cannot be missed. A
 		 * thread sleeps interruptibly: a stop or a debugger must not
-		 * wait for it.
+		 * wait for it. A kernel thread may be frozen where it idles.
 		 */
-		set_current_state(worker->thread ? TASK_INTERRUPTIBLE : TASK_IDLE);
+		set_current_state(worker->thread ? TASK_INTERRUPTIBLE :
+				  TASK_IDLE | TASK_FREEZABLE);
 		spin_unlock_irq(&pool->lock);
 		timed_out = !schedule_timeout(idle);
 	}
@@ -587,6 +592,13 @@ static int acall_worker_fn(void *data)
 	acall_worker_share_io_context(ctx);
 	/* SIGKILL interrupts what it runs (acall_pools_interrupt()). */
 	allow_signal(SIGKILL);
+	/*
+	 * Frozen for suspend and hibernation with the process it serves, as
+	 * the owner's own threads are: a kernel thread is not, unless it
+	 * says so, and a write it ran after the hibernation image was taken
+	 * would be missing from the image's view of the filesystem.
+	 */
+	set_freezable();
 
 	acall_worker_loop(worker);
 

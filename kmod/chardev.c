@@ -13,6 +13,9 @@ static int acall_open(struct inode *inode, struct file *file)
 	struct acall_ctx *ctx;
 	int ret;
 
+	/* A context belongs to a process's memory: a kernel thread has none. */
+	if (!current->mm)
+		return -EPERM;
 	ret = nonseekable_open(inode, file);
 	if (ret)
 		return ret;

@@ -98,6 +98,12 @@ static int acall_rw_prep(struct acall_req *req, const struct acall_sqe *sqe,
 		return -EOPNOTSUPP;
 	if (!(file->f_mode & (rw == READ ? FMODE_READ : FMODE_WRITE)))
 		return -EBADF;
+	/*
+	 * A file without the method is refused as preadv2() refuses it: every
+	 * path after this calls ->read_iter() or ->write_iter() itself.
+	 */
+	if (!(file->f_mode & (rw == READ ? FMODE_CAN_READ : FMODE_CAN_WRITE)))
+		return -EINVAL;
 
 	req->pos = sqe->off;
 	req->rw_flags = (__force rwf_t)sqe->op_flags;

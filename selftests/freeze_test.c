@@ -22,8 +22,11 @@
 #define PF_KTHREAD	0x00200000
 #define MAX_W		64
 
-/* A task's flags (field 9 of /proc/<tid>/stat); false if it is gone. */
-static bool task_flags(pid_t tid, unsigned long *flags)
+/*
+ * A task's state (field 3 of /proc/<tid>/stat) and flags (field 9), read
+ * at once; false if it is gone.
+ */
+static bool task_stat(pid_t tid, char *state, unsigned long *flags)
 {
 	char path[64], buf[1024], *p;
 	int fd, field;
@@ -40,6 +43,9 @@ static bool task_flags(pid_t tid, unsigned long *flags)
 	buf[len] = 0;
 	/* Fields after the ")" closing comm, which may hold spaces. */
 	p = strrchr(buf, ')');
+	if (!p || p[1] != ' ')
+		return false;
+	*state = p[2];
 	for (field = 2; p && field < 9; field++)
 		p = strchr(p + 1, ' ');
 	if (!p)
@@ -68,7 +74,16 @@ TEST(kernel_thread_workers_are_freezable)
 		sched_yield();
 	ASSERT_LT(0, n);
 	for (i = 0; i < n; i++) {
-		if (!task_flags(tids[i], &flags))
+		char state;
+
+		/*
+		 * Named as soon as it is created, a worker first waits to be
+		 * started ('D'); its loop (the NOP, or its idle sleep) shows
+		 * 'I', after it could have made itself freezable.
+		 */
+		while (task_stat(tids[i], &state, &flags) && state != 'I')
+			sched_yield();
+		if (!task_stat(tids[i], &state, &flags))
 			continue;	/* gone meanwhile */
 		seen++;
 		EXPECT_TRUE(flags & PF_KTHREAD) TH_LOG("worker %d", tids[i]);

@@ -2,6 +2,7 @@
 /* File operations of /dev/acall: one open file is one context. */
 #include <linux/fs.h>
 #include <linux/module.h>
+#include <linux/sched.h>
 
 #include "internal.h"
 #ifdef ACALL_INJECT
@@ -13,8 +14,11 @@ static int acall_open(struct inode *inode, struct file *file)
 	struct acall_ctx *ctx;
 	int ret;
 
-	/* A context belongs to a process's memory: a kernel thread has none. */
-	if (!current->mm)
+	/*
+	 * A context belongs to a process's memory: a kernel thread has none
+	 * of its own, even one that borrowed a process's.
+	 */
+	if (!current->mm || (current->flags & PF_KTHREAD))
 		return -EPERM;
 	ret = nonseekable_open(inode, file);
 	if (ret)

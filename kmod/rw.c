@@ -99,8 +99,9 @@ static int acall_rw_prep(struct acall_req *req, const struct acall_sqe *sqe,
 	if (!(file->f_mode & (rw == READ ? FMODE_READ : FMODE_WRITE)))
 		return -EBADF;
 	/*
-	 * A file without the method is refused as preadv2() refuses it: every
-	 * path after this calls ->read_iter() or ->write_iter() itself.
+	 * What preadv2() refuses with EINVAL, refused the same: every path
+	 * after this calls ->read_iter() or ->write_iter() itself, where
+	 * vfs_iter_read() would have checked this first.
 	 */
 	if (!(file->f_mode & (rw == READ ? FMODE_CAN_READ : FMODE_CAN_WRITE)))
 		return -EINVAL;

@@ -513,7 +513,7 @@ static int acall_worker_loop(struct acall_worker *worker)
 	timer_setup(&worker->eventfd_timer, acall_worker_eventfd_timer, 0);
 	for (;;) {
 		cond_resched();
-		/* Between requests: no write goes out while the system sleeps. */
+		/* Between requests: none starts while the system sleeps. */
 		if (!worker->thread)
 			try_to_freeze();
 		acall_worker_follow_mask(worker);
@@ -593,10 +593,10 @@ static int acall_worker_fn(void *data)
 	/* SIGKILL interrupts what it runs (acall_pools_interrupt()). */
 	allow_signal(SIGKILL);
 	/*
-	 * Frozen for suspend and hibernation with the process it serves, as
-	 * the owner's own threads are: a kernel thread is not, unless it
-	 * says so, and a write it ran after the hibernation image was taken
-	 * would be missing from the image's view of the filesystem.
+	 * Frozen for suspend and hibernation with the kernel's other threads,
+	 * after the process it serves: a kernel thread is not, unless it says
+	 * so, and a write it ran after the hibernation image was taken would
+	 * be missing from the image's view of the filesystem.
 	 */
 	set_freezable();
 

@@ -273,10 +273,10 @@ static int acall_req_prep(struct acall_req *req, const struct acall_sqe *sqe)
  * complete inline. In a worker that took it after a barrier or a link
  * released it (room NULL: nothing is copied inline there, so a buffered
  * one with bytes to move is simply run), an O_DIRECT one still goes out
- * as an async kiocb and
- * leaves the worker free. Returns ACALL_TRY_DONE with its result in *res,
- * ACALL_TRY_QUEUED once it is in flight (req may already be completed and
- * gone), or ACALL_TRY_PUNT when a thread must do it, req->punt saying why.
+ * as an async kiocb and leaves the worker free. Returns ACALL_TRY_DONE
+ * with its result in *res, ACALL_TRY_QUEUED once it is in flight (req may
+ * already be completed and gone), or ACALL_TRY_PUNT when a thread must do
+ * it, req->punt saying why.
  */
 static __always_inline enum acall_try
 __acall_req_try(struct acall_req *req, u64 *room, long *res)

@@ -525,6 +525,23 @@ static inline int acall_wait_workers_gone(pid_t pid, unsigned int bound_s)
 	return n;
 }
 
+/*
+ * Two pages, the second inaccessible (PROT_NONE): what ends at the end of
+ * the first is readable, what runs past it faults. Returns the first page
+ * (munmap(page, 8192) when done), or MAP_FAILED.
+ */
+static inline char *acall_page_before_hole(void)
+{
+	char *page = mmap(NULL, 8192, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (page != MAP_FAILED && mprotect(page + 4096, 4096, PROT_NONE)) {
+		munmap(page, 8192);
+		page = MAP_FAILED;
+	}
+	return page;
+}
+
 /* ---- the raw ABI, without libacall ---------------------------------------- */
 
 /* A context driven with the ioctls themselves. */

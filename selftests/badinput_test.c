@@ -600,9 +600,8 @@ TEST(submit_and_wait_bad_args)
 	/* The first request unreadable: EFAULT. */
 	EXPECT_EQ(-EFAULT, acall_raw_submit(fd, NULL, 1));
 	/* The second one unreadable: the first is taken. */
-	page = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	page = acall_page_before_hole();
 	ASSERT_NE(MAP_FAILED, page);
-	ASSERT_EQ(0, mprotect(page + 4096, 4096, PROT_NONE));
 	acall_prep_nop((struct acall_sqe *)(page + 4096) - 1, 0);
 	((struct acall_sqe *)(page + 4096) - 1)->user_data = 77;
 	EXPECT_EQ(1, acall_raw_submit(fd, (struct acall_sqe *)(page + 4096) - 1, 2));

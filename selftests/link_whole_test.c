@@ -276,10 +276,8 @@ TEST(fault_inside_a_chain_takes_none_of_it)
 
 	ACALL_REQUIRE(ACALL_FEAT_RING | ACALL_FEAT_ORDERING | ACALL_FEAT_STATS);
 	ASSERT_EQ(0, acall_ring_init(&ring, &opts));
-	page = mmap(NULL, 8192, PROT_READ | PROT_WRITE,
-		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	page = acall_page_before_hole();
 	ASSERT_NE(MAP_FAILED, page);
-	ASSERT_EQ(0, mprotect(page + 4096, 4096, PROT_NONE));
 	end = (struct acall_sqe *)(page + 4096);
 
 	/* A single NOP, then a chain whose second member is unreadable. */
@@ -447,10 +445,8 @@ TEST(fault_in_a_chain_after_k_requests)
 
 	ACALL_REQUIRE(ACALL_FEAT_RING | ACALL_FEAT_ORDERING | ACALL_FEAT_STATS);
 	ASSERT_EQ(0, acall_ring_init(&ring, &opts));
-	page = mmap(NULL, 8192, PROT_READ | PROT_WRITE,
-		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	page = acall_page_before_hole();
 	ASSERT_NE(MAP_FAILED, page);
-	ASSERT_EQ(0, mprotect(page + 4096, 4096, PROT_NONE));
 	end = (struct acall_sqe *)(page + 4096);
 	for (k = 3; k <= 9; k++) {
 		first = end - k;

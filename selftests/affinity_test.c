@@ -12,6 +12,7 @@
 #include "kselftest_harness.h"
 #include <acall.h>
 #include "acall_test.h"
+#include "task_state.h"
 
 #define MS	1000000ULL
 #define MAX_W	64
@@ -75,26 +76,13 @@ static int allowed_cpus(pid_t tid, cpu_set_t *set)
 /* The CPU a thread last ran on (field 39 of /proc/<tid>/stat), or -1. */
 static int last_cpu(pid_t tid)
 {
-	char path[64], buf[1024], *p;
-	int fd, field, cpu = -1;
-	ssize_t len;
+	const char *cpu;
+	char buf[1024];
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)tid);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
+	if (!acall_task_stat(tid, buf, sizeof(buf)))
 		return -1;
-	len = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (len <= 0)
-		return -1;
-	buf[len] = 0;
-	/* Fields after the ")" closing comm, which may hold spaces. */
-	p = strrchr(buf, ')');
-	for (field = 2; p && field < 39; field++)
-		p = strchr(p + 1, ' ');
-	if (p)
-		cpu = atoi(p + 1);
-	return cpu;
+	cpu = acall_stat_field(buf, 39);
+	return cpu ? atoi(cpu) : -1;
 }
 
 /* Run nr NOPs of delay_ns on queue, all at once, and reap them. */

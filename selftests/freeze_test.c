@@ -17,6 +17,7 @@
 #include "kselftest_harness.h"
 #include <acall.h>
 #include "acall_test.h"
+#include "task_state.h"
 
 #define PF_NOFREEZE	0x00008000	/* include/linux/sched.h */
 #define PF_KTHREAD	0x00200000
@@ -28,29 +29,17 @@
  */
 static bool task_stat(pid_t tid, char *state, unsigned long *flags)
 {
-	char path[64], buf[1024], *p;
-	int fd, field;
-	ssize_t len;
+	const char *field3, *field9;
+	char buf[1024];
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)tid);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
+	if (!acall_task_stat(tid, buf, sizeof(buf)))
 		return false;
-	len = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (len <= 0)
+	field3 = acall_stat_field(buf, 3);
+	field9 = acall_stat_field(buf, 9);
+	if (!field3 || !field9)
 		return false;
-	buf[len] = 0;
-	/* Fields after the ")" closing comm, which may hold spaces. */
-	p = strrchr(buf, ')');
-	if (!p || p[1] != ' ')
-		return false;
-	*state = p[2];
-	for (field = 2; p && field < 9; field++)
-		p = strchr(p + 1, ' ');
-	if (!p)
-		return false;
-	*flags = strtoul(p + 1, NULL, 10);
+	*state = *field3;
+	*flags = strtoul(field9, NULL, 10);
 	return true;
 }
 

@@ -1,18 +1,57 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * What a thread of the calling process is doing, from /proc: for tests
- * that must wait until a thread has gone to sleep in a call to the module.
+ * What a thread is doing, from /proc: for tests that must wait until a
+ * thread has gone to sleep in a call to the module, or look at a worker.
  * Needs no test harness.
  */
 #ifndef ACALL_TASK_STATE_H
 #define ACALL_TASK_STATE_H
 
+#include <fcntl.h>
 #include <sched.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
+#include <unistd.h>
+
+/*
+ * /proc/<tid>/stat of any task, read at once into buf (size bytes), so
+ * that the fields taken from it agree. False when the task is gone.
+ */
+static inline bool acall_task_stat(pid_t tid, char *buf, size_t size)
+{
+	char path[64];
+	ssize_t len;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)tid);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return false;
+	len = read(fd, buf, size - 1);
+	close(fd);
+	if (len <= 0)
+		return false;
+	buf[len] = 0;
+	return true;
+}
+
+/*
+ * Field number field (3 or more: those after the ")" that closes comm,
+ * which may hold spaces and parentheses) of a stat line, or NULL when the
+ * line has fewer.
+ */
+static inline const char *acall_stat_field(const char *stat, int field)
+{
+	const char *p = strrchr(stat, ')');
+	int n;
+
+	for (n = 2; p && n < field; n++)
+		p = strchr(p + 1, ' ');
+	return p ? p + 1 : NULL;
+}
 
 /* Whether thread tid of this process sleeps (state S) in ioctl(2). */
 static inline bool acall_task_sleeps_in_ioctl(pid_t tid)

@@ -163,7 +163,7 @@ long acall_ctx_setup(struct acall_ctx *ctx, struct acall_params __user *arg)
 
 	mutex_lock(&ctx->setup_lock);
 	ret = -EBUSY;
-	if (ctx->ready)
+	if (ctx->ready || ctx->setting_up)
 		goto out;
 
 	ctx->entries = p.entries;
@@ -193,8 +193,18 @@ long acall_ctx_setup(struct acall_ctx *ctx, struct acall_params __user *arg)
 	ret = acall_queues_init(ctx);
 	if (ret)
 		goto out_pools;
-	ret = -EFAULT;
-	if (copy_to_user(arg, &p, sizeof(p)))
+	/*
+	 * The answer goes out without the lock: a copy that faults into a
+	 * userfaultfd or a FUSE mapping must not hold it for as long as the
+	 * fault lasts. Not ready yet, the context has no other user than
+	 * this call (a SETUP meanwhile is EBUSY, anything else EBADFD).
+	 */
+	ctx->setting_up = true;
+	mutex_unlock(&ctx->setup_lock);
+	ret = copy_to_user(arg, &p, sizeof(p)) ? -EFAULT : 0;
+	mutex_lock(&ctx->setup_lock);
+	ctx->setting_up = false;
+	if (ret)
 		goto out_queues;
 	/* Everything above is visible to whoever sees ready. */
 	smp_store_release(&ctx->ready, true);

@@ -136,6 +136,7 @@ struct acall_ctx {
 	struct kref ref;	/* the file, each worker, each request */
 	struct mutex setup_lock;
 	bool ready;		/* set up; read with smp_load_acquire() */
+	bool setting_up;	/* SETUP copying its answer out (setup_lock) */
 	bool dying;		/* closed: workers exit when idle */
 
 	/* What the opener's user is charged for (limits.c). */

@@ -88,6 +88,7 @@ long acall_ioctl_cancel(struct acall_ctx *ctx, u64 __user *arg)
 			}
 			/* Marked while held and released since: counted. */
 			if (!req->canceled) {
+				acall_pool_unlink(pool, req);
 				list_move_tail(&req->node, &list);
 				WRITE_ONCE(pool->nr_queued,
 					   pool->nr_queued - 1);

@@ -60,6 +60,9 @@ struct acall_pool {
 	struct list_head idle;		/* idle workers */
 	u64 hash_busy;			/* files with a write running (pool.c) */
 	u64 hash_claimed;		/* buckets a worker was called for */
+	/* Each bucket's requests lie together on work: its first and last. */
+	struct acall_req *hash_first[1 << ACALL_HASH_BITS];
+	struct acall_req *hash_last[1 << ACALL_HASH_BITS];
 	unsigned int nr_workers;	/* alive, or asked of spawn_work */
 	unsigned int nr_to_spawn;
 	/* Of nr_workers, threads gone back to userspace (EINTR) for a while. */
@@ -479,6 +482,7 @@ void acall_pools_free(struct acall_ctx *ctx);
 struct acall_pool *acall_pool_alloc(struct acall_ctx *ctx);
 void acall_pool_free(struct acall_pool *pool);
 void acall_pool_queue(struct acall_req *req, enum acall_punt_reason why);
+void acall_pool_unlink(struct acall_pool *pool, struct acall_req *req);
 
 /*
  * What an op's issue returns when it cannot go on without blocking: req

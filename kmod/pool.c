@@ -353,6 +353,68 @@ static bool acall_pool_hash_taken(struct acall_pool *pool, u8 hash)
 }
 
 /*
+ * Queue req on pool->work, at the head (resume) or the tail; a hashed one
+ * next to those of its bucket, as io-wq keeps a hash's work together, so
+ * that a worker can pass a bucket over in one step. Under the lock.
+ */
+static void acall_pool_link(struct acall_pool *pool, struct acall_req *req,
+			    bool head)
+{
+	struct acall_req **first, **last;
+
+	lockdep_assert_held(&pool->lock);
+
+	if (!req->hash || !pool->hash_first[req->hash - 1]) {
+		if (head)
+			list_add(&req->node, &pool->work);
+		else
+			list_add_tail(&req->node, &pool->work);
+		if (req->hash) {
+			pool->hash_first[req->hash - 1] = req;
+			pool->hash_last[req->hash - 1] = req;
+		}
+		return;
+	}
+	first = &pool->hash_first[req->hash - 1];
+	last = &pool->hash_last[req->hash - 1];
+	if (head) {
+		list_add_tail(&req->node, &(*first)->node);
+		*first = req;
+	} else {
+		list_add(&req->node, &(*last)->node);
+		*last = req;
+	}
+}
+
+/* Before req leaves pool->work: its bucket's ends move past it. */
+void acall_pool_unlink(struct acall_pool *pool, struct acall_req *req)
+{
+	struct acall_req **first, **last;
+
+	lockdep_assert_held(&pool->lock);
+
+	if (!req->hash)
+		return;
+	first = &pool->hash_first[req->hash - 1];
+	last = &pool->hash_last[req->hash - 1];
+	if (*first == req && *last == req) {
+		*first = NULL;
+		*last = NULL;
+	} else if (*first == req) {
+		*first = list_next_entry(req, node);
+	} else if (*last == req) {
+		*last = list_prev_entry(req, node);
+	}
+}
+
+/* Every request leaves pool->work at once (spliced away). */
+static void acall_pool_unlink_all(struct acall_pool *pool)
+{
+	memset(pool->hash_first, 0, sizeof(pool->hash_first));
+	memset(pool->hash_last, 0, sizeof(pool->hash_last));
+}
+
+/*
  * The next request for a worker that just finished one of file bucket
  * prefer (0: none), *streak in a row: that file's next write if there is
  * one, so that its writes stay on this worker; else, or once the streak is
@@ -370,19 +432,27 @@ static struct acall_req *acall_pool_take(struct acall_pool *pool, u8 prefer,
 
 	if (prefer) {
 		pool->hash_busy &= ~BIT_ULL(prefer - 1);
-		if (*streak < ACALL_HASH_STREAK)
-			list_for_each_entry(req, &pool->work, node)
-				if (req->hash == prefer)
-					goto take;
+		req = pool->hash_first[prefer - 1];
+		if (req && *streak < ACALL_HASH_STREAK)
+			goto take;
 	}
-	list_for_each_entry(req, &pool->work, node)
+	/*
+	 * The first this worker may take. One that is not hashed always
+	 * may; a bucket that is busy, or prefer's, is passed over whole, so
+	 * the walk looks at one request per bucket at most, however many
+	 * are queued (it ran with interrupts off).
+	 */
+	list_for_each_entry(req, &pool->work, node) {
 		if (!acall_pool_hash_busy(pool, req->hash) &&
 		    (!prefer || req->hash != prefer))
 			goto take;
-	if (prefer)
-		list_for_each_entry(req, &pool->work, node)
-			if (req->hash == prefer)
-				goto take;
+		req = pool->hash_last[req->hash - 1];
+	}
+	if (prefer) {
+		req = pool->hash_first[prefer - 1];
+		if (req)
+			goto take;
+	}
 	/*
 	 * Nothing this worker could take: what a claim held back is no more
 	 * (taken, canceled). Those of buckets still on their way go too.
@@ -395,6 +465,7 @@ take:
 		pool->hash_busy |= BIT_ULL(req->hash - 1);
 		pool->hash_claimed &= ~BIT_ULL(req->hash - 1);
 	}
+	acall_pool_unlink(pool, req);
 	list_del(&req->node);
 	WRITE_ONCE(pool->nr_queued, pool->nr_queued - 1);
 	return req;
@@ -681,6 +752,7 @@ void acall_pool_join_failed(struct acall_pool *pool, int res)
 	pool->hash_claimed = 0;
 	if (!pool->nr_workers) {
 		list_splice_init(&pool->work, &stranded);
+		acall_pool_unlink_all(pool);
 		WRITE_ONCE(pool->nr_queued, 0);
 	}
 	spin_unlock_irq(&pool->lock);
@@ -933,16 +1005,15 @@ static void acall_pool_add(struct acall_req *req, bool resume,
 		acall_cancel_later(req);
 		return;
 	}
+	req->hash = acall_req_hash(req);
+	acall_pool_link(pool, req, resume);
 	if (resume) {
 		req->resumed = true;
-		list_add(&req->node, &pool->work);
 	} else {
-		list_add_tail(&req->node, &pool->work);
 		this_cpu_inc(ctx->counts->punted);
 		this_cpu_inc(ctx->counts->punts[why]);
 	}
 	WRITE_ONCE(pool->nr_queued, pool->nr_queued + 1);
-	req->hash = acall_req_hash(req);
 	/* A worker on the same file, or one called for it, takes it. */
 	worker = NULL;
 	if (!acall_pool_hash_taken(pool, req->hash))
@@ -1028,6 +1099,7 @@ void acall_pools_shutdown(struct acall_ctx *ctx)
 
 		spin_lock_irq(&pool->lock);
 		list_splice_init(&pool->work, &canceled);
+		acall_pool_unlink_all(pool);
 		WRITE_ONCE(pool->nr_queued, 0);
 		list_for_each_entry_safe(worker, next, &pool->idle, idle_node) {
 			list_del_init(&worker->idle_node);

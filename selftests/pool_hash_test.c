@@ -2,8 +2,9 @@
 /*
  * One file's buffered writes run one at a time, on one worker, in the
  * order they came (io-wq's hashing); a long stream of them does not starve
- * other requests when that worker is the context's only one; and a burst
- * of them calls for one worker, not one each.
+ * other requests when that worker is the context's only one; a burst of
+ * them calls for one worker, not one each; and canceling some of them
+ * leaves the rest of the file's run in order.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -190,6 +191,119 @@ TEST(burst_to_one_file_asks_for_one_thread)
 TEST(burst_and_other_work_asks_for_two_threads)
 {
 	burst_to_one_file(_metadata, true);
+}
+
+#define PER_FILE	8
+
+/*
+ * Two files' writes, interleaved, queued before the context has a thread;
+ * the first, a middle and the last of one file's are canceled, and all of
+ * the other's. One thread then serves: what is left of the first file
+ * lands in order, nothing canceled runs, and later writes to that file
+ * still queue and run (its bucket's ends moved past what left it).
+ */
+TEST(cancels_inside_one_files_run_keep_the_rest_in_order)
+{
+	static const int canceled_a[] = { 0, 3, PER_FILE - 1 };
+	struct acall_sqe sqes[2 * PER_FILE];
+	char buf[PER_FILE + 4][512], back[512], zero[512] = { 0 };
+	struct iovec iov[PER_FILE + 4];
+	int dev, fd[2], i, f, n = 0, last_a = -1;
+	bool canceled[2][PER_FILE] = { { false } };
+	struct statfs fs;
+	struct acall_raw r;
+	struct acall_cqe cqe;
+	pthread_t thread;
+	cpu_set_t one;
+	void *served;
+	__u64 ud;
+
+	ACALL_REQUIRE(ACALL_FEAT_RING | ACALL_FEAT_PROCESS_WORKERS);
+	ASSERT_EQ(0, statfs("/tmp", &fs));
+	if (fs.f_type != TMPFS_MAGIC)
+		SKIP(return, "/tmp is not tmpfs");
+	/* A request goes to its submitting CPU's node's pool: one pool. */
+	CPU_ZERO(&one);
+	CPU_SET(sched_getcpu(), &one);
+	ASSERT_EQ(0, sched_setaffinity(0, sizeof(one), &one));
+	dev = acall_open_device();
+	ASSERT_LE(0, dev);
+	ASSERT_EQ(0, acall_raw_setup_flags(&r, dev, 64,
+					   ACALL_SETUP_PROCESS_WORKERS));
+	for (f = 0; f < 2; f++) {
+		fd[f] = acall_tmpfile("/tmp", O_RDWR);
+		ASSERT_LE(0, fd[f]);
+	}
+	for (i = 0; i < PER_FILE + 4; i++) {
+		memset(buf[i], 'a' + i, sizeof(buf[i]));
+		iov[i] = (struct iovec){ buf[i], sizeof(buf[i]) };
+	}
+	for (i = 0; i < PER_FILE; i++) {
+		for (f = 0; f < 2; f++) {
+			acall_prep_pwritev(&sqes[n], fd[f], &iov[i], 1,
+					   (__u64)i * sizeof(buf[i]), 0);
+			acall_sqe_set_data(&sqes[n++], f * 100 + i);
+		}
+	}
+	ASSERT_EQ(n, acall_raw_submit(dev, sqes, n));
+
+	for (i = 0; i < 3; i++) {
+		ud = canceled_a[i];
+		EXPECT_EQ(1, ioctl(dev, ACALL_IOC_CANCEL, &ud));
+		canceled[0][ud] = true;
+	}
+	for (i = 0; i < PER_FILE; i++) {
+		ud = 100 + i;
+		EXPECT_EQ(1, ioctl(dev, ACALL_IOC_CANCEL, &ud));
+		canceled[1][i] = true;
+	}
+
+	ASSERT_EQ(0, pthread_create(&thread, NULL, serve, &dev));
+	for (n = 0; n < 2 * PER_FILE; n++) {
+		ASSERT_EQ(0, acall_raw_reap(&r, &cqe));
+		f = cqe.user_data / 100;
+		i = cqe.user_data % 100;
+		ASSERT_GT(2, f);
+		ASSERT_GT(PER_FILE, i);
+		if (canceled[f][i]) {
+			EXPECT_EQ(-ECANCELED, cqe.res);
+			continue;
+		}
+		EXPECT_EQ(sizeof(buf[i]), cqe.res);
+		EXPECT_LT(last_a, i);
+		last_a = i;
+	}
+
+	/* The file's bucket takes new writes as before. */
+	for (i = PER_FILE; i < PER_FILE + 4; i++) {
+		acall_prep_pwritev(&sqes[i - PER_FILE], fd[0], &iov[i], 1,
+				   (__u64)i * sizeof(buf[i]), 0);
+		acall_sqe_set_data(&sqes[i - PER_FILE], i);
+	}
+	ASSERT_EQ(4, acall_raw_submit(dev, sqes, 4));
+	for (i = PER_FILE; i < PER_FILE + 4; i++) {
+		ASSERT_EQ(0, acall_raw_reap(&r, &cqe));
+		EXPECT_EQ(i, cqe.user_data);
+		EXPECT_EQ(sizeof(buf[i]), cqe.res);
+	}
+
+	for (i = 0; i < PER_FILE + 4; i++) {
+		bool hole = i < PER_FILE && canceled[0][i];
+
+		ASSERT_EQ(sizeof(back), pread(fd[0], back, sizeof(back),
+					      (off_t)i * sizeof(back)));
+		EXPECT_EQ(0, memcmp(back, hole ? zero : buf[i], sizeof(back)))
+			TH_LOG("offset %d of the first file", i * 512);
+	}
+	EXPECT_EQ(0, pread(fd[1], back, sizeof(back), 0));
+
+	ASSERT_EQ(0, ioctl(dev, ACALL_IOC_SHUTDOWN, 0));
+	ASSERT_EQ(0, pthread_join(thread, &served));
+	EXPECT_EQ(0, (long)served);
+	acall_raw_unmap(&r);
+	close(fd[0]);
+	close(fd[1]);
+	close(dev);
 }
 
 TEST_HARNESS_MAIN

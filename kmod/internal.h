@@ -60,9 +60,6 @@ struct acall_pool {
 	struct list_head idle;		/* idle workers */
 	u64 hash_busy;			/* files with a write running (pool.c) */
 	u64 hash_claimed;		/* buckets a worker was called for */
-	/* Each bucket's requests lie together on work: its first and last. */
-	struct acall_req *hash_first[1 << ACALL_HASH_BITS];
-	struct acall_req *hash_last[1 << ACALL_HASH_BITS];
 	unsigned int nr_workers;	/* alive, or asked of spawn_work */
 	unsigned int nr_to_spawn;
 	/* Of nr_workers, threads gone back to userspace (EINTR) for a while. */
@@ -75,6 +72,10 @@ struct acall_pool {
 	struct mutex mask_lock;
 	cpumask_var_t mask;
 	unsigned int mask_seq;
+
+	/* Each bucket's requests lie together on work: its first and last. */
+	struct acall_req *hash_first[1 << ACALL_HASH_BITS];
+	struct acall_req *hash_last[1 << ACALL_HASH_BITS];
 };
 
 struct acall_worker {

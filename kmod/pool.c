@@ -440,11 +440,13 @@ static struct acall_req *acall_pool_take(struct acall_pool *pool, u8 prefer,
 	 * The first this worker may take. One that is not hashed always
 	 * may; a bucket that is busy, or prefer's, is passed over whole, so
 	 * the walk looks at one request per bucket at most, however many
-	 * are queued (it ran with interrupts off).
+	 * are queued (it runs with interrupts off).
 	 */
 	list_for_each_entry(req, &pool->work, node) {
+		if (!req->hash)
+			goto take;
 		if (!acall_pool_hash_busy(pool, req->hash) &&
-		    (!prefer || req->hash != prefer))
+		    req->hash != prefer)
 			goto take;
 		req = pool->hash_last[req->hash - 1];
 	}
@@ -468,6 +470,16 @@ take:
 	acall_pool_unlink(pool, req);
 	list_del(&req->node);
 	WRITE_ONCE(pool->nr_queued, pool->nr_queued - 1);
+	/*
+	 * The rest of the bucket's run goes behind everything queued since:
+	 * it would otherwise hold its place at the front for as long as its
+	 * file has writes coming, and with a worker per such file, starve
+	 * what was queued after it.
+	 */
+	if (req->hash && pool->hash_first[req->hash - 1])
+		list_bulk_move_tail(&pool->work,
+				    &pool->hash_first[req->hash - 1]->node,
+				    &pool->hash_last[req->hash - 1]->node);
 	return req;
 }
 
@@ -965,8 +977,9 @@ struct acall_pool *acall_pool_next(struct acall_ctx *ctx, unsigned int *i)
  * Add req to the work of a pool (a punt: count it), or cancel it if no
  * worker may start it: its queue's own pool if the queue has one, else
  * this CPU's node's. A parked request that goes on (resume) returns to
- * the pool that ran it, at the head: it started before anything waiting
- * there, and its page is read, so it only has to be copied. Once added, a
+ * the pool that ran it, at the head (a hashed one at its bucket's head):
+ * it started before anything waiting there, and its page is read, so it
+ * only has to be copied. Once added, a
  * worker may run and free it at once, and with it the context's last
  * reference: what comes after the unlock holds one of its own.
  */

@@ -2,9 +2,10 @@
 /*
  * One file's buffered writes run one at a time, on one worker, in the
  * order they came (io-wq's hashing); a long stream of them does not starve
- * other requests when that worker is the context's only one; a burst of
- * them calls for one worker, not one each; and canceling some of them
- * leaves the rest of the file's run in order.
+ * other requests when that worker is the context's only one, and two
+ * files' streams take turns with them; a burst of them calls for one
+ * worker, not one each; and canceling some of them leaves the rest of the
+ * file's run in order.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -191,6 +192,86 @@ TEST(burst_to_one_file_asks_for_one_thread)
 TEST(burst_and_other_work_asks_for_two_threads)
 {
 	burst_to_one_file(_metadata, true);
+}
+
+#define STREAM	40
+
+/*
+ * Two files' writes, STREAM each, interleaved, then a NOP, all queued
+ * before the context has a thread; one thread then serves them. The NOP
+ * runs while both files still have writes waiting: once the worker takes
+ * a file's write, the rest of that file's go behind what was queued
+ * meanwhile, so the files take turns with the NOP rather than hold the
+ * front of the pool until both are done (which, with writes that keep
+ * coming, would be for ever).
+ */
+TEST(two_files_writes_take_turns_with_the_rest)
+{
+	struct acall_sqe sqes[2 * STREAM + 1];
+	int dev, fd[2], i, f, n = 0, left[2] = { STREAM, STREAM };
+	int left_at_nop[2] = { -1, -1 };
+	char buf[512];
+	struct iovec iov = { buf, sizeof(buf) };
+	struct statfs fs;
+	struct acall_raw r;
+	struct acall_cqe cqe;
+	pthread_t thread;
+	cpu_set_t one;
+	void *served;
+
+	ACALL_REQUIRE(ACALL_FEAT_RING | ACALL_FEAT_PROCESS_WORKERS);
+	ASSERT_EQ(0, statfs("/tmp", &fs));
+	if (fs.f_type != TMPFS_MAGIC)
+		SKIP(return, "/tmp is not tmpfs");
+	/* A request goes to its submitting CPU's node's pool: one pool. */
+	CPU_ZERO(&one);
+	CPU_SET(sched_getcpu(), &one);
+	ASSERT_EQ(0, sched_setaffinity(0, sizeof(one), &one));
+	dev = acall_open_device();
+	ASSERT_LE(0, dev);
+	ASSERT_EQ(0, acall_raw_setup_flags(&r, dev, 128,
+					   ACALL_SETUP_PROCESS_WORKERS));
+	memset(buf, 't', sizeof(buf));
+	for (f = 0; f < 2; f++) {
+		fd[f] = acall_tmpfile("/tmp", O_RDWR);
+		ASSERT_LE(0, fd[f]);
+	}
+	for (i = 0; i < STREAM; i++) {
+		for (f = 0; f < 2; f++) {
+			acall_prep_pwritev(&sqes[n], fd[f], &iov, 1,
+					   (__u64)i * sizeof(buf), 0);
+			acall_sqe_set_data(&sqes[n++], f);
+		}
+	}
+	acall_prep_nop(&sqes[n], 1);	/* a worker's job */
+	acall_sqe_set_data(&sqes[n++], NOP_ID);
+	ASSERT_EQ(n, acall_raw_submit(dev, sqes, n));
+
+	ASSERT_EQ(0, pthread_create(&thread, NULL, serve, &dev));
+	for (i = 0; i < n; i++) {
+		ASSERT_EQ(0, acall_raw_reap(&r, &cqe));
+		if (cqe.user_data == NOP_ID) {
+			EXPECT_EQ(0, cqe.res);
+			left_at_nop[0] = left[0];
+			left_at_nop[1] = left[1];
+			continue;
+		}
+		ASSERT_GT(2, cqe.user_data);
+		EXPECT_EQ(sizeof(buf), cqe.res);
+		left[cqe.user_data]--;
+	}
+	EXPECT_LT(0, left_at_nop[0]);
+	EXPECT_LT(0, left_at_nop[1])
+		TH_LOG("writes still waiting when the NOP ran: %d and %d",
+		       left_at_nop[0], left_at_nop[1]);
+
+	ASSERT_EQ(0, ioctl(dev, ACALL_IOC_SHUTDOWN, 0));
+	ASSERT_EQ(0, pthread_join(thread, &served));
+	EXPECT_EQ(0, (long)served);
+	acall_raw_unmap(&r);
+	close(fd[0]);
+	close(fd[1]);
+	close(dev);
 }
 
 #define PER_FILE	8

@@ -376,6 +376,7 @@ void acall_req_detach(struct acall_req *req);
 void acall_owner_watch(struct acall_ctx *ctx);
 void acall_owner_unwatch(struct acall_ctx *ctx);
 void acall_owner_flush(struct acall_ctx *ctx);
+void acall_owner_mm_closing(struct acall_ctx *ctx, struct mm_struct *mm);
 bool acall_owner_is_gone(struct acall_ctx *ctx);
 bool acall_owner_check_mm(struct acall_ctx *ctx);
 

@@ -8,7 +8,8 @@
  * thread that exits alone, even one with a private fd table, is not the
  * owner's end. Exec: the owner's exec closes the context's fd when it is
  * close-on-exec (libacall opens it so); without close-on-exec the context
- * lives on until the fd is closed.
+ * lives on in the new image, which may not use it, and the teardown of the
+ * old memory, where the ring was mapped, is the owner's end.
  *
  * Once the owner is gone nothing of the context starts any more, and what
  * workers run is interrupted.
@@ -99,6 +100,19 @@ void acall_owner_flush(struct acall_ctx *ctx)
 		acall_owner_set_gone(ctx);
 }
 
+/*
+ * A mapping of the ring is removed from mm. With no user of mm left this
+ * is its teardown (exit_mmap()): the owner's exit, or its exec with the
+ * context's fd kept open, which no flush() sees and after which no thread
+ * of the owner's serves: what waits for one would wait until the new
+ * image closed the fd. (A munmap() leaves users.)
+ */
+void acall_owner_mm_closing(struct acall_ctx *ctx, struct mm_struct *mm)
+{
+	if (mm == ctx->mm && !atomic_read(&mm->mm_users))
+		acall_owner_set_gone(ctx);
+}
+
 bool acall_owner_is_gone(struct acall_ctx *ctx)
 {
 	return atomic_read(&ctx->owner_gone);
@@ -107,8 +121,9 @@ bool acall_owner_is_gone(struct acall_ctx *ctx)
 /*
  * Before a worker starts a request: does a thread of the owner still use
  * the memory the context belongs to? An exec that closed no acall fd
- * (the ring kept mapped, or an fd without close-on-exec) is seen here: the
- * owner is then gone for the context too.
+ * (the ring kept mapped, or an fd without close-on-exec) is seen here,
+ * if the teardown of a ring mapping did not say so first: the owner is
+ * then gone for the context too.
  */
 bool acall_owner_check_mm(struct acall_ctx *ctx)
 {

@@ -56,6 +56,16 @@ int acall_ring_alloc(struct acall_ctx *ctx, struct acall_params *p)
 	return 0;
 }
 
+/* A mapping of the ring goes: maybe with the owner's memory (owner.c). */
+static void acall_ring_vm_close(struct vm_area_struct *vma)
+{
+	acall_owner_mm_closing(vma->vm_file->private_data, vma->vm_mm);
+}
+
+static const struct vm_operations_struct acall_ring_vm_ops = {
+	.close = acall_ring_vm_close,
+};
+
 int acall_ring_mmap(struct acall_ctx *ctx, struct vm_area_struct *vma)
 {
 	unsigned long off;
@@ -81,6 +91,7 @@ int acall_ring_mmap(struct acall_ctx *ctx, struct vm_area_struct *vma)
 		if (ret)
 			return ret;
 	}
+	vma->vm_ops = &acall_ring_vm_ops;
 	return 0;
 }
 

@@ -3,15 +3,20 @@
  * The owner's end is seen from the process itself: when its thread group
  * exits, or when it execs with the context's fd close-on-exec, what its
  * workers run stops, however many of its acall fds it had closed before;
- * and a thread that exits alone, even with a private fd table, is not its
- * end. Documentation/acall.rst, "Contexts".
+ * when it execs keeping the fd, what waits for one of its threads is
+ * canceled; and a thread that exits alone, even with a private fd table,
+ * is not its end. Documentation/acall.rst, "Contexts".
  */
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/inotify.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/uio.h>
+#include <sys/vfs.h>
 #include <sys/wait.h>
 
 #include "kselftest_harness.h"
@@ -117,6 +122,84 @@ TEST_F_TIMEOUT(owner, exec_stops_what_workers_run, 300)
 		TH_LOG("a worker still reads for the memory the process exec'd away from");
 	ASSERT_EQ(0, kill(child, SIGKILL));
 	ASSERT_EQ(child, waitpid(child, &status, 0));
+}
+
+/*
+ * The owner execs with the context's fd kept open (no close-on-exec) and a
+ * write waiting for a thread of its own, which none will serve any more:
+ * the write is canceled as the old memory goes, and with it goes its
+ * reference to its file, the last one (IN_CLOSE_WRITE). It used to wait
+ * until the new image closed the fd.
+ */
+TEST(exec_keeping_the_fd_cancels_what_waits_for_a_thread)
+{
+	char path[] = "/tmp/acall-exec-XXXXXX";
+	char events[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	const struct inotify_event *ev = (const void *)events;
+	int in, wd, status, fd, report[2], err = 0;
+	struct statfs fs;
+	pid_t child;
+
+	ACALL_REQUIRE(ACALL_FEAT_RING | ACALL_FEAT_PROCESS_WORKERS);
+	/* tmpfs cannot try a buffered write without blocking: it waits. */
+	ASSERT_EQ(0, statfs("/tmp", &fs));
+	if (fs.f_type != TMPFS_MAGIC)
+		SKIP(return, "/tmp is not tmpfs");
+	fd = mkstemp(path);
+	ASSERT_LE(0, fd);
+	close(fd);
+	in = inotify_init1(IN_CLOEXEC);
+	ASSERT_LE(0, in);
+	wd = inotify_add_watch(in, path, IN_CLOSE_WRITE);
+	ASSERT_LE(0, wd);
+	/* The child's errors before exec come back here; exec closes it. */
+	ASSERT_EQ(0, pipe2(report, O_CLOEXEC));
+
+	child = fork();
+	ASSERT_LE(0, child);
+	if (child == 0) {
+		char buf[512] = "x";
+		struct iovec iov = { buf, sizeof(buf) };
+		struct acall_sqe sqe;
+		struct acall_raw raw;
+		int dev;
+
+		close(report[0]);
+		/* Gone with the test, should it hang. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		dev = open(ACALL_DEVICE_PATH, O_RDWR);	/* no O_CLOEXEC */
+		fd = open(path, O_WRONLY);
+		if (dev < 0 || fd < 0 ||
+		    acall_raw_setup_flags(&raw, dev, 8, ACALL_SETUP_PROCESS_WORKERS))
+			err = 20;
+		acall_prep_pwritev(&sqe, fd, &iov, 1, 0, 0);
+		if (!err && acall_raw_submit(dev, &sqe, 1) != 1)
+			err = 21;
+		/* The write holds the file's last reference now. */
+		close(fd);
+		if (!err) {
+			execlp("sleep", "sleep", "600", (char *)NULL);
+			err = 22;
+		}
+		if (write(report[1], &err, sizeof(err)) != sizeof(err))
+			_exit(23);
+		_exit(err);
+	}
+	close(report[1]);
+	EXPECT_EQ(0, read(report[0], &err, sizeof(err)))
+		TH_LOG("the child failed with %d before its exec", err);
+	close(report[0]);
+
+	/* The write's file is closed for good once the write is canceled. */
+	if (!err) {
+		ASSERT_LT(0, read(in, events, sizeof(events)));
+		EXPECT_EQ(wd, ev->wd);
+		EXPECT_TRUE(ev->mask & IN_CLOSE_WRITE);
+	}
+	ASSERT_EQ(0, kill(child, SIGKILL));
+	ASSERT_EQ(child, waitpid(child, &status, 0));
+	close(in);
+	unlink(path);
 }
 
 static void *unshare_files_and_exit(void *arg)

@@ -344,7 +344,7 @@ static bool acall_pool_hash_busy(struct acall_pool *pool, u8 hash)
  * nothing it could take, leaves, or will not come (more wake-ups, never
  * fewer). So a write stays held back only while no worker of the pool can
  * go idle: each one running, on its way or still to come looks at the
- * work again, and the first free one takes the oldest request it can.
+ * work again, and the first free one takes the first request it can.
  */
 static bool acall_pool_hash_taken(struct acall_pool *pool, u8 hash)
 {
@@ -418,10 +418,11 @@ static void acall_pool_unlink_all(struct acall_pool *pool)
  * The next request for a worker that just finished one of file bucket
  * prefer (0: none), *streak in a row: that file's next write if there is
  * one, so that its writes stay on this worker; else, or once the streak is
- * ACALL_HASH_STREAK long, the oldest request of another file that no other
- * worker is writing, so that a stream of writes to one file cannot starve
- * the rest when this is the only worker; else that file's next after all.
- * Under the lock.
+ * ACALL_HASH_STREAK long, the first request in the pool's order (a
+ * file's run goes behind the rest once one of its writes is taken) of
+ * another file that no other worker is writing, so that a stream of writes
+ * to one file cannot starve the rest when this is the only worker; else
+ * that file's next after all. Under the lock.
  */
 static struct acall_req *acall_pool_take(struct acall_pool *pool, u8 prefer,
 					 unsigned int *streak)
@@ -476,10 +477,13 @@ take:
 	 * file has writes coming, and with a worker per such file, starve
 	 * what was queued after it.
 	 */
-	if (req->hash && pool->hash_first[req->hash - 1])
-		list_bulk_move_tail(&pool->work,
-				    &pool->hash_first[req->hash - 1]->node,
-				    &pool->hash_last[req->hash - 1]->node);
+	if (req->hash) {
+		struct acall_req *first = pool->hash_first[req->hash - 1];
+
+		if (first)
+			list_bulk_move_tail(&pool->work, &first->node,
+					    &pool->hash_last[req->hash - 1]->node);
+	}
 	return req;
 }
 

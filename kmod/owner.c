@@ -105,7 +105,8 @@ void acall_owner_flush(struct acall_ctx *ctx)
  * is its teardown (exit_mmap()): the owner's exit, or its exec with the
  * context's fd kept open, which no flush() sees and after which no thread
  * of the owner's serves: what waits for one would wait until the new
- * image closed the fd. (A munmap() leaves users.)
+ * image closed the fd. (A munmap() leaves users; a child's copy of the
+ * mapping, which MADV_DOFORK makes possible, is in another mm.)
  */
 void acall_owner_mm_closing(struct acall_ctx *ctx, struct mm_struct *mm)
 {

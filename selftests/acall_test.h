@@ -552,7 +552,24 @@ struct acall_raw {
 	__u32 *head, *tail, mask;
 	__u32 *ring_mask, *ring_entries, *flags;	/* as mapped */
 	struct acall_cqe *cqes;
+	struct acall_ring_offsets off;			/* SETUP's answer */
 };
+
+/* Map r's ring (again), as SETUP's answer in r says. 0 or -errno. */
+static inline int acall_raw_remap(struct acall_raw *r)
+{
+	r->map = mmap(NULL, r->len, PROT_READ | PROT_WRITE, MAP_SHARED, r->fd, 0);
+	if (r->map == MAP_FAILED)
+		return -errno;
+	r->head = (__u32 *)((char *)r->map + r->off.head);
+	r->tail = (__u32 *)((char *)r->map + r->off.tail);
+	r->ring_mask = (__u32 *)((char *)r->map + r->off.ring_mask);
+	r->ring_entries = (__u32 *)((char *)r->map + r->off.ring_entries);
+	r->flags = (__u32 *)((char *)r->map + r->off.flags);
+	r->mask = *r->ring_mask;
+	r->cqes = (struct acall_cqe *)((char *)r->map + r->off.cqes);
+	return 0;
+}
 
 /*
  * ACALL_IOC_SETUP with flags (ACALL_SETUP_*) on an open /dev/acall, then
@@ -571,17 +588,8 @@ static inline int acall_raw_setup_flags(struct acall_raw *r, int fd,
 	if (ioctl(fd, ACALL_IOC_SETUP, &p))
 		return -errno;
 	r->len = p.ring_bytes;
-	r->map = mmap(NULL, r->len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (r->map == MAP_FAILED)
-		return -errno;
-	r->head = (__u32 *)((char *)r->map + p.ring.head);
-	r->tail = (__u32 *)((char *)r->map + p.ring.tail);
-	r->ring_mask = (__u32 *)((char *)r->map + p.ring.ring_mask);
-	r->ring_entries = (__u32 *)((char *)r->map + p.ring.ring_entries);
-	r->flags = (__u32 *)((char *)r->map + p.ring.flags);
-	r->mask = *r->ring_mask;
-	r->cqes = (struct acall_cqe *)((char *)r->map + p.ring.cqes);
-	return 0;
+	r->off = p.ring;
+	return acall_raw_remap(r);
 }
 
 /* The same with no flags: kernel-thread workers. */

@@ -137,8 +137,8 @@ TEST(exec_keeping_the_fd_cancels_what_waits_for_a_thread)
 	char events[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
 	const struct inotify_event *ev = (const void *)events;
 	int in, wd, status, fd, report[2], err = 0;
+	pid_t child, parent = getpid();
 	struct statfs fs;
-	pid_t child;
 
 	ACALL_REQUIRE(ACALL_FEAT_RING | ACALL_FEAT_PROCESS_WORKERS);
 	/* tmpfs cannot try a buffered write without blocking: it waits. */
@@ -166,7 +166,8 @@ TEST(exec_keeping_the_fd_cancels_what_waits_for_a_thread)
 
 		close(report[0]);
 		/* Gone with the test, should it hang. */
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent)
+			_exit(24);
 		dev = open(ACALL_DEVICE_PATH, O_RDWR);	/* no O_CLOEXEC */
 		fd = open(path, O_WRONLY);
 		if (dev < 0 || fd < 0 ||
@@ -175,6 +176,9 @@ TEST(exec_keeping_the_fd_cancels_what_waits_for_a_thread)
 		acall_prep_pwritev(&sqe, fd, &iov, 1, 0, 0);
 		if (!err && acall_raw_submit(dev, &sqe, 1) != 1)
 			err = 21;
+		/* Waiting for a thread, not completed (nor failed) at once. */
+		if (!err && __atomic_load_n(raw.tail, __ATOMIC_ACQUIRE))
+			err = 25;
 		/* The write holds the file's last reference now. */
 		close(fd);
 		if (!err) {
@@ -187,7 +191,8 @@ TEST(exec_keeping_the_fd_cancels_what_waits_for_a_thread)
 	}
 	close(report[1]);
 	EXPECT_EQ(0, read(report[0], &err, sizeof(err)))
-		TH_LOG("the child failed with %d before its exec", err);
+		TH_LOG("the child failed with %d before its exec (25: the write "
+		       "did not wait for a thread)", err);
 	close(report[0]);
 
 	/* The write's file is closed for good once the write is canceled. */
@@ -195,11 +200,55 @@ TEST(exec_keeping_the_fd_cancels_what_waits_for_a_thread)
 		ASSERT_LT(0, read(in, events, sizeof(events)));
 		EXPECT_EQ(wd, ev->wd);
 		EXPECT_TRUE(ev->mask & IN_CLOSE_WRITE);
+		/* By the exec, not by an end of the child's. */
+		EXPECT_EQ(0, waitpid(child, &status, WNOHANG));
 	}
 	ASSERT_EQ(0, kill(child, SIGKILL));
 	ASSERT_EQ(child, waitpid(child, &status, 0));
 	close(in);
 	unlink(path);
+}
+
+static void *serve_until_shutdown(void *arg)
+{
+	return (void *)(long)acall_raw_serve(*(int *)arg);
+}
+
+/*
+ * Unmapping the ring is no end of the owner: a write waiting for a thread
+ * still runs once one serves (the ring mapped again to see it).
+ */
+TEST(munmap_of_the_ring_cancels_nothing)
+{
+	char buf[512] = "m";
+	struct iovec iov = { buf, sizeof(buf) };
+	struct acall_sqe sqe;
+	struct acall_cqe cqe;
+	struct acall_raw r;
+	pthread_t thread;
+	int dev, fd;
+	void *ret;
+
+	ACALL_REQUIRE(ACALL_FEAT_RING | ACALL_FEAT_PROCESS_WORKERS);
+	dev = acall_open_device();
+	ASSERT_LE(0, dev);
+	ASSERT_EQ(0, acall_raw_setup_flags(&r, dev, 8,
+					   ACALL_SETUP_PROCESS_WORKERS));
+	fd = acall_tmpfile("/tmp", O_RDWR);
+	ASSERT_LE(0, fd);
+	acall_prep_pwritev(&sqe, fd, &iov, 1, 0, 0);
+	ASSERT_EQ(1, acall_raw_submit(dev, &sqe, 1));
+	acall_raw_unmap(&r);
+
+	ASSERT_EQ(0, acall_raw_remap(&r));
+	ASSERT_EQ(0, pthread_create(&thread, NULL, serve_until_shutdown, &dev));
+	ASSERT_EQ(0, acall_raw_reap(&r, &cqe));
+	EXPECT_EQ(sizeof(buf), cqe.res);
+	ASSERT_EQ(0, ioctl(dev, ACALL_IOC_SHUTDOWN, 0));
+	ASSERT_EQ(0, pthread_join(thread, &ret));
+	acall_raw_unmap(&r);
+	close(fd);
+	close(dev);
 }
 
 static void *unshare_files_and_exit(void *arg)

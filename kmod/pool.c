@@ -916,7 +916,7 @@ void acall_pools_free(struct acall_ctx *ctx)
 		return;
 	for (node = 0; node < nr_node_ids; node++)
 		free_cpumask_var(ctx->pools[node].mask);
-	kfree(ctx->pools);
+	kvfree(ctx->pools);
 	ctx->pools = NULL;
 }
 
@@ -924,8 +924,9 @@ int acall_pools_init(struct acall_ctx *ctx)
 {
 	int node;
 
-	ctx->pools = kcalloc(nr_node_ids, sizeof(*ctx->pools),
-			     GFP_KERNEL_ACCOUNT);
+	/* About 1.3 KiB a node: many nodes make more than a few pages. */
+	ctx->pools = kvcalloc(nr_node_ids, sizeof(*ctx->pools),
+			      GFP_KERNEL_ACCOUNT);
 	if (!ctx->pools)
 		return -ENOMEM;
 	for (node = 0; node < nr_node_ids; node++) {

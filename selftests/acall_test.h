@@ -654,6 +654,12 @@ static inline int acall_raw_serve(int fd)
 	return ret < 0 ? -errno : ret;
 }
 
+/* A thread's start routine: acall_raw_serve(*(int *)fdp), as a pointer. */
+static inline void *acall_raw_serve_thread(void *fdp)
+{
+	return (void *)(intptr_t)acall_raw_serve(*(int *)fdp);
+}
+
 /* ---- counters ------------------------------------------------------------ */
 
 /* after - before of one counter field. */

@@ -209,11 +209,6 @@ TEST(exec_keeping_the_fd_cancels_what_waits_for_a_thread)
 	unlink(path);
 }
 
-static void *serve_until_shutdown(void *arg)
-{
-	return (void *)(long)acall_raw_serve(*(int *)arg);
-}
-
 /*
  * Unmapping the ring is no end of the owner: a write waiting for a thread
  * still runs once one serves (the ring mapped again to see it).
@@ -241,7 +236,7 @@ TEST(munmap_of_the_ring_cancels_nothing)
 	acall_raw_unmap(&r);
 
 	ASSERT_EQ(0, acall_raw_remap(&r));
-	ASSERT_EQ(0, pthread_create(&thread, NULL, serve_until_shutdown, &dev));
+	ASSERT_EQ(0, pthread_create(&thread, NULL, acall_raw_serve_thread, &dev));
 	ASSERT_EQ(0, acall_raw_reap(&r, &cqe));
 	EXPECT_EQ(sizeof(buf), cqe.res);
 	ASSERT_EQ(0, ioctl(dev, ACALL_IOC_SHUTDOWN, 0));

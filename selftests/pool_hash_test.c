@@ -74,17 +74,38 @@ TEST(one_files_writes_do_not_starve_the_rest)
 	close(fd);
 }
 
+/*
+ * A raw context of entries whose workers are threads of ours (none yet:
+ * nothing runs until one serves), every request of this thread going to
+ * one pool (its CPU's node's). Its fd, or -1 when the test is skipped:
+ * tmpfs cannot try a buffered write without blocking, so every write to a
+ * file of /tmp needs a worker; where it can (XFS, btrfs), none would be.
+ */
+static int one_pool_context(struct __test_metadata *_metadata,
+			    struct acall_raw *r, __u32 entries)
+{
+	struct statfs fs;
+	cpu_set_t one;
+	int dev;
+
+	ASSERT_EQ(0, statfs("/tmp", &fs));
+	if (fs.f_type != TMPFS_MAGIC)
+		SKIP(return -1, "/tmp is not tmpfs");
+	CPU_ZERO(&one);
+	CPU_SET(sched_getcpu(), &one);
+	ASSERT_EQ(0, sched_setaffinity(0, sizeof(one), &one));
+	dev = acall_open_device();
+	ASSERT_LE(0, dev);
+	ASSERT_EQ(0, acall_raw_setup_flags(r, dev, entries,
+					   ACALL_SETUP_PROCESS_WORKERS));
+	return dev;
+}
+
 #define BURST	16
 
 static void on_alarm(int sig)
 {
 	(void)sig;
-}
-
-/* A thread of ours serving the raw context until it shuts down. */
-static void *serve(void *arg)
-{
-	return (void *)(long)acall_raw_serve(*(int *)arg);
 }
 
 /*
@@ -101,8 +122,6 @@ static void burst_to_one_file(struct __test_metadata *_metadata, bool with_nop)
 	/* No SA_RESTART: the alarm ends a SPAWN that waits for good. */
 	struct sigaction sa = { .sa_handler = on_alarm };
 	struct acall_spawn sp = { 0 };
-	struct statfs fs;
-	cpu_set_t one;
 	struct acall_sqe sqes[BURST + 1];
 	char buf[BURST][512], back[512];
 	struct iovec iov[BURST];
@@ -113,23 +132,10 @@ static void burst_to_one_file(struct __test_metadata *_metadata, bool with_nop)
 	void *served;
 
 	ACALL_REQUIRE(ACALL_FEAT_RING | ACALL_FEAT_PROCESS_WORKERS);
-	/*
-	 * tmpfs cannot try a buffered write without blocking: every write
-	 * needs a worker. Where one can (XFS, btrfs), none is asked for.
-	 */
-	ASSERT_EQ(0, statfs("/tmp", &fs));
-	if (fs.f_type != TMPFS_MAGIC)
-		SKIP(return, "/tmp is not tmpfs");
-	/* A request goes to its submitting CPU's node's pool: one pool. */
-	CPU_ZERO(&one);
-	CPU_SET(sched_getcpu(), &one);
-	ASSERT_EQ(0, sched_setaffinity(0, sizeof(one), &one));
-
-	dev = acall_open_device();
-	ASSERT_LE(0, dev);
 	/* The default bound on threads, min(entries, 4 per CPU), is above 2. */
-	ASSERT_EQ(0, acall_raw_setup_flags(&r, dev, 32,
-					   ACALL_SETUP_PROCESS_WORKERS));
+	dev = one_pool_context(_metadata, &r, 32);
+	if (dev < 0)
+		return;
 	fd = acall_tmpfile("/tmp", O_RDWR);
 	ASSERT_LE(0, fd);
 
@@ -159,7 +165,7 @@ static void burst_to_one_file(struct __test_metadata *_metadata, bool with_nop)
 
 	/* As many as asked for, as a spawner would. */
 	for (i = 0; i < asked; i++)
-		ASSERT_EQ(0, pthread_create(&threads[i], NULL, serve, &dev));
+		ASSERT_EQ(0, pthread_create(&threads[i], NULL, acall_raw_serve_thread, &dev));
 	for (i = 0; i < n; i++) {
 		ASSERT_EQ(0, acall_raw_reap(&r, &cqe));
 		if (cqe.user_data == NOP_ID) {
@@ -215,25 +221,15 @@ TEST(files_writes_take_turns_with_the_rest)
 	int left_at_nop[FILES], fewest = STREAM, before_nop = 0;
 	char buf[512];
 	struct iovec iov = { buf, sizeof(buf) };
-	struct statfs fs;
 	struct acall_raw r;
 	struct acall_cqe cqe;
 	pthread_t thread;
-	cpu_set_t one;
 	void *served;
 
 	ACALL_REQUIRE(ACALL_FEAT_RING | ACALL_FEAT_PROCESS_WORKERS);
-	ASSERT_EQ(0, statfs("/tmp", &fs));
-	if (fs.f_type != TMPFS_MAGIC)
-		SKIP(return, "/tmp is not tmpfs");
-	/* A request goes to its submitting CPU's node's pool: one pool. */
-	CPU_ZERO(&one);
-	CPU_SET(sched_getcpu(), &one);
-	ASSERT_EQ(0, sched_setaffinity(0, sizeof(one), &one));
-	dev = acall_open_device();
-	ASSERT_LE(0, dev);
-	ASSERT_EQ(0, acall_raw_setup_flags(&r, dev, 256,
-					   ACALL_SETUP_PROCESS_WORKERS));
+	dev = one_pool_context(_metadata, &r, 256);
+	if (dev < 0)
+		return;
 	memset(buf, 't', sizeof(buf));
 	for (f = 0; f < FILES; f++) {
 		fd[f] = acall_tmpfile("/tmp", O_RDWR);
@@ -253,7 +249,7 @@ TEST(files_writes_take_turns_with_the_rest)
 	acall_sqe_set_data(&sqes[n++], NOP_ID);
 	ASSERT_EQ(n, acall_raw_submit(dev, sqes, n));
 
-	ASSERT_EQ(0, pthread_create(&thread, NULL, serve, &dev));
+	ASSERT_EQ(0, pthread_create(&thread, NULL, acall_raw_serve_thread, &dev));
 	for (i = 0; i < n; i++) {
 		ASSERT_EQ(0, acall_raw_reap(&r, &cqe));
 		if (cqe.user_data == NOP_ID) {
@@ -305,26 +301,16 @@ TEST(cancels_inside_one_files_run_keep_the_rest_in_order)
 	struct iovec iov[PER_FILE + 4];
 	int dev, fd[2], i, f, n = 0, last_a = -1;
 	bool canceled[2][PER_FILE] = { { false } };
-	struct statfs fs;
 	struct acall_raw r;
 	struct acall_cqe cqe;
 	pthread_t thread;
-	cpu_set_t one;
 	void *served;
 	__u64 ud;
 
 	ACALL_REQUIRE(ACALL_FEAT_RING | ACALL_FEAT_PROCESS_WORKERS);
-	ASSERT_EQ(0, statfs("/tmp", &fs));
-	if (fs.f_type != TMPFS_MAGIC)
-		SKIP(return, "/tmp is not tmpfs");
-	/* A request goes to its submitting CPU's node's pool: one pool. */
-	CPU_ZERO(&one);
-	CPU_SET(sched_getcpu(), &one);
-	ASSERT_EQ(0, sched_setaffinity(0, sizeof(one), &one));
-	dev = acall_open_device();
-	ASSERT_LE(0, dev);
-	ASSERT_EQ(0, acall_raw_setup_flags(&r, dev, 64,
-					   ACALL_SETUP_PROCESS_WORKERS));
+	dev = one_pool_context(_metadata, &r, 64);
+	if (dev < 0)
+		return;
 	for (f = 0; f < 2; f++) {
 		fd[f] = acall_tmpfile("/tmp", O_RDWR);
 		ASSERT_LE(0, fd[f]);
@@ -361,7 +347,7 @@ TEST(cancels_inside_one_files_run_keep_the_rest_in_order)
 	}
 	ASSERT_EQ(4, acall_raw_submit(dev, sqes, 4));
 
-	ASSERT_EQ(0, pthread_create(&thread, NULL, serve, &dev));
+	ASSERT_EQ(0, pthread_create(&thread, NULL, acall_raw_serve_thread, &dev));
 	for (n = 0; n < 2 * PER_FILE + 4; n++) {
 		ASSERT_EQ(0, acall_raw_reap(&r, &cqe));
 		f = cqe.user_data / 100;

@@ -465,11 +465,6 @@ static void *signal_when_asleep(void *arg)
 	return NULL;
 }
 
-static void *serve(void *arg)
-{
-	return (void *)(intptr_t)acall_raw_serve(*(int *)arg);
-}
-
 /*
  * A context whose workers are the process's threads, and none serves: the
  * punted NOP cannot complete, so only a signal can end the sleep. The call
@@ -507,7 +502,7 @@ TEST(signal_ends_the_sleep_and_the_call_returns_what_it_took)
 	/* No thread served: the NOP has not run. */
 	EXPECT_EQ(*r.head, __atomic_load_n(r.tail, __ATOMIC_ACQUIRE));
 
-	ASSERT_EQ(0, pthread_create(&server, NULL, serve, &fd));
+	ASSERT_EQ(0, pthread_create(&server, NULL, acall_raw_serve_thread, &fd));
 	ASSERT_EQ(0, acall_raw_reap(&r, &cqe));
 	EXPECT_EQ(5, cqe.user_data);
 	EXPECT_EQ(0, cqe.res);

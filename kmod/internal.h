@@ -242,16 +242,22 @@ struct acall_op_def {
 	/* Check the request and take what it needs, in the submitter. */
 	int (*prep)(struct acall_req *req, const struct acall_sqe *sqe);
 	/*
-	 * Try it in the submitter without blocking. Returns the result, or
-	 * -EAGAIN to hand it to a worker, or -EIOCBQUEUED once it is in
-	 * flight as an async kiocb. NULL: always a worker's job.
+	 * Try it without waiting for its I/O: in the submitter without
+	 * blocking at all, in a worker (ACALL_ISSUE_WORKER) blocking on what
+	 * it must (a lock, a frozen filesystem) but leaving the I/O to an
+	 * async kiocb where it can. Returns the result, or -EAGAIN to have a
+	 * worker run it, or -EIOCBQUEUED once it is in flight as an async
+	 * kiocb. NULL: always a worker's job.
 	 */
-	int (*issue)(struct acall_req *req);
+	int (*issue)(struct acall_req *req, unsigned int issue_flags);
 	/* Run it in a worker, blocking as needed. Returns the result. */
 	int (*run)(struct acall_req *req);
 	/* Release what prep took, if it said so (req->need_cleanup). */
 	void (*cleanup)(struct acall_req *req);
 };
+
+/* op->issue's issue_flags (io_uring's IO_URING_F_NONBLOCK, the other way round). */
+#define ACALL_ISSUE_WORKER	BIT(0)	/* a worker's try: it may block */
 
 extern const struct acall_op_def acall_op_defs[ACALL_OP_LAST];
 u64 acall_ops_supported(void);
@@ -270,7 +276,7 @@ struct acall_req {
 	atomic_t gates;			/* starts when they are all open */
 	u8 flags;			/* ACALL_SQE_* */
 	bool canceled;			/* complete with -ECANCELED, do not run */
-	bool deferred;			/* to a worker without an inline try */
+	bool worker_try;		/* a worker issues it before it runs it */
 	u8 punt;			/* why it goes to a worker: ACALL_PUNT_* */
 	bool held_listed;		/* on ctx->held */
 	bool need_cleanup;		/* prep took what op->cleanup releases */

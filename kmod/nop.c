@@ -19,7 +19,7 @@ int acall_nop_prep(struct acall_req *req, const struct acall_sqe *sqe)
 	return 0;
 }
 
-int acall_nop_issue(struct acall_req *req)
+int acall_nop_issue(struct acall_req *req, unsigned int issue_flags)
 {
 	if (req->len64)
 		return acall_req_eagain(req, ACALL_PUNT_BLOCKING_OP);

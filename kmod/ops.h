@@ -7,7 +7,7 @@
 
 /* nop.c */
 int acall_nop_prep(struct acall_req *req, const struct acall_sqe *sqe);
-int acall_nop_issue(struct acall_req *req);
+int acall_nop_issue(struct acall_req *req, unsigned int issue_flags);
 int acall_nop_run(struct acall_req *req);
 
 /* rw.c */
@@ -15,8 +15,8 @@ int acall_preadv_prep(struct acall_req *req, const struct acall_sqe *sqe);
 int acall_pwritev_prep(struct acall_req *req, const struct acall_sqe *sqe);
 int acall_read_prep(struct acall_req *req, const struct acall_sqe *sqe);
 int acall_write_prep(struct acall_req *req, const struct acall_sqe *sqe);
-int acall_preadv_issue(struct acall_req *req);
-int acall_pwritev_issue(struct acall_req *req);
+int acall_preadv_issue(struct acall_req *req, unsigned int issue_flags);
+int acall_pwritev_issue(struct acall_req *req, unsigned int issue_flags);
 int acall_preadv_run(struct acall_req *req);
 int acall_pwritev_run(struct acall_req *req);
 void acall_rw_cleanup(struct acall_req *req);

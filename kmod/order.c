@@ -111,7 +111,7 @@ static void acall_req_release(struct acall_req *req)
 		acall_cancel_later(req);
 		return;
 	}
-	req->deferred = true;
+	req->worker_try = true;
 	acall_pool_queue(req, ACALL_PUNT_RELEASED);
 }
 
@@ -242,7 +242,7 @@ void acall_order_done_chain(struct acall_req *req, long res)
 			break;
 		if (!next->fail_res && !READ_ONCE(next->canceled)) {
 			/* Never from a completion's own stack: it may block. */
-			next->deferred = true;
+			next->worker_try = true;
 			acall_pool_queue(next, ACALL_PUNT_RELEASED);
 			break;
 		}

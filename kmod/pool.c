@@ -174,18 +174,19 @@ static long acall_worker_run(struct acall_pool *pool, struct acall_req *req,
 }
 
 /*
- * One request taken off the work list, run as its submitter. A request
- * released by a barrier or a link never had its non-blocking try: it gets
- * the submitter's (acall_req_try()) here first, so that O_DIRECT still goes
- * out as an async kiocb rather than hold this worker.
+ * One request taken off the work list, run as its submitter. One released
+ * by a barrier or a link never had a try, and an O_DIRECT one that the
+ * submitter could not send without blocking may be sent by a thread that
+ * can: those (req->worker_try) are issued here first (acall_req_try()), so
+ * that their I/O goes out as an async kiocb rather than hold this worker.
  */
 static long acall_worker_issue_or_run(struct acall_pool *pool,
 				      struct acall_req *req, bool listed)
 {
 	long res;
 
-	if (req->deferred) {
-		req->deferred = false;
+	if (req->worker_try) {
+		req->worker_try = false;
 		switch (acall_req_try(req, NULL, &res)) {
 		case ACALL_TRY_QUEUED:
 			return -EIOCBQUEUED;
@@ -614,11 +615,11 @@ static int acall_worker_loop(struct acall_worker *worker)
 		hash = req ? req->hash : 0;
 		/*
 		 * Running from here on, in the same take of the lock. One
-		 * released by a barrier or a link (deferred) gets its
-		 * non-blocking try first, and is listed only if that punts.
+		 * to be issued first (worker_try) is listed only if that
+		 * punts: its kiocb's completion may queue it again at once.
 		 */
 		listed = false;
-		if (req && !req->deferred)
+		if (req && !req->worker_try)
 			listed = acall_worker_list_running(pool, req);
 		if (!req && atomic_read(&worker->eventfd_held)) {
 			/* Nothing to run next: its caller waits for these. */

@@ -189,13 +189,18 @@ static int acall_rw_progress(struct acall_req *req, int rw, ssize_t ret)
 	return req->user_nowait ? req->done : -EAGAIN;
 }
 
-/* Freeze protection held across an async write, as fs/aio.c does it. */
-static bool acall_start_write_nowait(struct kiocb *kiocb)
+/*
+ * Freeze protection held across an async write, as fs/aio.c does it; with
+ * nowait, false rather than wait for a frozen filesystem.
+ */
+static bool acall_start_write(struct kiocb *kiocb, bool nowait)
 {
 	struct inode *inode = file_inode(kiocb->ki_filp);
 
 	if (S_ISREG(inode->i_mode)) {
-		if (!sb_start_write_trylock(inode->i_sb))
+		if (!nowait)
+			sb_start_write(inode->i_sb);
+		else if (!sb_start_write_trylock(inode->i_sb))
 			return false;
 		/* Released by whoever completes it, maybe in irq context. */
 		__sb_writers_release(inode->i_sb, SB_FREEZE_WRITE);
@@ -306,14 +311,29 @@ static void acall_rw_complete(struct kiocb *kiocb, long res)
 	rcu_read_unlock();
 }
 
-static int acall_rw_issue_async(struct acall_req *req, int rw)
+/*
+ * Send req out as an async kiocb: from the submitter with IOCB_NOWAIT, from
+ * a worker (ACALL_ISSUE_WORKER) as fs/aio.c sends one, waiting for a lock
+ * or a frozen filesystem if it must but not for the I/O. What the
+ * submitter's try leaves to a worker, the worker sends again this way
+ * first (req->worker_try); what a worker's leaves, a worker runs.
+ */
+static int acall_rw_issue_async(struct acall_req *req, int rw,
+				unsigned int issue_flags)
 {
+	bool nowait = !(issue_flags & ACALL_ISSUE_WORKER);
 	struct kiocb *kiocb = &req->kiocb;
 	struct file *file = req->file;
 	struct iov_iter iter;
 	ssize_t ret;
 
-	if (!(file->f_mode & FMODE_NOWAIT))
+	/*
+	 * Set before the kiocb can complete and queue req: a worker sends
+	 * again what the submitter's try left, and runs what its own left, so
+	 * that no request goes round for ever.
+	 */
+	req->worker_try = nowait;
+	if (nowait && !(file->f_mode & FMODE_NOWAIT))
 		return acall_req_eagain(req, ACALL_PUNT_NO_NOWAIT);
 
 	memset(kiocb, 0, sizeof(*kiocb));
@@ -324,7 +344,9 @@ static int acall_rw_issue_async(struct acall_req *req, int rw)
 	 * for a task of ours; the submitter may be in inode_dio_wait() for it,
 	 * and a worker would save nothing over iomap's workqueue.
 	 */
-	kiocb->ki_flags = iocb_flags(file) | IOCB_NOWAIT;
+	kiocb->ki_flags = iocb_flags(file);
+	if (nowait)
+		kiocb->ki_flags |= IOCB_NOWAIT;
 	kiocb->ki_complete = acall_rw_complete;
 	ret = acall_kiocb_set_rw_flags(kiocb, req->rw_flags, rw);
 	if (ret)
@@ -335,7 +357,7 @@ static int acall_rw_issue_async(struct acall_req *req, int rw)
 	/* Nobody polls for completions. */
 	kiocb->ki_flags &= ~IOCB_HIPRI;
 
-	if (rw == WRITE && !acall_start_write_nowait(kiocb))
+	if (rw == WRITE && !acall_start_write(kiocb, nowait))
 		return -EAGAIN;
 
 	/*
@@ -515,7 +537,7 @@ static int acall_rw_write_buffered_nowait(struct acall_req *req)
 	if (!acall_rw_inline_iter(req, &iter))
 		return acall_req_eagain(req, ACALL_PUNT_INLINE_BOUND);
 	/* Frozen. */
-	if (!acall_start_write_nowait(&kiocb))
+	if (!acall_start_write(&kiocb, true))
 		return acall_req_eagain(req, ACALL_PUNT_WOULD_BLOCK);
 	ret = file->f_op->write_iter(&kiocb, &iter);
 	acall_end_write(&kiocb);
@@ -553,7 +575,8 @@ static int acall_rw_read_buffered_nowait(struct acall_req *req)
 	return acall_rw_nowait_done(req, READ, ret);
 }
 
-static int acall_rw_issue(struct acall_req *req, int rw)
+static int acall_rw_issue(struct acall_req *req, int rw,
+			  unsigned int issue_flags)
 {
 	struct file *file = req->file;
 
@@ -569,7 +592,7 @@ static int acall_rw_issue(struct acall_req *req, int rw)
 		return acall_req_eagain(req, ACALL_PUNT_MUST_BLOCK);
 
 	if (file->f_flags & O_DIRECT)
-		return acall_rw_issue_async(req, rw);
+		return acall_rw_issue_async(req, rw, issue_flags);
 
 	if (!(file->f_mode & FMODE_NOWAIT))
 		return acall_req_eagain(req, ACALL_PUNT_NO_NOWAIT);
@@ -579,14 +602,14 @@ static int acall_rw_issue(struct acall_req *req, int rw)
 	return acall_rw_read_buffered_nowait(req);
 }
 
-int acall_preadv_issue(struct acall_req *req)
+int acall_preadv_issue(struct acall_req *req, unsigned int issue_flags)
 {
-	return acall_rw_issue(req, READ);
+	return acall_rw_issue(req, READ, issue_flags);
 }
 
-int acall_pwritev_issue(struct acall_req *req)
+int acall_pwritev_issue(struct acall_req *req, unsigned int issue_flags)
 {
-	return acall_rw_issue(req, WRITE);
+	return acall_rw_issue(req, WRITE, issue_flags);
 }
 
 /*

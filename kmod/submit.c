@@ -267,13 +267,15 @@ static int acall_req_prep(struct acall_req *req, const struct acall_sqe *sqe)
 }
 
 /*
- * The non-blocking try of a request whose gates are all open: the one
- * place that decides how it goes on, wherever it starts. In the submitter
- * (room: what its SUBMIT may still copy inline, updated here) it may
- * complete inline. In a worker that took it after a barrier or a link
- * released it (room NULL: nothing is copied inline there, so a buffered
- * one with bytes to move is simply run), an O_DIRECT one still goes out
- * as an async kiocb and leaves the worker free. Returns ACALL_TRY_DONE
+ * The try of a request whose gates are all open: the one place that
+ * decides how it goes on, wherever it starts. In the submitter (room: what
+ * its SUBMIT may still copy inline, updated here) it never blocks, and may
+ * complete inline. In a worker (room NULL: nothing is copied inline there,
+ * so a buffered one with bytes to move is simply run) it is a request
+ * released by a barrier or a link, or one the submitter could not send
+ * without blocking (req->worker_try): an O_DIRECT one goes out as an async
+ * kiocb even if that blocks on a lock first, and leaves the worker free
+ * while its I/O runs, as io-wq issues it. Returns ACALL_TRY_DONE
  * with its result in *res, ACALL_TRY_QUEUED once it is in flight (req may
  * already be completed and gone), or ACALL_TRY_PUNT when a thread must do
  * it, req->punt saying why.
@@ -292,7 +294,7 @@ __acall_req_try(struct acall_req *req, u64 *room, long *res)
 	req->inline_room = room ? *room : 0;
 	/* An -EAGAIN that the op does not explain. */
 	req->punt = ACALL_PUNT_WOULD_BLOCK;
-	ret = req->op->issue(req);
+	ret = req->op->issue(req, room ? 0 : ACALL_ISSUE_WORKER);
 	if (ret == -EIOCBQUEUED) {
 		/* Whoever called holds the context, not req. */
 		this_cpu_inc(ctx->counts->async_kiocb);

@@ -2,9 +2,10 @@
 /*
  * Each way a request can go is really taken, as the context's counters
  * (ACALL_IOC_STATS) show: a page-cache hit completes inline in the
- * submitter, O_DIRECT goes out as an async kiocb, a cold buffered read and a
- * delayed NOP go to a worker, and the workers are threads named after the
- * process.
+ * submitter, O_DIRECT goes out as an async kiocb (from a worker that does
+ * not wait for it, where the submitter could not send it without
+ * blocking), a cold buffered read and a delayed NOP go to a worker, and the
+ * workers are threads named after the process.
  * Data is checked on every path.
  *
  * Where the I/O must not be finished before the submission returns, the
@@ -17,6 +18,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
@@ -159,6 +161,74 @@ TEST_F_TIMEOUT(paths, direct_block_device_write_is_async_kiocb, 60)
 	EXPECT_EQ(0, ACALL_DELTA(self->before, self->after, punted));
 	EXPECT_EQ(0, ACALL_DELTA(self->before, self->after, inline_done));
 	close(dfd);
+}
+
+/*
+ * ext4 refuses IOCB_NOWAIT for an O_DIRECT write into a hole (it must
+ * allocate), so each goes to a worker; the worker sends it as a kiocb
+ * that may wait for the inode's lock but not for the device (300 ms a
+ * request here), and takes the next. With one worker, the NOP queued
+ * after four such writes completes first: a worker that waited for each
+ * write would post all of them before it.
+ */
+#define HOLE_WRITES	4
+
+TEST_F_TIMEOUT(paths, worker_sends_a_direct_write_as_a_kiocb, 120)
+{
+	struct acall_options opts = { .entries = 16, .max_workers = 1 };
+	struct acall_sqe sqes[HOLE_WRITES + 1];
+	struct iovec iov[HOLE_WRITES];
+	struct acall_ring ring;
+	struct acall_cqe *cqe;
+	const char *dir;
+	struct stat st;
+	int fd, dfd, i;
+
+	ACALL_REQUIRE(ACALL_FEAT_ASYNC_KIOCB | ACALL_FEAT_WORKERS);
+	ACALL_FIXTURE(dir, "ACALL_TEST_SLOW_EXT4");
+	fd = acall_tmpfile(dir, O_RDWR);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ftruncate(fd, HOLE_WRITES << 20));
+	ASSERT_EQ(0, fstat(fd, &st));
+	ASSERT_EQ(0, st.st_blocks) TH_LOG("the file is not sparse");
+	dfd = acall_reopen(fd, O_RDWR | O_DIRECT);
+	ASSERT_LE(0, dfd);
+	ASSERT_EQ(0, acall_ring_init(&ring, &opts));
+	ASSERT_EQ(0, acall_stats(&ring, &self->before));
+
+	for (i = 0; i < HOLE_WRITES; i++) {
+		iov[i].iov_base = self->buf + i * 4096;
+		iov[i].iov_len = 4096;
+		acall_fill(iov[i].iov_base, 4096, (__u64)i << 20, 9);
+		acall_prep_pwritev(&sqes[i], dfd, &iov[i], 1, (__u64)i << 20, 0);
+		acall_sqe_set_data(&sqes[i], i + 1);
+	}
+	acall_prep_nop(&sqes[i], 1);
+	acall_sqe_set_data(&sqes[i], 0);
+	ASSERT_EQ(HOLE_WRITES + 1, acall_submit(&ring, sqes, HOLE_WRITES + 1));
+
+	for (i = 0; i <= HOLE_WRITES; i++) {
+		ASSERT_EQ(0, acall_wait_cqe(&ring, &cqe, -1));
+		if (!i)
+			EXPECT_EQ(0, cqe->user_data)
+				TH_LOG("write %llu completed before the NOP: the worker waited for it",
+				       (unsigned long long)cqe->user_data);
+		EXPECT_EQ(cqe->user_data ? 4096 : 0, cqe->res);
+		acall_cq_advance(&ring, 1);
+	}
+	ASSERT_EQ(0, acall_stats(&ring, &self->after));
+	EXPECT_EQ(HOLE_WRITES + 1, ACALL_DELTA(self->before, self->after, punted));
+	EXPECT_EQ(HOLE_WRITES, ACALL_DELTA(self->before, self->after, async_kiocb));
+	EXPECT_EQ(1, self->after.workers_peak);
+	acall_ring_exit(&ring);
+
+	for (i = 0; i < HOLE_WRITES; i++) {
+		memset(self->buf, 0, 4096);
+		ASSERT_EQ(4096, pread(fd, self->buf, 4096, (off_t)i << 20));
+		EXPECT_EQ(-1, acall_check(self->buf, 4096, (__u64)i << 20, 9));
+	}
+	close(dfd);
+	close(fd);
 }
 
 TEST_F_TIMEOUT(paths, cold_buffered_read_is_punted, 60)

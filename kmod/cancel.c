@@ -63,6 +63,7 @@ void acall_cancel_later(struct acall_req *req)
 long acall_ioctl_cancel(struct acall_ctx *ctx, u64 __user *arg)
 {
 	struct acall_req *req, *next;
+	struct acall_worker *worker;
 	struct acall_pool *pool;
 	bool running = false;
 	unsigned int i = 0;
@@ -97,6 +98,8 @@ long acall_ioctl_cancel(struct acall_ctx *ctx, u64 __user *arg)
 		}
 		list_for_each_entry(req, &pool->running, node)
 			running |= req->user_data == user_data;
+		list_for_each_entry(worker, &pool->issuing, issuing_node)
+			running |= worker->issuing_user_data == user_data;
 		spin_unlock_irq(&pool->lock);
 		acall_fail_list(ctx, &list, -ECANCELED);
 	}

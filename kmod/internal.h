@@ -57,6 +57,7 @@ struct acall_pool {
 	struct list_head work;		/* requests for a worker to take */
 	unsigned int nr_queued;		/* on work; read racily (pool.c) */
 	struct list_head running;	/* requests a worker is running */
+	struct list_head issuing;	/* workers issuing one (worker_try) */
 	struct list_head idle;		/* idle workers */
 	u64 hash_busy;			/* files with a write running (pool.c) */
 	u64 hash_claimed;		/* buckets a worker was called for */
@@ -90,6 +91,9 @@ struct acall_worker {
 	/* A thread's own CPUs, and those it was last moved to (mask_lock). */
 	cpumask_var_t allowed;
 	cpumask_var_t applied;
+	/* In pool->issuing while it issues the request of that user_data. */
+	struct list_head issuing_node;
+	u64 issuing_user_data;
 	/* Its completions whose eventfd signal it holds back (pool.c). */
 	atomic_t eventfd_held;
 	struct timer_list eventfd_timer;

@@ -110,6 +110,17 @@ static bool acall_worker_list_running(struct acall_pool *pool,
 	return true;
 }
 
+/*
+ * A kernel thread interrupted: the signal was for the request it ran
+ * only. A thread of the process keeps its signals: they are the process's
+ * (its death), and it goes back to userspace to take them.
+ */
+static void acall_worker_forget_interrupt(void)
+{
+	if ((current->flags & PF_KTHREAD) && signal_pending(current))
+		flush_signals(current);
+}
+
 /* Off the running list, before its completion is posted. */
 static void acall_worker_unlist_running(struct acall_pool *pool,
 					struct acall_req *req)
@@ -117,13 +128,65 @@ static void acall_worker_unlist_running(struct acall_pool *pool,
 	spin_lock_irq(&pool->lock);
 	list_del(&req->node);
 	spin_unlock_irq(&pool->lock);
-	/*
-	 * A kernel thread interrupted: the signal was for this request only.
-	 * A thread of the process keeps its signals: they are the process's
-	 * (its death), and it goes back to userspace to take them.
-	 */
-	if ((current->flags & PF_KTHREAD) && signal_pending(current))
-		flush_signals(current);
+	acall_worker_forget_interrupt();
+}
+
+/*
+ * As acall_worker_list_running(), for a request the worker issues first
+ * (worker_try): that may block (a lock, a frozen filesystem, a fault on
+ * the buffer) as a run does, but its kiocb may complete, and queue req
+ * again or free it, before the call returns, so req cannot be on a list of
+ * the worker's. The worker is listed instead, with req's user_data: cancel
+ * finds it running, acall_pools_interrupt() interrupts it.
+ */
+static bool acall_worker_list_issuing(struct acall_worker *worker,
+				      struct acall_req *req)
+{
+	struct acall_pool *pool = worker->pool;
+	struct acall_ctx *ctx = pool->ctx;
+
+	lockdep_assert_held(&pool->lock);
+	if (acall_owner_is_gone(ctx) || READ_ONCE(ctx->dying))
+		return false;
+	worker->issuing_user_data = req->user_data;
+	list_add_tail(&worker->issuing_node, &pool->issuing);
+	return true;
+}
+
+/* The issue returned: only the worker is touched, req may be gone. */
+static void acall_worker_unlist_issuing(struct acall_worker *worker)
+{
+	struct acall_pool *pool = worker->pool;
+
+	spin_lock_irq(&pool->lock);
+	list_del_init(&worker->issuing_node);
+	spin_unlock_irq(&pool->lock);
+	acall_worker_forget_interrupt();
+}
+
+/* Off whichever list the worker put req on when it took it. */
+static void acall_worker_unlist(struct acall_worker *worker,
+				struct acall_req *req)
+{
+	if (req->worker_try)
+		acall_worker_unlist_issuing(worker);
+	else
+		acall_worker_unlist_running(worker->pool, req);
+}
+
+/* A kernel thread interrupted since it listed req: req does not start. */
+static bool acall_worker_interrupted(void)
+{
+	return (current->flags & PF_KTHREAD) && fatal_signal_pending(current);
+}
+
+/* What a system call would restart, a completion reports. */
+static long acall_worker_res(long res)
+{
+	if (res == -ERESTARTSYS || res == -ERESTARTNOINTR ||
+	    res == -ERESTARTNOHAND || res == -ERESTART_RESTARTBLOCK)
+		return -EINTR;
+	return res;
 }
 
 /*
@@ -146,19 +209,15 @@ static long acall_worker_run(struct acall_pool *pool, struct acall_req *req,
 	}
 
 	/*
-	 * A kernel thread interrupted since it listed req, by a close or its
-	 * owner's end: req does not start, or go on (acall_req_end_res()).
+	 * Interrupted by a close or its owner's end: req does not start, or
+	 * go on (acall_req_end_res()).
 	 */
-	if ((current->flags & PF_KTHREAD) && fatal_signal_pending(current)) {
+	if (acall_worker_interrupted()) {
 		acall_worker_unlist_running(pool, req);
 		return acall_req_end_res(req, -ECANCELED);
 	}
 	trace_acall_issue(ctx, req->user_data, ACALL_PATH_WORKER);
-	res = req->op->run(req);
-	/* What a system call would restart, a completion reports. */
-	if (res == -ERESTARTSYS || res == -ERESTARTNOINTR ||
-	    res == -ERESTARTNOHAND || res == -ERESTART_RESTARTBLOCK)
-		res = -EINTR;
+	res = acall_worker_res(req->op->run(req));
 
 	acall_worker_unlist_running(pool, req);
 	/*
@@ -180,21 +239,33 @@ static long acall_worker_run(struct acall_pool *pool, struct acall_req *req,
  * can: those (req->worker_try) are issued here first (acall_req_try()), so
  * that their I/O goes out as an async kiocb rather than hold this worker.
  */
-static long acall_worker_issue_or_run(struct acall_pool *pool,
+static long acall_worker_issue_or_run(struct acall_worker *worker,
 				      struct acall_req *req, bool listed)
 {
+	struct acall_pool *pool = worker->pool;
+	enum acall_try how;
 	long res;
 
 	if (req->worker_try) {
+		/* listed: as the worker, in pool->issuing. */
 		req->worker_try = false;
-		switch (acall_req_try(req, NULL, &res)) {
+		if (!listed)
+			return acall_req_end_res(req, -ECANCELED);
+		if (acall_worker_interrupted()) {
+			acall_worker_unlist_issuing(worker);
+			return acall_req_end_res(req, -ECANCELED);
+		}
+		how = acall_req_try(req, NULL, &res);
+		acall_worker_unlist_issuing(worker);
+		switch (how) {
 		case ACALL_TRY_QUEUED:
 			return -EIOCBQUEUED;
 		case ACALL_TRY_DONE:
 			trace_acall_issue(pool->ctx, req->user_data,
 					  ACALL_PATH_WORKER);
-			return res;
+			return acall_worker_res(res);
 		case ACALL_TRY_PUNT:
+			listed = false;
 			break;
 		}
 	}
@@ -268,7 +339,8 @@ static void acall_worker_completed(struct acall_worker *worker)
 
 /*
  * Run req, taken off the work list; listed: put on the running list then
- * (acall_worker_list_running()).
+ * (acall_worker_list_running()), or the worker on pool->issuing for one it
+ * issues first (acall_worker_list_issuing()).
  */
 static void acall_worker_handle(struct acall_worker *worker,
 				struct acall_req *req, bool mm_held, bool listed)
@@ -281,7 +353,7 @@ static void acall_worker_handle(struct acall_worker *worker,
 	if (req->fail_res || !mm_held || !acall_owner_check_mm(ctx) ||
 	    READ_ONCE(req->canceled) || READ_ONCE(ctx->dying)) {
 		if (listed)
-			acall_worker_unlist_running(pool, req);
+			acall_worker_unlist(worker, req);
 		res = acall_req_end_res(req, -ECANCELED);
 	} else {
 		/* Once per request, not again when it goes on. */
@@ -291,7 +363,7 @@ static void acall_worker_handle(struct acall_worker *worker,
 			acall_worker_count_cpu(ctx, req);
 		acall_identity_assume(&req->id, !worker->thread,
 				      req->op->grows_file, &assumed);
-		res = acall_worker_issue_or_run(pool, req, listed);
+		res = acall_worker_issue_or_run(worker, req, listed);
 		acall_identity_revert(&assumed, !worker->thread);
 		/*
 		 * An async kiocb in flight, or a request parked on a wait
@@ -614,12 +686,13 @@ static int acall_worker_loop(struct acall_worker *worker)
 		req = acall_pool_take(pool, hash, &streak);
 		hash = req ? req->hash : 0;
 		/*
-		 * Running from here on, in the same take of the lock. One
-		 * to be issued first (worker_try) is listed only if that
-		 * punts: its kiocb's completion may queue it again at once.
+		 * Running from here on, in the same take of the lock; one to
+		 * be issued first (worker_try) is listed as its worker.
 		 */
 		listed = false;
-		if (req && !req->worker_try)
+		if (req && req->worker_try)
+			listed = acall_worker_list_issuing(worker, req);
+		else if (req)
 			listed = acall_worker_list_running(pool, req);
 		if (!req && atomic_read(&worker->eventfd_held)) {
 			/* Nothing to run next: its caller waits for these. */
@@ -810,6 +883,7 @@ int acall_worker_serve(struct acall_pool *pool)
 	/* Not the pool's yet: follow its mask at once. */
 	worker->mask_seq = READ_ONCE(pool->mask_seq) - 1;
 	INIT_LIST_HEAD(&worker->idle_node);
+	INIT_LIST_HEAD(&worker->issuing_node);
 
 	trace_acall_worker_start(current->pid, ctx->tgid);
 	acall_worker_count_alive(ctx);
@@ -850,6 +924,7 @@ static int acall_worker_create(struct acall_pool *pool)
 		return -ENOMEM;
 	}
 	INIT_LIST_HEAD(&worker->idle_node);
+	INIT_LIST_HEAD(&worker->issuing_node);
 	worker->pool = pool;
 
 	/* The worker's own references, dropped as it exits. */
@@ -902,6 +977,7 @@ static int acall_pool_init(struct acall_pool *pool, struct acall_ctx *ctx,
 	spin_lock_init(&pool->lock);
 	INIT_LIST_HEAD(&pool->work);
 	INIT_LIST_HEAD(&pool->running);
+	INIT_LIST_HEAD(&pool->issuing);
 	INIT_LIST_HEAD(&pool->idle);
 	INIT_WORK(&pool->spawn_work, acall_spawn_work);
 	pool->node = node;
@@ -1142,6 +1218,7 @@ void acall_pools_shutdown(struct acall_ctx *ctx)
  */
 void acall_pools_interrupt(struct acall_ctx *ctx)
 {
+	struct acall_worker *worker;
 	struct acall_pool *pool;
 	struct acall_req *req;
 	unsigned int i = 0;
@@ -1151,6 +1228,9 @@ void acall_pools_interrupt(struct acall_ctx *ctx)
 		list_for_each_entry(req, &pool->running, node)
 			if (req->worker->flags & PF_KTHREAD)
 				send_sig(SIGKILL, req->worker, 1);
+		list_for_each_entry(worker, &pool->issuing, issuing_node)
+			if (!worker->thread)
+				send_sig(SIGKILL, worker->task, 1);
 		spin_unlock_irq(&pool->lock);
 	}
 }

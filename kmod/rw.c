@@ -12,9 +12,11 @@
  * without starting any I/O, and completes inline on a page-cache hit.
  * Whatever would block (-EAGAIN), and the rest of a read that was served
  * only in part, goes to a worker, which does it the ordinary, blocking way,
- * but for a buffered read of a file that can wait for its pages by
- * callback: the worker starts its readahead and leaves it waiting for the
- * page, with no thread, and a worker copies it once the page is read.
+ * but for two cases: an O_DIRECT request the submitter's call refused it
+ * sends again as an async kiocb without IOCB_NOWAIT, and a buffered read
+ * of a file that can wait for its pages by callback it starts (the
+ * readahead) and leaves waiting for the page, with no thread; a worker
+ * copies it once the page is read.
  * Every path raises the fsnotify event the blocking call would, before the
  * completion is posted.
  */
@@ -272,6 +274,34 @@ static void acall_rw_complete_async(struct acall_req *req, int rw, long res)
 	acall_req_complete_notify(req, res);
 }
 
+/*
+ * The rest of a request whose async kiocb completed with res, to a worker
+ * that runs it the blocking way. Not one that sends it again: its issuer
+ * may still be in ->read_iter() or ->write_iter(), which may look at the
+ * kiocb after the completion (ext4's direct read does), and a new kiocb
+ * would be that one.
+ */
+static void acall_rw_kiocb_punt(struct acall_req *req)
+{
+	req->worker_try = false;
+	acall_pool_queue(req, ACALL_PUNT_KIOCB_AGAIN);
+}
+
+/*
+ * Whether an async kiocb's res means "not without blocking": -EAGAIN, or
+ * -EOPNOTSUPP for IOCB_NOWAIT itself (a bio-based device without nowait
+ * support on 6.1, ext4's and f2fs's buffered fallback of a direct write).
+ * With RWF_NOWAIT, either is the result, as from preadv2().
+ */
+static bool acall_rw_kiocb_would_block(struct acall_req *req,
+				       struct kiocb *kiocb, long res)
+{
+	if (req->user_nowait)
+		return false;
+	return res == -EAGAIN ||
+	       (res == -EOPNOTSUPP && (kiocb->ki_flags & IOCB_NOWAIT));
+}
+
 /* Completion of an async kiocb: any context, interrupts included. */
 static void __acall_rw_complete(struct kiocb *kiocb, long res)
 {
@@ -281,15 +311,15 @@ static void __acall_rw_complete(struct kiocb *kiocb, long res)
 	if (rw == WRITE)
 		acall_end_write(kiocb);
 	/* The device said "not without blocking": a worker retries. */
-	if (res == -EAGAIN && !req->user_nowait) {
+	if (acall_rw_kiocb_would_block(req, kiocb, res)) {
 		req->iter = req->iter_saved;
-		acall_pool_queue(req, ACALL_PUNT_KIOCB_AGAIN);
+		acall_rw_kiocb_punt(req);
 		return;
 	}
 	res = acall_rw_progress(req, rw, res);
 	/* An RWF_NOWAIT request's -EAGAIN is its result, never a worker's. */
 	if (res == -EAGAIN && !req->user_nowait) {
-		acall_pool_queue(req, ACALL_PUNT_KIOCB_AGAIN);
+		acall_rw_kiocb_punt(req);
 		return;
 	}
 	acall_rw_complete_async(req, rw, res);
@@ -313,10 +343,13 @@ static void acall_rw_complete(struct kiocb *kiocb, long res)
 
 /*
  * Send req out as an async kiocb: from the submitter with IOCB_NOWAIT, from
- * a worker (ACALL_ISSUE_WORKER) as fs/aio.c sends one, waiting for a lock
- * or a frozen filesystem if it must but not for the I/O. What the
- * submitter's try leaves to a worker, the worker sends again this way
- * first (req->worker_try); what a worker's leaves, a worker runs.
+ * a worker (ACALL_ISSUE_WORKER) without, as fs/aio.c sends one: it may
+ * wait for a lock or a frozen filesystem, and some filesystems do the
+ * whole I/O before they return (ext4's extending or unaligned writes,
+ * buffered fallbacks), but the device's time is not spent in the worker
+ * as a rule. What the submitter's call refuses or leaves undone, the
+ * worker sends again this way (req->worker_try); what a completion
+ * leaves, or a worker's call, a worker runs.
  */
 static int acall_rw_issue_async(struct acall_req *req, int rw,
 				unsigned int issue_flags)
@@ -327,11 +360,7 @@ static int acall_rw_issue_async(struct acall_req *req, int rw,
 	struct iov_iter iter;
 	ssize_t ret;
 
-	/*
-	 * Set before the kiocb can complete and queue req: a worker sends
-	 * again what the submitter's try left, and runs what its own left, so
-	 * that no request goes round for ever.
-	 */
+	/* At most two calls: the submitter's, then one worker's. */
 	req->worker_try = nowait;
 	if (nowait && !(file->f_mode & FMODE_NOWAIT))
 		return acall_req_eagain(req, ACALL_PUNT_NO_NOWAIT);
@@ -365,13 +394,15 @@ static int acall_rw_issue_async(struct acall_req *req, int rw,
 	 * at its kiocb and iterator afterwards (blkdev_write_iter() does): an
 	 * extra reference keeps the request, iovecs included, until it
 	 * returns, and the callee consumes a copy of the iterator, so that a
-	 * worker the completion handed the rest to has req->iter to itself.
+	 * worker the completion handed the rest to has req->iter to itself
+	 * (and runs it with a kiocb of its own: acall_rw_kiocb_punt()).
 	 */
 	req->iter_saved = req->iter;
 	iter = req->iter;
 	/*
-	 * The only reference ever taken besides the first, and by its holder:
-	 * acall_req_put() relies on it to skip the atomic when one is left.
+	 * Taken only here, by a holder (the submitter, or a worker, while the
+	 * submitter's may still be held): acall_req_put() relies on it to
+	 * skip the atomic when one is left.
 	 */
 	atomic_inc(&req->refs);
 	if (rw == WRITE)
@@ -395,6 +426,11 @@ static int acall_rw_issue_async(struct acall_req *req, int rw,
 	if (ret == -EAGAIN) {
 		req->iter = req->iter_saved;
 		return ret;
+	}
+	/* A worker's call, without IOCB_NOWAIT, may take the other way. */
+	if (acall_rw_kiocb_would_block(req, kiocb, ret)) {
+		req->iter = req->iter_saved;
+		return acall_req_eagain(req, ACALL_PUNT_NO_NOWAIT);
 	}
 	/* Like one preadv(): its own event, even if a worker does the rest. */
 	acall_rw_fsnotify(req, rw, ret);

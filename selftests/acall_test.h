@@ -9,6 +9,8 @@
  *   ACALL_TEST_EXT4_DEV    the block device under ACALL_TEST_EXT4
  *   ACALL_TEST_XFS         XFS mount point on a fast (brd) device: a
  *                          filesystem with non-blocking buffered writes
+ *   ACALL_TEST_EXT4_JOURNAL  ext4 mounted data=journal on a fast (brd)
+ *                          device: O_DIRECT falls back to buffered
  *   ACALL_TEST_BDEV        a spare fast block device (brd), no filesystem
  *   ACALL_TEST_SLOW_BDEV   a memory-backed null_blk whose every request
  *                          takes hundreds of ms, no filesystem

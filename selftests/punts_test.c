@@ -5,10 +5,14 @@
  * acall_stats.punted. One test per reason, each with its data read back;
  * the ioctl's errors; the library's names.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fs.h>
+#include <sched.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/ioctl.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -16,6 +20,7 @@
 #include "kselftest_harness.h"
 #include <acall.h>
 #include "acall_test.h"
+#include "task_state.h"
 
 #define LEN	(64u << 10)
 
@@ -213,6 +218,120 @@ TEST_F(punts, extending_direct_write_would_block)
 	memset(self->buf, 0, LEN);
 	ASSERT_EQ((ssize_t)LEN, pread(dfd, self->buf, LEN, 0));
 	EXPECT_EQ(-1, acall_check(self->buf, LEN, 0, 7));
+	close(dfd);
+}
+
+/*
+ * ext4 mounted data=journal has no direct I/O: an O_DIRECT write falls
+ * back to a buffered one, which ext4 refuses under IOCB_NOWAIT with
+ * -EOPNOTSUPP. That means "not without blocking", not the result:
+ * pwritev() succeeds, and so does the worker.
+ */
+TEST_F(punts, direct_write_with_journaled_data_has_no_nowait_form)
+{
+	long long want[ACALL_PUNT_MAX] = { [ACALL_PUNT_NO_NOWAIT] = 1 };
+	struct iovec iov = { self->buf, LEN };
+	const char *dir;
+	struct acall_sqe sqe;
+	int fd, dfd;
+
+	ACALL_REQUIRE(ACALL_FEAT_ASYNC_KIOCB);
+	ACALL_FIXTURE(dir, "ACALL_TEST_EXT4_JOURNAL");
+	fd = acall_tmpfile(dir, O_RDWR);
+	ASSERT_LE(0, fd);
+	/* An overwrite: ext4 refuses an extending one with -EAGAIN first. */
+	fill_file(_metadata, fd, LEN, 3);
+	dfd = acall_reopen(fd, O_RDWR | O_DIRECT);
+	ASSERT_LE(0, dfd);
+	ring_up(_metadata, self, 0);
+	acall_fill(self->buf, LEN, 0, 10);
+	acall_prep_pwritev(&sqe, dfd, &iov, 1, 0, 0);
+	EXPECT_EQ((int)LEN, acall_run1(&self->ring, &sqe));
+	expect_punts(_metadata, self, want);
+	memset(self->buf, 0, LEN);
+	ASSERT_EQ((ssize_t)LEN, pread(fd, self->buf, LEN, 0));
+	EXPECT_EQ(-1, acall_check(self->buf, LEN, 0, 10));
+	close(dfd);
+	close(fd);
+}
+
+/* Whether a worker thread of this process (acall/...) sleeps in state D. */
+static bool a_worker_waits_uninterruptibly(void)
+{
+	char path[300], comm[32] = "", stat[1024];
+	const char *state = NULL;
+	struct dirent *e;
+	bool found = false;
+	DIR *tasks;
+	FILE *f;
+
+	tasks = opendir("/proc/self/task");
+	if (!tasks)
+		return false;
+	while (!found && (e = readdir(tasks))) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%s/comm",
+			 e->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (!fgets(comm, sizeof(comm), f))
+			comm[0] = 0;
+		fclose(f);
+		if (strncmp(comm, "acall/", 6) ||
+		    !acall_task_stat(atoi(e->d_name), stat, sizeof(stat)))
+			continue;
+		state = acall_stat_field(stat, 3);
+		found = state && *state == 'D';
+	}
+	closedir(tasks);
+	return found;
+}
+
+/*
+ * An O_DIRECT write to a frozen filesystem goes to a worker, which sends
+ * it again as a kiocb that may block: it waits for the thaw before the
+ * write goes out. Meanwhile CANCEL finds it running (-EALREADY), as for
+ * any request a worker is on; after the thaw it completes, whole.
+ */
+TEST_F(punts, direct_write_waiting_for_a_thaw_is_running)
+{
+	long long want[ACALL_PUNT_MAX] = { [ACALL_PUNT_WOULD_BLOCK] = 1 };
+	struct iovec iov = { self->buf, 4096 };
+	struct acall_cqe *cqe;
+	struct acall_sqe sqe;
+	int dfd;
+
+	ACALL_REQUIRE(ACALL_FEAT_ASYNC_KIOCB | ACALL_FEAT_CANCEL);
+	fill_file(_metadata, self->fd, LEN, 11);
+	dfd = acall_reopen(self->fd, O_RDWR | O_DIRECT);
+	ASSERT_LE(0, dfd);
+	ring_up(_metadata, self, 0);
+	self->dirfd = open(self->dir, O_RDONLY | O_DIRECTORY);
+	ASSERT_LE(0, self->dirfd);
+	ASSERT_EQ(0, ioctl(self->dirfd, FIFREEZE, 0));
+	self->frozen = true;
+
+	acall_fill(self->buf, 4096, 0, 12);
+	acall_prep_pwritev(&sqe, dfd, &iov, 1, 0, 0);
+	acall_sqe_set_data(&sqe, 5);
+	ASSERT_EQ(1, acall_submit(&self->ring, &sqe, 1));
+	/* Its worker waits for the thaw: nothing else of ours sleeps so. */
+	while (!a_worker_waits_uninterruptibly())
+		sched_yield();
+	EXPECT_EQ(-EALREADY, acall_cancel(&self->ring, 5));
+
+	ASSERT_EQ(0, ioctl(self->dirfd, FITHAW, 0));
+	self->frozen = false;
+	ASSERT_EQ(0, acall_wait_cqe(&self->ring, &cqe, -1));
+	EXPECT_EQ(5, cqe->user_data);
+	EXPECT_EQ(4096, cqe->res);
+	acall_cq_advance(&self->ring, 1);
+	expect_punts(_metadata, self, want);
+	memset(self->buf, 0, 4096);
+	ASSERT_EQ(4096, pread(self->fd, self->buf, 4096, 0));
+	EXPECT_EQ(-1, acall_check(self->buf, 4096, 0, 12));
 	close(dfd);
 }
 

@@ -37,7 +37,7 @@ mkfs_ext4() {
 	grep -q "^$1 $2 ext4 " /proc/mounts && return 0
 	"$MKE2FS" -q -F -t ext4 -b 4096 \
 		-E lazy_itable_init=1,lazy_journal_init=1,nodiscard "$1" >/dev/null &&
-	mkdir -p "$2" && mount -t ext4 -o noinit_itable "$1" "$2"
+	mkdir -p "$2" && mount -t ext4 -o "noinit_itable${3:+,$3}" "$1" "$2"
 }
 
 # mkfs_xfs DEVICE MOUNTPOINT: XFS, mounted. mkfs.xfs refuses a device
@@ -54,9 +54,10 @@ setup_fixtures() {
 		fixture_log "no acall-modprobe: not in the test VM, none set up"
 		return
 	}
-	# Fast: three 128 MiB RAM disks; ext4 on the first, the second raw,
-	# XFS on the third.
-	if acall-modprobe brd rd_nr=3 rd_size=131072 && [ -b /dev/ram1 ]; then
+	# Fast: four 128 MiB RAM disks; ext4 on the first, the second raw,
+	# XFS on the third, ext4 with data=journal (no direct I/O: O_DIRECT
+	# falls back to buffered) on the fourth.
+	if acall-modprobe brd rd_nr=4 rd_size=131072 && [ -b /dev/ram1 ]; then
 		export ACALL_TEST_BDEV=/dev/ram1
 		fixture_log "ACALL_TEST_BDEV=$ACALL_TEST_BDEV"
 		if have_mke2fs && acall-modprobe ext4 &&
@@ -65,6 +66,13 @@ setup_fixtures() {
 			fixture_log "ACALL_TEST_EXT4=$ACALL_TEST_EXT4 on $ACALL_TEST_EXT4_DEV"
 		else
 			fixture_log "no ext4 on /dev/ram0 (mke2fs or ext4 missing)"
+		fi
+		if have_mke2fs && [ -b /dev/ram3 ] &&
+		   mkfs_ext4 /dev/ram3 /mnt/acall-ext4-journal data=journal; then
+			export ACALL_TEST_EXT4_JOURNAL=/mnt/acall-ext4-journal
+			fixture_log "ACALL_TEST_EXT4_JOURNAL=$ACALL_TEST_EXT4_JOURNAL on /dev/ram3"
+		else
+			fixture_log "no data=journal ext4 on /dev/ram3"
 		fi
 		if mkfs_xfs /dev/ram2 /mnt/acall-xfs; then
 			export ACALL_TEST_XFS=/mnt/acall-xfs

@@ -299,6 +299,7 @@ struct acall_req {
 	int mode;
 	bool user_nowait;		/* RWF_NOWAIT: never a worker */
 	bool append;			/* a write at the end of the file */
+	bool direct;			/* O_DIRECT when taken (fcntl() may change it) */
 	bool detached;			/* took id and a context reference */
 	u64 inline_room;		/* what its SUBMIT may still copy inline */
 	long res;			/* completed inline: posted with its batch */

@@ -164,6 +164,27 @@ static void acall_worker_unlist_issuing(struct acall_worker *worker)
 	acall_worker_forget_interrupt();
 }
 
+/*
+ * A request the worker's issue left to it to run: from the worker's
+ * listing to req's in one take of the lock, so that cancel never finds it
+ * on neither. A kernel thread interrupted meanwhile keeps its signal if
+ * req is listed: acall_worker_run() sees it, and req does not start.
+ */
+static bool acall_worker_relist_running(struct acall_worker *worker,
+					struct acall_req *req)
+{
+	struct acall_pool *pool = worker->pool;
+	bool listed;
+
+	spin_lock_irq(&pool->lock);
+	list_del_init(&worker->issuing_node);
+	listed = acall_worker_list_running(pool, req);
+	spin_unlock_irq(&pool->lock);
+	if (!listed)
+		acall_worker_forget_interrupt();
+	return listed;
+}
+
 /* Off whichever list the worker put req on when it took it. */
 static void acall_worker_unlist(struct acall_worker *worker,
 				struct acall_req *req)
@@ -256,18 +277,15 @@ static long acall_worker_issue_or_run(struct acall_worker *worker,
 			return acall_req_end_res(req, -ECANCELED);
 		}
 		how = acall_req_try(req, NULL, &res);
-		acall_worker_unlist_issuing(worker);
-		switch (how) {
-		case ACALL_TRY_QUEUED:
-			return -EIOCBQUEUED;
-		case ACALL_TRY_DONE:
-			trace_acall_issue(pool->ctx, req->user_data,
-					  ACALL_PATH_WORKER);
-			return acall_worker_res(res);
-		case ACALL_TRY_PUNT:
-			listed = false;
-			break;
+		if (how == ACALL_TRY_PUNT) {
+			listed = acall_worker_relist_running(worker, req);
+			return acall_worker_run(pool, req, listed);
 		}
+		acall_worker_unlist_issuing(worker);
+		if (how == ACALL_TRY_QUEUED)
+			return -EIOCBQUEUED;
+		trace_acall_issue(pool->ctx, req->user_data, ACALL_PATH_WORKER);
+		return acall_worker_res(res);
 	}
 	return acall_worker_run(pool, req, listed);
 }
@@ -393,7 +411,7 @@ static u8 acall_req_hash(const struct acall_req *req)
 	struct file *file = req->file;
 
 	if (!req->op->hash_reg_file || !S_ISREG(file_inode(file)->i_mode) ||
-	    ((file->f_flags & O_DIRECT) && !req->append))
+	    (req->direct && !req->append))
 		return 0;
 	return hash_ptr(file_inode(file), ACALL_HASH_BITS) + 1;
 }

@@ -112,6 +112,13 @@ static int acall_rw_prep(struct acall_req *req, const struct acall_sqe *sqe,
 	req->rw_flags = (__force rwf_t)sqe->op_flags;
 	req->user_nowait = req->rw_flags & RWF_NOWAIT;
 	req->append = rw == WRITE && acall_write_appends(file, req->rw_flags);
+	/*
+	 * Which way it goes, fixed now: a file whose O_DIRECT fcntl() clears
+	 * later must not have a worker take the page-wait path, which uses
+	 * req->kiocb, while an issuer of its async kiocb may still be in
+	 * ->read_iter().
+	 */
+	req->direct = file->f_flags & O_DIRECT;
 	if (req->user_nowait && !(file->f_mode & FMODE_NOWAIT))
 		return -EOPNOTSUPP;
 	/*
@@ -400,9 +407,8 @@ static int acall_rw_issue_async(struct acall_req *req, int rw,
 	req->iter_saved = req->iter;
 	iter = req->iter;
 	/*
-	 * Taken only here, by a holder (the submitter, or a worker, while the
-	 * submitter's may still be held): acall_req_put() relies on it to
-	 * skip the atomic when one is left.
+	 * The only reference ever taken besides the first, and by its holder:
+	 * acall_req_put() relies on it to skip the atomic when one is left.
 	 */
 	atomic_inc(&req->refs);
 	if (rw == WRITE)
@@ -627,7 +633,7 @@ static int acall_rw_issue(struct acall_req *req, int rw,
 	if (rw == WRITE && unlikely(req->append) && !req->user_nowait)
 		return acall_req_eagain(req, ACALL_PUNT_MUST_BLOCK);
 
-	if (file->f_flags & O_DIRECT)
+	if (req->direct)
 		return acall_rw_issue_async(req, rw, issue_flags);
 
 	if (!(file->f_mode & FMODE_NOWAIT))
@@ -675,7 +681,7 @@ static bool acall_rw_can_wait_page(struct acall_req *req)
 {
 	struct file *file = req->file;
 
-	return !(file->f_flags & O_DIRECT) && !req->user_nowait &&
+	return !req->direct && !req->user_nowait &&
 	       file->f_op->read_iter && acall_file_async_buffered_read(file);
 }
 

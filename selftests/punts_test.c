@@ -5,22 +5,20 @@
  * acall_stats.punted. One test per reason, each with its data read back;
  * the ioctl's errors; the library's names.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fs.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
 #include <acall.h>
 #include "acall_test.h"
-#include "task_state.h"
 
 #define LEN	(64u << 10)
 
@@ -255,37 +253,29 @@ TEST_F(punts, direct_write_with_journaled_data_has_no_nowait_form)
 	close(fd);
 }
 
-/* Whether a worker thread of this process (acall/...) sleeps in state D. */
-static bool a_worker_waits_uninterruptibly(void)
+/*
+ * Whether a worker of this process (a thread of it, or a kernel thread)
+ * waits for a frozen filesystem: in sb_start_write(), which sleeps in
+ * percpu_rwsem_wait() on 6.1 and 6.12 alike.
+ */
+static bool a_worker_waits_for_a_thaw(void)
 {
-	char path[300], comm[32] = "", stat[1024];
-	const char *state = NULL;
-	struct dirent *e;
+	char path[64], wchan[64];
 	bool found = false;
-	DIR *tasks;
+	pid_t tids[16];
+	int n, i;
 	FILE *f;
 
-	tasks = opendir("/proc/self/task");
-	if (!tasks)
-		return false;
-	while (!found && (e = readdir(tasks))) {
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "/proc/self/task/%s/comm",
-			 e->d_name);
+	n = acall_workers_of(getpid(), tids, 16);
+	for (i = 0; i < n && i < 16 && !found; i++) {
+		snprintf(path, sizeof(path), "/proc/%d/wchan", (int)tids[i]);
 		f = fopen(path, "r");
 		if (!f)
 			continue;
-		if (!fgets(comm, sizeof(comm), f))
-			comm[0] = 0;
+		found = fgets(wchan, sizeof(wchan), f) &&
+			strstr(wchan, "percpu_rwsem");
 		fclose(f);
-		if (strncmp(comm, "acall/", 6) ||
-		    !acall_task_stat(atoi(e->d_name), stat, sizeof(stat)))
-			continue;
-		state = acall_stat_field(stat, 3);
-		found = state && *state == 'D';
 	}
-	closedir(tasks);
 	return found;
 }
 
@@ -298,10 +288,12 @@ static bool a_worker_waits_uninterruptibly(void)
 TEST_F(punts, direct_write_waiting_for_a_thaw_is_running)
 {
 	long long want[ACALL_PUNT_MAX] = { [ACALL_PUNT_WOULD_BLOCK] = 1 };
+	struct timespec tick = { 0, 10 * 1000 * 1000 };
 	struct iovec iov = { self->buf, 4096 };
+	bool waiting = false;
 	struct acall_cqe *cqe;
 	struct acall_sqe sqe;
-	int dfd;
+	int dfd, i, cancel = 0;
 
 	ACALL_REQUIRE(ACALL_FEAT_ASYNC_KIOCB | ACALL_FEAT_CANCEL);
 	fill_file(_metadata, self->fd, LEN, 11);
@@ -317,13 +309,23 @@ TEST_F(punts, direct_write_waiting_for_a_thaw_is_running)
 	acall_prep_pwritev(&sqe, dfd, &iov, 1, 0, 0);
 	acall_sqe_set_data(&sqe, 5);
 	ASSERT_EQ(1, acall_submit(&self->ring, &sqe, 1));
-	/* Its worker waits for the thaw: nothing else of ours sleeps so. */
-	while (!a_worker_waits_uninterruptibly())
-		sched_yield();
-	EXPECT_EQ(-EALREADY, acall_cancel(&self->ring, 5));
-
+	/*
+	 * Until its worker waits for the thaw. Bounded (20 s, a generous
+	 * bound, not a measurement) and thawed before any assertion: a
+	 * filesystem left frozen would hang every later test.
+	 */
+	for (i = 0; i < 2000 && !acall_cq_ready(&self->ring); i++) {
+		waiting = a_worker_waits_for_a_thaw();
+		if (waiting)
+			break;
+		nanosleep(&tick, NULL);
+	}
+	if (waiting)
+		cancel = acall_cancel(&self->ring, 5);
 	ASSERT_EQ(0, ioctl(self->dirfd, FITHAW, 0));
 	self->frozen = false;
+	ASSERT_TRUE(waiting) TH_LOG("no worker waited for the thaw");
+	EXPECT_EQ(-EALREADY, cancel);
 	ASSERT_EQ(0, acall_wait_cqe(&self->ring, &cqe, -1));
 	EXPECT_EQ(5, cqe->user_data);
 	EXPECT_EQ(4096, cqe->res);

@@ -67,7 +67,7 @@ setup_fixtures() {
 		else
 			fixture_log "no ext4 on /dev/ram0 (mke2fs or ext4 missing)"
 		fi
-		if have_mke2fs && [ -b /dev/ram3 ] &&
+		if have_mke2fs && acall-modprobe ext4 && [ -b /dev/ram3 ] &&
 		   mkfs_ext4 /dev/ram3 /mnt/acall-ext4-journal data=journal; then
 			export ACALL_TEST_EXT4_JOURNAL=/mnt/acall-ext4-journal
 			fixture_log "ACALL_TEST_EXT4_JOURNAL=$ACALL_TEST_EXT4_JOURNAL on /dev/ram3"

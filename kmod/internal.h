@@ -373,7 +373,7 @@ void acall_req_complete_notify(struct acall_req *req, long res);
 void acall_req_put(struct acall_req *req);
 void acall_req_spare_free(struct acall_ctx *ctx);
 int acall_copy_words(void *dst, const void __user *src, size_t size);
-/* How a request's non-blocking try went (acall_req_try()). */
+/* How a request's try went (acall_req_try()), the submitter's or a worker's. */
 enum acall_try {
 	ACALL_TRY_DONE,		/* completed: post its result */
 	ACALL_TRY_QUEUED,	/* in flight as an async kiocb */

@@ -166,9 +166,10 @@ static void acall_worker_unlist_issuing(struct acall_worker *worker)
 
 /*
  * A request the worker's issue left to it to run: from the worker's
- * listing to req's in one take of the lock, so that cancel never finds it
- * on neither. A kernel thread interrupted meanwhile keeps its signal if
- * req is listed: acall_worker_run() sees it, and req does not start.
+ * listing to req's in one take of the lock, so that cancel finds it on
+ * one of them at any time. A kernel thread interrupted meanwhile (by
+ * anything but close or the owner's end, which make the relist fail)
+ * keeps its signal: acall_worker_run() sees it, and req does not start.
  */
 static bool acall_worker_relist_running(struct acall_worker *worker,
 					struct acall_req *req)
@@ -212,8 +213,9 @@ static long acall_worker_res(long res)
 
 /*
  * Run req the ordinary, blocking way: findable by cancel as running, and
- * interruptible by acall_pools_interrupt(). listed: the worker put it on
- * the running list when it took it off the work list.
+ * interruptible by acall_pools_interrupt(). listed: it is on the running
+ * list already (the worker put it there when it took it, or after its
+ * issue).
  */
 static long acall_worker_run(struct acall_pool *pool, struct acall_req *req,
 			     bool listed)
@@ -278,8 +280,9 @@ static long acall_worker_issue_or_run(struct acall_worker *worker,
 		}
 		how = acall_req_try(req, NULL, &res);
 		if (how == ACALL_TRY_PUNT) {
-			listed = acall_worker_relist_running(worker, req);
-			return acall_worker_run(pool, req, listed);
+			if (!acall_worker_relist_running(worker, req))
+				return acall_req_end_res(req, -ECANCELED);
+			return acall_worker_run(pool, req, true);
 		}
 		acall_worker_unlist_issuing(worker);
 		if (how == ACALL_TRY_QUEUED)

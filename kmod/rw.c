@@ -33,6 +33,18 @@
 #include "ops.h"
 #include "acall_trace.h"
 
+/*
+ * The file's flags as a kiocb's (iocb_flags()), but direct or not as the
+ * request was taken (req->direct): fcntl() may have changed O_DIRECT since,
+ * and the path chosen must be the one the filesystem takes.
+ */
+static int acall_rw_iocb_flags(const struct acall_req *req)
+{
+	int flags = iocb_flags(req->file);
+
+	return req->direct ? flags | IOCB_DIRECT : flags & ~IOCB_DIRECT;
+}
+
 /* Where the write goes: at the end of the file, as kiocb_set_rw_flags() says. */
 static bool acall_write_appends(struct file *file, rwf_t flags)
 {
@@ -380,7 +392,7 @@ static int acall_rw_issue_async(struct acall_req *req, int rw,
 	 * for a task of ours; the submitter may be in inode_dio_wait() for it,
 	 * and a worker would save nothing over iomap's workqueue.
 	 */
-	kiocb->ki_flags = iocb_flags(file);
+	kiocb->ki_flags = acall_rw_iocb_flags(req);
 	if (nowait)
 		kiocb->ki_flags |= IOCB_NOWAIT;
 	kiocb->ki_complete = acall_rw_complete;
@@ -393,7 +405,8 @@ static int acall_rw_issue_async(struct acall_req *req, int rw,
 	/* Nobody polls for completions. */
 	kiocb->ki_flags &= ~IOCB_HIPRI;
 
-	if (rw == WRITE && !acall_start_write(kiocb, nowait))
+	/* RWF_NOWAIT does not wait for a thaw, whoever sends it. */
+	if (rw == WRITE && !acall_start_write(kiocb, nowait || req->user_nowait))
 		return -EAGAIN;
 
 	/*
@@ -477,6 +490,7 @@ static int acall_rw_init_nowait_kiocb(struct acall_req *req,
 {
 	/* init_sync_kiocb() gives current's: right in the submitter. */
 	init_sync_kiocb(kiocb, req->file);
+	kiocb->ki_flags = acall_rw_iocb_flags(req);
 	kiocb->ki_pos = req->pos;
 	if (req->detached)
 		kiocb->ki_ioprio = req->id.ioprio;
@@ -705,6 +719,7 @@ static int acall_rw_read_page_wait(struct acall_req *req)
 
 	for (;;) {
 		init_sync_kiocb(kiocb, req->file);
+		kiocb->ki_flags = acall_rw_iocb_flags(req);
 		kiocb->ki_pos = req->pos;
 		kiocb->ki_ioprio = req->id.ioprio;
 		ret = acall_kiocb_set_rw_flags(kiocb, req->rw_flags, READ);

@@ -337,6 +337,54 @@ TEST_F(punts, direct_write_waiting_for_a_thaw_is_running)
 	close(dfd);
 }
 
+/*
+ * RWF_NOWAIT asks for no wait of any kind: an O_DIRECT write with it that
+ * a worker starts, after the request it is linked to, completes with
+ * -EAGAIN on a frozen filesystem, as when the submitter tries it, rather
+ * than wait for the thaw. The wait for both completions is bounded (20 s,
+ * not a measurement) and the filesystem thawed before any assertion.
+ */
+TEST_F(punts, nowait_write_released_while_frozen_is_eagain)
+{
+	long long want[ACALL_PUNT_MAX] = { [ACALL_PUNT_BLOCKING_OP] = 1,
+					   [ACALL_PUNT_RELEASED] = 1 };
+	struct iovec iov = { self->buf, 4096 };
+	long res[3] = { 0, 1, 1 };
+	struct acall_sqe sqes[2];
+	struct acall_cqe *cqe;
+	int dfd, ready;
+
+	ACALL_REQUIRE(ACALL_FEAT_ASYNC_KIOCB | ACALL_FEAT_ORDERING);
+	fill_file(_metadata, self->fd, LEN, 13);
+	dfd = acall_reopen(self->fd, O_RDWR | O_DIRECT);
+	ASSERT_LE(0, dfd);
+	ring_up(_metadata, self, 0);
+	self->dirfd = open(self->dir, O_RDONLY | O_DIRECTORY);
+	ASSERT_LE(0, self->dirfd);
+	ASSERT_EQ(0, ioctl(self->dirfd, FIFREEZE, 0));
+	self->frozen = true;
+
+	acall_prep_nop(&sqes[0], 1);
+	acall_sqe_set_link(&sqes[0]);
+	acall_sqe_set_data(&sqes[0], 1);
+	acall_prep_pwritev(&sqes[1], dfd, &iov, 1, 0, RWF_NOWAIT);
+	acall_sqe_set_data(&sqes[1], 2);
+	ASSERT_EQ(2, acall_submit(&self->ring, sqes, 2));
+	ready = acall_wait(&self->ring, 2, 20LL * 1000 * 1000 * 1000);
+	ASSERT_EQ(0, ioctl(self->dirfd, FITHAW, 0));
+	self->frozen = false;
+	ASSERT_EQ(2, ready) TH_LOG("the RWF_NOWAIT write waited for the thaw");
+	while ((cqe = acall_peek_cqe(&self->ring))) {
+		if (cqe->user_data == 1 || cqe->user_data == 2)
+			res[cqe->user_data] = cqe->res;
+		acall_cq_advance(&self->ring, 1);
+	}
+	EXPECT_EQ(0, res[1]);
+	EXPECT_EQ(-EAGAIN, res[2]);
+	expect_punts(_metadata, self, want);
+	close(dfd);
+}
+
 /* A link's second request starts when the first completes, in a worker. */
 TEST_F(punts, linked_read_is_released)
 {

@@ -90,19 +90,28 @@ static void acall_worker_count_cpu(struct acall_ctx *ctx, struct acall_req *req)
 }
 
 /*
- * Put req, which this worker is about to run, on the running list, where
- * cancel finds it and acall_pools_interrupt() interrupts it; under the
- * lock. False when it must not run: the owner's end and close set their
- * flag before they interrupt what is on the running list under this lock,
- * so either they find this request there, or it sees the flag here.
+ * Whether a worker may start a request of pool, about to list it (or
+ * itself) under pool->lock: the owner's end and close set their flag
+ * before they interrupt what is listed under this lock, so either they
+ * find it there, or it sees the flag here.
  */
-static bool acall_worker_list_running(struct acall_pool *pool,
-				      struct acall_req *req)
+static bool acall_worker_may_start(struct acall_pool *pool)
 {
 	struct acall_ctx *ctx = pool->ctx;
 
 	lockdep_assert_held(&pool->lock);
-	if (acall_owner_is_gone(ctx) || READ_ONCE(ctx->dying))
+	return !acall_owner_is_gone(ctx) && !READ_ONCE(ctx->dying);
+}
+
+/*
+ * Put req, which this worker is about to run, on the running list, where
+ * cancel finds it and acall_pools_interrupt() interrupts it; under the
+ * lock. False when it must not run (acall_worker_may_start()).
+ */
+static bool acall_worker_list_running(struct acall_pool *pool,
+				      struct acall_req *req)
+{
+	if (!acall_worker_may_start(pool))
 		return false;
 	list_add_tail(&req->node, &pool->running);
 	req->worker = current;
@@ -143,10 +152,8 @@ static bool acall_worker_list_issuing(struct acall_worker *worker,
 				      struct acall_req *req)
 {
 	struct acall_pool *pool = worker->pool;
-	struct acall_ctx *ctx = pool->ctx;
 
-	lockdep_assert_held(&pool->lock);
-	if (acall_owner_is_gone(ctx) || READ_ONCE(ctx->dying))
+	if (!acall_worker_may_start(pool))
 		return false;
 	worker->issuing_user_data = req->user_data;
 	list_add_tail(&worker->issuing_node, &pool->issuing);

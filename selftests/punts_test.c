@@ -94,6 +94,22 @@ static void expect_punts(struct __test_metadata *_metadata,
 	EXPECT_EQ(ACALL_DELTA(self->stats0, stats, punted), sum);
 }
 
+/* Freeze the fixture's ext4; the teardown thaws it if a test cannot. */
+static void freeze(struct __test_metadata *_metadata,
+		   FIXTURE_DATA(punts) *self)
+{
+	self->dirfd = open(self->dir, O_RDONLY | O_DIRECTORY);
+	ASSERT_LE(0, self->dirfd);
+	ASSERT_EQ(0, ioctl(self->dirfd, FIFREEZE, 0));
+	self->frozen = true;
+}
+
+static void thaw(struct __test_metadata *_metadata, FIXTURE_DATA(punts) *self)
+{
+	ASSERT_EQ(0, ioctl(self->dirfd, FITHAW, 0));
+	self->frozen = false;
+}
+
 static void fill_file(struct __test_metadata *_metadata, int fd, size_t len,
 		      unsigned int seed)
 {
@@ -197,26 +213,40 @@ TEST_F(punts, used_up_inline_bound)
 	EXPECT_EQ(-1, acall_check(self->buf + 2 * LEN, 2 * LEN, 0, 6));
 }
 
-/* ext4 refuses IOCB_NOWAIT for an O_DIRECT write that extends the file. */
-TEST_F(punts, extending_direct_write_would_block)
+/*
+ * A write of LEN bytes of pattern seed at 0 through an O_DIRECT open of
+ * fd, on a new ring: it completes whole, with the punts want, and its data
+ * reads back through the O_DIRECT open.
+ */
+static void direct_write_punted(struct __test_metadata *_metadata,
+				FIXTURE_DATA(punts) *self, int fd,
+				unsigned int seed,
+				const long long want[ACALL_PUNT_MAX])
 {
-	long long want[ACALL_PUNT_MAX] = { [ACALL_PUNT_WOULD_BLOCK] = 1 };
 	struct iovec iov = { self->buf, LEN };
 	struct acall_sqe sqe;
 	int dfd;
 
-	ACALL_REQUIRE(ACALL_FEAT_ASYNC_KIOCB);
-	dfd = acall_reopen(self->fd, O_RDWR | O_DIRECT);
+	dfd = acall_reopen(fd, O_RDWR | O_DIRECT);
 	ASSERT_LE(0, dfd);
 	ring_up(_metadata, self, 0);
-	acall_fill(self->buf, LEN, 0, 7);
+	acall_fill(self->buf, LEN, 0, seed);
 	acall_prep_pwritev(&sqe, dfd, &iov, 1, 0, 0);
 	EXPECT_EQ((int)LEN, acall_run1(&self->ring, &sqe));
 	expect_punts(_metadata, self, want);
 	memset(self->buf, 0, LEN);
 	ASSERT_EQ((ssize_t)LEN, pread(dfd, self->buf, LEN, 0));
-	EXPECT_EQ(-1, acall_check(self->buf, LEN, 0, 7));
+	EXPECT_EQ(-1, acall_check(self->buf, LEN, 0, seed));
 	close(dfd);
+}
+
+/* ext4 refuses IOCB_NOWAIT for an O_DIRECT write that extends the file. */
+TEST_F(punts, extending_direct_write_would_block)
+{
+	long long want[ACALL_PUNT_MAX] = { [ACALL_PUNT_WOULD_BLOCK] = 1 };
+
+	ACALL_REQUIRE(ACALL_FEAT_ASYNC_KIOCB);
+	direct_write_punted(_metadata, self, self->fd, 7, want);
 }
 
 /*
@@ -228,10 +258,8 @@ TEST_F(punts, extending_direct_write_would_block)
 TEST_F(punts, direct_write_with_journaled_data_has_no_nowait_form)
 {
 	long long want[ACALL_PUNT_MAX] = { [ACALL_PUNT_NO_NOWAIT] = 1 };
-	struct iovec iov = { self->buf, LEN };
 	const char *dir;
-	struct acall_sqe sqe;
-	int fd, dfd;
+	int fd;
 
 	ACALL_REQUIRE(ACALL_FEAT_ASYNC_KIOCB);
 	ACALL_FIXTURE(dir, "ACALL_TEST_EXT4_JOURNAL");
@@ -239,17 +267,7 @@ TEST_F(punts, direct_write_with_journaled_data_has_no_nowait_form)
 	ASSERT_LE(0, fd);
 	/* An overwrite: ext4 refuses an extending one with -EAGAIN first. */
 	fill_file(_metadata, fd, LEN, 3);
-	dfd = acall_reopen(fd, O_RDWR | O_DIRECT);
-	ASSERT_LE(0, dfd);
-	ring_up(_metadata, self, 0);
-	acall_fill(self->buf, LEN, 0, 10);
-	acall_prep_pwritev(&sqe, dfd, &iov, 1, 0, 0);
-	EXPECT_EQ((int)LEN, acall_run1(&self->ring, &sqe));
-	expect_punts(_metadata, self, want);
-	memset(self->buf, 0, LEN);
-	ASSERT_EQ((ssize_t)LEN, pread(fd, self->buf, LEN, 0));
-	EXPECT_EQ(-1, acall_check(self->buf, LEN, 0, 10));
-	close(dfd);
+	direct_write_punted(_metadata, self, fd, 10, want);
 	close(fd);
 }
 
@@ -300,10 +318,7 @@ TEST_F(punts, direct_write_waiting_for_a_thaw_is_running)
 	dfd = acall_reopen(self->fd, O_RDWR | O_DIRECT);
 	ASSERT_LE(0, dfd);
 	ring_up(_metadata, self, 0);
-	self->dirfd = open(self->dir, O_RDONLY | O_DIRECTORY);
-	ASSERT_LE(0, self->dirfd);
-	ASSERT_EQ(0, ioctl(self->dirfd, FIFREEZE, 0));
-	self->frozen = true;
+	freeze(_metadata, self);
 
 	acall_fill(self->buf, 4096, 0, 12);
 	acall_prep_pwritev(&sqe, dfd, &iov, 1, 0, 0);
@@ -322,8 +337,7 @@ TEST_F(punts, direct_write_waiting_for_a_thaw_is_running)
 	}
 	if (waiting)
 		cancel = acall_cancel(&self->ring, 5);
-	ASSERT_EQ(0, ioctl(self->dirfd, FITHAW, 0));
-	self->frozen = false;
+	thaw(_metadata, self);
 	ASSERT_TRUE(waiting) TH_LOG("no worker waited for the thaw");
 	EXPECT_EQ(-EALREADY, cancel);
 	ASSERT_EQ(0, acall_wait_cqe(&self->ring, &cqe, -1));
@@ -359,10 +373,7 @@ TEST_F(punts, nowait_write_released_while_frozen_is_eagain)
 	dfd = acall_reopen(self->fd, O_RDWR | O_DIRECT);
 	ASSERT_LE(0, dfd);
 	ring_up(_metadata, self, 0);
-	self->dirfd = open(self->dir, O_RDONLY | O_DIRECTORY);
-	ASSERT_LE(0, self->dirfd);
-	ASSERT_EQ(0, ioctl(self->dirfd, FIFREEZE, 0));
-	self->frozen = true;
+	freeze(_metadata, self);
 
 	acall_prep_nop(&sqes[0], 1);
 	acall_sqe_set_link(&sqes[0]);
@@ -371,8 +382,7 @@ TEST_F(punts, nowait_write_released_while_frozen_is_eagain)
 	acall_sqe_set_data(&sqes[1], 2);
 	ASSERT_EQ(2, acall_submit(&self->ring, sqes, 2));
 	ready = acall_wait(&self->ring, 2, 20LL * 1000 * 1000 * 1000);
-	ASSERT_EQ(0, ioctl(self->dirfd, FITHAW, 0));
-	self->frozen = false;
+	thaw(_metadata, self);
 	ASSERT_EQ(2, ready) TH_LOG("the RWF_NOWAIT write waited for the thaw");
 	while ((cqe = acall_peek_cqe(&self->ring))) {
 		if (cqe->user_data == 1 || cqe->user_data == 2)
@@ -428,10 +438,7 @@ TEST_F(punts, canceled_while_held_is_no_punt)
 
 	ACALL_REQUIRE(ACALL_FEAT_ORDERING | ACALL_FEAT_CANCEL);
 	ring_up(_metadata, self, 0);
-	self->dirfd = open(self->dir, O_RDONLY | O_DIRECTORY);
-	ASSERT_LE(0, self->dirfd);
-	ASSERT_EQ(0, ioctl(self->dirfd, FIFREEZE, 0));
-	self->frozen = true;
+	freeze(_metadata, self);
 	acall_prep_pwritev(&sqes[0], self->fd, &wiov, 1, 0, 0);
 	acall_sqe_set_ordered(&sqes[0]);
 	acall_sqe_set_data(&sqes[0], 1);
@@ -439,8 +446,7 @@ TEST_F(punts, canceled_while_held_is_no_punt)
 	acall_sqe_set_data(&sqes[1], 2);
 	ASSERT_EQ(2, acall_submit(&self->ring, sqes, 2));
 	EXPECT_EQ(1, acall_cancel(&self->ring, 2));
-	ASSERT_EQ(0, ioctl(self->dirfd, FITHAW, 0));
-	self->frozen = false;
+	thaw(_metadata, self);
 	for (i = 0; i < 2; i++) {
 		ASSERT_EQ(0, acall_wait_cqe(&self->ring, &cqe, -1));
 		ASSERT_GE(2, cqe->user_data);

@@ -260,7 +260,11 @@ struct acall_op_def {
 	void (*cleanup)(struct acall_req *req);
 };
 
-/* op->issue's issue_flags (io_uring's IO_URING_F_NONBLOCK, the other way round). */
+/*
+ * op->issue's issue_flags, where the try runs, said by its caller (io_uring's
+ * IO_URING_F_NONBLOCK, the other way round).
+ */
+#define ACALL_ISSUE_SUBMITTER	0	/* in the submitter: it never blocks */
 #define ACALL_ISSUE_WORKER	BIT(0)	/* a worker's try: it may block */
 
 extern const struct acall_op_def acall_op_defs[ACALL_OP_LAST];
@@ -373,14 +377,14 @@ void acall_req_complete_notify(struct acall_req *req, long res);
 void acall_req_put(struct acall_req *req);
 void acall_req_spare_free(struct acall_ctx *ctx);
 int acall_copy_words(void *dst, const void __user *src, size_t size);
-/* How a request's try went (acall_req_try()), the submitter's or a worker's. */
+/* How a request's try went, the submitter's or a worker's. */
 enum acall_try {
 	ACALL_TRY_DONE,		/* completed: post its result */
 	ACALL_TRY_QUEUED,	/* in flight as an async kiocb */
 	ACALL_TRY_PUNT,		/* a thread must do it */
 };
 
-enum acall_try acall_req_try(struct acall_req *req, u64 *room, long *res);
+enum acall_try acall_req_try_worker(struct acall_req *req, long *res);
 void acall_req_detach(struct acall_req *req);
 
 /* owner.c */

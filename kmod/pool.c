@@ -266,8 +266,9 @@ static long acall_worker_run(struct acall_pool *pool, struct acall_req *req,
  * One request taken off the work list, run as its submitter. One released
  * by a barrier or a link never had a try, and an O_DIRECT one that the
  * submitter could not send without blocking may be sent by a thread that
- * can: those (req->worker_try) are issued here first (acall_req_try()), so
- * that their I/O goes out as an async kiocb rather than hold this worker.
+ * can: those (req->worker_try) are issued here first
+ * (acall_req_try_worker()), so that their I/O goes out as an async kiocb
+ * rather than hold this worker.
  */
 static long acall_worker_issue_or_run(struct acall_worker *worker,
 				      struct acall_req *req, bool listed)
@@ -285,7 +286,7 @@ static long acall_worker_issue_or_run(struct acall_worker *worker,
 			acall_worker_unlist_issuing(worker);
 			return acall_req_end_res(req, -ECANCELED);
 		}
-		how = acall_req_try(req, NULL, &res);
+		how = acall_req_try_worker(req, &res);
 		if (how == ACALL_TRY_PUNT) {
 			if (!acall_worker_relist_running(worker, req))
 				return acall_req_end_res(req, -ECANCELED);

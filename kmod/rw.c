@@ -476,9 +476,10 @@ static bool acall_rw_would_block(struct acall_req *req, ssize_t ret)
  * which never takes the signal (identity.c). No path delivers SIGXFSZ; the
  * completion (-EFBIG, or a short count) is the only report.
  */
-static bool acall_write_limited_here(struct acall_req *req)
+static bool acall_write_limited_here(struct acall_req *req,
+				     unsigned int issue_flags)
 {
-	return !(current->flags & PF_KTHREAD) &&
+	return !(issue_flags & ACALL_ISSUE_WORKER) &&
 	       S_ISREG(file_inode(req->file)->i_mode) &&
 	       ((req->detached && req->id.fsize != RLIM_INFINITY) ||
 		rlimit(RLIMIT_FSIZE) != RLIM_INFINITY);
@@ -636,7 +637,7 @@ static int acall_rw_issue(struct acall_req *req, int rw,
 {
 	struct file *file = req->file;
 
-	if (rw == WRITE && unlikely(acall_write_limited_here(req)))
+	if (rw == WRITE && unlikely(acall_write_limited_here(req, issue_flags)))
 		return acall_req_eagain(req, ACALL_PUNT_MUST_BLOCK);
 	/*
 	 * An append is one blocking call in a worker, whole under the inode's

@@ -268,9 +268,10 @@ static int acall_req_prep(struct acall_req *req, const struct acall_sqe *sqe)
 
 /*
  * The try of a request whose gates are all open: the one place that
- * decides how it goes on, wherever it starts. In the submitter (room: what
- * its SUBMIT may still copy inline, updated here) it never blocks, and may
- * complete inline. In a worker (room NULL: nothing is copied inline there,
+ * decides how it goes on, wherever it starts; issue_flags say where. In
+ * the submitter (ACALL_ISSUE_SUBMITTER) it never blocks, and may complete inline, taking what
+ * it copies out of *room, the bytes its SUBMIT may still copy inline. In a
+ * worker (ACALL_ISSUE_WORKER; *room is 0: nothing is copied inline there,
  * so a buffered one with bytes to move is simply run) it is a request
  * released by a barrier or a link, or one the submitter could not send
  * without blocking (req->worker_try): an O_DIRECT one goes out as an async
@@ -281,7 +282,8 @@ static int acall_req_prep(struct acall_req *req, const struct acall_sqe *sqe)
  * it, req->punt saying why.
  */
 static __always_inline enum acall_try
-__acall_req_try(struct acall_req *req, u64 *room, long *res)
+__acall_req_try(struct acall_req *req, unsigned int issue_flags, u64 *room,
+		long *res)
 {
 	struct acall_ctx *ctx = req->ctx;
 	long ret;
@@ -291,17 +293,16 @@ __acall_req_try(struct acall_req *req, u64 *room, long *res)
 		return ACALL_TRY_PUNT;
 	}
 	/* The op takes what it copies inline out of inline_room. */
-	req->inline_room = room ? *room : 0;
+	req->inline_room = *room;
 	/* An -EAGAIN that the op does not explain. */
 	req->punt = ACALL_PUNT_WOULD_BLOCK;
-	ret = req->op->issue(req, room ? 0 : ACALL_ISSUE_WORKER);
+	ret = req->op->issue(req, issue_flags);
 	if (ret == -EIOCBQUEUED) {
 		/* Whoever called holds the context, not req. */
 		this_cpu_inc(ctx->counts->async_kiocb);
 		return ACALL_TRY_QUEUED;
 	}
-	if (room)
-		*room = req->inline_room;
+	*room = req->inline_room;
 	/* An RWF_NOWAIT request's -EAGAIN is its result, never a thread's. */
 	if (ret == -EAGAIN && !req->user_nowait)
 		return ACALL_TRY_PUNT;
@@ -309,10 +310,12 @@ __acall_req_try(struct acall_req *req, u64 *room, long *res)
 	return ACALL_TRY_DONE;
 }
 
-/* For workers (pool.c); the submitter's path has it inline. */
-enum acall_try acall_req_try(struct acall_req *req, u64 *room, long *res)
+/* A worker's try (pool.c); the submitter's path has its own inline. */
+enum acall_try acall_req_try_worker(struct acall_req *req, long *res)
 {
-	return __acall_req_try(req, room, res);
+	u64 room = 0;
+
+	return __acall_req_try(req, ACALL_ISSUE_WORKER, &room, res);
 }
 
 /*
@@ -333,7 +336,8 @@ static bool acall_req_start(struct acall_req *req, struct acall_batch *b)
 		return true;
 	}
 	/* Inline here: the path of every request. */
-	switch (__acall_req_try(req, &b->inline_room, &res)) {
+	switch (__acall_req_try(req, ACALL_ISSUE_SUBMITTER, &b->inline_room,
+				&res)) {
 	case ACALL_TRY_QUEUED:
 		return false;
 	case ACALL_TRY_DONE:

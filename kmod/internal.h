@@ -262,7 +262,8 @@ struct acall_op_def {
 
 /*
  * op->issue's issue_flags, where the try runs, said by its caller (io_uring's
- * IO_URING_F_NONBLOCK, the other way round).
+ * IO_URING_F_NONBLOCK, the other way round). Test ACALL_ISSUE_WORKER only:
+ * the submitter's is 0.
  */
 #define ACALL_ISSUE_SUBMITTER	0	/* in the submitter: it never blocks */
 #define ACALL_ISSUE_WORKER	BIT(0)	/* a worker's try: it may block */

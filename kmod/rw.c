@@ -399,8 +399,15 @@ static int acall_rw_issue_async(struct acall_req *req, int rw,
 	ret = acall_kiocb_set_rw_flags(kiocb, req->rw_flags, rw);
 	if (ret)
 		return ret;
-	/* Its completion, and a worker it may need, run elsewhere. */
-	acall_req_detach(req);
+	/*
+	 * Its completion, and a worker it may need, run elsewhere. A worker's
+	 * request left its submitter detached: a thread of the process must
+	 * never lend it its own identity.
+	 */
+	if (!(issue_flags & ACALL_ISSUE_WORKER))
+		acall_req_detach(req);
+	else if (WARN_ON_ONCE(!req->detached))
+		return -EINVAL;
 	kiocb->ki_ioprio = req->id.ioprio;
 	/* Nobody polls for completions. */
 	kiocb->ki_flags &= ~IOCB_HIPRI;
@@ -474,15 +481,18 @@ static bool acall_rw_would_block(struct acall_req *req, ssize_t ret)
  * will reach it cannot be told beforehand (an append's position, another
  * thread's setrlimit() in between), so any such write goes to a worker,
  * which never takes the signal (identity.c). No path delivers SIGXFSZ; the
- * completion (-EFBIG, or a short count) is the only report.
+ * completion (-EFBIG, or a short count) is the only report. An RWF_NOWAIT
+ * one, which may not wait for a worker, is refused with -EAGAIN wherever
+ * it is first tried, a worker's try too. rlimit() is the submitter's here
+ * and in a kernel-thread worker (identity.c sets it), the process's in a
+ * worker of its own.
  */
 static bool acall_write_limited_here(struct acall_req *req,
 				     unsigned int issue_flags)
 {
-	return !(issue_flags & ACALL_ISSUE_WORKER) &&
+	return (!(issue_flags & ACALL_ISSUE_WORKER) || req->user_nowait) &&
 	       S_ISREG(file_inode(req->file)->i_mode) &&
-	       ((req->detached && req->id.fsize != RLIM_INFINITY) ||
-		rlimit(RLIMIT_FSIZE) != RLIM_INFINITY);
+	       rlimit(RLIMIT_FSIZE) != RLIM_INFINITY;
 }
 
 /* The kiocb of a non-blocking buffered attempt in the submitter. */

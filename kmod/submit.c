@@ -269,10 +269,11 @@ static int acall_req_prep(struct acall_req *req, const struct acall_sqe *sqe)
 /*
  * The try of a request whose gates are all open: the one place that
  * decides how it goes on, wherever it starts; issue_flags say where. In
- * the submitter (ACALL_ISSUE_SUBMITTER) it never blocks, and may complete inline, taking what
- * it copies out of *room, the bytes its SUBMIT may still copy inline. In a
- * worker (ACALL_ISSUE_WORKER; *room is 0: nothing is copied inline there,
- * so a buffered one with bytes to move is simply run) it is a request
+ * the submitter (ACALL_ISSUE_SUBMITTER) it never blocks, and may complete
+ * inline, taking what it copies out of *room, the bytes its SUBMIT may
+ * still copy inline. In a worker (ACALL_ISSUE_WORKER; *room is 0: nothing
+ * is copied inline there, so a buffered one with bytes to move is run,
+ * unless RWF_NOWAIT makes the try its result) it is a request
  * released by a barrier or a link, or one the submitter could not send
  * without blocking (req->worker_try): an O_DIRECT one goes out as an async
  * kiocb even if that blocks on a lock first, and leaves the worker free

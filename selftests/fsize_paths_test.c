@@ -51,6 +51,8 @@ FIXTURE_VARIANT_ADD(fsize, ext4) { .env = "ACALL_TEST_EXT4" };
 FIXTURE_VARIANT_ADD(fsize, ext4_direct) {
 	.env = "ACALL_TEST_EXT4", .flags = O_DIRECT,
 };
+/* Buffered writes that can be tried without waiting. */
+FIXTURE_VARIANT_ADD(fsize, xfs) { .env = "ACALL_TEST_XFS" };
 
 FIXTURE_SETUP(fsize)
 {
@@ -162,6 +164,49 @@ TEST_F(fsize, write_released_by_a_link_obeys_the_limit)
 	EXPECT_EQ(0, file_size(self->fd));
 	EXPECT_EQ(0, sigxfsz_seen);
 	EXPECT_EQ(0, threads_with_sigxfsz());
+}
+
+/*
+ * RWF_NOWAIT may not wait for a worker: under a finite limit a write with
+ * it is refused with -EAGAIN (Documentation/acall.rst, "Errors"), below
+ * the limit too, whether the submitter tries it or a worker does first
+ * after a link released it. It overwrites a block already written, which
+ * O_DIRECT on ext4 can write without waiting.
+ */
+TEST_F(fsize, nowait_write_under_a_limit_is_eagain_on_every_path)
+{
+	struct iovec iov = { self->buf, 4096 };
+	struct acall_sqe sqes[2];
+	struct acall_cqe cqes[2];
+	int res;
+
+	ASSERT_EQ(4096, pwrite(self->fd, self->buf, 4096, 0));
+	ASSERT_EQ(0, fsync(self->fd));
+	memset(self->buf, 'y', 4096);
+
+	acall_prep_pwritev(&sqes[0], self->fd, &iov, 1, 0, RWF_NOWAIT);
+	res = acall_run1(&self->ring, &sqes[0]);
+	if (res == -EOPNOTSUPP)
+		SKIP(return, "RWF_NOWAIT not supported by this file");
+	EXPECT_EQ(-EAGAIN, res);
+
+	acall_prep_nop(&sqes[0], SLOW_NS);
+	acall_sqe_set_link(&sqes[0]);
+	acall_sqe_set_data(&sqes[0], 1);
+	acall_prep_pwritev(&sqes[1], self->fd, &iov, 1, 0, RWF_NOWAIT);
+	acall_sqe_set_data(&sqes[1], 2);
+	ASSERT_EQ(0, acall_run(&self->ring, sqes, 2, cqes));
+	EXPECT_EQ(1, cqes[0].user_data);
+	EXPECT_EQ(0, cqes[0].res);
+	EXPECT_EQ(2, cqes[1].user_data);
+	EXPECT_EQ(-EAGAIN, cqes[1].res);
+
+	/* Neither wrote: the block is as it was. */
+	ASSERT_EQ(4096, pread(self->fd, self->buf, 4096, 0));
+	EXPECT_EQ('x', self->buf[0]);
+	EXPECT_EQ('x', self->buf[4095]);
+	EXPECT_EQ(4096, file_size(self->fd));
+	EXPECT_EQ(0, sigxfsz_seen);
 }
 
 /*

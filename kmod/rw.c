@@ -407,7 +407,7 @@ static int acall_rw_issue_async(struct acall_req *req, int rw,
 	if (!(issue_flags & ACALL_ISSUE_WORKER))
 		acall_req_detach(req);
 	else if (WARN_ON_ONCE(!req->detached))
-		return -EINVAL;
+		return -EIO;
 	kiocb->ki_ioprio = req->id.ioprio;
 	/* Nobody polls for completions. */
 	kiocb->ki_flags &= ~IOCB_HIPRI;

@@ -166,47 +166,141 @@ TEST_F(fsize, write_released_by_a_link_obeys_the_limit)
 	EXPECT_EQ(0, threads_with_sigxfsz());
 }
 
+/* A context to run requests on: libacall's, or one on the raw ABI. */
+struct runner {
+	struct acall_ring *ring;
+	struct acall_raw *raw;		/* kernel-thread workers */
+};
+
+/* Submit sqes[0..nr) and reap their nr completions in order. 0 or -errno. */
+static int run_batch(struct runner *r, struct acall_sqe *sqes, unsigned int nr,
+		     struct acall_cqe *cqes)
+{
+	unsigned int i;
+	int ret;
+
+	if (r->ring)
+		return acall_run(r->ring, sqes, nr, cqes);
+	ret = acall_raw_submit(r->raw->fd, sqes, nr);
+	if (ret != (int)nr)
+		return ret < 0 ? ret : -EPROTO;
+	for (i = 0; i < nr; i++) {
+		ret = acall_raw_reap(r->raw, &cqes[i]);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/*
+ * An RWF_NOWAIT write of buf over block i of fd, for each path a write can
+ * first be tried on: i = 0 alone, by the submitter; 1 after a LINK from a
+ * worker's NOP, and 2 behind a barrier (ORDERED) after one, by a worker.
+ * Their results go to res[i]. 0, or -errno of the machinery.
+ */
+static int nowait_overwrites(struct runner *r, int fd, char *buf, int res[3])
+{
+	struct iovec iov = { buf, 4096 };
+	struct acall_sqe sqes[2];
+	struct acall_cqe cqes[2];
+	unsigned int i, n;
+	int ret;
+
+	for (i = 0; i < 3; i++) {
+		/* Refused when taken, on a file without RWF_NOWAIT: all are. */
+		if (i && res[0] == -EOPNOTSUPP) {
+			res[i] = res[0];
+			continue;
+		}
+		n = i ? 2 : 1;
+		if (i) {
+			acall_prep_nop(&sqes[0], SLOW_NS);
+			acall_sqe_set_data(&sqes[0], 1);
+			if (i == 1)
+				acall_sqe_set_link(&sqes[0]);
+		}
+		acall_prep_pwritev(&sqes[n - 1], fd, &iov, 1, i * 4096,
+				   RWF_NOWAIT);
+		if (i == 2)
+			acall_sqe_set_ordered(&sqes[1]);
+		acall_sqe_set_data(&sqes[n - 1], 2);
+		ret = run_batch(r, sqes, n, cqes);
+		if (ret)
+			return ret;
+		/* The write last, after the NOP it waited for. */
+		if (cqes[n - 1].user_data != 2 || (i && cqes[0].res))
+			return -EPROTO;
+		res[i] = cqes[n - 1].res;
+	}
+	return 0;
+}
+
 /*
  * RWF_NOWAIT may not wait for a worker: under a finite limit a write with
  * it is refused with -EAGAIN (Documentation/acall.rst, "Errors"), below
- * the limit too, whether the submitter tries it or a worker does first
- * after a link released it. It overwrites a block already written, which
- * O_DIRECT on ext4 can write without waiting.
+ * the limit too, on every path it can first be tried on, with either kind
+ * of worker (libacall's are the process's threads, the raw ABI's without
+ * ACALL_SETUP_PROCESS_WORKERS kernel threads). The writes overwrite
+ * blocks already written; without the limit each must go through, or the
+ * file cannot take them without waiting and shows nothing (tmpfs without
+ * RWF_NOWAIT, buffered ext4, XFS with a timestamp to update).
  */
 TEST_F(fsize, nowait_write_under_a_limit_is_eagain_on_every_path)
 {
-	struct iovec iov = { self->buf, 4096 };
-	struct acall_sqe sqes[2];
-	struct acall_cqe cqes[2];
-	int res;
+	struct rlimit lim = { .rlim_cur = RLIM_INFINITY,
+			      .rlim_max = RLIM_INFINITY };
+	struct runner runners[2] = { { .ring = &self->ring } };
+	struct acall_raw raw;
+	int res[3], i, k, dev;
 
-	ASSERT_EQ(4096, pwrite(self->fd, self->buf, 4096, 0));
+	ACALL_REQUIRE(ACALL_FEAT_ORDERING);
+	dev = acall_open_device();
+	ASSERT_LE(0, dev);
+	ASSERT_EQ(0, acall_raw_setup(&raw, dev, 8));
+	runners[1].raw = &raw;
+	ASSERT_EQ(0, setrlimit(RLIMIT_FSIZE, &lim));
+	for (i = 0; i < 3; i++)
+		ASSERT_EQ(4096, pwrite(self->fd, self->buf, 4096, i * 4096));
 	ASSERT_EQ(0, fsync(self->fd));
+
+	for (k = 0; k < 2; k++) {
+		ASSERT_EQ(0, nowait_overwrites(&runners[k], self->fd,
+					       self->buf, res));
+		for (i = 0; i < 3; i++) {
+			/* ext4 and XFS files have FMODE_NOWAIT. */
+			if (res[i] == -EOPNOTSUPP && variant->dir)
+				SKIP(goto out, "tmpfs without RWF_NOWAIT");
+			if (res[i] == -EAGAIN && !(variant->flags & O_DIRECT))
+				SKIP(goto out, "no write without waiting");
+			ASSERT_EQ(4096, res[i])
+				TH_LOG("runner %d path %d", k, i);
+		}
+	}
+
+	lim.rlim_cur = LIMIT;
+	ASSERT_EQ(0, setrlimit(RLIMIT_FSIZE, &lim));
 	memset(self->buf, 'y', 4096);
+	for (k = 0; k < 2; k++) {
+		ASSERT_EQ(0, nowait_overwrites(&runners[k], self->fd,
+					       self->buf, res));
+		for (i = 0; i < 3; i++) {
+			EXPECT_EQ(-EAGAIN, res[i])
+				TH_LOG("runner %d path %d", k, i);
+		}
+	}
 
-	acall_prep_pwritev(&sqes[0], self->fd, &iov, 1, 0, RWF_NOWAIT);
-	res = acall_run1(&self->ring, &sqes[0]);
-	if (res == -EOPNOTSUPP)
-		SKIP(return, "RWF_NOWAIT not supported by this file");
-	EXPECT_EQ(-EAGAIN, res);
-
-	acall_prep_nop(&sqes[0], SLOW_NS);
-	acall_sqe_set_link(&sqes[0]);
-	acall_sqe_set_data(&sqes[0], 1);
-	acall_prep_pwritev(&sqes[1], self->fd, &iov, 1, 0, RWF_NOWAIT);
-	acall_sqe_set_data(&sqes[1], 2);
-	ASSERT_EQ(0, acall_run(&self->ring, sqes, 2, cqes));
-	EXPECT_EQ(1, cqes[0].user_data);
-	EXPECT_EQ(0, cqes[0].res);
-	EXPECT_EQ(2, cqes[1].user_data);
-	EXPECT_EQ(-EAGAIN, cqes[1].res);
-
-	/* Neither wrote: the block is as it was. */
-	ASSERT_EQ(4096, pread(self->fd, self->buf, 4096, 0));
-	EXPECT_EQ('x', self->buf[0]);
-	EXPECT_EQ('x', self->buf[4095]);
-	EXPECT_EQ(4096, file_size(self->fd));
+	/* None wrote: every block is as it was. */
+	for (i = 0; i < 3; i++) {
+		ASSERT_EQ(4096, pread(self->fd, self->buf, 4096, i * 4096));
+		EXPECT_EQ('x', self->buf[0]);
+		EXPECT_EQ('x', self->buf[4095]);
+	}
+	EXPECT_EQ(3 * 4096, file_size(self->fd));
 	EXPECT_EQ(0, sigxfsz_seen);
+	EXPECT_EQ(0, threads_with_sigxfsz());
+out:
+	acall_raw_unmap(&raw);
+	close(dev);
 }
 
 /*

@@ -374,6 +374,27 @@ static inline int acall_drop_caches(void)
 /* ---- requests ------------------------------------------------------------ */
 
 /*
+ * Wait for and reap exactly nr completions of requests already submitted
+ * into out[], in completion order. 0 or -errno.
+ */
+static inline int acall_reap(struct acall_ring *ring, struct acall_cqe *out,
+			     unsigned int nr)
+{
+	struct acall_cqe *cqe;
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < nr; i++) {
+		ret = acall_wait_cqe(ring, &cqe, -1);
+		if (ret < 0)
+			return ret;
+		out[i] = *cqe;
+		acall_cq_advance(ring, 1);
+	}
+	return 0;
+}
+
+/*
  * Submit all nr requests (the ring must have room) and reap exactly nr
  * completions into out[] in completion order. 0 or -errno.
  */
@@ -381,7 +402,7 @@ static inline int acall_run(struct acall_ring *ring,
 			    const struct acall_sqe *sqes, unsigned int nr,
 			    struct acall_cqe *out)
 {
-	unsigned int done = 0, sent = 0;
+	unsigned int sent = 0;
 	int ret;
 
 	while (sent < nr) {
@@ -392,16 +413,7 @@ static inline int acall_run(struct acall_ring *ring,
 			return -EPROTO;
 		sent += ret;
 	}
-	while (done < nr) {
-		struct acall_cqe *cqe;
-
-		ret = acall_wait_cqe(ring, &cqe, -1);
-		if (ret < 0)
-			return ret;
-		out[done++] = *cqe;
-		acall_cq_advance(ring, 1);
-	}
-	return 0;
+	return acall_reap(ring, out, nr);
 }
 
 /*

@@ -193,22 +193,15 @@ static int runner_submit(struct runner *r, struct acall_sqe *sqes,
 static int runner_reap(struct runner *r, struct acall_cqe *cqes,
 		       unsigned int nr)
 {
-	struct acall_cqe *cqe;
 	unsigned int i;
 	int ret;
 
+	if (r->ring)
+		return acall_reap(r->ring, cqes, nr);
 	for (i = 0; i < nr; i++) {
-		if (!r->ring) {
-			ret = acall_raw_reap(r->raw, &cqes[i]);
-			if (ret)
-				return ret;
-			continue;
-		}
-		ret = acall_wait_cqe(r->ring, &cqe, -1);
-		if (ret < 0)
+		ret = acall_raw_reap(r->raw, &cqes[i]);
+		if (ret)
 			return ret;
-		cqes[i] = *cqe;
-		acall_cq_advance(r->ring, 1);
 	}
 	return 0;
 }

@@ -58,24 +58,6 @@ static int pos_of(const struct acall_cqe *cqes, unsigned int nr, __u64 data)
 	return -1;
 }
 
-/* Reap nr completions of requests already submitted, in order. */
-static int reap(struct acall_ring *ring, struct acall_cqe *cqes,
-		unsigned int nr)
-{
-	struct acall_cqe *cqe;
-	unsigned int i;
-	int ret;
-
-	for (i = 0; i < nr; i++) {
-		ret = acall_wait_cqe(ring, &cqe, -1);
-		if (ret)
-			return ret;
-		cqes[i] = *cqe;
-		acall_cq_advance(ring, 1);
-	}
-	return 0;
-}
-
 TEST_F(order, barrier_holds_back_later_fast_requests)
 {
 	struct acall_sqe sqes[4];
@@ -133,7 +115,7 @@ TEST_F(order, queues_are_independent)
 	ASSERT_EQ(6, acall_submit(&self->ring, sqes, 6));
 	/* Queue 2's three, in order, before anything of queue 1. */
 	ASSERT_EQ(3, acall_cq_ready(&self->ring));
-	ASSERT_EQ(0, reap(&self->ring, cqes, 6));
+	ASSERT_EQ(0, acall_reap(&self->ring, cqes, 6));
 	EXPECT_EQ(20, cqes[0].user_data);
 	EXPECT_EQ(21, cqes[1].user_data);
 	EXPECT_EQ(22, cqes[2].user_data);
@@ -330,7 +312,7 @@ TEST_F(order, held_requests_can_be_canceled)
 	ASSERT_EQ(4, acall_submit(&self->ring, sqes, 4));
 	EXPECT_EQ(1, acall_cancel(&self->ring, 3));
 	EXPECT_EQ(1, acall_cancel(&self->ring, 4));
-	ASSERT_EQ(0, reap(&self->ring, cqes, 4));
+	ASSERT_EQ(0, acall_reap(&self->ring, cqes, 4));
 	EXPECT_EQ(1, cqes[0].user_data);
 	EXPECT_EQ(0, cqes[0].res);
 	EXPECT_EQ(2, cqes[1].user_data);

@@ -401,13 +401,9 @@ static int acall_rw_issue_async(struct acall_req *req, int rw,
 		return ret;
 	/*
 	 * Its completion, and a worker it may need, run elsewhere. A worker's
-	 * request left its submitter detached: a thread of the process must
-	 * never lend it its own identity.
+	 * request is detached already: acall_pool_add() fails one that is not.
 	 */
-	if (!(issue_flags & ACALL_ISSUE_WORKER))
-		acall_req_detach(req);
-	else if (WARN_ON_ONCE(!req->detached))
-		return -EIO;
+	acall_req_detach(req);
 	kiocb->ki_ioprio = req->id.ioprio;
 	/* Nobody polls for completions. */
 	kiocb->ki_flags &= ~IOCB_HIPRI;

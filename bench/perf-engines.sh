@@ -5,7 +5,8 @@
 # ext4 on a memory-backed null_blk as in the quick profile; for each engine
 # of the comma-separated ENGINES, one acall-bench run for its figures, then
 # a second under "perf record -a -g -e cpu-clock" and the symbols that took
-# the most samples, whole system, both CPUs, idle included.
+# the most samples, whole system, both CPUs, idle included, then the
+# samples of each thread name.
 symbols=${1#--symbols=}
 engines=$2
 shift 2
@@ -32,4 +33,8 @@ for e in $(echo "$engines" | tr , ' '); do
 	echo "perf-engines: $e, the $symbols symbols with the most samples:"
 	perf report -i /tmp/perf.data --stdio --no-children --sort sym 2>/dev/null |
 		grep -E '^ +[0-9.]+%' | head -n "$symbols"
+	# Which thread is the bottleneck: a pool's worker, the submitter.
+	echo "perf-engines: $e, samples by thread:"
+	perf report -i /tmp/perf.data --stdio --no-children --sort comm 2>/dev/null |
+		grep -E '^ +[0-9.]+%' | head -n 8
 done

@@ -3,7 +3,8 @@
 # Where each engine's time goes on one workload: boots one VM (6.12, or
 # ACALL_BENCH_KERNEL), runs acall-bench on ext4 on a null_blk for each
 # engine, once for its figures and once under perf, and prints the symbols
-# that took the most samples (bench/perf-engines.sh).
+# that took the most samples and the samples of each thread name
+# (bench/perf-engines.sh).
 #
 #   perf-engines.sh [--symbols=N] ENGINES ACALL-BENCH-OPTIONS...
 #   perf-engines.sh acall,libaio,io_uring --rw=randwrite --bs=4k --iodepth=32 \

@@ -107,27 +107,25 @@ struct acall_ctx *acall_ctx_alloc(void)
 /*
  * Take the I/O context the workers share from the calling thread, creating
  * it now if it has none, so it can be shared as CLONE_IO shares it. Every
- * other part of a worker's identity is its request's (identity.c).
+ * other part of a worker's identity is its request's (identity.c). The
+ * creation goes through set_task_ioprio(), which asks the security policy
+ * as ioprio_set() does (SELinux's process:setsched, a BPF LSM program) and
+ * allocates: refused or out of memory, the context is set up all the same,
+ * with none to share, and each worker has an I/O context of its own, as
+ * without CLONE_IO.
  */
-static int acall_ctx_take_io_context(struct acall_ctx *ctx)
+static void acall_ctx_take_io_context(struct acall_ctx *ctx)
 {
 	struct io_context *ioc;
-	int ret;
 
-	if (!current->io_context) {
-		ret = set_task_ioprio(current, IOPRIO_DEFAULT);
-		if (ret)
-			return ret;
-	}
+	if (!current->io_context)
+		set_task_ioprio(current, IOPRIO_DEFAULT);
 	task_lock(current);
 	ioc = current->io_context;
 	if (ioc)
 		atomic_long_inc(&ioc->refcount);
 	task_unlock(current);
-	if (!ioc)
-		return -ENOMEM;
 	ctx->ioc = ioc;
-	return 0;
 }
 
 static int acall_params_check(const struct acall_params *p)
@@ -178,9 +176,7 @@ long acall_ctx_setup(struct acall_ctx *ctx, struct acall_params __user *arg)
 	ctx->inline_bytes = p.inline_bytes;
 	ctx->process_workers = p.flags & ACALL_SETUP_PROCESS_WORKERS;
 
-	ret = acall_ctx_take_io_context(ctx);
-	if (ret)
-		goto out;
+	acall_ctx_take_io_context(ctx);
 	ret = acall_ring_alloc(ctx, &p);
 	if (ret)
 		goto out_identity;

@@ -52,7 +52,11 @@ static void acall_worker_share_io_context(struct acall_ctx *ctx)
 	 * What CLONE_IO does in copy_process(): one more task on the same
 	 * io_context; exit_io_context() undoes it when the worker exits. Only
 	 * while some task still uses it: a dead io_context is not revived.
+	 * None to share (SETUP could not make one): the worker's own, made
+	 * when its I/O first needs one.
 	 */
+	if (!ioc)
+		return;
 	task_lock(current);
 	if (!current->io_context && atomic_inc_not_zero(&ioc->active_ref))
 		current->io_context = ioc;

@@ -44,6 +44,9 @@ static void acall_serve_take_io_context(struct acall_ctx *ctx)
 {
 	struct io_context *own, *ioc = ctx->ioc;
 
+	/* None to share (SETUP could not make one): the thread keeps its own. */
+	if (!ioc)
+		return;
 	task_lock(current);
 	own = current->io_context;
 	if (own == ioc || (own && atomic_read(&own->active_ref) != 1)) {

@@ -784,8 +784,12 @@ static int acall_worker_fn(void *data)
 
 	trace_acall_worker_start(current->pid, ctx->tgid);
 	acall_worker_share_io_context(ctx);
-	/* SIGKILL interrupts what it runs (acall_pools_interrupt()). */
-	allow_signal(SIGKILL);
+	/*
+	 * SIGKILL interrupts what it runs (acall_pools_interrupt()); the
+	 * module's own only, as for the kernel's other threads: a kill(2),
+	 * even root's, must not cut a request short.
+	 */
+	allow_kernel_signal(SIGKILL);
 	/*
 	 * Frozen for suspend and hibernation with the kernel's other threads,
 	 * after the process it serves: a kernel thread is not, unless it says

@@ -159,7 +159,7 @@ struct acall_ctx {
 	atomic_t owner_gone;	/* it exited or exec'd (owner.c) */
 	struct wait_queue_entry owner_wait;	/* on owner->wait_pidfd */
 	struct work_struct owner_work;
-	struct io_context *ioc;
+	struct io_context *ioc;	/* NULL: none could be made */
 
 	/* The completion ring. */
 	struct acall_ring *ring;

@@ -27,6 +27,7 @@
 #include "kselftest_harness.h"
 #include <acall.h>
 #include "acall_test.h"
+#include "task_state.h"
 
 #define PAGE		4096
 #define FAULT_BOUND_MS	60000	/* generous: TCG is slow */
@@ -109,6 +110,18 @@ FIXTURE_TEARDOWN(held)
 		close(self->fd);
 }
 
+/* Whether tid is a kernel thread (PF_KTHREAD in /proc/<tid>/stat). */
+static bool is_kthread(pid_t tid)
+{
+	char stat[512];
+	const char *flags;
+
+	if (!acall_task_stat(tid, stat, sizeof(stat)))
+		return false;
+	flags = acall_stat_field(stat, 9);
+	return flags && (strtoul(flags, NULL, 10) & 0x00200000);
+}
+
 /*
  * Write the held page to the file; return the worker that faulted on it,
  * held there until the page is supplied, or -1.
@@ -119,7 +132,6 @@ static pid_t hold(FIXTURE_DATA(held) *self)
 	struct iovec iov = { self->buf, PAGE };
 	struct uffd_msg msg;
 	struct acall_sqe sqe;
-	char path[64];
 	pid_t worker;
 
 	acall_prep_pwritev(&sqe, self->fd, &iov, 1, 0, 0);
@@ -130,12 +142,12 @@ static pid_t hold(FIXTURE_DATA(held) *self)
 	    msg.event != UFFD_EVENT_PAGEFAULT)
 		return -1;
 	worker = (pid_t)msg.arg.pagefault.feat.ptid;
-	/* Not one of ours: the raw ABI's workers are kernel threads. */
-	snprintf(path, sizeof(path), "/proc/self/task/%d", (int)worker);
-	return worker > 0 && access(path, F_OK) ? worker : -1;
+	/* The raw ABI's workers are kernel threads: nothing else is killed. */
+	return worker > 0 && is_kthread(worker) ? worker : -1;
 }
 
-TEST_F(held, kill_from_userspace_is_dropped_and_the_request_completes)
+TEST_F_TIMEOUT(held, kill_from_userspace_is_dropped_and_the_request_completes,
+	       120)
 {
 	struct uffdio_copy copy = { .mode = 0 };
 	char page[PAGE], back[PAGE];
@@ -168,7 +180,7 @@ TEST_F(held, kill_from_userspace_is_dropped_and_the_request_completes)
  * never supplied, so only that signal can end the wait (else SHUTDOWN
  * never returns, and the test times out).
  */
-TEST_F(held, shutdown_still_interrupts_the_worker)
+TEST_F_TIMEOUT(held, shutdown_still_interrupts_the_worker, 120)
 {
 	struct acall_cqe cqe;
 	char back[PAGE];

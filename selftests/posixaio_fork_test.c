@@ -4,6 +4,7 @@
  * that opened it, so the child must get its own, and the parent's must go
  * on working.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <sys/wait.h>
@@ -82,6 +83,57 @@ TEST(fork_with_a_request_in_flight)
 	close(fd);
 	close(p[0]);
 	close(p[1]);
+}
+
+/*
+ * The child's copy of an aiocb that completed in the parent and was not
+ * returned there: its record is not the child's, and aio_return() on it
+ * says EINVAL. Before, it took the record the child had freed at the fork,
+ * returned the parent's count and pushed the freed record for a second
+ * free at the child's next request.
+ */
+static int child_after_fork(int fd, struct aiocb *parents)
+{
+	static char buf[4096];
+	struct aiocb cb;
+	ssize_t ret;
+
+	errno = 0;
+	ret = aio_return(parents);
+	if (ret != -1 || errno != EINVAL)
+		return 10;
+	/* A request of the child's own, after that, and its result. */
+	acall_fill(buf, sizeof(buf), 8192, 4);
+	pa_prep(&cb, fd, buf, sizeof(buf), 8192);
+	if (pa_run(&cb, aio_write) != sizeof(buf))
+		return 11;
+	return round_trip(fd, 65536, 6);
+}
+
+TEST(child_aio_return_of_a_parent_request_is_einval)
+{
+	static char buf[4096];
+	struct aiocb cb;
+	int fd, status;
+	pid_t pid;
+
+	PA_REQUIRE_ACALL();
+	fd = acall_tmpfile("/tmp", O_RDWR);
+	ASSERT_LE(0, fd);
+	acall_fill(buf, sizeof(buf), 0, 3);
+	pa_prep(&cb, fd, buf, sizeof(buf), 0);
+	ASSERT_EQ(0, aio_write(&cb));
+	ASSERT_EQ(0, pa_wait(&cb));	/* done, not returned */
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0)
+		_exit(child_after_fork(fd, &cb));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	/* The parent's own aio_return() is untouched by the child's. */
+	EXPECT_EQ((ssize_t)sizeof(buf), aio_return(&cb));
+	close(fd);
 }
 
 TEST_HARNESS_MAIN

@@ -257,6 +257,31 @@ TEST_F(lio, bad_entries_fail_alone_with_einval)
 		EXPECT_EQ(0, pa_wait(&self->cbs[i])) TH_LOG("entry %u", i);
 }
 
+/*
+ * A list the ring has no room for is not queued at all: the call says
+ * EAGAIN, and so does aio_error() of each entry, as POSIX asks (before,
+ * the entries kept whatever they held: 0 here, a finished request's).
+ */
+TEST_F(lio, list_that_does_not_fit_says_eagain_in_each_entry)
+{
+	unsigned int i;
+
+	ASSERT_EQ(0, setenv("ACALL_POSIXAIO_ENTRIES", "8", 1));
+	prep_mixed(self);
+	self->cbs[3].aio_lio_opcode = LIO_NOP;
+	errno = 0;
+	EXPECT_EQ(-1, lio_listio(LIO_NOWAIT, self->list, N, NULL));
+	EXPECT_EQ(EAGAIN, errno);
+	for (i = 0; i < N; i++)
+		EXPECT_EQ(i == 3 ? 0 : EAGAIN, aio_error(&self->cbs[i]))
+			TH_LOG("entry %u", i);
+	/* Nothing was queued: a list that fits runs whole. */
+	prep_mixed(self);
+	EXPECT_EQ(0, lio_listio(LIO_WAIT, self->list, 8, NULL));
+	for (i = 0; i < 8; i++)
+		EXPECT_EQ(BS, aio_return(&self->cbs[i])) TH_LOG("entry %u", i);
+}
+
 /* A request that fails while running makes LIO_WAIT say EIO. */
 TEST_F(lio, wait_reports_eio_for_a_failed_request)
 {

@@ -322,10 +322,8 @@ static int lio_submit(int mode, struct aiocb *const list[], int nent,
 	int ret = 0;
 
 	if (!reqs || !sqes || !lio) {
-		free(reqs);
-		free(sqes);
-		free(lio);
-		return pa_fail(EAGAIN);
+		i = 0;
+		goto unqueued;
 	}
 	lio->notify = mode == LIO_NOWAIT && sev;
 	if (sev)
@@ -349,7 +347,7 @@ static int lio_submit(int mode, struct aiocb *const list[], int nent,
 		kind = cb->aio_lio_opcode == LIO_READ ? PA_READ : PA_WRITE;
 		reqs[nr] = req_new(cb, kind);
 		if (!reqs[nr])
-			goto nomem;
+			goto unqueued;
 		/*
 		 * Each as if by aio_read() or aio_write(), its own
 		 * aio_sigevent included (POSIX; glibc since 2.4); the list's
@@ -362,7 +360,8 @@ static int lio_submit(int mode, struct aiocb *const list[], int nent,
 	pthread_mutex_lock(&pa.lock);
 	if (!accept_reqs(reqs, nr)) {
 		pthread_mutex_unlock(&pa.lock);
-		goto nomem;
+		i = (unsigned int)nent;
+		goto unqueued;
 	}
 	lio->pending = nr;
 	lio->refs = nr + 1;	/* + this call, until it returns */
@@ -408,9 +407,20 @@ static int lio_submit(int mode, struct aiocb *const list[], int nent,
 		return pa_fail(EIO);
 	return 0;
 
-nomem:
-	for (i = 0; i < nr; i++)
+	/*
+	 * None queued (no memory, or no room in the ring): each request that
+	 * was not refused says EAGAIN, as POSIX asks, those from list[i] on
+	 * (not looked at yet) included.
+	 */
+unqueued:
+	for (; i < (unsigned int)nent; i++)
+		if (list[i] && (list[i]->aio_lio_opcode == LIO_READ ||
+				list[i]->aio_lio_opcode == LIO_WRITE))
+			refuse(list[i], EAGAIN);
+	for (i = 0; i < nr; i++) {
+		refuse(reqs[i]->cb, EAGAIN);
 		free(reqs[i]);
+	}
 	free(reqs);
 	free(sqes);
 	free(lio);

@@ -75,10 +75,11 @@ static void print_stats(void)
  * fork(): the child has the parent's memory but none of its threads, and
  * the parent's context refuses it. Forget everything; the child's first
  * request sets up its own context. Its copies of the parent's requests
- * stay in progress forever: POSIX does not let a child inherit them. Each
- * of the child's aiocbs not yet returned forgets its record before the
- * record is freed, so that aio_return() on one says EINVAL rather than
- * take freed memory.
+ * stay in progress forever: POSIX does not let a child inherit them. Their
+ * records are kept, marked as the parent's, never freed: an aiocb may
+ * still point at one, and aio_return() on it then says EINVAL. The
+ * aiocbs themselves are not touched: they may be shared with the parent,
+ * or gone.
  */
 static void atfork_prepare(void)
 {
@@ -107,11 +108,9 @@ static void atfork_child(void)
 			struct pa_req *req = pa.table[i];
 
 			pa.table[i] = req->hash_next;
-			/* One aio_return() took may be freed, block and all. */
-			if (!req->returned &&
-			    req->cb->__next_prio == (struct aiocb *)(void *)req)
-				req->cb->__next_prio = NULL;
-			free(req);
+			req->orphan = true;
+			req->hash_next = pa.orphans;
+			pa.orphans = req;
 		}
 	}
 	pa.ready = false;

@@ -51,6 +51,7 @@ struct pa_req {
 	bool in_table;			/* in pa.table until returned and collected */
 	bool glibc_busy;		/* glibc will still call back about it */
 	bool returned;			/* aio_return() took it (set without the lock) */
+	bool orphan;			/* the parent's, in a forked child: kept */
 	bool notify;			/* deliver cb's own sigevent when done */
 	int fd;
 	uint64_t seq;			/* submission order, for fsync draining */
@@ -96,6 +97,7 @@ struct pa_state {
 	uint64_t seq;
 	struct pa_req *table[PA_TABLE_SIZE];	/* every request not yet collected */
 	struct pa_req *returned;	/* lock-free stack: aio_return() was called */
+	struct pa_req *orphans;		/* a forked child's: the parent's records */
 	struct pa_req active;		/* list head of requests not PA_DONE */
 	struct pa_req *deferred;	/* fsyncs not yet submitted, by link */
 	uint32_t gen;			/* futex: bumped at every completion */

@@ -32,7 +32,8 @@ PA_API ssize_t aio_return(struct aiocb *cb)
 		return pa_fail(EINPROGRESS);
 	req = (struct pa_req *)(void *)__atomic_exchange_n(&cb->__next_prio, NULL,
 							    __ATOMIC_SEQ_CST);
-	if (!req)
+	/* None, or the parent's record in a forked child (never freed). */
+	if (!req || req->orphan)
 		return pa_fail(EINVAL);
 	__atomic_store_n(&req->returned, true, __ATOMIC_SEQ_CST);
 	ret = cb->__return_value;

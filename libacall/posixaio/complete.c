@@ -70,6 +70,42 @@ void pa_wake_waiters(void)
 			NULL, NULL, 0);
 }
 
+/*
+ * Whether a request of req's fd submitted before it is glibc's to finish:
+ * given back by the module (no worker to run it), on its way to glibc or
+ * there. Under pa.lock.
+ */
+static bool fd_in_glibc_before(const struct pa_req *req)
+{
+	const struct pa_req *r;
+
+	for (r = pa.active.next; r != &pa.active; r = r->next)
+		if (r != req && r->fd == req->fd && r->seq < req->seq &&
+		    r->glibc_busy)
+			return true;
+	return false;
+}
+
+/*
+ * An fsync the module ran while an earlier request of its fd was glibc's:
+ * it covers nothing of that one. It waits with the fsyncs the module's
+ * ordering is not there for (submit.c), its slot taken again (given back
+ * if it is canceled), and runs once the fd's earlier requests are done.
+ * Under pa.lock.
+ */
+static bool fsync_again_later(struct pa_req *req)
+{
+	if ((req->kind != PA_FSYNC && req->kind != PA_FDATASYNC) ||
+	    req->where != PA_IN_ACALL || !fd_in_glibc_before(req))
+		return false;
+	req->where = PA_DEFERRED;
+	req->holds_slot = true;
+	pa.slots++;
+	req->link = pa.deferred;
+	pa.deferred = req;
+	return true;
+}
+
 void pa_drain_ring(void)
 {
 	struct pa_req *refused = NULL, **refused_tail = &refused, *req;
@@ -98,6 +134,13 @@ again:
 			refused_tail = &req->link;
 			continue;
 		}
+		/*
+		 * With the module's ordering an fsync is a barrier there, which
+		 * waits for what the module holds, not for what it gave back.
+		 * Those completions came first in the ring: they are known.
+		 */
+		if (fsync_again_later(req))
+			continue;
 		if (pa_finish(req, res, &notes))
 			any = true;
 		pa_maybe_free(req);

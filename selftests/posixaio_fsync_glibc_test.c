@@ -1,0 +1,217 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * libacall-posixaio: aio_fsync() covers every request of its fd queued
+ * before it, one the module gave back to glibc included. With the module's
+ * ordering an fsync is a barrier in the module, which waits only for what
+ * the module holds; a write the module completed with EAGAIN (no worker
+ * could be had: here the per-user worker limit, 0) runs in glibc instead,
+ * and the fsync must still come after it (Documentation/posixaio.rst).
+ *
+ * Exactly, with no timing: the write's page is held by userfaultfd, so
+ * glibc's thread waits in it until the test supplies the page; the fsync,
+ * submitted once workers may be had again, runs in the module meanwhile,
+ * and its completion is known to be reaped (the module's counters, then a
+ * call that takes the library's lock after the reaper). Before, the fsync
+ * was done then, its write still in progress.
+ */
+#include <dirent.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <linux/userfaultfd.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include <acall.h>
+#include "acall_test.h"
+#include "posixaio_test.h"
+
+#define PAGE		4096
+#define BOUND_MS	60000	/* generous: TCG is slow */
+#define PARAM		"/sys/module/acall/parameters/user_max_workers"
+
+static int param_read(void)
+{
+	char buf[32] = "";
+	int fd = open(PARAM, O_RDONLY);
+
+	if (fd < 0)
+		return -1;
+	if (read(fd, buf, sizeof(buf) - 1) < 0)
+		buf[0] = 0;
+	close(fd);
+	return buf[0] ? atoi(buf) : -1;
+}
+
+static int param_write(int value)
+{
+	char buf[32];
+	int fd = open(PARAM, O_WRONLY), len, ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	len = snprintf(buf, sizeof(buf), "%d", value);
+	if (write(fd, buf, len) != len)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/* Root without CAP_SYS_RESOURCE: the per-user limits apply to it. */
+static int drop_sys_resource(void)
+{
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct data[2];
+
+	if (syscall(SYS_capget, &hdr, data))
+		return -errno;
+	data[0].effective &= ~(1U << CAP_SYS_RESOURCE);
+	data[0].permitted &= ~(1U << CAP_SYS_RESOURCE);
+	return syscall(SYS_capset, &hdr, data) ? -errno : 0;
+}
+
+/* The library's context: the one /dev/acall fd of the process. */
+static int library_fd(void)
+{
+	char path[300], target[64];
+	struct dirent *d;
+	DIR *dir = opendir("/proc/self/fd");
+	int fd = -1;
+	ssize_t n;
+
+	if (!dir)
+		return -1;
+	while ((d = readdir(dir))) {
+		snprintf(path, sizeof(path), "/proc/self/fd/%s", d->d_name);
+		n = readlink(path, target, sizeof(target) - 1);
+		if (n <= 0)
+			continue;
+		target[n] = 0;
+		if (!strcmp(target, ACALL_DEVICE_PATH)) {
+			fd = atoi(d->d_name);
+			break;
+		}
+	}
+	closedir(dir);
+	return fd;
+}
+
+/* Poll (bounded) until the context has posted at least n completions. */
+static bool completed_at_least(int fd, __u64 n)
+{
+	struct timespec tick = { 0, 5 * 1000 * 1000 };
+	struct acall_stats st;
+	int i;
+
+	for (i = 0; i < BOUND_MS / 5; i++) {
+		if (ioctl(fd, ACALL_IOC_STATS, &st))
+			return false;
+		if (st.completed >= n)
+			return true;
+		nanosleep(&tick, NULL);
+	}
+	return false;
+}
+
+FIXTURE(held) {
+	int workers;	/* user_max_workers to restore, -1: none */
+	int fd, uffd;
+	char *buf;
+};
+
+FIXTURE_SETUP(held)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
+
+	self->workers = -1;
+	self->fd = -1;
+	self->uffd = -1;
+	self->buf = MAP_FAILED;
+	PA_REQUIRE_ACALL();
+	ACALL_REQUIRE(ACALL_FEAT_ORDERING | ACALL_FEAT_STATS);
+	if (geteuid())
+		SKIP(return, "needs root to set the module's worker limit");
+	self->fd = acall_tmpfile("/tmp", O_RDWR);
+	ASSERT_LE(0, self->fd);
+	self->buf = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->buf);
+	/* Made with CAP_SYS_PTRACE: it takes faults in the kernel too. */
+	self->uffd = syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (self->uffd < 0)
+		SKIP(return, "no userfaultfd: %s", strerror(errno));
+	ASSERT_EQ(0, ioctl(self->uffd, UFFDIO_API, &api));
+	reg.range.start = (uintptr_t)self->buf;
+	reg.range.len = PAGE;
+	ASSERT_EQ(0, ioctl(self->uffd, UFFDIO_REGISTER, &reg));
+	self->workers = param_read();
+	ASSERT_LE(0, self->workers);
+	ASSERT_EQ(0, drop_sys_resource());
+	ASSERT_EQ(0, param_write(0));
+}
+
+FIXTURE_TEARDOWN(held)
+{
+	if (self->workers >= 0)
+		param_write(self->workers);
+	if (self->uffd >= 0)
+		close(self->uffd);
+	if (self->buf != MAP_FAILED)
+		munmap(self->buf, PAGE);
+	if (self->fd >= 0)
+		close(self->fd);
+}
+
+TEST_F_TIMEOUT(held, fsync_waits_for_a_write_glibc_runs, 120)
+{
+	struct pollfd pfd = { .fd = self->uffd, .events = POLLIN };
+	struct uffdio_copy copy = { .mode = 0 };
+	struct aiocb write_cb, fsync_cb, *none[1] = { NULL };
+	char page[PAGE], back[PAGE];
+	struct uffd_msg msg;
+	int lib;
+
+	/* No worker may be had: the module gives the write back, to glibc. */
+	pa_prep(&write_cb, self->fd, self->buf, PAGE, 0);
+	ASSERT_EQ(0, aio_write(&write_cb));
+	ASSERT_EQ(1, poll(&pfd, 1, BOUND_MS))
+		TH_LOG("glibc's thread did not fault on the write's page");
+	ASSERT_EQ(sizeof(msg), read(self->uffd, &msg, sizeof(msg)));
+	ASSERT_EQ(UFFD_EVENT_PAGEFAULT, msg.event);
+	lib = library_fd();
+	ASSERT_LE(0, lib);
+
+	/* Workers again: the module runs the fsync, its barrier passes. */
+	ASSERT_EQ(0, param_write(self->workers));
+	pa_prep(&fsync_cb, self->fd, NULL, 0, 0);
+	ASSERT_EQ(0, aio_fsync(O_SYNC, &fsync_cb));
+	ASSERT_TRUE(completed_at_least(lib, 2))
+		TH_LOG("the module did not complete the fsync");
+	/* Takes the library's lock, after the reaper: the fsync is reaped. */
+	ASSERT_EQ(0, lio_listio(LIO_NOWAIT, none, 0, NULL));
+	EXPECT_EQ(EINPROGRESS, aio_error(&write_cb));
+	EXPECT_EQ(EINPROGRESS, aio_error(&fsync_cb))
+		TH_LOG("the fsync is done, the write it covers still in glibc");
+
+	acall_fill(page, PAGE, 0, 8);
+	copy.dst = (uintptr_t)self->buf;
+	copy.src = (uintptr_t)page;
+	copy.len = PAGE;
+	ASSERT_EQ(0, ioctl(self->uffd, UFFDIO_COPY, &copy));
+	EXPECT_EQ(0, pa_wait(&write_cb));
+	EXPECT_EQ(PAGE, aio_return(&write_cb));
+	EXPECT_EQ(0, pa_wait(&fsync_cb));
+	EXPECT_EQ(0, aio_return(&fsync_cb));
+	ASSERT_EQ(PAGE, pread(self->fd, back, PAGE, 0));
+	EXPECT_EQ(-1, acall_check(back, PAGE, 0, 8));
+}
+
+TEST_HARNESS_MAIN

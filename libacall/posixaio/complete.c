@@ -71,32 +71,19 @@ void pa_wake_waiters(void)
 }
 
 /*
- * Whether a request of req's fd submitted before it is glibc's to finish:
- * given back by the module (no worker to run it), on its way to glibc or
- * there. Under pa.lock.
- */
-static bool fd_in_glibc_before(const struct pa_req *req)
-{
-	const struct pa_req *r;
-
-	for (r = pa.active.next; r != &pa.active; r = r->next)
-		if (r != req && r->fd == req->fd && r->seq < req->seq &&
-		    r->glibc_busy)
-			return true;
-	return false;
-}
-
-/*
- * An fsync the module ran while an earlier request of its fd was glibc's:
- * it covers nothing of that one. It waits with the fsyncs the module's
- * ordering is not there for (submit.c), its slot taken again (given back
- * if it is canceled), and runs once the fd's earlier requests are done.
+ * An fsync the module ran while an earlier request of its fd went to glibc
+ * (pa_fsyncs_after_glibc() marked it) covers nothing of that one: it waits
+ * with the fsyncs that wait for their fd's earlier requests (submit.c),
+ * its slot taken again (given back if it is canceled), and runs once they
+ * are done. One that failed keeps its error, which the file reports once.
  * Under pa.lock.
  */
-static bool fsync_again_later(struct pa_req *req)
+static bool fsync_again_later(struct pa_req *req, int res)
 {
-	if ((req->kind != PA_FSYNC && req->kind != PA_FDATASYNC) ||
-	    req->where != PA_IN_ACALL || !fd_in_glibc_before(req))
+	if (!req->again || req->where != PA_IN_ACALL)
+		return false;
+	req->again = false;
+	if (res < 0)
 		return false;
 	req->where = PA_DEFERRED;
 	req->holds_slot = true;
@@ -111,7 +98,7 @@ void pa_drain_ring(void)
 	struct pa_req *refused = NULL, **refused_tail = &refused, *req;
 	struct pa_note *notes = NULL;
 	struct acall_cqe *cqe;
-	bool any = false;
+	bool any = false, held_again = false;
 
 	pthread_mutex_lock(&pa.lock);
 again:
@@ -132,22 +119,29 @@ again:
 			req->link = NULL;
 			*refused_tail = req;
 			refused_tail = &req->link;
+			pa_fsyncs_after_glibc(req);
 			continue;
 		}
 		/*
 		 * With the module's ordering an fsync is a barrier there, which
 		 * waits for what the module holds, not for what it gave back.
-		 * Those completions came first in the ring: they are known.
 		 */
-		if (fsync_again_later(req))
+		if (fsync_again_later(req, res)) {
+			held_again = true;
 			continue;
+		}
 		if (pa_finish(req, res, &notes))
 			any = true;
 		pa_maybe_free(req);
 	}
-	/* What those submissions completed themselves is in the ring now. */
-	if (any && pa_submit_ready_fsyncs(&notes))
+	/*
+	 * What those submissions completed themselves is in the ring now. An
+	 * fsync held back again may have nothing left to wait for.
+	 */
+	if ((any || held_again) && pa_submit_ready_fsyncs(&notes)) {
+		held_again = false;
 		goto again;
+	}
 	pa_collect_returned();
 	pa_notes_send_unlock(notes);
 	if (any)

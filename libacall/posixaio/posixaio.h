@@ -52,6 +52,7 @@ struct pa_req {
 	bool glibc_busy;		/* glibc will still call back about it */
 	bool returned;			/* aio_return() took it (set without the lock) */
 	bool orphan;			/* the parent's, in a forked child: kept */
+	bool again;			/* an fsync to run again: glibc ran an earlier one */
 	bool notify;			/* deliver cb's own sigevent when done */
 	int fd;
 	uint64_t seq;			/* submission order, for fsync draining */
@@ -151,6 +152,7 @@ int pa_submit_sqes(struct acall_sqe *sqes, unsigned int nr);
 void pa_prep_sqe(struct pa_req *req, struct acall_sqe *sqe);
 struct pa_note;
 bool pa_submit_ready_fsyncs(struct pa_note **notes);
+void pa_fsyncs_after_glibc(const struct pa_req *req);
 
 /* complete.c: write the result, notify, wake waiters. */
 bool pa_finish(struct pa_req *req, ssize_t res, struct pa_note **notes);

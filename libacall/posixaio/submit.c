@@ -95,6 +95,38 @@ static bool fd_busy_before(const struct pa_req *req)
 }
 
 /*
+ * Is an earlier request on the same fd glibc's to finish (given back by
+ * the module, on its way to glibc or there)? The module's ordering does
+ * not wait for those. Under pa.lock.
+ */
+static bool fd_in_glibc_before(const struct pa_req *req)
+{
+	const struct pa_req *r;
+
+	for (r = pa.active.next; r != &pa.active; r = r->next)
+		if (r != req && r->fd == req->fd && r->seq < req->seq &&
+		    r->glibc_busy)
+			return true;
+	return false;
+}
+
+/*
+ * req, given back by the module, goes to glibc: an fsync of its fd that
+ * the module holds or runs (its barrier let it through, or will) covers
+ * nothing of it, and must run again after it. Under pa.lock.
+ */
+void pa_fsyncs_after_glibc(const struct pa_req *req)
+{
+	struct pa_req *r;
+
+	for (r = pa.active.next; r != &pa.active; r = r->next)
+		if ((r->kind == PA_FSYNC || r->kind == PA_FDATASYNC) &&
+		    r->fd == req->fd && r->seq > req->seq &&
+		    r->where == PA_IN_ACALL)
+			r->again = true;
+}
+
+/*
  * Without ordering in the module, an fsync waits here until every request
  * on its fd submitted before it has completed. One that fails adds its
  * note to *notes, after the caller's. Returns whether it submitted any:
@@ -237,8 +269,13 @@ static int submit_one(struct aiocb *cb, enum pa_kind kind)
 		free(req);
 		return pa_fail(EAGAIN);
 	}
-	if (!pa.ordering && (kind == PA_FSYNC || kind == PA_FDATASYNC) &&
-	    fd_busy_before(req)) {
+	/*
+	 * Without the module's ordering an fsync waits here for every earlier
+	 * request of its fd; with it, for those glibc runs, which the
+	 * module's barrier does not see.
+	 */
+	if ((kind == PA_FSYNC || kind == PA_FDATASYNC) &&
+	    (pa.ordering ? fd_in_glibc_before(req) : fd_busy_before(req))) {
 		req->where = PA_DEFERRED;
 		req->link = pa.deferred;
 		pa.deferred = req;

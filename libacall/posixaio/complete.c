@@ -71,11 +71,23 @@ void pa_wake_waiters(void)
 }
 
 /*
+ * Hold the fsync back with the fsyncs that wait for their fd's earlier
+ * requests (submit.c), its slot taken again (given back if it is
+ * canceled): it runs once they are done. Under pa.lock.
+ */
+static void fsync_hold_back(struct pa_req *req)
+{
+	req->where = PA_DEFERRED;
+	req->holds_slot = true;
+	pa.slots++;
+	req->link = pa.deferred;
+	pa.deferred = req;
+}
+
+/*
  * An fsync the module ran while an earlier request of its fd went to glibc
- * (pa_fsyncs_after_glibc() marked it) covers nothing of that one: it waits
- * with the fsyncs that wait for their fd's earlier requests (submit.c),
- * its slot taken again (given back if it is canceled), and runs once they
- * are done. One that failed keeps its error, which the file reports once.
+ * (pa_fsyncs_after_glibc() marked it) covers nothing of that one: it runs
+ * again. One that failed keeps its error, which the file reports once.
  * Under pa.lock.
  */
 static bool fsync_again_later(struct pa_req *req, int res)
@@ -85,11 +97,22 @@ static bool fsync_again_later(struct pa_req *req, int res)
 	req->again = false;
 	if (res < 0)
 		return false;
-	req->where = PA_DEFERRED;
-	req->holds_slot = true;
-	pa.slots++;
-	req->link = pa.deferred;
-	pa.deferred = req;
+	fsync_hold_back(req);
+	return true;
+}
+
+/*
+ * A refused fsync goes to glibc only once its fd's earlier requests are
+ * done: one refused just before it may not be in glibc's queue yet (each
+ * drain hands its own over after unlocking), and glibc orders only what
+ * it has. Under pa.lock.
+ */
+static bool fsync_refused_too_early(struct pa_req *req)
+{
+	if ((req->kind != PA_FSYNC && req->kind != PA_FDATASYNC) ||
+	    !pa_fd_busy_before(req))
+		return false;
+	fsync_hold_back(req);
 	return true;
 }
 
@@ -114,6 +137,10 @@ again:
 		 * never asks for RWF_NOWAIT): glibc's, as without the library.
 		 */
 		if ((res == -EOPNOTSUPP || res == -EAGAIN) && req->where == PA_IN_ACALL) {
+			if (fsync_refused_too_early(req)) {
+				held_again = true;
+				continue;
+			}
 			/* In submission order, as glibc then runs them. */
 			req->glibc_busy = true;
 			req->link = NULL;

@@ -152,6 +152,7 @@ int pa_submit_sqes(struct acall_sqe *sqes, unsigned int nr);
 void pa_prep_sqe(struct pa_req *req, struct acall_sqe *sqe);
 struct pa_note;
 bool pa_submit_ready_fsyncs(struct pa_note **notes);
+bool pa_fd_busy_before(const struct pa_req *req);
 void pa_fsyncs_after_glibc(const struct pa_req *req);
 
 /* complete.c: write the result, notify, wake waiters. */

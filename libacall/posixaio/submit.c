@@ -84,7 +84,7 @@ void pa_prep_sqe(struct pa_req *req, struct acall_sqe *sqe)
 }
 
 /* Does an earlier request on the same fd remain? Under pa.lock. */
-static bool fd_busy_before(const struct pa_req *req)
+bool pa_fd_busy_before(const struct pa_req *req)
 {
 	const struct pa_req *r;
 
@@ -127,8 +127,9 @@ void pa_fsyncs_after_glibc(const struct pa_req *req)
 }
 
 /*
- * Without ordering in the module, an fsync waits here until every request
- * on its fd submitted before it has completed. One that fails adds its
+ * A held-back fsync (submit_one(), or one to run again: complete.c) waits
+ * here until every request on its fd submitted before it has completed,
+ * glibc's included. One that fails adds its
  * note to *notes, after the caller's. Returns whether it submitted any:
  * what the module completed inside that call (a refused fsync) is in the
  * ring and signals no eventfd, so the caller drains the ring. Under
@@ -142,7 +143,7 @@ bool pa_submit_ready_fsyncs(struct pa_note **notes)
 	int ret;
 
 	while ((req = *pp)) {
-		if (fd_busy_before(req)) {
+		if (pa_fd_busy_before(req)) {
 			pp = &req->link;
 			continue;
 		}
@@ -260,6 +261,7 @@ static int submit_one(struct aiocb *cb, enum pa_kind kind)
 	struct pa_req *req = req_new(cb, kind);
 	struct pa_note *notes = NULL;
 	struct acall_sqe sqe;
+	bool submitted;
 
 	if (!req)
 		return pa_fail(EAGAIN);
@@ -275,7 +277,7 @@ static int submit_one(struct aiocb *cb, enum pa_kind kind)
 	 * module's barrier does not see.
 	 */
 	if ((kind == PA_FSYNC || kind == PA_FDATASYNC) &&
-	    (pa.ordering ? fd_in_glibc_before(req) : fd_busy_before(req))) {
+	    (pa.ordering ? fd_in_glibc_before(req) : pa_fd_busy_before(req))) {
 		req->where = PA_DEFERRED;
 		req->link = pa.deferred;
 		pa.deferred = req;
@@ -289,7 +291,11 @@ static int submit_one(struct aiocb *cb, enum pa_kind kind)
 		return 0;
 	pthread_mutex_lock(&pa.lock);
 	unaccept(&req, 1, EAGAIN, &notes);
+	/* An fsync may have waited for it. */
+	submitted = pa_submit_ready_fsyncs(&notes);
 	pa_notes_send_unlock(notes);
+	if (submitted)
+		pa_drain_ring();
 	return pa_fail(EAGAIN);
 }
 
@@ -411,10 +417,16 @@ static int lio_submit(int mode, struct aiocb *const list[], int nent,
 		pa_prep_sqe(reqs[i], &sqes[i]);
 	sent = (unsigned int)pa_submit_sqes(sqes, nr);
 	if (sent < nr) {
+		bool submitted;
+
 		notes = NULL;
 		pthread_mutex_lock(&pa.lock);
 		unaccept(reqs + sent, nr - sent, EAGAIN, &notes);
+		/* An fsync may have waited for them. */
+		submitted = pa_submit_ready_fsyncs(&notes);
 		pa_notes_send_unlock(notes);
+		if (submitted)
+			pa_drain_ring();
 	}
 
 	pthread_mutex_lock(&pa.lock);

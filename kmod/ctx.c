@@ -111,7 +111,7 @@ struct acall_ctx *acall_ctx_alloc(void)
  * creation goes through set_task_ioprio(), which asks the security policy
  * as ioprio_set() does (SELinux's process:setsched, a BPF LSM program) and
  * allocates: refused or out of memory, the context is set up all the same,
- * with none to share, and each worker has an I/O context of its own, as
+ * with none to share, and each worker has none or one of its own, as
  * without CLONE_IO.
  */
 static void acall_ctx_take_io_context(struct acall_ctx *ctx)

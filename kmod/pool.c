@@ -8,8 +8,8 @@
  * serve.c: in its cgroups, under its limits, sharing its io_context) or
  * a kernel thread that shares the context's io_context as a CLONE_IO thread
  * would (when SETUP could make one) and uses the owner's memory while it
- * has work. Either runs each
- * request with its submitter's credentials (identity.c).
+ * has work. Either runs each request with its submitter's credentials
+ * (identity.c).
  */
 #include <linux/freezer.h>
 #include <linux/hash.h>

@@ -14,8 +14,9 @@
  * records and seen by FUSE as the process, and they die with it, on exit,
  * exec or SIGKILL. On joining, a worker takes the context's io_context (if
  * SETUP could make one), just as a thread created with CLONE_IO by the
- * thread that set the context up would share it. Each request still runs with its submitter's
- * credentials, which a thread of the same process may have changed.
+ * thread that set the context up would share it. Each request still runs
+ * with its submitter's credentials, which a thread of the same process may
+ * have changed.
  */
 #include <linux/iocontext.h>
 #include <linux/sched/signal.h>

@@ -129,8 +129,8 @@ void pa_fsyncs_after_glibc(const struct pa_req *req)
 /*
  * A held-back fsync (submit_one(), or one to run again: complete.c) waits
  * here until every request on its fd submitted before it has completed,
- * glibc's included. One that fails adds its
- * note to *notes, after the caller's. Returns whether it submitted any:
+ * glibc's included. One that fails adds its note to *notes, after the
+ * caller's. Returns whether it submitted any:
  * what the module completed inside that call (a refused fsync) is in the
  * ring and signals no eventfd, so the caller drains the ring. Under
  * pa.lock.

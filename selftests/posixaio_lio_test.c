@@ -272,14 +272,16 @@ TEST_F(lio, list_that_does_not_fit_says_eagain_in_each_entry)
 	errno = 0;
 	EXPECT_EQ(-1, lio_listio(LIO_NOWAIT, self->list, N, NULL));
 	EXPECT_EQ(EAGAIN, errno);
-	for (i = 0; i < N; i++)
+	for (i = 0; i < N; i++) {
 		EXPECT_EQ(i == 3 ? 0 : EAGAIN, aio_error(&self->cbs[i]))
 			TH_LOG("entry %u", i);
+	}
 	/* Nothing was queued: a list that fits runs whole. */
 	prep_mixed(self);
 	EXPECT_EQ(0, lio_listio(LIO_WAIT, self->list, 8, NULL));
-	for (i = 0; i < 8; i++)
+	for (i = 0; i < 8; i++) {
 		EXPECT_EQ(BS, aio_return(&self->cbs[i])) TH_LOG("entry %u", i);
+	}
 }
 
 /* A request that fails while running makes LIO_WAIT say EIO. */

@@ -51,6 +51,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/userfaultfd.h>
 
 /* ---- the module ---------------------------------------------------------- */
 
@@ -672,6 +673,37 @@ static inline int acall_raw_serve(int fd)
 static inline void *acall_raw_serve_thread(void *fdp)
 {
 	return (void *)(intptr_t)acall_raw_serve(*(int *)fdp);
+}
+
+/* ---- userfaultfd --------------------------------------------------------- */
+
+/*
+ * Hold the missing pages of [addr, addr + len) on userfaultfd uffd, with
+ * features (UFFD_FEATURE_*): a thread that touches one waits until the
+ * test supplies it. 0 or -errno.
+ */
+static inline int acall_uffd_hold(int uffd, void *addr, size_t len,
+				  __u64 features)
+{
+	struct uffdio_api api = { .api = UFFD_API, .features = features };
+	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
+
+	reg.range.start = (uintptr_t)addr;
+	reg.range.len = len;
+	if (ioctl(uffd, UFFDIO_API, &api) || ioctl(uffd, UFFDIO_REGISTER, &reg))
+		return -errno;
+	return 0;
+}
+
+/* Supply the held pages at dst with len bytes from src. 0 or -errno. */
+static inline int acall_uffd_copy(int uffd, void *dst, const void *src,
+				  size_t len)
+{
+	struct uffdio_copy copy = {
+		.dst = (uintptr_t)dst, .src = (uintptr_t)src, .len = len,
+	};
+
+	return ioctl(uffd, UFFDIO_COPY, &copy) ? -errno : 0;
 }
 
 /* ---- counters ------------------------------------------------------------ */

@@ -15,7 +15,6 @@
  * wait of the request at once (this one it would retry, spinning, until
  * the page came): that it is not pending is what is seen.
  */
-#include <linux/userfaultfd.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
@@ -65,9 +64,6 @@ FIXTURE(held) {
 
 FIXTURE_SETUP(held)
 {
-	struct uffdio_api api = { .api = UFFD_API,
-				  .features = UFFD_FEATURE_THREAD_ID };
-	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
 	const char *dir;
 
 	self->dev = -1;
@@ -88,10 +84,8 @@ FIXTURE_SETUP(held)
 	self->uffd = syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
 	if (self->uffd < 0)
 		SKIP(return, "no userfaultfd: %s", strerror(errno));
-	ASSERT_EQ(0, ioctl(self->uffd, UFFDIO_API, &api));
-	reg.range.start = (uintptr_t)self->buf;
-	reg.range.len = PAGE;
-	ASSERT_EQ(0, ioctl(self->uffd, UFFDIO_REGISTER, &reg));
+	ASSERT_EQ(0, acall_uffd_hold(self->uffd, self->buf, PAGE,
+				     UFFD_FEATURE_THREAD_ID));
 	self->dev = open("/dev/acall", O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, self->dev);
 	ASSERT_EQ(0, acall_raw_setup(&self->r, self->dev, 8));
@@ -149,7 +143,6 @@ static pid_t hold(FIXTURE_DATA(held) *self)
 TEST_F_TIMEOUT(held, kill_from_userspace_is_dropped_and_the_request_completes,
 	       120)
 {
-	struct uffdio_copy copy = { .mode = 0 };
 	char page[PAGE], back[PAGE];
 	struct acall_cqe cqe;
 	pid_t worker;
@@ -163,10 +156,7 @@ TEST_F_TIMEOUT(held, kill_from_userspace_is_dropped_and_the_request_completes,
 	EXPECT_EQ(0, sig_in_status(worker, "SigPnd:", SIGKILL));
 
 	acall_fill(page, PAGE, 0, 5);
-	copy.dst = (uintptr_t)self->buf;
-	copy.src = (uintptr_t)page;
-	copy.len = PAGE;
-	ASSERT_EQ(0, ioctl(self->uffd, UFFDIO_COPY, &copy));
+	ASSERT_EQ(0, acall_uffd_copy(self->uffd, self->buf, page, PAGE));
 	ASSERT_EQ(0, acall_raw_reap(&self->r, &cqe));
 	EXPECT_EQ(7, cqe.user_data);
 	EXPECT_EQ(PAGE, cqe.res);

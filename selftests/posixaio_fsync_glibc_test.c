@@ -17,7 +17,6 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <linux/capability.h>
-#include <linux/userfaultfd.h>
 #include <poll.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -119,8 +118,6 @@ FIXTURE(held) {
 
 FIXTURE_SETUP(held)
 {
-	struct uffdio_api api = { .api = UFFD_API };
-	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
 
 	self->workers = -1;
 	self->fd = -1;
@@ -139,10 +136,7 @@ FIXTURE_SETUP(held)
 	self->uffd = syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
 	if (self->uffd < 0)
 		SKIP(return, "no userfaultfd: %s", strerror(errno));
-	ASSERT_EQ(0, ioctl(self->uffd, UFFDIO_API, &api));
-	reg.range.start = (uintptr_t)self->buf;
-	reg.range.len = PAGE;
-	ASSERT_EQ(0, ioctl(self->uffd, UFFDIO_REGISTER, &reg));
+	ASSERT_EQ(0, acall_uffd_hold(self->uffd, self->buf, PAGE, 0));
 	self->workers = param_read();
 	ASSERT_LE(0, self->workers);
 	ASSERT_EQ(0, drop_sys_resource());
@@ -164,7 +158,6 @@ FIXTURE_TEARDOWN(held)
 TEST_F_TIMEOUT(held, fsync_waits_for_a_write_glibc_runs, 120)
 {
 	struct pollfd pfd = { .fd = self->uffd, .events = POLLIN };
-	struct uffdio_copy copy = { .mode = 0 };
 	struct aiocb write_cb, fsync_cb;
 	char page[PAGE], back[PAGE];
 	struct uffd_msg msg;
@@ -195,10 +188,7 @@ TEST_F_TIMEOUT(held, fsync_waits_for_a_write_glibc_runs, 120)
 	EXPECT_EQ(EINPROGRESS, aio_error(&write_cb));
 
 	acall_fill(page, PAGE, 0, 8);
-	copy.dst = (uintptr_t)self->buf;
-	copy.src = (uintptr_t)page;
-	copy.len = PAGE;
-	ASSERT_EQ(0, ioctl(self->uffd, UFFDIO_COPY, &copy));
+	ASSERT_EQ(0, acall_uffd_copy(self->uffd, self->buf, page, PAGE));
 	EXPECT_EQ(0, pa_wait(&write_cb));
 	EXPECT_EQ(PAGE, aio_return(&write_cb));
 	EXPECT_EQ(0, pa_wait(&fsync_cb));

@@ -190,12 +190,17 @@ static void setup(void)
 
 /*
  * No getpid() on the fast path: the fork handler clears pa.ready, so a
- * child sets up its own context here at its first request.
+ * child sets up its own context here at its first request. Not canceled
+ * in the middle: setup() opens and closes files (cancellation points),
+ * and a thread canceled there would leave pa.lock held.
  */
 bool pa_use_acall(void)
 {
+	int cancel_state;
+
 	if (!__atomic_load_n(&pa.ready, __ATOMIC_ACQUIRE)) {
 		pthread_once(&pa_once, pa_once_init);
+		pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel_state);
 		pthread_mutex_lock(&pa.lock);
 		if (!pa.ready) {
 			pa.pid = getpid();
@@ -204,6 +209,7 @@ bool pa_use_acall(void)
 			__atomic_store_n(&pa.ready, true, __ATOMIC_RELEASE);
 		}
 		pthread_mutex_unlock(&pa.lock);
+		pthread_setcancelstate(cancel_state, NULL);
 	}
 	return !pa.use_glibc;
 }

@@ -115,17 +115,21 @@ static void send_all(struct pa_note *notes)
  * Send notes, collected under pa.lock (which this drops), after every
  * batch collected before them. Signals stay blocked meanwhile: a handler
  * that ran on this thread in the middle of its turn and submitted would
- * wait for a turn behind its own.
+ * wait for a turn behind its own. So does thread cancellation: a thread
+ * canceled in the wait for its turn would never end it (and would leave
+ * send_lock held), and every later note would wait forever.
  */
 void pa_notes_send_unlock(struct pa_note *notes)
 {
 	sigset_t all, old;
+	int cancel_state;
 	uint64_t turn;
 
 	if (!notes) {
 		pthread_mutex_unlock(&pa.lock);
 		return;
 	}
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel_state);
 	turn = pa.send_next++;
 	pthread_mutex_unlock(&pa.lock);
 
@@ -143,4 +147,5 @@ void pa_notes_send_unlock(struct pa_note *notes)
 	pthread_cond_broadcast(&pa.send_cond);
 	pthread_mutex_unlock(&pa.send_lock);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pthread_setcancelstate(cancel_state, NULL);
 }

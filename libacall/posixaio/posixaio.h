@@ -174,7 +174,11 @@ void pa_note_add(struct pa_note **notes, const struct sigevent *sev);
 /* Under pa.lock, which it drops; sends after, in collection order. */
 void pa_notes_send_unlock(struct pa_note *notes);
 
-/* suspend.c: sleep until pa.gen moves on from gen. 0, EINTR, EAGAIN (timed out). */
-int pa_wait_gen(uint32_t gen, const struct timespec *deadline);
+/*
+ * suspend.c: sleep until pa.gen moves on from gen. 0, EINTR, EAGAIN (timed
+ * out). A thread cancellation acts in the sleep if cancel_point.
+ */
+int pa_wait_gen(uint32_t gen, const struct timespec *deadline,
+		bool cancel_point);
 
 #endif /* LIBACALL_POSIXAIO_H */

@@ -434,7 +434,7 @@ static int lio_submit(int mode, struct aiocb *const list[], int nent,
 		uint32_t gen = pa.gen;
 
 		pthread_mutex_unlock(&pa.lock);
-		ret = pa_wait_gen(gen, NULL);
+		ret = pa_wait_gen(gen, NULL, false);
 		pthread_mutex_lock(&pa.lock);
 		if (ret == EINTR)
 			break;

@@ -2,26 +2,47 @@
 /*
  * aio_suspend(): sleep on a futex that every completion bumps, so a signal
  * interrupts the sleep (EINTR) and the timeout is the kernel's (EAGAIN).
+ * It is a cancellation point, as POSIX requires.
  */
 #include <errno.h>
 #include <linux/futex.h>
+#include <pthread.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "posixaio.h"
 
-int pa_wait_gen(uint32_t gen, const struct timespec *deadline)
+static void waiter_gone(void *unused)
 {
+	(void)unused;
+	__atomic_sub_fetch(&pa.waiters, 1, __ATOMIC_SEQ_CST);
+}
+
+int pa_wait_gen(uint32_t gen, const struct timespec *deadline,
+		bool cancel_point)
+{
+	int err, type = PTHREAD_CANCEL_DEFERRED;
 	long ret;
-	int err;
 
 	__atomic_add_fetch(&pa.waiters, 1, __ATOMIC_SEQ_CST);
+	pthread_cleanup_push(waiter_gone, NULL);
+	/*
+	 * A raw futex is no cancellation point, and a deferred cancellation
+	 * sends no signal that would end it: switch to asynchronous
+	 * cancellation for the system call alone, as glibc's own blocking
+	 * calls do (a request pending already acts here). The cleanup
+	 * handler keeps the count of waiters right.
+	 */
+	if (cancel_point)
+		pthread_setcanceltype(PTHREAD_CANCEL_ASYNCHRONOUS, &type);
 	/* Absolute CLOCK_MONOTONIC deadline, or none. */
 	ret = syscall(SYS_futex, &pa.gen, FUTEX_WAIT_BITSET_PRIVATE, gen,
 		      deadline, NULL, FUTEX_BITSET_MATCH_ANY);
 	err = errno;
-	__atomic_sub_fetch(&pa.waiters, 1, __ATOMIC_SEQ_CST);
+	if (cancel_point)
+		pthread_setcanceltype(type, NULL);
+	pthread_cleanup_pop(1);
 	if (ret == 0 || err == EAGAIN)	/* woken, or gen already moved on */
 		return 0;
 	return err == ETIMEDOUT ? EAGAIN : err;
@@ -57,6 +78,8 @@ PA_API int aio_suspend(const struct aiocb *const list[], int nent,
 
 	if (!pa_use_acall())
 		return pa_glibc()->aio_suspend(list, nent, timeout);
+	/* A cancellation point even when nothing needs waiting for. */
+	pthread_testcancel();
 	if (timeout) {
 		if (timeout->tv_sec < 0 || timeout->tv_nsec < 0 ||
 		    timeout->tv_nsec >= 1000000000L)
@@ -74,7 +97,7 @@ PA_API int aio_suspend(const struct aiocb *const list[], int nent,
 		gen = __atomic_load_n(&pa.gen, __ATOMIC_SEQ_CST);
 		if (!all_pending(list, nent))
 			return 0;
-		err = pa_wait_gen(gen, timeout ? &deadline : NULL);
+		err = pa_wait_gen(gen, timeout ? &deadline : NULL, true);
 		if (err)
 			return pa_fail(err);
 	}

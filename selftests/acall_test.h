@@ -706,6 +706,43 @@ static inline int acall_uffd_copy(int uffd, void *dst, const void *src,
 	return ioctl(uffd, UFFDIO_COPY, &copy) ? -errno : 0;
 }
 
+/* ---- module parameters --------------------------------------------------- */
+
+#define ACALL_PARAM_DIR	"/sys/module/acall/parameters/"
+
+/* The value of the module's parameter name, or -1 when it cannot be read. */
+static inline long long acall_param_read(const char *name)
+{
+	char path[128], buf[32] = "";
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), ACALL_PARAM_DIR "%s", name);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	return n > 0 ? atoll(buf) : -1;
+}
+
+/* Set the module's parameter name to value. 0 or -errno. */
+static inline int acall_param_write(const char *name, long long value)
+{
+	char path[128], buf[32];
+	int fd, len, ret = 0;
+
+	snprintf(path, sizeof(path), ACALL_PARAM_DIR "%s", name);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	len = snprintf(buf, sizeof(buf), "%lld", value);
+	if (write(fd, buf, len) != len)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
 /* ---- counters ------------------------------------------------------------ */
 
 /* after - before of one counter field. */

@@ -17,12 +17,10 @@
 #define MS	1000000ULL
 #define MAX_W	64
 
-#define IDLE_PARAM	"/sys/module/acall/parameters/worker_idle_ms"
-
 FIXTURE(affinity) {
 	struct acall_ring ring;
 	int ncpus;
-	char idle[32];		/* worker_idle_ms as it was */
+	long long idle;		/* worker_idle_ms as it was, or -1 */
 };
 
 /*
@@ -34,37 +32,24 @@ FIXTURE(affinity) {
 FIXTURE_SETUP(affinity)
 {
 	struct acall_options opts = { .entries = 64, .nr_queues = 2 };
-	ssize_t n;
-	int fd;
 
 	self->ring.fd = -1;
-	self->idle[0] = 0;
+	self->idle = -1;
 	ACALL_REQUIRE(ACALL_FEAT_RING | ACALL_FEAT_AFFINITY | ACALL_FEAT_STATS);
 	self->ncpus = sysconf(_SC_NPROCESSORS_ONLN);
-	fd = open(IDLE_PARAM, O_RDWR);
-	ASSERT_LE(0, fd);
-	n = read(fd, self->idle, sizeof(self->idle) - 1);
-	ASSERT_LT(0, n);
-	self->idle[n] = 0;
-	ASSERT_LT(0, pwrite(fd, "600000", 6, 0));
-	close(fd);
+	self->idle = acall_param_read("worker_idle_ms");
+	ASSERT_LE(0, self->idle);
+	ASSERT_EQ(0, acall_param_write("worker_idle_ms", 600000));
 	ASSERT_EQ(0, acall_ring_init(&self->ring, &opts));
 }
 
 FIXTURE_TEARDOWN(affinity)
 {
-	int fd;
-
 	if (self->ring.fd >= 0)
 		acall_ring_exit(&self->ring);
-	if (self->idle[0]) {
-		fd = open(IDLE_PARAM, O_WRONLY);
-		if (fd >= 0) {
-			if (write(fd, self->idle, strlen(self->idle)) < 0)
-				perror(IDLE_PARAM);
-			close(fd);
-		}
-	}
+	if (self->idle >= 0 &&
+	    acall_param_write("worker_idle_ms", self->idle))
+		perror("worker_idle_ms");
 }
 
 /* A thread's allowed CPUs, as a cpu_set_t. 0 or -errno. */

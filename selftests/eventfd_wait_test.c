@@ -187,8 +187,6 @@ static void *hold_quiet_call(void *arg)
  */
 TEST_F(ev, quiet_submit_holds_every_signal_while_it_runs)
 {
-	struct uffdio_api api = { .api = UFFD_API };
-	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
 	struct quiet_witness w = { .ring = &self->ring, .nop_res = -1 };
 	struct acall_sqe sqe;
 	struct iovec iov;
@@ -212,10 +210,7 @@ TEST_F(ev, quiet_submit_holds_every_signal_while_it_runs)
 	w.uffd = syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
 	if (w.uffd < 0)
 		SKIP(return, "no userfaultfd: %s", strerror(errno));
-	ASSERT_EQ(0, ioctl(w.uffd, UFFDIO_API, &api));
-	reg.range.start = (uintptr_t)w.page;
-	reg.range.len = 4096;
-	ASSERT_EQ(0, ioctl(w.uffd, UFFDIO_REGISTER, &reg));
+	ASSERT_EQ(0, acall_uffd_hold(w.uffd, w.page, 4096, 0));
 	w.stop = eventfd(0, EFD_CLOEXEC);
 	ASSERT_LE(0, w.stop);
 	ASSERT_EQ(0, pthread_create(&holder, NULL, hold_quiet_call, &w));

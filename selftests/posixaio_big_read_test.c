@@ -44,9 +44,6 @@ FIXTURE(big) {
 
 FIXTURE_SETUP(big)
 {
-	struct uffdio_api api = { .api = UFFD_API,
-				  .features = UFFD_FEATURE_THREAD_ID };
-	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
 	const char *dir;
 
 	self->fd = -1;
@@ -79,10 +76,8 @@ FIXTURE_SETUP(big)
 	self->uffd = syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
 	if (self->uffd < 0)
 		SKIP(return, "no userfaultfd: %s", strerror(errno));
-	ASSERT_EQ(0, ioctl(self->uffd, UFFDIO_API, &api));
-	reg.range.start = (uintptr_t)self->buf + HELD_FROM;
-	reg.range.len = BIG - HELD_FROM;
-	ASSERT_EQ(0, ioctl(self->uffd, UFFDIO_REGISTER, &reg));
+	ASSERT_EQ(0, acall_uffd_hold(self->uffd, self->buf + HELD_FROM,
+				     BIG - HELD_FROM, UFFD_FEATURE_THREAD_ID));
 	self->stop = eventfd(0, EFD_CLOEXEC);
 	ASSERT_LE(0, self->stop);
 	self->caller = gettid();

@@ -32,34 +32,6 @@
 
 #define PAGE		4096
 #define BOUND_MS	60000	/* generous: TCG is slow */
-#define PARAM		"/sys/module/acall/parameters/user_max_workers"
-
-static int param_read(void)
-{
-	char buf[32] = "";
-	int fd = open(PARAM, O_RDONLY);
-
-	if (fd < 0)
-		return -1;
-	if (read(fd, buf, sizeof(buf) - 1) < 0)
-		buf[0] = 0;
-	close(fd);
-	return buf[0] ? atoi(buf) : -1;
-}
-
-static int param_write(int value)
-{
-	char buf[32];
-	int fd = open(PARAM, O_WRONLY), len, ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	len = snprintf(buf, sizeof(buf), "%d", value);
-	if (write(fd, buf, len) != len)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
 
 /* Root without CAP_SYS_RESOURCE: the per-user limits apply to it. */
 static int drop_sys_resource(void)
@@ -111,7 +83,7 @@ static long long submitted(int fd)
 }
 
 FIXTURE(held) {
-	int workers;	/* user_max_workers to restore, -1: none */
+	long long workers;	/* user_max_workers to restore, -1: none */
 	int fd, uffd;
 	char *buf;
 };
@@ -137,16 +109,16 @@ FIXTURE_SETUP(held)
 	if (self->uffd < 0)
 		SKIP(return, "no userfaultfd: %s", strerror(errno));
 	ASSERT_EQ(0, acall_uffd_hold(self->uffd, self->buf, PAGE, 0));
-	self->workers = param_read();
+	self->workers = acall_param_read("user_max_workers");
 	ASSERT_LE(0, self->workers);
 	ASSERT_EQ(0, drop_sys_resource());
-	ASSERT_EQ(0, param_write(0));
+	ASSERT_EQ(0, acall_param_write("user_max_workers", 0));
 }
 
 FIXTURE_TEARDOWN(held)
 {
 	if (self->workers >= 0)
-		param_write(self->workers);
+		acall_param_write("user_max_workers", self->workers);
 	if (self->uffd >= 0)
 		close(self->uffd);
 	if (self->buf != MAP_FAILED)
@@ -180,7 +152,7 @@ TEST_F_TIMEOUT(held, fsync_waits_for_a_write_glibc_runs, 120)
 	 * would let it through. aio_fsync() submits it, or holds it back,
 	 * before it returns.
 	 */
-	ASSERT_EQ(0, param_write(self->workers));
+	ASSERT_EQ(0, acall_param_write("user_max_workers", self->workers));
 	pa_prep(&fsync_cb, self->fd, NULL, 0, 0);
 	ASSERT_EQ(0, aio_fsync(O_SYNC, &fsync_cb));
 	EXPECT_EQ(1, submitted(lib))

@@ -41,9 +41,6 @@ FIXTURE(held) {
 
 FIXTURE_SETUP(held)
 {
-	struct uffdio_api api = { .api = UFFD_API,
-				  .features = UFFD_FEATURE_THREAD_ID };
-	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
 	const char *dir;
 
 	self->fd = -1;
@@ -65,10 +62,8 @@ FIXTURE_SETUP(held)
 	self->uffd = syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
 	if (self->uffd < 0)
 		SKIP(return, "no userfaultfd: %s", strerror(errno));
-	ASSERT_EQ(0, ioctl(self->uffd, UFFDIO_API, &api));
-	reg.range.start = (uintptr_t)self->buf + PAGE;
-	reg.range.len = PAGE;
-	ASSERT_EQ(0, ioctl(self->uffd, UFFDIO_REGISTER, &reg));
+	ASSERT_EQ(0, acall_uffd_hold(self->uffd, self->buf + PAGE, PAGE,
+				     UFFD_FEATURE_THREAD_ID));
 }
 
 FIXTURE_TEARDOWN(held)
@@ -432,19 +427,16 @@ TEST_F(held, iovec_arrays_of_held_requests_are_charged_to_the_cgroup)
 TEST_F(held, file_closed_under_a_request_is_released_by_its_worker)
 {
 	struct flock lk = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
-	const char *param = "/sys/module/acall/parameters/worker_idle_ms";
-	char path[64] = "/tmp/acall-release.XXXXXX", idle[32] = "";
+	char path[64] = "/tmp/acall-release.XXXXXX";
 	struct acall_sqe sqe;
 	struct acall_cqe *cqe;
-	int fd, other, i, pfd, locked = -1;
-	ssize_t n;
+	int fd, other, i, locked = -1;
+	long long idle;
 	pid_t tid;
 
-	pfd = open(param, O_RDWR);
-	ASSERT_LE(0, pfd);
-	n = read(pfd, idle, sizeof(idle) - 1);
-	ASSERT_LT(0, n);
-	ASSERT_LT(0, pwrite(pfd, "600000", 6, 0));
+	idle = acall_param_read("worker_idle_ms");
+	ASSERT_LE(0, idle);
+	ASSERT_EQ(0, acall_param_write("worker_idle_ms", 600000));
 	fd = mkstemp(path);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, fcntl(fd, F_OFD_SETLK, &lk));
@@ -474,8 +466,7 @@ TEST_F(held, file_closed_under_a_request_is_released_by_its_worker)
 		usleep(10 * 1000);
 	close(other);
 	unlink(path);
-	ASSERT_LT(0, pwrite(pfd, idle, n, 0));
-	close(pfd);
+	ASSERT_EQ(0, acall_param_write("worker_idle_ms", idle));
 	EXPECT_EQ(0, locked) TH_LOG("the closed file's lock is still held");
 }
 

@@ -396,8 +396,6 @@ static void *release_when_asleep(void *arg)
  */
 TEST(slots_given_back_unused_end_the_sleep)
 {
-	struct uffdio_api api = { .api = UFFD_API };
-	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
 	struct held_submitter h = { .ret = 0 };
 	struct releaser rl;
 	struct uffd_msg msg;
@@ -413,13 +411,10 @@ TEST(slots_given_back_unused_end_the_sleep)
 	rl.uffd = syscall(SYS_userfaultfd, O_CLOEXEC);
 	if (rl.uffd < 0)
 		SKIP(return, "no userfaultfd: %s", strerror(errno));
-	ASSERT_EQ(0, ioctl(rl.uffd, UFFDIO_API, &api));
 	rl.page = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, rl.page);
-	reg.range.start = (uintptr_t)rl.page;
-	reg.range.len = 4096;
-	ASSERT_EQ(0, ioctl(rl.uffd, UFFDIO_REGISTER, &reg));
+	ASSERT_EQ(0, acall_uffd_hold(rl.uffd, rl.page, 4096, 0));
 	rl.tid = syscall(SYS_gettid);
 
 	/* The other submitter takes its slots, then faults on its SQEs. */

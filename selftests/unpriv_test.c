@@ -24,44 +24,12 @@
 
 #define NOBODY		65534
 #define MS		1000000ULL
-#define PARAM_DIR	"/sys/module/acall/parameters/"
 
 /* In a child: exit with (the low byte of) its line unless cond holds. */
 #define CHILD_CHECK(cond) do {						\
 	if (!(cond))							\
 		_exit(__LINE__ % 255 + 1);				\
 } while (0)
-
-static unsigned int read_param(const char *name)
-{
-	char path[128], buf[32] = "";
-	int fd;
-
-	snprintf(path, sizeof(path), PARAM_DIR "%s", name);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return 0;
-	if (read(fd, buf, sizeof(buf) - 1) < 0)
-		buf[0] = 0;
-	close(fd);
-	return atoi(buf);
-}
-
-static int write_param(const char *name, unsigned int value)
-{
-	char path[128], buf[32];
-	int fd, len, ret = 0;
-
-	snprintf(path, sizeof(path), PARAM_DIR "%s", name);
-	fd = open(path, O_WRONLY);
-	if (fd < 0)
-		return -errno;
-	len = snprintf(buf, sizeof(buf), "%u", value);
-	if (write(fd, buf, len) != len)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
 
 static void become_nobody(void)
 {
@@ -90,7 +58,7 @@ static int as_nobody(void (*fn)(void *), void *arg)
 
 FIXTURE(unpriv) {
 	mode_t mode;
-	unsigned int contexts, ring_kb, workers;
+	long long contexts, ring_kb, workers;	/* as they were, or -1 */
 };
 
 FIXTURE_SETUP(unpriv)
@@ -102,20 +70,23 @@ FIXTURE_SETUP(unpriv)
 	ACALL_REQUIRE(ACALL_FEAT_RING);
 	ASSERT_EQ(0, stat(ACALL_DEVICE_PATH, &st));
 	self->mode = st.st_mode & 07777;
-	self->contexts = read_param("user_max_contexts");
-	self->ring_kb = read_param("user_max_ring_kb");
-	self->workers = read_param("user_max_workers");
-	ASSERT_NE(0, self->contexts);
+	self->contexts = acall_param_read("user_max_contexts");
+	self->ring_kb = acall_param_read("user_max_ring_kb");
+	self->workers = acall_param_read("user_max_workers");
+	ASSERT_LT(0, self->contexts);
+	ASSERT_LE(0, self->ring_kb);
+	ASSERT_LE(0, self->workers);
 }
 
 FIXTURE_TEARDOWN(unpriv)
 {
-	if (geteuid() || !self->contexts)
+	if (geteuid() || self->contexts <= 0 || self->ring_kb < 0 ||
+	    self->workers < 0)
 		return;
 	chmod(ACALL_DEVICE_PATH, self->mode);
-	write_param("user_max_contexts", self->contexts);
-	write_param("user_max_ring_kb", self->ring_kb);
-	write_param("user_max_workers", self->workers);
+	acall_param_write("user_max_contexts", self->contexts);
+	acall_param_write("user_max_ring_kb", self->ring_kb);
+	acall_param_write("user_max_workers", self->workers);
 }
 
 static void open_device(void *arg)
@@ -290,7 +261,7 @@ TEST_F(unpriv, contexts_per_user_are_limited)
 	int fds[4], i;
 
 	ASSERT_EQ(0, chmod(ACALL_DEVICE_PATH, 0666));
-	ASSERT_EQ(0, write_param("user_max_contexts", 3));
+	ASSERT_EQ(0, acall_param_write("user_max_contexts", 3));
 	EXPECT_EQ(0, as_nobody(contexts_limit, NULL));
 	/* Root is not limited. */
 	for (i = 0; i < 4; i++) {
@@ -322,7 +293,7 @@ static void ring_limit(void *arg)
 TEST_F(unpriv, ring_memory_per_user_is_limited)
 {
 	ASSERT_EQ(0, chmod(ACALL_DEVICE_PATH, 0666));
-	ASSERT_EQ(0, write_param("user_max_ring_kb", 64));
+	ASSERT_EQ(0, acall_param_write("user_max_ring_kb", 64));
 	EXPECT_EQ(0, as_nobody(ring_limit, NULL));
 }
 
@@ -368,7 +339,7 @@ static void workers_limit(void *arg)
 TEST_F(unpriv, workers_per_user_are_limited)
 {
 	ASSERT_EQ(0, chmod(ACALL_DEVICE_PATH, 0666));
-	ASSERT_EQ(0, write_param("user_max_workers", 2));
+	ASSERT_EQ(0, acall_param_write("user_max_workers", 2));
 	EXPECT_EQ(0, as_nobody(workers_limit, NULL));
 }
 

@@ -254,10 +254,12 @@ PA_LIB := $(OUT)/lib/libacall-posixaio.so
 .PHONY: posixaio
 posixaio: $(PA_LIB)
 
+# -fexceptions, as glibc builds its own cancellation points: a thread
+# canceled in aio_suspend() runs the compiler's cleanups (suspend.c).
 $(OUT)/lib/obj/posixaio/%.o: libacall/posixaio/%.c libacall/posixaio/posixaio.h \
 			     libacall/include/acall.h uapi/linux/acall.h
 	@mkdir -p $(dir $@)
-	$(CC) $(LIB_CFLAGS) -c $< -o $@
+	$(CC) $(LIB_CFLAGS) -fexceptions -c $< -o $@
 
 $(PA_LIB): $(PA_OBJ) $(LIB_OBJ) $(PA_MAP)
 	$(CC) -shared -Wl,-soname,libacall-posixaio.so -Wl,--version-script=$(PA_MAP) \

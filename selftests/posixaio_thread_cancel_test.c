@@ -69,8 +69,9 @@ static void *suspend_main(void *arg)
 	const struct aiocb *list[1] = { w->cb };
 
 	begin(w);
-	while (aio_error(w->cb) == EINPROGRESS)
+	do
 		aio_suspend(list, 1, NULL);
+	while (aio_error(w->cb) == EINPROGRESS);
 	return RETURNED;
 }
 
@@ -91,7 +92,7 @@ static bool started(struct worker *w)
 /* 1: thread tid sleeps in futex(2); 0: it does not; -1: it is gone. */
 static int in_futex(pid_t tid)
 {
-	char path[64], line[8] = "";
+	char path[64], line[16] = "", nr[16];
 	int fd;
 
 	snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", (int)tid);
@@ -101,7 +102,8 @@ static int in_futex(pid_t tid)
 	if (read(fd, line, sizeof(line) - 1) < 0)
 		line[0] = 0;
 	close(fd);
-	return !strncmp(line, "202 ", 4);	/* SYS_futex on x86-64 */
+	snprintf(nr, sizeof(nr), "%d ", SYS_futex);
+	return !strncmp(line, nr, strlen(nr));
 }
 
 FIXTURE(tc) {
@@ -187,6 +189,28 @@ TEST_F(tc, suspend_acts_on_a_pending_cancel)
 	EXPECT_EQ(3, aio_return(&self->pending));
 }
 
+/* Canceled before it is called, its request done: it acts all the same. */
+TEST_F(tc, suspend_acts_on_a_pending_cancel_with_nothing_to_wait_for)
+{
+	char buf[PAGE];
+	struct aiocb cb;
+	pthread_t t;
+	void *ret;
+
+	pa_prep(&cb, self->fd, buf, PAGE, 0);
+	ASSERT_EQ(0, aio_read(&cb));
+	ASSERT_EQ(0, pa_wait(&cb));
+	self->w.cb = &cb;
+	self->w.cancel_first = true;
+	ASSERT_EQ(0, pthread_create(&t, NULL, suspend_main, &self->w));
+	ASSERT_EQ(0, pthread_cancel(t));
+	ASSERT_EQ(0, sem_post(&self->w.go));
+	ASSERT_EQ(0, pthread_join(t, &ret));
+	EXPECT_EQ(PTHREAD_CANCELED, ret)
+		TH_LOG("aio_suspend() returned with a cancellation pending");
+	EXPECT_EQ(PAGE, aio_return(&cb));
+}
+
 /*
  * The process's first request, from a thread with a cancellation pending:
  * aio_write() is no cancellation point, so it submits and returns, and the
@@ -225,6 +249,74 @@ static void on_done(union sigval v)
 	sem_post(v.sival_ptr);
 }
 
+static const struct aiocb *handler_list[1];
+static volatile sig_atomic_t handler_returned;
+
+static void suspend_in_handler(int sig)
+{
+	aio_suspend(handler_list, 1, NULL);
+	handler_returned = 1;
+}
+
+/*
+ * aio_suspend() from a signal handler (allowed: it is async-signal-safe)
+ * that interrupted the library on the same thread, with a cancellation
+ * pending: a cancellation there would unwind the library's own frames.
+ * The thread is held inside aio_read() by its aiocb, on a page held by
+ * userfaultfd; the signal interrupts that fault, the handler runs and
+ * returns, and the read goes on once the page comes.
+ */
+TEST_F_TIMEOUT(tc, suspend_in_a_handler_inside_the_library_is_not_canceled, 120)
+{
+	struct pollfd pfd = { .events = POLLIN };
+	struct sigaction sa = { .sa_handler = suspend_in_handler };
+	char buf[PAGE], done_buf[PAGE], src[PAGE];
+	struct aiocb done, *held;
+	struct uffd_msg msg;
+	pthread_t t;
+	void *ret;
+	int uffd;
+
+	uffd = syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (uffd < 0)
+		SKIP(return, "no userfaultfd: %s", strerror(errno));
+	pfd.fd = uffd;
+	held = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, held);
+	ASSERT_EQ(0, acall_uffd_hold(uffd, held, PAGE, 0));
+	pa_prep(&done, self->fd, done_buf, PAGE, 0);
+	ASSERT_EQ(0, aio_read(&done));
+	ASSERT_EQ(0, pa_wait(&done));
+	handler_list[0] = &done;
+	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
+
+	self->w.cb = held;
+	self->w.submit = aio_read;
+	ASSERT_EQ(0, pthread_create(&t, NULL, submit_main, &self->w));
+	ASSERT_EQ(1, poll(&pfd, 1, BOUND_MS))
+		TH_LOG("aio_read() did not fault on its aiocb");
+	ASSERT_EQ(sizeof(msg), read(uffd, &msg, sizeof(msg)));
+	ASSERT_EQ(0, pthread_cancel(t));
+	ASSERT_EQ(0, pthread_kill(t, SIGUSR1));
+	while (!handler_returned && in_futex(self->w.tid) >= 0)
+		sched_yield();
+	ASSERT_TRUE(handler_returned)
+		TH_LOG("canceled in a handler that interrupted aio_read()");
+
+	memset(src, 0, PAGE);
+	pa_prep((struct aiocb *)src, self->fd, buf, PAGE, 0);
+	ASSERT_EQ(0, acall_uffd_copy(uffd, held, src, PAGE));
+	ASSERT_EQ(0, pthread_join(t, &ret));
+	EXPECT_EQ(RETURNED, ret);
+	EXPECT_EQ(0, pa_wait(held));
+	EXPECT_EQ(PAGE, aio_return(held));
+	EXPECT_EQ(-1, acall_check(buf, PAGE, 0, 1));
+	EXPECT_EQ(PAGE, aio_return(&done));
+	close(uffd);
+	munmap(held, PAGE);
+}
+
 /*
  * The first note's sender holds its turn (the note's attributes are on a
  * held page); a second thread's read completes at once and its note waits
@@ -247,15 +339,15 @@ TEST_F_TIMEOUT(tc, notification_turn_is_not_canceled, 120)
 	int uffd, fd;
 
 	ACALL_FIXTURE(dir, "ACALL_TEST_EXT4");
+	uffd = syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (uffd < 0)
+		SKIP(return, "no userfaultfd: %s", strerror(errno));
 	fd = acall_tmpfile(dir, O_RDWR);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, acall_pwrite_pattern(fd, 0, PAGE, 1));
 	page = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
 		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, page);
-	uffd = syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
-	if (uffd < 0)
-		SKIP(return, "no userfaultfd: %s", strerror(errno));
 	ASSERT_EQ(0, acall_uffd_hold(uffd, page, PAGE, 0));
 	pfd.fd = uffd;
 	ASSERT_EQ(0, sem_init(&done1, 0, 0));
@@ -280,23 +372,24 @@ TEST_F_TIMEOUT(tc, notification_turn_is_not_canceled, 120)
 	second.aio_sigevent.sigev_notify = SIGEV_THREAD;
 	second.aio_sigevent.sigev_notify_function = on_done;
 	second.aio_sigevent.sigev_value.sival_ptr = &done2;
+	/* aio_error() of a block not yet submitted reads this field. */
+	second.__error_code = EINPROGRESS;
 	self->w.cb = &second;
 	self->w.submit = aio_read;
 	ASSERT_EQ(0, pthread_create(&t2, NULL, submit_main, &self->w));
 	while (!started(&self->w))
 		sched_yield();
 	/*
-	 * Its read completes inline, and its thread then sends the note,
-	 * after the first: it cannot leave aio_read() before that.
+	 * Its read completes inline, and its thread then waits to send the
+	 * note after the first: it cannot leave aio_read() before that.
 	 */
-	while (aio_error(&second) == EINPROGRESS) {
-		ASSERT_NE(-1, in_futex(self->w.tid))
-			TH_LOG("the second read was not completed inline");
+	while (aio_error(&second) == EINPROGRESS)
 		sched_yield();
-	}
+	while (in_futex(self->w.tid) == 0)
+		sched_yield();
+	ASSERT_EQ(1, in_futex(self->w.tid))
+		TH_LOG("the second read's thread did not wait for its note's turn");
 	ASSERT_EQ(0, pthread_cancel(t2));
-	ASSERT_NE(-1, in_futex(self->w.tid))
-		TH_LOG("the second thread did not wait for its note's turn");
 
 	/* Valid attributes on the page: the first sender goes on. */
 	ASSERT_EQ(0, pthread_attr_init(&attr));

@@ -38,7 +38,7 @@ static bool cancel_one(struct pa_req *req)
 	return false;
 }
 
-PA_API int aio_cancel(int fd, struct aiocb *cb)
+static int cancel_requests(int fd, struct aiocb *cb)
 {
 	struct pa_req *req, *next;
 	struct pa_note *notes = NULL;
@@ -75,6 +75,14 @@ PA_API int aio_cancel(int fd, struct aiocb *cb)
 	if (running)
 		return AIO_NOTCANCELED;
 	return canceled ? AIO_CANCELED : AIO_ALLDONE;
+}
+
+PA_API int aio_cancel(int fd, struct aiocb *cb)
+{
+	int state = pa_cancel_off(), ret = cancel_requests(fd, cb);
+
+	pa_cancel_restore(state);
+	return ret;
 }
 
 PA_API int aio_cancel64(int fd, struct aiocb64 *cb)

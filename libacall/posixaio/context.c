@@ -59,9 +59,11 @@ static void report_glibc(const char *why, int err)
 static void print_stats(void)
 {
 	struct acall_stats st;
+	int state;
 
 	if (!pa.ready || pa.use_glibc || acall_stats(&pa.ring, &st))
 		return;
+	state = pa_cancel_off();	/* fprintf() is a cancellation point */
 	fprintf(stderr, "libacall-posixaio[%d]: submitted %llu completed %llu "
 		"inline %llu async_kiocb %llu punted %llu canceled %llu "
 		"ordered %llu inflight_peak %u workers_peak %u\n", (int)getpid(),
@@ -69,6 +71,7 @@ static void print_stats(void)
 		(unsigned long long)st.inline_done, (unsigned long long)st.async_kiocb,
 		(unsigned long long)st.punted, (unsigned long long)st.canceled,
 		(unsigned long long)st.ordered, st.inflight_peak, st.workers_peak);
+	pa_cancel_restore(state);
 }
 
 /*
@@ -93,6 +96,7 @@ static void atfork_parent(void)
 
 static void atfork_child(void)
 {
+	int state = pa_cancel_off();	/* close() is a cancellation point */
 	unsigned int i;
 
 	pthread_mutex_init(&pa.lock, NULL);
@@ -121,6 +125,7 @@ static void atfork_child(void)
 	pa.deferred = NULL;
 	pa.returned = NULL;
 	pa.waiters = 0;
+	pa_cancel_restore(state);
 }
 
 static void pa_once_init(void)
@@ -196,11 +201,10 @@ static void setup(void)
  */
 bool pa_use_acall(void)
 {
-	int cancel_state;
-
 	if (!__atomic_load_n(&pa.ready, __ATOMIC_ACQUIRE)) {
+		int state = pa_cancel_off();
+
 		pthread_once(&pa_once, pa_once_init);
-		pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel_state);
 		pthread_mutex_lock(&pa.lock);
 		if (!pa.ready) {
 			pa.pid = getpid();
@@ -209,7 +213,7 @@ bool pa_use_acall(void)
 			__atomic_store_n(&pa.ready, true, __ATOMIC_RELEASE);
 		}
 		pthread_mutex_unlock(&pa.lock);
-		pthread_setcancelstate(cancel_state, NULL);
+		pa_cancel_restore(state);
 	}
 	return !pa.use_glibc;
 }

@@ -60,6 +60,7 @@ static void glibc_done(union sigval value)
 	int err = g->aio_error(&req->shadow);
 	ssize_t ret = g->aio_return(&req->shadow);
 	bool submitted = false;
+	int state = pa_cancel_off();
 
 	pthread_mutex_lock(&pa.lock);
 	req->glibc_busy = false;
@@ -70,6 +71,7 @@ static void glibc_done(union sigval value)
 	pa_wake_waiters();
 	if (submitted)
 		pa_drain_ring();	/* what it completed at once */
+	pa_cancel_restore(state);
 }
 
 /*

@@ -122,14 +122,14 @@ static void send_all(struct pa_note *notes)
 void pa_notes_send_unlock(struct pa_note *notes)
 {
 	sigset_t all, old;
-	int cancel_state;
 	uint64_t turn;
+	int state;
 
 	if (!notes) {
 		pthread_mutex_unlock(&pa.lock);
 		return;
 	}
-	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel_state);
+	state = pa_cancel_off();
 	turn = pa.send_next++;
 	pthread_mutex_unlock(&pa.lock);
 
@@ -147,5 +147,5 @@ void pa_notes_send_unlock(struct pa_note *notes)
 	pthread_cond_broadcast(&pa.send_cond);
 	pthread_mutex_unlock(&pa.send_lock);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	pthread_setcancelstate(cancel_state, NULL);
+	pa_cancel_restore(state);
 }

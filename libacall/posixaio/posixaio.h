@@ -107,6 +107,26 @@ struct pa_state {
 
 extern struct pa_state pa;
 
+/*
+ * The library's calls are no cancellation points (aio_suspend()'s sleep
+ * aside): a cancellation acting inside one, or inside a signal handler's
+ * aio_suspend() that interrupted one, would leave its locks held and its
+ * requests half made. Each runs with cancellation disabled; one that came
+ * meanwhile acts at the program's next cancellation point.
+ */
+static inline int pa_cancel_off(void)
+{
+	int state;
+
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &state);
+	return state;
+}
+
+static inline void pa_cancel_restore(int state)
+{
+	pthread_setcancelstate(state, NULL);
+}
+
 /* context.c: make sure this process has its context (or chose glibc). */
 bool pa_use_acall(void);
 /* Errors go back through errno, as POSIX AIO reports them. */

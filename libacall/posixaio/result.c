@@ -21,7 +21,7 @@ PA_API int aio_error(const struct aiocb *cb)
  * its thread is inside the library. The request is freed later, under the
  * lock, from the pa.returned stack.
  */
-PA_API ssize_t aio_return(struct aiocb *cb)
+static ssize_t take_result(struct aiocb *cb)
 {
 	struct pa_req *req, *head;
 	ssize_t ret;
@@ -43,6 +43,15 @@ PA_API ssize_t aio_return(struct aiocb *cb)
 		req->returned_next = head;
 	} while (!__atomic_compare_exchange_n(&pa.returned, &head, req, true,
 					      __ATOMIC_RELEASE, __ATOMIC_RELAXED));
+	return ret;
+}
+
+PA_API ssize_t aio_return(struct aiocb *cb)
+{
+	int state = pa_cancel_off();
+	ssize_t ret = take_result(cb);
+
+	pa_cancel_restore(state);
 	return ret;
 }
 

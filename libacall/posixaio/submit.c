@@ -299,27 +299,34 @@ static int submit_one(struct aiocb *cb, enum pa_kind kind)
 	return pa_fail(EAGAIN);
 }
 
-PA_API int aio_read(struct aiocb *cb)
+static int submit_rw(struct aiocb *cb, enum pa_kind kind)
 {
 	int err;
 
 	if (!pa_use_acall())
-		return pa_glibc()->aio_read(cb);
+		return kind == PA_READ ? pa_glibc()->aio_read(cb) :
+					 pa_glibc()->aio_write(cb);
 	err = check_rw(cb);
-	return err ? pa_fail(err) : submit_one(cb, PA_READ);
+	return err ? pa_fail(err) : submit_one(cb, kind);
+}
+
+PA_API int aio_read(struct aiocb *cb)
+{
+	int state = pa_cancel_off(), ret = submit_rw(cb, PA_READ);
+
+	pa_cancel_restore(state);
+	return ret;
 }
 
 PA_API int aio_write(struct aiocb *cb)
 {
-	int err;
+	int state = pa_cancel_off(), ret = submit_rw(cb, PA_WRITE);
 
-	if (!pa_use_acall())
-		return pa_glibc()->aio_write(cb);
-	err = check_rw(cb);
-	return err ? pa_fail(err) : submit_one(cb, PA_WRITE);
+	pa_cancel_restore(state);
+	return ret;
 }
 
-PA_API int aio_fsync(int op, struct aiocb *cb)
+static int submit_fsync(int op, struct aiocb *cb)
 {
 	if (!pa_use_acall())
 		return pa_glibc()->aio_fsync(op, cb);
@@ -328,6 +335,14 @@ PA_API int aio_fsync(int op, struct aiocb *cb)
 	if (fcntl(cb->aio_fildes, F_GETFL) < 0)
 		return pa_fail(EBADF);
 	return submit_one(cb, op == O_SYNC ? PA_FSYNC : PA_FDATASYNC);
+}
+
+PA_API int aio_fsync(int op, struct aiocb *cb)
+{
+	int state = pa_cancel_off(), ret = submit_fsync(op, cb);
+
+	pa_cancel_restore(state);
+	return ret;
 }
 
 PA_API int aio_read64(struct aiocb64 *cb)
@@ -476,14 +491,20 @@ unqueued:
 	return pa_fail(EAGAIN);
 }
 
+/* No cancellation point, even with LIO_WAIT, as in glibc. */
 PA_API int lio_listio(int mode, struct aiocb *const list[], int nent,
 		      struct sigevent *sev)
 {
+	int state = pa_cancel_off(), ret;
+
 	if (!pa_use_acall())
-		return pa_glibc()->lio_listio(mode, list, nent, sev);
-	if ((mode != LIO_WAIT && mode != LIO_NOWAIT) || nent < 0)
-		return pa_fail(EINVAL);
-	return lio_submit(mode, list, nent, sev);
+		ret = pa_glibc()->lio_listio(mode, list, nent, sev);
+	else if ((mode != LIO_WAIT && mode != LIO_NOWAIT) || nent < 0)
+		ret = pa_fail(EINVAL);
+	else
+		ret = lio_submit(mode, list, nent, sev);
+	pa_cancel_restore(state);
+	return ret;
 }
 
 PA_API int lio_listio64(int mode, struct aiocb64 *const list[], int nent,

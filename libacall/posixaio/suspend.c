@@ -26,13 +26,22 @@ int pa_wait_gen(uint32_t gen, const struct timespec *deadline,
 	long ret;
 
 	__atomic_add_fetch(&pa.waiters, 1, __ATOMIC_SEQ_CST);
+	/*
+	 * Built with -fexceptions: the handler is the compiler's cleanup,
+	 * run by a cancellation's unwinding and registered nowhere in the
+	 * thread, so a siglongjmp() out of a signal handler leaves nothing
+	 * behind but a count one too high (spare wake-ups), as does a
+	 * cancellation that lands on an instruction of this function
+	 * rather than in the system call.
+	 */
 	pthread_cleanup_push(waiter_gone, NULL);
 	/*
 	 * A raw futex is no cancellation point, and a deferred cancellation
 	 * sends no signal that would end it: switch to asynchronous
 	 * cancellation for the system call alone, as glibc's own blocking
-	 * calls do (a request pending already acts here). The cleanup
-	 * handler keeps the count of waiters right.
+	 * calls do (a cancellation pending already acts here). A SIGCANCEL
+	 * still on its way when the type is switched back only marks the
+	 * cancellation pending.
 	 */
 	if (cancel_point)
 		pthread_setcanceltype(PTHREAD_CANCEL_ASYNCHRONOUS, &type);
@@ -78,7 +87,11 @@ PA_API int aio_suspend(const struct aiocb *const list[], int nent,
 
 	if (!pa_use_acall())
 		return pa_glibc()->aio_suspend(list, nent, timeout);
-	/* A cancellation point even when nothing needs waiting for. */
+	/*
+	 * A cancellation point even when nothing needs waiting for. Called
+	 * by a signal handler that interrupted the library on this thread,
+	 * it acts on nothing: the library keeps cancellation disabled.
+	 */
 	pthread_testcancel();
 	if (timeout) {
 		if (timeout->tv_sec < 0 || timeout->tv_nsec < 0 ||

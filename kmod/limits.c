@@ -2,15 +2,16 @@
 /*
  * Per-user limits: however many contexts a user opens, the kernel memory
  * and threads they can make acall spend stay bounded. Each user (real uid
- * of the opener) has counts of contexts, ring memory and workers; a
- * context charges its opener's user for all three. Callers with
- * CAP_SYS_RESOURCE at open are not limited.
+ * of the opener, see acall_limits_uid()) has counts of contexts, ring
+ * memory and workers; a context charges its opener's user for all three.
+ * Callers with CAP_SYS_RESOURCE at open are not limited.
  */
 #include <linux/capability.h>
 #include <linux/cred.h>
 #include <linux/hashtable.h>
 #include <linux/mm.h>
 #include <linux/slab.h>
+#include <linux/user_namespace.h>
 
 #include "internal.h"
 
@@ -37,16 +38,36 @@ static struct acall_user *acall_user_find(kuid_t uid)
 }
 
 /*
+ * The user a new context is charged to: the caller's real uid, unless the
+ * caller is in a user namespace that a user other than root created (its
+ * own, or one it is nested in): then the outermost such namespace's
+ * owner. A user who may create a namespace can map many uids into it (its
+ * subordinate ids), and each would otherwise count as a user of its own.
+ * Namespaces root made (a container runtime's) keep the uids the admin
+ * gave them apart.
+ */
+static kuid_t acall_limits_uid(void)
+{
+	const struct user_namespace *ns;
+	kuid_t uid = current_uid();
+
+	for (ns = current_user_ns(); ns != &init_user_ns; ns = ns->parent)
+		if (!uid_eq(ns->owner, GLOBAL_ROOT_UID))
+			uid = ns->owner;
+	return uid;
+}
+
+/*
  * Charge a new context to the calling user. Returns 0, or -EMFILE when
  * the user has user_max_contexts contexts already, or -ENOMEM.
  */
 int acall_limits_open(struct acall_ctx *ctx)
 {
-	kuid_t uid = current_uid();
+	kuid_t uid = acall_limits_uid();
 	struct acall_user *u, *fresh;
 	int ret = 0;
 
-	ctx->unlimited = has_capability_noaudit(current, CAP_SYS_RESOURCE);
+	ctx->unlimited = ns_capable_noaudit(&init_user_ns, CAP_SYS_RESOURCE);
 	fresh = kzalloc(sizeof(*fresh), GFP_KERNEL);
 	if (!fresh)
 		return -ENOMEM;

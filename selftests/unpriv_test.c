@@ -5,13 +5,15 @@
  * the udev rule) opens it up; a file the user cannot open stays closed; a
  * context cannot be used by another process it was passed to; and the
  * per-user limits on contexts, ring memory and workers hold, with EMFILE,
- * ENOMEM and EAGAIN. Root (CAP_SYS_RESOURCE) is not limited.
+ * ENOMEM and EAGAIN, for all the uids of a user's own user namespace
+ * together. Root (CAP_SYS_RESOURCE) is not limited.
  *
  * Each case runs in a child that drops to nobody; it exits 0, or the line
  * of the first check that failed.
  */
 #include <fcntl.h>
 #include <grp.h>
+#include <sched.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -270,6 +272,67 @@ TEST_F(unpriv, contexts_per_user_are_limited)
 	}
 	for (i = 0; i < 4; i++)
 		close(fds[i]);
+}
+
+/*
+ * nobody makes a user namespace of its own, with uids 0-9 of it mapped
+ * (by root here, as newuidmap maps a user's subordinate ids), and opens
+ * the device once as each of them: they are all nobody's contexts, and
+ * the limit holds for the lot. Before, each mapped uid was a user of its
+ * own, and all ten opened.
+ */
+TEST_F(unpriv, a_users_namespace_is_charged_to_that_user)
+{
+	int to_child[2], from_child[2], status, fd, i;
+	char path[64], c = 0, opened = 0;
+	const char map[] = "0 200000 10";
+	pid_t pid;
+
+	ASSERT_EQ(0, chmod(ACALL_DEVICE_PATH, 0666));
+	ASSERT_EQ(0, acall_param_write("user_max_contexts", 2));
+	ASSERT_EQ(0, pipe(to_child));
+	ASSERT_EQ(0, pipe(from_child));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		close(to_child[1]);
+		close(from_child[0]);
+		become_nobody();
+		c = unshare(CLONE_NEWUSER) ? 1 : 0;
+		CHILD_CHECK(write(from_child[1], &c, 1) == 1);
+		if (c)
+			_exit(0);
+		CHILD_CHECK(read(to_child[0], &c, 1) == 1);
+		for (i = 0; i < 10; i++) {
+			CHILD_CHECK(setresuid(i, i, 0) == 0);
+			fd = open(ACALL_DEVICE_PATH, O_RDWR);
+			CHILD_CHECK(fd >= 0 || errno == EMFILE);
+			opened += fd >= 0;
+			CHILD_CHECK(setresuid(0, 0, 0) == 0);
+		}
+		CHILD_CHECK(write(from_child[1], &opened, 1) == 1);
+		_exit(0);
+	}
+	/* A child that fails a check exits: its pipe then reads as ended. */
+	close(to_child[0]);
+	close(from_child[1]);
+	ASSERT_EQ(1, read(from_child[0], &c, 1));
+	if (c) {
+		waitpid(pid, &status, 0);
+		SKIP(return, "nobody may not make a user namespace here");
+	}
+	snprintf(path, sizeof(path), "/proc/%d/uid_map", (int)pid);
+	fd = open(path, O_WRONLY);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(sizeof(map) - 1, write(fd, map, sizeof(map) - 1));
+	close(fd);
+	ASSERT_EQ(1, write(to_child[1], &c, 1));
+	ASSERT_EQ(1, read(from_child[0], &opened, 1));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_EQ(0, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	EXPECT_EQ(2, opened) TH_LOG("the namespace's uids opened %d", opened);
+	close(to_child[1]);
+	close(from_child[0]);
 }
 
 /*

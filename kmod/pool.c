@@ -696,7 +696,6 @@ static int acall_worker_loop(struct acall_worker *worker)
 {
 	struct acall_pool *pool = worker->pool;
 	struct acall_ctx *ctx = pool->ctx;
-	long idle = msecs_to_jiffies(acall_worker_idle_ms);
 	/* A thread of the owner already runs in its memory. */
 	bool timed_out = false, mm_held = worker->thread, spawn, listed;
 	struct acall_req *req;
@@ -760,7 +759,8 @@ static int acall_worker_loop(struct acall_worker *worker)
 		set_current_state(worker->thread ? TASK_INTERRUPTIBLE :
 				  TASK_IDLE | TASK_FREEZABLE);
 		spin_unlock_irq(&pool->lock);
-		timed_out = !schedule_timeout(idle);
+		/* Read each time: a change applies from a worker's next idling. */
+		timed_out = !schedule_timeout(msecs_to_jiffies(READ_ONCE(acall_worker_idle_ms)));
 	}
 	spawn = acall_worker_leave(worker, hash, ret == -EINTR);
 	spin_unlock_irq(&pool->lock);

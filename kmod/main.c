@@ -10,6 +10,7 @@
 
 #include <linux/miscdevice.h>
 #include <linux/module.h>
+#include <linux/rcupdate.h>
 #include <linux/workqueue.h>
 
 #include "internal.h"
@@ -80,6 +81,13 @@ static void __exit acall_exit(void)
 	misc_deregister(&acall_misc);
 	/* Waits for the last context's free work to return. */
 	destroy_workqueue(acall_wq);
+	/*
+	 * A kiocb completion run by a task (a workqueue's end of a write)
+	 * can be preempted between its rcu_read_unlock() and its return:
+	 * free_module()'s RCU grace period does not wait for it, a Tasks RCU
+	 * one does (rw.c).
+	 */
+	synchronize_rcu_tasks();
 	acall_submit_exit();
 }
 

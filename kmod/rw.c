@@ -350,7 +350,8 @@ static void __acall_rw_complete(struct kiocb *kiocb, long res)
  * still runs, in a workqueue (iomap's end of a write) as well as in an
  * interrupt. free_module() waits for RCU readers before it frees the
  * module's text, so the whole completion is one; only the return from
- * this function is left after it.
+ * this function is left after it, which acall_exit() waits for where a
+ * task was preempted on it.
  */
 static void acall_rw_complete(struct kiocb *kiocb, long res)
 {

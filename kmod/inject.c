@@ -3,6 +3,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/bug.h>
+#include <linux/capability.h>
 #include <linux/delay.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
@@ -43,10 +44,8 @@ void acall_inject_before_wake(struct task_struct *task)
 	if (!atomic_xchg(&acall_inject_late_wake, 0))
 		return;
 	send_sig(SIGUSR1, task, 1);
-	if (in_task())
-		msleep(ACALL_INJECT_LATE_WAKE_MS);
-	else
-		mdelay(ACALL_INJECT_LATE_WAKE_MS);
+	/* A busy wait: some callers hold a spinlock or an RCU read lock. */
+	mdelay(ACALL_INJECT_LATE_WAKE_MS);
 	pr_info("late wake-up\n");
 }
 
@@ -63,6 +62,9 @@ void acall_inject_between_tails(void)
 
 long acall_ioctl_inject(unsigned long arg)
 {
+	/* Test builds only, and even there not for any holder of the device. */
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
 	switch (arg) {
 	case ACALL_INJECT_WARN:
 		pr_info("injecting a WARN on request\n");

@@ -147,9 +147,8 @@ struct acall_ctx {
 	bool setting_up;	/* SETUP copying its answer out (setup_lock) */
 	bool dying;		/* closed: workers exit when idle */
 
-	/* What the opener's user is charged for (limits.c). */
+	/* What the opener's user is charged for (limits.c); NULL: nothing. */
 	struct acall_user *user;
-	bool unlimited;			/* CAP_SYS_RESOURCE at open */
 	unsigned long ring_charged;	/* pages */
 
 	/* The owner, and the io_context its workers share (from setup). */

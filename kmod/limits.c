@@ -4,7 +4,9 @@
  * and threads they can make acall spend stay bounded. Each user (real uid
  * of the opener, see acall_limits_uid()) has counts of contexts, ring
  * memory and workers; a context charges its opener's user for all three.
- * Callers with CAP_SYS_RESOURCE at open are not limited.
+ * Callers with CAP_SYS_RESOURCE at open are neither limited nor charged
+ * (ctx->user stays NULL): what they hold leaves the user's other
+ * processes their whole budget.
  */
 #include <linux/capability.h>
 #include <linux/cred.h>
@@ -67,7 +69,8 @@ int acall_limits_open(struct acall_ctx *ctx)
 	struct acall_user *u, *fresh;
 	int ret = 0;
 
-	ctx->unlimited = ns_capable_noaudit(&init_user_ns, CAP_SYS_RESOURCE);
+	if (ns_capable_noaudit(&init_user_ns, CAP_SYS_RESOURCE))
+		return 0;
 	fresh = kzalloc(sizeof(*fresh), GFP_KERNEL);
 	if (!fresh)
 		return -ENOMEM;
@@ -80,7 +83,7 @@ int acall_limits_open(struct acall_ctx *ctx)
 		u->uid = uid;
 		hash_add(acall_users, &u->node, __kuid_val(uid));
 	}
-	if (!ctx->unlimited && u->contexts >= acall_user_max_contexts) {
+	if (u->contexts >= acall_user_max_contexts) {
 		ret = -EMFILE;
 		if (!u->refs) {
 			hash_del(&u->node);
@@ -123,8 +126,10 @@ int acall_limits_ring(struct acall_ctx *ctx, size_t bytes)
 	struct acall_user *u = ctx->user;
 	int ret = 0;
 
+	if (!u)
+		return 0;
 	spin_lock(&acall_users_lock);
-	if (!ctx->unlimited && u->ring_pages + pages > max) {
+	if (u->ring_pages + pages > max) {
 		ret = -ENOMEM;
 	} else {
 		u->ring_pages += pages;
@@ -137,6 +142,8 @@ int acall_limits_ring(struct acall_ctx *ctx, size_t bytes)
 /* Undo acall_limits_ring() when setup fails after it. */
 void acall_limits_ring_undo(struct acall_ctx *ctx)
 {
+	if (!ctx->user)
+		return;
 	spin_lock(&acall_users_lock);
 	ctx->user->ring_pages -= ctx->ring_charged;
 	ctx->ring_charged = 0;
@@ -149,8 +156,10 @@ bool acall_limits_worker_get(struct acall_ctx *ctx)
 	struct acall_user *u = ctx->user;
 	bool ok;
 
+	if (!u)
+		return true;
 	spin_lock(&acall_users_lock);
-	ok = ctx->unlimited || u->workers < acall_user_max_workers;
+	ok = u->workers < acall_user_max_workers;
 	if (ok)
 		u->workers++;
 	spin_unlock(&acall_users_lock);
@@ -159,6 +168,8 @@ bool acall_limits_worker_get(struct acall_ctx *ctx)
 
 void acall_limits_worker_put(struct acall_ctx *ctx)
 {
+	if (!ctx->user)
+		return;
 	spin_lock(&acall_users_lock);
 	ctx->user->workers--;
 	spin_unlock(&acall_users_lock);

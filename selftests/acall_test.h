@@ -51,7 +51,9 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/capability.h>
 #include <linux/userfaultfd.h>
+#include <sys/syscall.h>
 
 /* ---- the module ---------------------------------------------------------- */
 
@@ -741,6 +743,24 @@ static inline int acall_param_write(const char *name, long long value)
 		ret = -errno;
 	close(fd);
 	return ret;
+}
+
+/*
+ * Drop capability cap (a CAP_ number below 32) from this thread's
+ * effective and permitted sets, for good. 0 or -errno.
+ */
+static inline int acall_drop_capability(int cap)
+{
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct data[2];
+
+	if (syscall(SYS_capget, &hdr, data))
+		return -errno;
+	data[0].effective &= ~(1U << cap);
+	data[0].permitted &= ~(1U << cap);
+	return syscall(SYS_capset, &hdr, data) ? -errno : 0;
 }
 
 /* ---- counters ------------------------------------------------------------ */

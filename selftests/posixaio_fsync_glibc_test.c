@@ -16,7 +16,6 @@
  */
 #include <dirent.h>
 #include <fcntl.h>
-#include <linux/capability.h>
 #include <poll.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -32,21 +31,6 @@
 
 #define PAGE		4096
 #define BOUND_MS	60000	/* generous: TCG is slow */
-
-/* Root without CAP_SYS_RESOURCE: the per-user limits apply to it. */
-static int drop_sys_resource(void)
-{
-	struct __user_cap_header_struct hdr = {
-		.version = _LINUX_CAPABILITY_VERSION_3,
-	};
-	struct __user_cap_data_struct data[2];
-
-	if (syscall(SYS_capget, &hdr, data))
-		return -errno;
-	data[0].effective &= ~(1U << CAP_SYS_RESOURCE);
-	data[0].permitted &= ~(1U << CAP_SYS_RESOURCE);
-	return syscall(SYS_capset, &hdr, data) ? -errno : 0;
-}
 
 /* The library's context: the one /dev/acall fd of the process. */
 static int library_fd(void)
@@ -111,7 +95,8 @@ FIXTURE_SETUP(held)
 	ASSERT_EQ(0, acall_uffd_hold(self->uffd, self->buf, PAGE, 0));
 	self->workers = acall_param_read("user_max_workers");
 	ASSERT_LE(0, self->workers);
-	ASSERT_EQ(0, drop_sys_resource());
+	/* Root without CAP_SYS_RESOURCE: the per-user limits apply to it. */
+	ASSERT_EQ(0, acall_drop_capability(CAP_SYS_RESOURCE));
 	ASSERT_EQ(0, acall_param_write("user_max_workers", 0));
 }
 

@@ -6,7 +6,7 @@
  * context cannot be used by another process it was passed to; and the
  * per-user limits on contexts, ring memory and workers hold, with EMFILE,
  * ENOMEM and EAGAIN, for all the uids of a user's own user namespace
- * together. Root (CAP_SYS_RESOURCE) is not limited.
+ * together. Root (CAP_SYS_RESOURCE) is neither limited nor charged.
  *
  * Each case runs in a child that drops to nobody; it exits 0, or the line
  * of the first check that failed.
@@ -333,6 +333,38 @@ TEST_F(unpriv, a_users_namespace_is_charged_to_that_user)
 	EXPECT_EQ(2, opened) TH_LOG("the namespace's uids opened %d", opened);
 	close(to_child[1]);
 	close(from_child[0]);
+}
+
+/*
+ * A process with CAP_SYS_RESOURCE is not limited, nor charged: root's own
+ * contexts leave a process of root's without the capability its whole
+ * budget. Before, root's three contexts counted, and its first open
+ * failed with EMFILE.
+ */
+TEST_F(unpriv, unlimited_contexts_leave_the_budget_whole)
+{
+	int fds[3], fd, i, status;
+	pid_t pid;
+
+	ASSERT_EQ(0, acall_param_write("user_max_contexts", 2));
+	for (i = 0; i < 3; i++) {
+		fds[i] = open(ACALL_DEVICE_PATH, O_RDWR);
+		ASSERT_LE(0, fds[i]);
+	}
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		CHILD_CHECK(acall_drop_capability(CAP_SYS_RESOURCE) == 0);
+		for (i = 0; i < 2; i++)
+			CHILD_CHECK(open(ACALL_DEVICE_PATH, O_RDWR) >= 0);
+		fd = open(ACALL_DEVICE_PATH, O_RDWR);
+		CHILD_CHECK(fd < 0 && errno == EMFILE);
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_EQ(0, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	for (i = 0; i < 3; i++)
+		close(fds[i]);
 }
 
 /*

@@ -162,6 +162,9 @@ install-module: module
 # kernel installed later.
 DKMS_SRC = $(DESTDIR)/usr/src/acall-$(VERSION)
 install-dkms:
+	@$(if $(DESTDIR),,! dpkg -S /usr/src/acall-$(VERSION) >/dev/null 2>&1 || \
+		{ echo "acall-dkms $(VERSION) is installed as a package:" \
+		       "remove it first (apt remove acall-dkms)" >&2; exit 1; })
 	$(if $(DESTDIR),,! dkms status -m acall -v $(VERSION) | grep -q . || \
 		dkms remove -m acall -v $(VERSION) --all)
 	install -d $(DKMS_SRC)/kmod $(DKMS_SRC)/uapi/linux

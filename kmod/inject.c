@@ -44,8 +44,11 @@ void acall_inject_before_wake(struct task_struct *task)
 	if (!atomic_xchg(&acall_inject_late_wake, 0))
 		return;
 	send_sig(SIGUSR1, task, 1);
-	/* A busy wait: some callers hold a spinlock or an RCU read lock. */
-	mdelay(ACALL_INJECT_LATE_WAKE_MS);
+	/* Some callers hold a spinlock or an RCU read lock: then busy. */
+	if (preemptible() && !rcu_preempt_depth())
+		msleep(ACALL_INJECT_LATE_WAKE_MS);
+	else
+		mdelay(ACALL_INJECT_LATE_WAKE_MS);
 	pr_info("late wake-up\n");
 }
 

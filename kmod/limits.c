@@ -41,21 +41,23 @@ static struct acall_user *acall_user_find(kuid_t uid)
 
 /*
  * The user a new context is charged to: the caller's real uid, unless the
- * caller is in a user namespace that a user other than root created (its
- * own, or one it is nested in): then the outermost such namespace's
- * owner. A user who may create a namespace can map many uids into it (its
- * subordinate ids), and each would otherwise count as a user of its own.
- * Namespaces root made (a container runtime's) keep the uids the admin
- * gave them apart.
+ * caller is in a user namespace that a user other than root (kuid 0)
+ * created (its own, or one it is nested in): then the outermost such
+ * namespace's owner. A user who may create a namespace can map many uids
+ * into it (its subordinate ids), and each would otherwise count as a user
+ * of its own. Namespaces root made (a container runtime's) keep the uids
+ * the admin gave them apart. The walk needs no lock: the caller's
+ * credentials hold its namespace, and each namespace its parent.
  */
 static kuid_t acall_limits_uid(void)
 {
 	const struct user_namespace *ns;
 	kuid_t uid = current_uid();
 
-	for (ns = current_user_ns(); ns != &init_user_ns; ns = ns->parent)
+	for (ns = current_user_ns(); ns != &init_user_ns; ns = ns->parent) {
 		if (!uid_eq(ns->owner, GLOBAL_ROOT_UID))
 			uid = ns->owner;
+	}
 	return uid;
 }
 

@@ -18,7 +18,7 @@
 unsigned int acall_max_workers_limit = 64;
 module_param_named(max_workers_limit, acall_max_workers_limit, uint, 0644);
 MODULE_PARM_DESC(max_workers_limit,
-		 "Most workers one context may have per NUMA node (default 64)");
+		 "Most workers one context may have per NUMA node and per queue bound to CPUs (default 64)");
 
 unsigned int acall_worker_idle_ms = 5000;
 module_param_named(worker_idle_ms, acall_worker_idle_ms, uint, 0644);
@@ -85,7 +85,9 @@ static void __exit acall_exit(void)
 	 * A kiocb completion run by a task (a workqueue's end of a write)
 	 * can be preempted between its rcu_read_unlock() and its return:
 	 * free_module()'s RCU grace period does not wait for it, a Tasks RCU
-	 * one does (rw.c).
+	 * one does (rw.c). Every Debian kernel has Tasks RCU; a preemptible
+	 * kernel built without it makes this a plain RCU grace period, and
+	 * leaves that window open.
 	 */
 	synchronize_rcu_tasks();
 	acall_submit_exit();

@@ -351,7 +351,9 @@ static void __acall_rw_complete(struct kiocb *kiocb, long res)
  * interrupt. free_module() waits for RCU readers before it frees the
  * module's text, so the whole completion is one; only the return from
  * this function is left after it, which acall_exit() waits for where a
- * task was preempted on it.
+ * task was preempted on it. Nothing after the last put of the context may
+ * block (on PREEMPT_RT, not even on a spinlock_t): a voluntary switch
+ * there would end that wait early.
  */
 static void acall_rw_complete(struct kiocb *kiocb, long res)
 {

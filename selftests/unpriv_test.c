@@ -285,7 +285,7 @@ TEST_F(unpriv, a_users_namespace_is_charged_to_that_user)
 {
 	int to_child[2], from_child[2], status, fd, i;
 	char path[64], c = 0, opened = 0;
-	const char map[] = "0 200000 10";
+	static const char map[] = "0 200000 10";
 	pid_t pid;
 
 	ASSERT_EQ(0, chmod(ACALL_DEVICE_PATH, 0666));
@@ -319,6 +319,8 @@ TEST_F(unpriv, a_users_namespace_is_charged_to_that_user)
 	ASSERT_EQ(1, read(from_child[0], &c, 1));
 	if (c) {
 		waitpid(pid, &status, 0);
+		close(to_child[1]);
+		close(from_child[0]);
 		SKIP(return, "nobody may not make a user namespace here");
 	}
 	snprintf(path, sizeof(path), "/proc/%d/uid_map", (int)pid);

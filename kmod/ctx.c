@@ -97,7 +97,8 @@ struct acall_ctx *acall_ctx_alloc(void)
 	/* The owner: every later call must come from this mm. */
 	ctx->mm = current->mm;
 	mmgrab(ctx->mm);
-	ctx->tgid = task_tgid_vnr(current);
+	/* As the host sees it: names of kernel threads, trace events. */
+	ctx->tgid = task_tgid_nr(current);
 	ctx->owner = get_pid(task_tgid(current));
 	acall_owner_watch(ctx);
 	__module_get(THIS_MODULE);

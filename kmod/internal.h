@@ -153,7 +153,7 @@ struct acall_ctx {
 
 	/* The owner, and the io_context its workers share (from setup). */
 	struct mm_struct *mm;	/* mmgrab()ed at open: the owner */
-	pid_t tgid;
+	pid_t tgid;		/* the opener's, in the initial pid namespace */
 	struct pid *owner;	/* the opener's thread group */
 	atomic_t owner_gone;	/* it exited or exec'd (owner.c) */
 	struct wait_queue_entry owner_wait;	/* on owner->wait_pidfd */

@@ -6,9 +6,9 @@
  * in glibc, and a cancellation pending while they run must not act in the
  * library's own waits or files: not in the set-up at a process's first
  * request (which opens /dev/acall under the library's lock), nor in the
- * wait for a notification's turn (behind another thread still sending).
- * Either would leave a lock held, and every later call or notification
- * would wait forever.
+ * wait for a notification's turn (behind another thread still sending),
+ * nor in an aio_suspend() of a signal handler that interrupted the library.
+ * Each would leave a lock held or a request half made.
  *
  * A read from an empty pipe is the request that stays pending until the
  * test writes; a SIGEV_THREAD note whose attributes lie on a page held by
@@ -16,8 +16,8 @@
  * and a cached read of ext4 completes inline, in its submitter, which then
  * sends its own note.
  *
- * Built without ASan: a canceled thread's stack is unwound by glibc's
- * longjmp, which ASan does not follow, and it reports the thread's exit.
+ * Built without ASan: it does not follow the unwinding of a canceled
+ * thread's stack, and reports the thread's exit.
  */
 #include <fcntl.h>
 #include <poll.h>

@@ -301,8 +301,8 @@ $(PA_TEST_BIN): TEST_LDFLAGS += -lacall-posixaio
 NO_ASAN = $(subst -fsanitize=address$(comma)undefined,-fsanitize=undefined,$(1))
 $(OUT)/selftests/posixaio_fork_test: TEST_CFLAGS := $(call NO_ASAN,$(TEST_CFLAGS))
 $(OUT)/selftests/posixaio_fork_test: TEST_LDFLAGS := $(call NO_ASAN,$(TEST_LDFLAGS)) -lacall-posixaio
-# A canceled thread's stack is unwound by glibc's longjmp, which ASan does
-# not see: it reports the stack's red zones when the thread exits.
+# ASan does not see a canceled thread's stack unwound (glibc's forced
+# unwinding): it reports the stack's red zones when the thread exits.
 $(OUT)/selftests/posixaio_thread_cancel_test: TEST_CFLAGS := $(call NO_ASAN,$(TEST_CFLAGS))
 $(OUT)/selftests/posixaio_thread_cancel_test: TEST_LDFLAGS := $(call NO_ASAN,$(TEST_LDFLAGS)) -lacall-posixaio
 

@@ -33,6 +33,7 @@
 #include <acall.h>
 #include "acall_test.h"
 #include "posixaio_test.h"
+#include "task_state.h"
 
 #define PAGE		4096
 #define BOUND_MS	60000	/* generous: TCG is slow */
@@ -89,23 +90,6 @@ static bool started(struct worker *w)
 	return __atomic_load_n(&w->started, __ATOMIC_SEQ_CST);
 }
 
-/* 1: thread tid sleeps in futex(2); 0: it does not; -1: it is gone. */
-static int in_futex(pid_t tid)
-{
-	char path[64], line[16] = "", nr[16];
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", (int)tid);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return -1;
-	if (read(fd, line, sizeof(line) - 1) < 0)
-		line[0] = 0;
-	close(fd);
-	snprintf(nr, sizeof(nr), "%d ", SYS_futex);
-	return !strncmp(line, nr, strlen(nr));
-}
-
 FIXTURE(tc) {
 	int pipe[2];
 	int fd;
@@ -151,7 +135,7 @@ TEST_F(tc, suspend_is_canceled_while_it_sleeps)
 	while (!started(&self->w))
 		sched_yield();
 	/* Its only futex from here on is aio_suspend()'s. */
-	while (in_futex(self->w.tid) == 0)
+	while (acall_task_in_syscall(self->w.tid, SYS_futex) == 0)
 		sched_yield();
 	ASSERT_EQ(0, pthread_cancel(t));
 	ASSERT_EQ(3, write(self->pipe[1], "abc", 3));
@@ -179,7 +163,7 @@ TEST_F(tc, suspend_acts_on_a_pending_cancel)
 	while (!started(&self->w))
 		sched_yield();
 	/* Gone (canceled), or asleep in aio_suspend() (the cancel ignored). */
-	while (in_futex(self->w.tid) == 0)
+	while (acall_task_in_syscall(self->w.tid, SYS_futex) == 0)
 		sched_yield();
 	ASSERT_EQ(3, write(self->pipe[1], "abc", 3));
 	ASSERT_EQ(0, pthread_join(t, &ret));
@@ -299,7 +283,8 @@ TEST_F_TIMEOUT(tc, suspend_in_a_handler_inside_the_library_is_not_canceled, 120)
 	ASSERT_EQ(sizeof(msg), read(uffd, &msg, sizeof(msg)));
 	ASSERT_EQ(0, pthread_cancel(t));
 	ASSERT_EQ(0, pthread_kill(t, SIGUSR1));
-	while (!handler_returned && in_futex(self->w.tid) >= 0)
+	while (!handler_returned &&
+	       acall_task_in_syscall(self->w.tid, SYS_futex) >= 0)
 		sched_yield();
 	ASSERT_TRUE(handler_returned)
 		TH_LOG("canceled in a handler that interrupted aio_read()");
@@ -385,9 +370,9 @@ TEST_F_TIMEOUT(tc, notification_turn_is_not_canceled, 120)
 	 */
 	while (aio_error(&second) == EINPROGRESS)
 		sched_yield();
-	while (in_futex(self->w.tid) == 0)
+	while (acall_task_in_syscall(self->w.tid, SYS_futex) == 0)
 		sched_yield();
-	ASSERT_EQ(1, in_futex(self->w.tid))
+	ASSERT_EQ(1, acall_task_in_syscall(self->w.tid, SYS_futex))
 		TH_LOG("the second read's thread did not wait for its note's turn");
 	ASSERT_EQ(0, pthread_cancel(t2));
 

@@ -53,6 +53,27 @@ static inline const char *acall_stat_field(const char *stat, int field)
 	return p ? p + 1 : NULL;
 }
 
+/*
+ * Whether thread tid of this process is in system call nr, as
+ * /proc/self/task/<tid>/syscall says: 1 it is, 0 it is not, -1 the thread
+ * is gone.
+ */
+static inline int acall_task_in_syscall(pid_t tid, long nr)
+{
+	char path[64], line[32] = "", want[24];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", (int)tid);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (!fgets(line, sizeof(line), f))
+		line[0] = 0;
+	fclose(f);
+	snprintf(want, sizeof(want), "%ld ", nr);
+	return !strncmp(line, want, strlen(want));
+}
+
 /* Whether thread tid of this process sleeps (state S) in ioctl(2). */
 static inline bool acall_task_sleeps_in_ioctl(pid_t tid)
 {
@@ -69,15 +90,7 @@ static inline bool acall_task_sleeps_in_ioctl(pid_t tid)
 		sleeping = state && state[1] == ' ' && state[2] == 'S';
 	}
 	fclose(f);
-	snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", (int)tid);
-	f = fopen(path, "r");
-	if (!f)
-		return false;
-	snprintf(path, sizeof(path), "%d ", SYS_ioctl);
-	if (!fgets(line, sizeof(line), f) || strncmp(line, path, strlen(path)))
-		sleeping = false;
-	fclose(f);
-	return sleeping;
+	return sleeping && acall_task_in_syscall(tid, SYS_ioctl) == 1;
 }
 
 /* Yield until thread tid of this process sleeps in ioctl(2). */

@@ -15,6 +15,7 @@
 #include "kselftest_harness.h"
 #include <acall.h>
 #include "acall_test.h"
+#include "task_state.h"
 
 #define MS	1000000ULL
 
@@ -48,15 +49,10 @@ FIXTURE(ns) {
 /* Kernel threads show in /proc only in the initial pid namespace. */
 static bool in_initial_pid_namespace(void)
 {
-	char comm[32] = "";
-	int fd = open("/proc/2/comm", O_RDONLY);
+	char stat[512];
 
-	if (fd < 0)
-		return false;
-	if (read(fd, comm, sizeof(comm) - 1) < 0)
-		comm[0] = 0;
-	close(fd);
-	return !strncmp(comm, "kthreadd", 8);
+	return acall_task_stat(2, stat, sizeof(stat)) &&
+	       strstr(stat, "(kthreadd)");
 }
 
 FIXTURE_SETUP(ns)

@@ -115,21 +115,20 @@ static void send_all(struct pa_note *notes)
  * Send notes, collected under pa.lock (which this drops), after every
  * batch collected before them. Signals stay blocked meanwhile: a handler
  * that ran on this thread in the middle of its turn and submitted would
- * wait for a turn behind its own. So does thread cancellation: a thread
- * canceled in the wait for its turn would never end it (and would leave
- * send_lock held), and every later note would wait forever.
+ * wait for a turn behind its own. Its callers run with cancellation
+ * disabled (pa_cancel_off(): the library's entries and glibc's callback;
+ * the reaper is the library's own thread): a thread canceled in the wait
+ * for its turn would never end it, and every later note would wait.
  */
 void pa_notes_send_unlock(struct pa_note *notes)
 {
 	sigset_t all, old;
 	uint64_t turn;
-	int state;
 
 	if (!notes) {
 		pthread_mutex_unlock(&pa.lock);
 		return;
 	}
-	state = pa_cancel_off();
 	turn = pa.send_next++;
 	pthread_mutex_unlock(&pa.lock);
 
@@ -147,5 +146,4 @@ void pa_notes_send_unlock(struct pa_note *notes)
 	pthread_cond_broadcast(&pa.send_cond);
 	pthread_mutex_unlock(&pa.send_lock);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	pa_cancel_restore(state);
 }

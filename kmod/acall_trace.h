@@ -103,6 +103,21 @@ TRACE_EVENT(acall_held,
 		      __entry->user_data, acall_show_hold(__entry->why))
 );
 
+/*
+ * A held request's last hold ended (its queue's barriers, its LINK
+ * predecessor, its own submission): it starts, or completes unstarted.
+ */
+TRACE_EVENT(acall_release,
+	    TP_PROTO(const void *ctx, u64 user_data),
+	    TP_ARGS(ctx, user_data),
+	    TP_STRUCT__entry(__field(const void *, ctx)
+			     __field(u64, user_data)),
+	    TP_fast_assign(__entry->ctx = ctx;
+			   __entry->user_data = user_data;),
+	    TP_printk("ctx=%p user_data=0x%llx", __entry->ctx,
+		      __entry->user_data)
+);
+
 /* A request started on path: it runs there, or its result came from it. */
 TRACE_EVENT(acall_issue,
 	    TP_PROTO(const void *ctx, u64 user_data, enum acall_path path),

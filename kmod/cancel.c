@@ -3,15 +3,18 @@
  * Canceling: ACALL_IOC_CANCEL of requests that have not started, and the
  * cancellation of whatever would still reach a worker after close.
  */
+#include <linux/sched.h>
 #include <linux/uaccess.h>
 
 #include "internal.h"
 
 /*
- * After close, what would have gone to a worker completes with -ECANCELED
- * instead, one request at a time from a work item: each completion may
- * release more (barriers, links), and those join the list rather than
- * recurse.
+ * What must complete without running (-ECANCELED, or the error it was
+ * refused with) where no completion may do it: canceled while held, left
+ * of a failed chain past what one completion completes (order.c), or bound
+ * for a worker after close. One request at a time from a work item: each
+ * completion may release more (barriers, links), and those join the list
+ * rather than recurse.
  */
 static void acall_cancel_work(struct work_struct *work)
 {
@@ -30,6 +33,8 @@ static void acall_cancel_work(struct work_struct *work)
 		list_del(&req->node);
 		spin_unlock_irq(&ctx->cancel_lock);
 		acall_req_complete_notify(req, acall_req_end_res(req, -ECANCELED));
+		/* A chain's tail may be as long as the ring. */
+		cond_resched();
 	}
 	acall_ctx_put(ctx);
 }

@@ -106,6 +106,9 @@ struct acall_queue {
 	unsigned int barriers;		/* ORDERED requests held or running */
 	bool barrier_running;
 	struct list_head held;		/* waiting for a barrier, in order */
+	struct acall_ctx *ctx;
+	/* Releases past what one completion may do (order.c). */
+	struct work_struct release_work;
 
 	/* Set by ACALL_IOC_AFFINITY (setup_lock). */
 	struct acall_pool *pool;	/* the queue's own workers, once bound */
@@ -412,6 +415,13 @@ void acall_identity_assume(const struct acall_identity *id, bool kthread,
 void acall_identity_revert(struct acall_assumed *a, bool kthread);
 
 /* order.c */
+/*
+ * Held requests one completion lets go (starts, or completes without
+ * running): the rest are left to a work item. A completion may run in an
+ * interrupt, and as many may wait behind one request as the ring holds.
+ */
+#define ACALL_RELEASE_BUDGET	32
+
 int acall_queues_init(struct acall_ctx *ctx);
 void acall_queues_free(struct acall_ctx *ctx);
 void acall_link(struct acall_req *prev, struct acall_req *req);
@@ -419,7 +429,7 @@ long acall_order_cancel(struct acall_ctx *ctx, u64 user_data);
 /* The rest of what the inline functions below do, when they cannot. */
 void acall_queue_admit_slow(struct acall_req *req);
 bool acall_req_open_gate_slow(struct acall_req *req);
-void acall_queue_done_slow(struct acall_req *req);
+void acall_queue_done_slow(struct acall_req *req, unsigned int *budget);
 void acall_order_done_chain(struct acall_req *req, long res);
 
 /*
@@ -465,9 +475,10 @@ static inline bool acall_req_open_gate(struct acall_req *req)
 /*
  * req, admitted into its queue, has completed: let the queue move on. A
  * SIMPLE one that was not the last active one before a barrier releases
- * nothing.
+ * nothing. What it releases is taken from *budget.
  */
-static inline void acall_queue_done(struct acall_req *req)
+static inline void acall_queue_done(struct acall_req *req,
+				    unsigned int *budget)
 {
 	struct acall_queue *q = req->queue;
 
@@ -477,16 +488,18 @@ static inline void acall_queue_done(struct acall_req *req)
 		    likely(!READ_ONCE(q->barriers)))
 			return;
 	}
-	acall_queue_done_slow(req);
+	acall_queue_done_slow(req, budget);
 }
 
 /* req's completion (res) is posted: release what waited for it. */
 static inline void acall_order_done(struct acall_req *req, long res)
 {
+	unsigned int budget = ACALL_RELEASE_BUDGET;
+
 	if (unlikely(req->link))
 		acall_order_done_chain(req, res);
 	else if (req->queue)
-		acall_queue_done(req);
+		acall_queue_done(req, &budget);
 }
 
 /* file.c */

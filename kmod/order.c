@@ -13,11 +13,20 @@
  * Each queue counts its active requests (admitted and not completed). A
  * SIMPLE request only increments that count and looks at the queue's
  * barrier count; the queue lock is taken only while a barrier exists.
+ *
+ * A completion may run in an interrupt, and what waits behind one request
+ * (a barrier's queue, a failed chain's tail) can be as many as the ring
+ * holds: one completion lets at most ACALL_RELEASE_BUDGET of them go, all
+ * queues and chain members together, and leaves the rest to a work item,
+ * as io_uring leaves a failed link's tail to task work.
  */
+#include <linux/sched.h>
 #include <linux/slab.h>
 
 #include "internal.h"
 #include "acall_trace.h"
+
+static void acall_queue_release_work(struct work_struct *work);
 
 int acall_queues_init(struct acall_ctx *ctx)
 {
@@ -33,6 +42,8 @@ int acall_queues_init(struct acall_ctx *ctx)
 		spin_lock_init(&q->lock);
 		atomic_set(&q->active, 0);
 		INIT_LIST_HEAD(&q->held);
+		q->ctx = ctx;
+		INIT_WORK(&q->release_work, acall_queue_release_work);
 	}
 	return 0;
 }
@@ -91,8 +102,10 @@ bool acall_req_open_gate_slow(struct acall_req *req)
 		atomic_set(&req->gates, 0);
 	else if (!atomic_dec_and_test(&req->gates))
 		return false;
-	if (unlikely(req->held_listed))
+	if (unlikely(req->held_listed)) {
 		acall_held_del(req);
+		trace_acall_release(req->ctx, req->user_data);
+	}
 	return true;
 }
 
@@ -118,32 +131,72 @@ static void acall_req_release(struct acall_req *req)
 /*
  * Move what the queue lets start now from its held list to start: the
  * SIMPLE requests at the head while no barrier runs, or the barrier at the
- * head once nothing else of the queue is active. Called with q->lock held.
+ * head once nothing else of the queue is active; each one taken from
+ * *budget. Returns whether more could go now, past the budget. Called with
+ * q->lock held.
  */
-static void acall_queue_release(struct acall_queue *q, struct list_head *start)
+static bool acall_queue_release(struct acall_queue *q, struct list_head *start,
+				unsigned int *budget)
 {
 	struct acall_req *req;
 
 	while (!q->barrier_running && !list_empty(&q->held)) {
 		req = list_first_entry(&q->held, struct acall_req, node);
-		if (req->flags & ACALL_SQE_ORDERED) {
-			if (atomic_read(&q->active))
-				break;
+		if ((req->flags & ACALL_SQE_ORDERED) && atomic_read(&q->active))
+			break;
+		if (!*budget)
+			return true;
+		(*budget)--;
+		if (req->flags & ACALL_SQE_ORDERED)
 			q->barrier_running = true;
-		}
 		atomic_inc(&q->active);
 		list_move_tail(&req->node, start);
 	}
+	return false;
 }
 
-static void acall_queue_start(struct list_head *start)
+/*
+ * Start what acall_queue_release() moved to start; if it left more, the
+ * queue's work item lets them go. Any context, outside q->lock.
+ */
+static void acall_queue_start(struct acall_queue *q, struct list_head *start,
+			      bool more)
 {
+	struct acall_ctx *ctx = q->ctx;
 	struct acall_req *req, *next;
 
 	list_for_each_entry_safe(req, next, start, node) {
 		list_del(&req->node);
 		acall_req_release(req);
 	}
+	if (!more)
+		return;
+	/* The queue is ctx's, which the work item holds. */
+	kref_get(&ctx->ref);
+	if (!queue_work(acall_wq, &q->release_work))
+		acall_ctx_put(ctx);
+}
+
+/* What the budget left: released a budget at a time, in process context. */
+static void acall_queue_release_work(struct work_struct *work)
+{
+	struct acall_queue *q = container_of(work, struct acall_queue,
+					     release_work);
+	struct acall_ctx *ctx = q->ctx;
+	unsigned int budget;
+	bool more;
+
+	do {
+		LIST_HEAD(start);
+
+		budget = ACALL_RELEASE_BUDGET;
+		spin_lock_irq(&q->lock);
+		more = acall_queue_release(q, &start, &budget);
+		spin_unlock_irq(&q->lock);
+		acall_queue_start(q, &start, false);
+		cond_resched();
+	} while (more);
+	acall_ctx_put(ctx);
 }
 
 /* Hold req behind the barriers of its queue. Called with q->lock held. */
@@ -160,8 +213,10 @@ static void acall_queue_hold(struct acall_queue *q, struct acall_req *req)
  */
 void acall_queue_admit_slow(struct acall_req *req)
 {
+	unsigned int budget = ACALL_RELEASE_BUDGET;
 	struct acall_queue *q = req->queue;
 	unsigned long flags;
+	bool more = false;
 	LIST_HEAD(start);
 
 	if (!(req->flags & ACALL_SQE_ORDERED)) {
@@ -169,11 +224,11 @@ void acall_queue_admit_slow(struct acall_req *req)
 		if (q->barriers) {
 			/* Behind a barrier after all: not active, held. */
 			if (atomic_dec_and_test(&q->active))
-				acall_queue_release(q, &start);
+				more = acall_queue_release(q, &start, &budget);
 			acall_queue_hold(q, req);
 		}
 		spin_unlock_irqrestore(&q->lock, flags);
-		acall_queue_start(&start);
+		acall_queue_start(q, &start, more);
 		return;
 	}
 
@@ -195,11 +250,12 @@ void acall_queue_admit_slow(struct acall_req *req)
  * acall_queue_done() for an ORDERED request, or a SIMPLE one (its count
  * dropped already) that was the last active one while barriers wait.
  */
-void acall_queue_done_slow(struct acall_req *req)
+void acall_queue_done_slow(struct acall_req *req, unsigned int *budget)
 {
 	struct acall_queue *q = req->queue;
 	unsigned long flags;
 	LIST_HEAD(start);
+	bool more;
 
 	spin_lock_irqsave(&q->lock, flags);
 	if (req->flags & ACALL_SQE_ORDERED) {
@@ -207,9 +263,9 @@ void acall_queue_done_slow(struct acall_req *req)
 		q->barrier_running = false;
 		atomic_dec(&q->active);
 	}
-	acall_queue_release(q, &start);
+	more = acall_queue_release(q, &start, budget);
 	spin_unlock_irqrestore(&q->lock, flags);
-	acall_queue_start(&start);
+	acall_queue_start(q, &start, more);
 }
 
 /*
@@ -217,10 +273,12 @@ void acall_queue_done_slow(struct acall_req *req)
  * goes on only after a complete success. A released chain member that must
  * not run (canceled, or refused at submission) is completed right here,
  * with no worker woken or created for it, and releases its own successor
- * in turn: iteratively, so a long chain costs no stack.
+ * in turn: iteratively, so a long chain costs no stack, and past the
+ * budget from the work item that completes canceled requests.
  */
 void acall_order_done_chain(struct acall_req *req, long res)
 {
+	unsigned int budget = ACALL_RELEASE_BUDGET;
 	struct acall_ctx *ctx = req->ctx;
 	struct acall_req *first = req, *next;
 	bool failed, posted = false;
@@ -229,7 +287,7 @@ void acall_order_done_chain(struct acall_req *req, long res)
 		next = req->link;
 		failed = res < 0 || res != req->expected;
 		if (req->queue)
-			acall_queue_done(req);
+			acall_queue_done(req, &budget);
 		/* The caller puts first; this loop the members it completed. */
 		if (req != first)
 			acall_req_put(req);
@@ -246,6 +304,11 @@ void acall_order_done_chain(struct acall_req *req, long res)
 			acall_pool_queue(next, ACALL_PUNT_RELEASED);
 			break;
 		}
+		if (!budget) {
+			acall_cancel_later(next);
+			break;
+		}
+		budget--;
 		res = acall_req_end_res(next, -ECANCELED);
 		acall_req_post(next, res);
 		posted = true;

@@ -20,6 +20,7 @@
  */
 #include <fcntl.h>
 #include <stdlib.h>
+#include <linux/fs.h>
 #include <sys/mount.h>
 #include <unistd.h>
 
@@ -38,6 +39,11 @@
 #define UD_BARRIER	0xacca7e0005ULL
 #define UD_LINK_FIRST	0xacca7e0006ULL
 #define UD_LINK_NEXT	0xacca7e0007ULL
+#define UD_MANY		0xacca7e1000ULL	/* and on: one of many held */
+
+/* Requests held behind one, and what one completion lets go (acall.rst). */
+#define MANY		256
+#define RELEASE_BUDGET	32
 
 /* Write s to the tracefs file name (truncating it). 0 or -errno. */
 static int tracefs_write(const char *name, const char *s)
@@ -176,6 +182,49 @@ static int workers_not_ended(const char *trace, const char *key, char *why,
 				 pidkey, started, ended, res);
 	}
 	return bad;
+}
+
+/*
+ * Whether the trace line was recorded in interrupt context: 1 or 0, or -1
+ * for a line without the flags column (options/irq-info off). The column
+ * follows the CPU number, five flags ("d.h1." and the like): irqs off,
+ * need-resched, then h, s, H (a hard interrupt in a soft one), z (NMI) or
+ * "." for the context.
+ */
+static int in_interrupt_context(const char *line)
+{
+	const char *p = strstr(line, "] ");
+
+	if (!p || strnlen(p + 2, 6) < 6 || strchr(p + 2, ' ') != p + 7)
+		return -1;
+	return !!strchr("hsHz", p[4]);
+}
+
+/*
+ * How many events ev of the requests UD_MANY + first to UD_MANY + last are
+ * in the trace, one each, and how many of those were recorded in
+ * interrupt context; -1 if a line has no flags column.
+ */
+static int count_many(const char *trace, const char *ev, unsigned int first,
+		      unsigned int last, int *in_interrupt)
+{
+	char key[64], line[512];
+	unsigned int i;
+	int n = 0, irq;
+
+	*in_interrupt = 0;
+	for (i = first; i <= last; i++) {
+		snprintf(key, sizeof(key), "user_data=0x%llx",
+			 (unsigned long long)(UD_MANY + i));
+		if (find_events(trace, ev, key, line, sizeof(line)) != 1)
+			continue;
+		irq = in_interrupt_context(line);
+		if (irq < 0)
+			return -1;
+		n++;
+		*in_interrupt += irq;
+	}
+	return n;
 }
 
 FIXTURE(trace) {
@@ -421,6 +470,112 @@ TEST_F(trace, linked_held_by_link)
 	EXPECT_LIFE(UD_LINK_NEXT, "NOP", "inline", 0);
 	ONE_EVENT("acall_held", UD_LINK_NEXT);
 	EXPECT_TRUE(has_field(self->line, "by=link")) TH_LOG("%s", self->line);
+}
+
+/*
+ * The many requests a slow device's completion lets go, on the raw
+ * null_blk whose requests end from a timer (an interrupt): every one of
+ * them once, RELEASE_BUDGET of them from that interrupt (which shows that
+ * the test saw one), a work item the rest. Without the bound, one
+ * interrupt went through all of them (up to the ring's 32768). The device, opened
+ * O_DIRECT, in *fd, its size in *size, a ring of MANY in ring.
+ */
+static void many_setup(struct __test_metadata *_metadata, const char *dev,
+		       int *fd, off_t *size, struct acall_ring *ring)
+{
+	struct acall_options opts = { .entries = MANY };
+	__u64 bytes;
+
+	*fd = open(dev, O_RDONLY | O_DIRECT);
+	ASSERT_LE(0, *fd) TH_LOG("%s: %s", dev, strerror(errno));
+	ASSERT_EQ(0, ioctl(*fd, BLKGETSIZE64, &bytes));
+	*size = bytes;
+	ASSERT_EQ(0, acall_ring_init(ring, &opts));
+}
+
+/*
+ * A LINK chain whose first member, an O_DIRECT read of two blocks from the
+ * device's last one, comes back short: each of the rest completes once,
+ * -ECANCELED, RELEASE_BUDGET of them in the read's interrupt.
+ */
+TEST_F(trace, failed_chain_tail_bounded)
+{
+	static struct acall_sqe sqes[MANY];
+	static struct acall_cqe cqes[MANY];
+	static char buf[2 * 4096] __attribute__((aligned(4096)));
+	struct acall_ring ring = { .fd = -1 };
+	int fd = -1, n, in_irq, i;
+	const char *dev;
+	off_t size;
+
+	ACALL_REQUIRE(ACALL_FEAT_ORDERING);
+	ACALL_FIXTURE(dev, "ACALL_TEST_SLOW_BDEV");
+	many_setup(_metadata, dev, &fd, &size, &ring);
+	acall_prep_read(&sqes[0], fd, buf, sizeof(buf), size - 4096, 0);
+	for (i = 1; i < MANY; i++)
+		acall_prep_nop(&sqes[i], 0);
+	for (i = 0; i < MANY; i++) {
+		acall_sqe_set_data(&sqes[i], UD_MANY + i);
+		if (i < MANY - 1)
+			acall_sqe_set_link(&sqes[i]);
+	}
+	ASSERT_EQ(0, acall_run(&ring, sqes, MANY, cqes));
+	acall_ring_exit(&ring);
+	close(fd);
+	/* A chain completes in its order. */
+	for (i = 0; i < MANY; i++) {
+		EXPECT_EQ(UD_MANY + i, cqes[i].user_data);
+		EXPECT_EQ(i ? -ECANCELED : 4096, cqes[i].res);
+	}
+
+	READ_TRACE();
+	n = count_many(self->trace, "acall_complete", 1, MANY - 1, &in_irq);
+	EXPECT_EQ(MANY - 1, n);
+	EXPECT_EQ(RELEASE_BUDGET, in_irq)
+		TH_LOG("%d of %d completions posted in interrupt context",
+		       in_irq, n);
+}
+
+/*
+ * An ORDERED O_DIRECT read with many NOPs of its queue behind it: each
+ * NOP is released once, RELEASE_BUDGET of them in the read's interrupt,
+ * and completes.
+ */
+TEST_F(trace, barrier_release_bounded)
+{
+	static struct acall_sqe sqes[MANY];
+	static struct acall_cqe cqes[MANY];
+	static char buf[4096] __attribute__((aligned(4096)));
+	struct acall_ring ring = { .fd = -1 };
+	int fd = -1, n, in_irq, i;
+	const char *dev;
+	off_t size;
+
+	ACALL_REQUIRE(ACALL_FEAT_ORDERING | ACALL_FEAT_WORKERS);
+	ACALL_FIXTURE(dev, "ACALL_TEST_SLOW_BDEV");
+	many_setup(_metadata, dev, &fd, &size, &ring);
+	acall_prep_read(&sqes[0], fd, buf, sizeof(buf), 0, 0);
+	acall_sqe_set_ordered(&sqes[0]);
+	for (i = 1; i < MANY; i++)
+		acall_prep_nop(&sqes[i], 0);
+	for (i = 0; i < MANY; i++)
+		acall_sqe_set_data(&sqes[i], UD_MANY + i);
+	ASSERT_EQ(0, acall_run(&ring, sqes, MANY, cqes));
+	acall_ring_exit(&ring);
+	close(fd);
+	/* The barrier first, then every NOP. */
+	EXPECT_EQ(UD_MANY, cqes[0].user_data);
+	EXPECT_EQ(4096, cqes[0].res);
+	for (i = 1; i < MANY; i++)
+		EXPECT_EQ(0, cqes[i].res);
+
+	READ_TRACE();
+	n = count_many(self->trace, "acall_complete", 1, MANY - 1, &in_irq);
+	EXPECT_EQ(MANY - 1, n);
+	n = count_many(self->trace, "acall_release", 1, MANY - 1, &in_irq);
+	EXPECT_EQ(MANY - 1, n);
+	EXPECT_EQ(RELEASE_BUDGET, in_irq)
+		TH_LOG("%d of %d releases in interrupt context", in_irq, n);
 }
 
 TEST_HARNESS_MAIN

@@ -9,7 +9,7 @@
 #include "inject.h"
 #endif
 
-static int acall_open(struct inode *inode, struct file *file)
+static int acall_fop_open(struct inode *inode, struct file *file)
 {
 	struct acall_ctx *ctx;
 	int ret;
@@ -30,19 +30,19 @@ static int acall_open(struct inode *inode, struct file *file)
 	return 0;
 }
 
-static int acall_release(struct inode *inode, struct file *file)
+static int acall_fop_release(struct inode *inode, struct file *file)
 {
 	acall_ctx_close(file->private_data);
 	return 0;
 }
 
-static int acall_flush(struct file *file, fl_owner_t id)
+static int acall_fop_flush(struct file *file, fl_owner_t id)
 {
 	acall_owner_flush(file->private_data);
 	return 0;
 }
 
-static int acall_mmap(struct file *file, struct vm_area_struct *vma)
+static int acall_fop_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	return acall_ring_mmap(file->private_data, vma);
 }
@@ -113,10 +113,10 @@ static long acall_unlocked_ioctl(struct file *file, unsigned int cmd,
 
 const struct file_operations acall_fops = {
 	.owner		= THIS_MODULE,
-	.open		= acall_open,
-	.flush		= acall_flush,
-	.release	= acall_release,
-	.mmap		= acall_mmap,
+	.open		= acall_fop_open,
+	.flush		= acall_fop_flush,
+	.release	= acall_fop_release,
+	.mmap		= acall_fop_mmap,
 	.unlocked_ioctl	= acall_unlocked_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
 };

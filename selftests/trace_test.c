@@ -249,6 +249,8 @@ FIXTURE_SETUP(trace)
 
 	/* Left as they are once set: see the top of the file. */
 	ASSERT_EQ(0, tracefs_write("options/record-cmd", "0"));
+	/* The flags column, which says a line's context (the default). */
+	ASSERT_EQ(0, tracefs_write("options/irq-info", "1"));
 	on = tracefs_read("events/acall/enable");
 	ASSERT_NE(NULL, on);
 	if (on[0] != '1')
@@ -496,7 +498,8 @@ static void many_setup(struct __test_metadata *_metadata, const char *dev,
 /*
  * A LINK chain whose first member, an O_DIRECT read of two blocks from the
  * device's last one, comes back short: each of the rest completes once,
- * -ECANCELED, RELEASE_BUDGET of them in the read's interrupt.
+ * -ECANCELED, RELEASE_BUDGET of them in the read's interrupt, and each
+ * is released once (the hold of one more ends in the interrupt).
  */
 TEST_F(trace, failed_chain_tail_bounded)
 {
@@ -534,6 +537,11 @@ TEST_F(trace, failed_chain_tail_bounded)
 	EXPECT_EQ(RELEASE_BUDGET, in_irq)
 		TH_LOG("%d of %d completions posted in interrupt context",
 		       in_irq, n);
+	/* The hold of the one after them ends there too, not its completion. */
+	n = count_many(self->trace, "acall_release", 1, MANY - 1, &in_irq);
+	EXPECT_EQ(MANY - 1, n);
+	EXPECT_EQ(RELEASE_BUDGET + 1, in_irq)
+		TH_LOG("%d of %d releases in interrupt context", in_irq, n);
 }
 
 /*

@@ -38,18 +38,26 @@ static void acall_pool_wake_idle(struct acall_pool *pool)
 
 /*
  * In a worker: move onto the pool's CPUs if they changed since it last
- * looked. A thread of the process keeps within its own CPUs (its cpuset's,
- * its creator's affinity): those it had when it joined, or whatever the
- * kernel or its process set since the last move (a cpuset that shrank);
- * where the pool's do not meet them, it keeps its own.
+ * looked. A kernel thread takes them as they are. A thread of the process
+ * keeps within its own CPUs (its cpuset's, its creator's affinity): those
+ * it had when it joined, or whatever the kernel or its process set since
+ * the last move (a cpuset that shrank); where the pool's do not meet them,
+ * it keeps its own. It is only ever narrowed, never widened: a module
+ * cannot read a task's cpuset (cpuset_cpus_allowed() is not exported), and
+ * set_cpus_allowed_ptr() does not check it, so CPUs the thread had once
+ * may be outside its cpuset now (one that shrank to exactly the CPUs it
+ * was narrowed to leaves it no trace). Returns true when the pool's CPUs
+ * need one it does not have: the thread must leave, and a new thread of
+ * the process, which the kernel keeps within the cpuset, takes its place.
  */
-void acall_worker_follow_mask(struct acall_worker *worker)
+bool acall_worker_follow_mask(struct acall_worker *worker)
 {
 	struct acall_pool *pool = worker->pool;
 	struct cpumask *own = &current->cpus_mask;
+	bool leave = false;
 
 	if (likely(READ_ONCE(pool->mask_seq) == worker->mask_seq))
-		return;
+		return false;
 	mutex_lock(&pool->mask_lock);
 	if (!worker->thread) {
 		set_cpus_allowed_ptr(current, pool->mask);
@@ -58,12 +66,15 @@ void acall_worker_follow_mask(struct acall_worker *worker)
 			cpumask_copy(worker->allowed, own);
 		if (!cpumask_and(worker->applied, pool->mask, worker->allowed))
 			cpumask_copy(worker->applied, worker->allowed);
-		set_cpus_allowed_ptr(current, worker->applied);
+		leave = !cpumask_subset(worker->applied, own);
+		if (!leave)
+			set_cpus_allowed_ptr(current, worker->applied);
 		/* What the kernel made of it (it may have refused). */
-		cpumask_copy(worker->applied, &current->cpus_mask);
+		cpumask_copy(worker->applied, own);
 	}
 	worker->mask_seq = pool->mask_seq;
 	mutex_unlock(&pool->mask_lock);
+	return leave;
 }
 
 static void acall_pool_set_mask(struct acall_pool *pool,

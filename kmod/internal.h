@@ -548,7 +548,7 @@ void acall_cancel_later(struct acall_req *req);
 
 /* affinity.c */
 int acall_pool_mask_init(struct acall_pool *pool);
-void acall_worker_follow_mask(struct acall_worker *worker);
+bool acall_worker_follow_mask(struct acall_worker *worker);
 long acall_ioctl_affinity(struct acall_ctx *ctx,
 			  struct acall_affinity __user *arg);
 

@@ -623,14 +623,14 @@ static void acall_worker_count_alive(struct acall_ctx *ctx)
 
 /*
  * A worker leaves its pool, under the lock; true when a thread must be
- * asked for in its place. One that was
- * interrupted (interrupted) may leave work behind: the file it was writing
- * is free for another worker now, and a thread is asked for if nobody
- * idles, unless the process is dying. One that idled out or saw the
- * context close left nothing it could have taken.
+ * asked for in its place. One that was interrupted (interrupted), or that
+ * cannot follow the pool's CPUs (moved), may leave work behind: the file
+ * it was writing is free for another worker now, and a thread is asked for
+ * if nobody idles, unless the process is dying. One that idled out or saw
+ * the context close left nothing it could have taken.
  */
 static bool acall_worker_leave(struct acall_worker *worker, u8 hash,
-			       bool interrupted)
+			       bool interrupted, bool moved)
 {
 	struct acall_pool *pool = worker->pool;
 	struct acall_ctx *ctx = pool->ctx;
@@ -650,11 +650,13 @@ static bool acall_worker_leave(struct acall_worker *worker, u8 hash,
 	 */
 	away = interrupted && ctx->process_workers && !READ_ONCE(ctx->dying) &&
 	       !fatal_signal_pending(current);
-	if (!away) {
+	if (away) {
+		pool->nr_away++;
+	} else {
 		pool->nr_workers--;
-		return false;
+		if (!moved || READ_ONCE(ctx->dying))
+			return false;
 	}
-	pool->nr_away++;
 	if (list_empty(&pool->work))
 		return false;
 	idle = acall_pool_idle_worker(pool);
@@ -698,6 +700,7 @@ static int acall_worker_loop(struct acall_worker *worker)
 	struct acall_ctx *ctx = pool->ctx;
 	/* A thread of the owner already runs in its memory. */
 	bool timed_out = false, mm_held = worker->thread, spawn, listed;
+	bool moved = false;	/* the pool's CPUs are not all its own */
 	struct acall_req *req;
 	u8 hash = 0;		/* the file of the write it just ran */
 	unsigned int streak = 0;	/* of that file's writes, in a row */
@@ -709,13 +712,15 @@ static int acall_worker_loop(struct acall_worker *worker)
 		/* Between requests: none starts while the system sleeps. */
 		if (!worker->thread)
 			try_to_freeze();
-		acall_worker_follow_mask(worker);
+		moved = acall_worker_follow_mask(worker);
 		spin_lock_irq(&pool->lock);
 		list_del_init(&worker->idle_node);
 		if (acall_worker_must_return(worker)) {
 			ret = -EINTR;
 			break;
 		}
+		if (moved)
+			break;
 		req = acall_pool_take(pool, hash, &streak);
 		hash = req ? req->hash : 0;
 		/*
@@ -762,7 +767,7 @@ static int acall_worker_loop(struct acall_worker *worker)
 		/* Read each time: a change applies from a worker's next idling. */
 		timed_out = !schedule_timeout(msecs_to_jiffies(READ_ONCE(acall_worker_idle_ms)));
 	}
-	spawn = acall_worker_leave(worker, hash, ret == -EINTR);
+	spawn = acall_worker_leave(worker, hash, ret == -EINTR, moved);
 	spin_unlock_irq(&pool->lock);
 	/* Nothing held back, and no timer left on a worker that goes. */
 	acall_worker_eventfd_flush(worker);
@@ -928,10 +933,10 @@ int acall_worker_serve(struct acall_pool *pool)
 	ret = acall_worker_loop(worker);
 	atomic_dec(&ctx->stats.workers);
 	trace_acall_worker_exit(current->pid, ctx->tgid, ret);
-	/* Its own CPUs again, unless the kernel or its process moved it. */
-	if (cpumask_equal(&current->cpus_mask, worker->applied))
-		set_cpus_allowed_ptr(current, worker->allowed);
-
+	/*
+	 * It keeps the CPUs it was narrowed to: those it had before may be
+	 * outside its cpuset now (acall_worker_follow_mask()).
+	 */
 	free_cpumask_var(worker->applied);
 out_allowed:
 	free_cpumask_var(worker->allowed);

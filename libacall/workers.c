@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,6 +54,8 @@ static void thread_gone(struct acall_workers *w)
 static void *worker_main(void *arg)
 {
 	struct acall_workers *w = arg;
+	bool own_known;
+	cpu_set_t own;
 	char name[16];
 	int ret;
 
@@ -60,10 +63,18 @@ static void *worker_main(void *arg)
 	snprintf(name, sizeof(name), "acall/%d:%u", (int)getpid(), ++w->next_id);
 	pthread_mutex_unlock(&w->lock);
 	prctl(PR_SET_NAME, name);	/* cut at 15 bytes, as comm is */
+	own_known = !sched_getaffinity(0, sizeof(own), &own);
 
-	/* Interrupted to take a signal (a stop, setuid()): serve again. */
-	while ((ret = ioctl(w->fd, ACALL_IOC_SERVE, 0)) < 0 && errno == EINTR)
-		;
+	/*
+	 * Interrupted to take a signal (a stop, setuid()): serve again, on
+	 * its own CPUs again. The module only narrows a thread to its pool's
+	 * and never gives it back wider ones (it cannot see the cpuset); the
+	 * kernel checks this call against the cpuset.
+	 */
+	while ((ret = ioctl(w->fd, ACALL_IOC_SERVE, 0)) < 0 && errno == EINTR) {
+		if (own_known)
+			sched_setaffinity(0, sizeof(own), &own);
+	}
 	if (ret < 0) {
 		/* The pool counted on this thread: the spawner says it failed. */
 		pthread_mutex_lock(&w->lock);

@@ -157,7 +157,10 @@ TEST_F(affinity, context_binding_holds_for_new_and_existing_workers)
 	ASSERT_LE(1, wait_workers_bound(one, 1));
 	EXPECT_TRUE(workers_ran_within(one, 1));
 
-	/* Move them: existing workers follow. */
+	/*
+	 * Move them: existing workers follow (a thread of the process, which
+	 * is never widened, by leaving; a new one takes its place).
+	 */
 	CPU_ZERO(&one[0]);
 	CPU_SET(0, &one[0]);
 	ASSERT_EQ(0, acall_set_affinity(&self->ring, -1, &one[0]));
@@ -203,6 +206,37 @@ TEST_F(affinity, unbinding_returns_workers_to_every_cpu)
 	ASSERT_EQ(0, run_nops(&self->ring, 2, 0, 10 * MS));
 	ASSERT_LE(1, wait_workers_bound(one, 1));
 	ASSERT_EQ(0, acall_set_affinity(&self->ring, -1, NULL));
+	/*
+	 * A kernel thread widens itself; a thread of the process leaves, and
+	 * work brings a new one, which has every CPU from the start.
+	 */
+	ASSERT_EQ(0, run_nops(&self->ring, 2, 0, 10 * MS));
+	ASSERT_LE(1, wait_workers_bound(all, 1));
+}
+
+/*
+ * A thread of the process that went back to userspace (glibc's setuid()
+ * broadcast reaches every thread) and serves again still gets every CPU
+ * back when the binding goes: libacall puts its own CPUs back before it
+ * calls again, since the module never widens it.
+ */
+TEST_F(affinity, unbinding_after_a_signal_returns_workers_to_every_cpu)
+{
+	cpu_set_t one[1], all[1];
+	int cpu;
+
+	CPU_ZERO(&one[0]);
+	CPU_SET(0, &one[0]);
+	CPU_ZERO(&all[0]);
+	for (cpu = 0; cpu < self->ncpus; cpu++)
+		CPU_SET(cpu, &all[0]);
+	ASSERT_EQ(0, acall_set_affinity(&self->ring, -1, &one[0]));
+	ASSERT_EQ(0, run_nops(&self->ring, 2, 0, 10 * MS));
+	ASSERT_LE(1, wait_workers_bound(one, 1));
+	/* Returns once every thread has taken the broadcast. */
+	ASSERT_EQ(0, setresuid(-1, -1, -1));
+	ASSERT_EQ(0, acall_set_affinity(&self->ring, -1, NULL));
+	ASSERT_EQ(0, run_nops(&self->ring, 2, 0, 10 * MS));
 	ASSERT_LE(1, wait_workers_bound(all, 1));
 }
 

@@ -288,6 +288,57 @@ TEST_F(held, worker_keeps_to_the_process_cpuset)
 	EXPECT_EQ(0, cg_leave_and_remove(dir));
 }
 
+/*
+ * A worker bound to the last CPU, whose cpuset then shrinks to exactly
+ * that CPU: the kernel leaves its mask as it is, and nothing tells the
+ * module. Unbinding must not give the worker back the CPUs it joined
+ * with: it leaves rather than widen itself.
+ */
+TEST_F(held, unbinding_keeps_a_worker_within_a_cpuset_that_shrank)
+{
+	long last = sysconf(_SC_NPROCESSORS_ONLN) - 1;
+	char cg[64], dir[96], cpus[32], pid[16];
+	cpu_set_t one, set;
+	pid_t tid;
+
+	if (last < 1)
+		SKIP(return, "one CPU: a cpuset cannot narrow it");
+	snprintf(cg, sizeof(cg), "acall-shrink-%d", getpid());
+	snprintf(pid, sizeof(pid), "%d\n", getpid());
+	if (acall_cg_write("", "cgroup.subtree_control", "+cpuset\n"))
+		SKIP(return, "no cpuset controller");
+	snprintf(dir, sizeof(dir), "/sys/fs/cgroup/%s", cg);
+	ASSERT_EQ(0, mkdir(dir, 0755));
+	snprintf(cpus, sizeof(cpus), "0-%ld\n", last);
+	ASSERT_EQ(0, acall_cg_write(cg, "cpuset.cpus", cpus));
+	ASSERT_EQ(0, acall_cg_write(cg, "cgroup.procs", pid));
+
+	ring_up(_metadata, self);
+	CPU_ZERO(&one);
+	CPU_SET(last, &one);
+	ASSERT_EQ(0, acall_set_affinity(&self->ring, -1, &one));
+	tid = hold(_metadata, self);
+	ASSERT_LT(0, tid);
+	ASSERT_EQ(0, sched_getaffinity(tid, sizeof(set), &set));
+	ASSERT_TRUE(CPU_EQUAL(&one, &set)) TH_LOG("worker not bound");
+
+	snprintf(cpus, sizeof(cpus), "%ld\n", last);
+	ASSERT_EQ(0, acall_cg_write(cg, "cpuset.cpus", cpus));
+	ASSERT_EQ(0, acall_set_affinity(&self->ring, -1, NULL));
+	release(_metadata, self);
+	/* Back for more work, it leaves (gone) or moves (another mask). */
+	while (!sched_getaffinity(tid, sizeof(set), &set) &&
+	       CPU_EQUAL(&one, &set))
+		sched_yield();
+	if (!sched_getaffinity(tid, sizeof(set), &set))
+		EXPECT_TRUE(CPU_EQUAL(&one, &set))
+			TH_LOG("worker %d widened past its cpuset to %d CPUs",
+			       tid, CPU_COUNT(&set));
+	acall_ring_exit(&self->ring);
+	self->ring_up = false;
+	EXPECT_EQ(0, cg_leave_and_remove(dir));
+}
+
 /* Threads of this process: entries of /proc/self/task. */
 static int thread_count(void)
 {

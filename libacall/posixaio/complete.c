@@ -118,8 +118,8 @@ static bool fsync_refused_too_early(struct pa_req *req)
 
 void pa_drain_ring(void)
 {
-	struct pa_req *refused = NULL, **refused_tail = &refused, *req;
 	struct pa_note *notes = NULL;
+	struct pa_req *req;
 	struct acall_cqe *cqe;
 	bool any = false, held_again = false;
 
@@ -141,11 +141,8 @@ again:
 				held_again = true;
 				continue;
 			}
-			/* In submission order, as glibc then runs them. */
-			req->glibc_busy = true;
-			req->link = NULL;
-			*refused_tail = req;
-			refused_tail = &req->link;
+			/* In ring order, which is submission order on its fd. */
+			pa_forward_queue(req);
 			pa_fsyncs_after_glibc(req);
 			continue;
 		}
@@ -173,10 +170,7 @@ again:
 	pa_notes_send_unlock(notes);
 	if (any)
 		pa_wake_waiters();
-	while ((req = refused)) {
-		refused = req->link;
-		pa_forward_to_glibc(req);
-	}
+	pa_forward_queued();
 }
 
 static void *reaper_main(void *arg)

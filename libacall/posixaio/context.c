@@ -19,6 +19,7 @@ struct pa_state pa = {
 	.send_cond = PTHREAD_COND_INITIALIZER,
 	.efd = -1,
 	.active = { .prev = &pa.active, .next = &pa.active },
+	.forward_tail = &pa.forward,
 };
 
 static pthread_once_t pa_once = PTHREAD_ONCE_INIT;
@@ -123,6 +124,9 @@ static void atfork_child(void)
 	pa.slots = 0;
 	pa.active.prev = pa.active.next = &pa.active;
 	pa.deferred = NULL;
+	pa.forward = NULL;
+	pa.forward_tail = &pa.forward;
+	pa.forwarding = false;
 	pa.returned = NULL;
 	pa.waiters = 0;
 	pa_cancel_restore(state);

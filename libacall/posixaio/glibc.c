@@ -7,6 +7,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 
 #include "posixaio.h"
@@ -51,17 +52,29 @@ const struct pa_glibc *pa_glibc(void)
 	return &glibc_fns;
 }
 
-/* glibc calls this in a thread of its own when a forwarded request is done. */
+/*
+ * glibc calls this in a thread of its own when a forwarded request is done,
+ * a thread it starts with every signal unblocked. The signals are the
+ * application's, which asked for no such thread: they are blocked first,
+ * and stay blocked until the thread ends, on return from here (one handled
+ * here could wait for pa.lock, held below; one left pending by the
+ * notes sent below would be taken here as soon as the mask came back).
+ */
 static void glibc_done(union sigval value)
 {
 	struct pa_req *req = value.sival_ptr;
 	const struct pa_glibc *g = pa_glibc();
 	struct pa_note *notes = NULL;
-	int err = g->aio_error(&req->shadow);
-	ssize_t ret = g->aio_return(&req->shadow);
 	bool submitted = false;
-	int state = pa_cancel_off();
+	int err, state;
+	sigset_t all;
+	ssize_t ret;
 
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, NULL);
+	state = pa_cancel_off();
+	err = g->aio_error(&req->shadow);
+	ret = g->aio_return(&req->shadow);
 	pthread_mutex_lock(&pa.lock);
 	req->glibc_busy = false;
 	if (pa_finish(req, err ? -err : ret, &notes))
@@ -78,7 +91,7 @@ static void glibc_done(union sigval value)
  * The request becomes glibc's on a private copy of the aiocb, so the
  * application's own control block is never touched by two libraries.
  */
-void pa_forward_to_glibc(struct pa_req *req)
+static void forward_to_glibc(struct pa_req *req)
 {
 	const struct pa_glibc *g = pa_glibc();
 	struct aiocb *sh = &req->shadow;
@@ -95,10 +108,6 @@ void pa_forward_to_glibc(struct pa_req *req)
 	sh->aio_sigevent.sigev_notify_function = glibc_done;
 	sh->aio_sigevent.sigev_value.sival_ptr = req;
 
-	pthread_mutex_lock(&pa.lock);
-	req->where = PA_IN_GLIBC;
-	req->glibc_busy = true;
-	pthread_mutex_unlock(&pa.lock);
 	switch (req->kind) {
 	case PA_READ:
 		ret = g->aio_read(sh);
@@ -126,6 +135,51 @@ void pa_forward_to_glibc(struct pa_req *req)
 	pa_wake_waiters();
 	if (submitted)
 		pa_drain_ring();	/* what it completed at once */
+}
+
+/*
+ * glibc runs the requests of one fd in the order it is given them, and
+ * POSIX AIO promises submission order for them: refused requests are
+ * queued as the drains of the ring take them (under pa.lock, in the ring's
+ * order) and handed over by one thread at a time, in that order. Under
+ * pa.lock.
+ */
+void pa_forward_queue(struct pa_req *req)
+{
+	req->glibc_busy = true;
+	req->link = NULL;
+	*pa.forward_tail = req;
+	pa.forward_tail = &req->link;
+}
+
+/*
+ * Hand over what is queued, unless another thread is doing so: that one
+ * hands over this thread's too. Not the drain that queued a request: it
+ * may first wait for its notifications' turn behind another thread's, and
+ * a later request of the same fd, drained elsewhere meanwhile, would reach
+ * glibc first. Called unlocked.
+ */
+void pa_forward_queued(void)
+{
+	struct pa_req *req;
+
+	pthread_mutex_lock(&pa.lock);
+	if (pa.forwarding) {
+		pthread_mutex_unlock(&pa.lock);
+		return;
+	}
+	pa.forwarding = true;
+	while ((req = pa.forward)) {
+		pa.forward = req->link;
+		if (!pa.forward)
+			pa.forward_tail = &pa.forward;
+		req->where = PA_IN_GLIBC;
+		pthread_mutex_unlock(&pa.lock);
+		forward_to_glibc(req);
+		pthread_mutex_lock(&pa.lock);
+	}
+	pa.forwarding = false;
+	pthread_mutex_unlock(&pa.lock);
 }
 
 int pa_glibc_cancel(struct pa_req *req)

@@ -101,6 +101,9 @@ struct pa_state {
 	struct pa_req *orphans;		/* a forked child's: the parent's records */
 	struct pa_req active;		/* list head of requests not PA_DONE */
 	struct pa_req *deferred;	/* fsyncs not yet submitted, by link */
+	/* Refused by the module, for glibc in this order, by link (glibc.c). */
+	struct pa_req *forward, **forward_tail;
+	bool forwarding;		/* a thread is handing them over */
 	uint32_t gen;			/* futex: bumped at every completion */
 	uint32_t waiters;		/* threads sleeping on gen */
 };
@@ -145,8 +148,10 @@ struct pa_glibc {
 	void (*aio_init)(const struct aioinit *);
 };
 const struct pa_glibc *pa_glibc(void);
-/* Hand a request acall refused (EOPNOTSUPP) to glibc. Called unlocked. */
-void pa_forward_to_glibc(struct pa_req *req);
+/* Queue a request acall refused (EOPNOTSUPP) for glibc. Under pa.lock. */
+void pa_forward_queue(struct pa_req *req);
+/* Hand the queued ones to glibc, in order. Called unlocked. */
+void pa_forward_queued(void);
 /* Cancel a forwarded request in glibc: AIO_CANCELED, ... Under pa.lock. */
 int pa_glibc_cancel(struct pa_req *req);
 

@@ -6,14 +6,17 @@
  * hands to glibc) is the request that stays pending until the test writes.
  */
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
 #include <acall.h>
 #include "acall_test.h"
 #include "posixaio_test.h"
+#include "task_state.h"
 
 FIXTURE(suspend) {
 	int pipe[2];
@@ -96,6 +99,56 @@ TEST_F(suspend, wakes_when_the_pipe_read_completes)
 	}
 	EXPECT_EQ(5, aio_return(&self->pending));
 	EXPECT_EQ(0, memcmp(self->pbuf, "hello", 5));
+	/* The teardown's read: a new pending request on the same aiocb. */
+	ASSERT_EQ(0, aio_read(&self->pending));
+}
+
+struct pipe_writer {
+	pid_t tid;		/* the thread in aio_suspend() */
+	int fd;			/* the pipe's write end */
+	int back;		/* that thread is back from the call */
+};
+
+/* Write to the pipe once the thread sleeps in aio_suspend(), not before. */
+static void *write_when_asleep(void *arg)
+{
+	struct pipe_writer *w = arg;
+
+	while (acall_task_in_syscall(w->tid, SYS_futex) != 1) {
+		if (__atomic_load_n(&w->back, __ATOMIC_SEQ_CST))
+			return NULL;
+		sched_yield();
+	}
+	if (write(w->fd, "x", 1) != 1)
+		perror("write");
+	return NULL;
+}
+
+/*
+ * The largest timeout a timespec holds is "for ever": the call sleeps
+ * until the request is done, rather than fail at once because the
+ * deadline it adds up to does not fit.
+ */
+TEST_F(suspend, a_timeout_of_time_t_max_seconds_waits)
+{
+	const struct aiocb *list[1] = { &self->pending };
+	struct timespec forever = { LONG_MAX, 999999999L };
+	struct pipe_writer w = { .tid = gettid(), .fd = self->pipe[1] };
+	pthread_t t;
+	int ret, err;
+
+	ASSERT_EQ(0, pthread_create(&t, NULL, write_when_asleep, &w));
+	ret = aio_suspend(list, 1, &forever);
+	err = errno;
+	__atomic_store_n(&w.back, 1, __ATOMIC_SEQ_CST);
+	ASSERT_EQ(0, pthread_join(t, NULL));
+	EXPECT_EQ(0, ret) TH_LOG("aio_suspend: %s", strerror(err));
+	if (ret) {
+		/* Not woken by the write: let the pending read finish. */
+		ASSERT_EQ(1, write(self->pipe[1], "x", 1));
+	}
+	EXPECT_EQ(0, pa_wait(&self->pending));
+	EXPECT_EQ(1, aio_return(&self->pending));
 	/* The teardown's read: a new pending request on the same aiocb. */
 	ASSERT_EQ(0, aio_read(&self->pending));
 }

@@ -98,12 +98,15 @@ PA_API int aio_suspend(const struct aiocb *const list[], int nent,
 		    timeout->tv_nsec >= 1000000000L)
 			return pa_fail(EINVAL);
 		clock_gettime(CLOCK_MONOTONIC, &deadline);
-		deadline.tv_sec += timeout->tv_sec;
 		deadline.tv_nsec += timeout->tv_nsec;
 		if (deadline.tv_nsec >= 1000000000L) {
 			deadline.tv_sec++;
 			deadline.tv_nsec -= 1000000000L;
 		}
+		/* A deadline past what time_t holds never comes: none. */
+		if (__builtin_add_overflow(deadline.tv_sec, timeout->tv_sec,
+					   &deadline.tv_sec))
+			timeout = NULL;
 	}
 	for (;;) {
 		/* gen first: a completion after the look below moves it on. */

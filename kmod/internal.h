@@ -527,6 +527,7 @@ static inline int acall_req_eagain(struct acall_req *req,
 
 void acall_req_park(struct acall_req *req);
 void acall_req_unpark(struct acall_req *req);
+void acall_req_requeue(struct acall_req *req);
 void acall_pools_shutdown(struct acall_ctx *ctx);
 void acall_pools_interrupt(struct acall_ctx *ctx);
 struct acall_pool *acall_pool_next(struct acall_ctx *ctx, unsigned int *i);

@@ -214,13 +214,31 @@ static bool acall_worker_interrupted(void)
 	return (current->flags & PF_KTHREAD) && fatal_signal_pending(current);
 }
 
+static bool acall_res_interrupted(long res)
+{
+	return res == -EINTR || res == -ERESTARTSYS || res == -ERESTARTNOINTR ||
+	       res == -ERESTARTNOHAND || res == -ERESTART_RESTARTBLOCK;
+}
+
 /* What a system call would restart, a completion reports. */
 static long acall_worker_res(long res)
 {
-	if (res == -ERESTARTSYS || res == -ERESTARTNOINTR ||
-	    res == -ERESTARTNOHAND || res == -ERESTART_RESTARTBLOCK)
-		return -EINTR;
-	return res;
+	return acall_res_interrupted(res) ? -EINTR : res;
+}
+
+/*
+ * A thread of the process whose call a signal that is not the process's
+ * death cut short (a stop, a debugger, glibc's setuid() broadcast, the
+ * freezer; tmpfs's fallocate() and FUSE stop for any): the signal was the
+ * thread's, not the submitter's, and is no result of the request. The
+ * request goes back to the head of the pool, to run again (each call
+ * returns this only for what it undid or never did), and the thread to
+ * userspace for the signal (acall_worker_must_return()).
+ */
+static bool acall_worker_signalled(long res)
+{
+	return !(current->flags & PF_KTHREAD) && acall_res_interrupted(res) &&
+	       signal_pending(current) && !fatal_signal_pending(current);
 }
 
 /*
@@ -252,7 +270,7 @@ static long acall_worker_run(struct acall_pool *pool, struct acall_req *req,
 		return acall_req_end_res(req, -ECANCELED);
 	}
 	trace_acall_issue(ctx, req->user_data, ACALL_PATH_WORKER);
-	res = acall_worker_res(req->op->run(req));
+	res = req->op->run(req);
 
 	acall_worker_unlist_running(pool, req);
 	/*
@@ -263,8 +281,11 @@ static long acall_worker_run(struct acall_pool *pool, struct acall_req *req,
 	if (res == -EIOCBQUEUED) {
 		this_cpu_inc(ctx->counts->page_waits);
 		acall_req_unpark(req);
+	} else if (acall_worker_signalled(res)) {
+		acall_req_requeue(req);
+		res = -EIOCBQUEUED;
 	}
-	return res;
+	return acall_worker_res(res);
 }
 
 /*
@@ -1223,6 +1244,15 @@ void acall_req_unpark(struct acall_req *req)
 {
 	if (atomic_dec_and_test(&req->park_refs))
 		acall_pool_add(req, true, 0);	/* no punt: why is unused */
+}
+
+/*
+ * A request whose run a signal to its thread cut short goes on as a
+ * parked one does: at the head of the pool that ran it, started already.
+ */
+void acall_req_requeue(struct acall_req *req)
+{
+	acall_pool_add(req, true, 0);
 }
 
 /* The context is closing: cancel what has not started, wake idle workers. */

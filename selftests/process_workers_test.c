@@ -773,6 +773,126 @@ static bool spawn_failed(const char *cg, long long want, pid_t spawner,
 	return true;
 }
 
+/* Thread tid's state letter (R, S, D, ...), or 0 once it is gone. */
+static char task_state(pid_t tid)
+{
+	const char *state;
+	char buf[1024];
+
+	if (!acall_task_stat(tid, buf, sizeof(buf)))
+		return 0;
+	state = acall_stat_field(buf, 3);
+	return state ? state[0] : 0;
+}
+
+/* Whether thread tid has signal sig pending for it alone. */
+static bool task_sig_pending(pid_t tid, int sig)
+{
+	unsigned long long pend = 0;
+	char line[256];
+
+	return !acall_task_line(tid, "status", "SigPnd:", line, sizeof(line)) &&
+	       sscanf(line, "SigPnd: %llx", &pend) == 1 &&
+	       (pend & (1ULL << (sig - 1)));
+}
+
+struct page_writer {
+	int fd;
+	void *buf;
+	ssize_t ret;
+};
+
+static void *write_main(void *arg)
+{
+	struct page_writer *w = arg;
+
+	w->ret = write(w->fd, w->buf, PAGE);
+	return NULL;
+}
+
+static void *setid_main(void *arg)
+{
+	/* glibc's broadcast: every other thread takes SIGSETXID. */
+	*(int *)arg = setresuid(-1, -1, -1) ? errno : 0;
+	return NULL;
+}
+
+/*
+ * A signal to the worker is not its request's result. tmpfs's fallocate()
+ * stops with EINTR for any signal pending; glibc's setuid() broadcast
+ * reaches the worker while it waits for the file's lock (held by a write
+ * that faults on a page userfaultfd holds), before the call goes on. The
+ * signal was the worker's, not the submitter's: the fallocate runs again
+ * and completes. (6.12's tmpfs stops only for a fatal signal: there the
+ * call is not cut short, and the test shows only that it completes.)
+ */
+TEST(a_signal_to_a_worker_does_not_end_its_request)
+{
+	struct acall_options opts = { .entries = 8 };
+	struct pollfd pfd = { .events = POLLIN };
+	int uffd, setid_err = -1, sigsetxid = SIGRTMIN - 1;
+	struct page_writer w = { .fd = -1 };
+	struct acall_ring ring;
+	struct acall_cqe *cqe;
+	struct acall_sqe sqe;
+	struct uffd_msg msg;
+	char path[64], src[PAGE];
+	pthread_t tw, ts;
+	struct stat st;
+	pid_t worker;
+
+	ACALL_REQUIRE(ACALL_FEAT_RING | ACALL_FEAT_PROCESS_WORKERS);
+	uffd = syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (uffd < 0)
+		SKIP(return, "no userfaultfd: %s", strerror(errno));
+	w.fd = memfd_create("acall-fallocate", MFD_CLOEXEC);
+	ASSERT_LE(0, w.fd);
+	w.buf = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, w.buf);
+	ASSERT_EQ(0, acall_uffd_hold(uffd, w.buf, PAGE, 0));
+
+	/* The write takes the file's lock, then faults on the held page. */
+	ASSERT_EQ(0, pthread_create(&tw, NULL, write_main, &w));
+	pfd.fd = uffd;
+	ASSERT_EQ(1, poll(&pfd, 1, FAULT_BOUND_MS));
+	ASSERT_EQ(sizeof(msg), read(uffd, &msg, sizeof(msg)));
+	ASSERT_EQ(UFFD_EVENT_PAGEFAULT, msg.event);
+
+	ASSERT_EQ(0, acall_ring_init(&ring, &opts));
+	acall_prep_fallocate(&sqe, w.fd, 0, 0, 1 << 20);
+	sqe.user_data = 5;
+	ASSERT_EQ(1, acall_submit(&ring, &sqe, 1));
+	snprintf(path, sizeof(path), "acall/%d:1", getpid());
+	while (!(worker = thread_named(path)))
+		sched_yield();
+	/* Asleep, uninterruptibly, on the file's lock. */
+	while (task_state(worker) != 'D')
+		sched_yield();
+	/* glibc's SIGSETXID, the real-time signal below its first public one. */
+	ASSERT_EQ(0, pthread_create(&ts, NULL, setid_main, &setid_err));
+	while (!task_sig_pending(worker, sigsetxid))
+		sched_yield();
+
+	memset(src, 'w', PAGE);
+	ASSERT_EQ(0, acall_uffd_copy(uffd, w.buf, src, PAGE));
+	ASSERT_EQ(0, pthread_join(tw, NULL));
+	EXPECT_EQ(PAGE, w.ret);
+	ASSERT_EQ(0, acall_wait_cqe(&ring, &cqe, -1));
+	EXPECT_EQ(5, cqe->user_data);
+	EXPECT_EQ(0, cqe->res) TH_LOG("fallocate: %s", strerror(-cqe->res));
+	acall_cq_advance(&ring, 1);
+	ASSERT_EQ(0, pthread_join(ts, NULL));
+	EXPECT_EQ(0, setid_err);
+	ASSERT_EQ(0, fstat(w.fd, &st));
+	EXPECT_EQ(1 << 20, st.st_size);
+	EXPECT_LE((1 << 20) / 512, st.st_blocks);
+	acall_ring_exit(&ring);
+	munmap(w.buf, PAGE);
+	close(w.fd);
+	close(uffd);
+}
+
 /*
  * The worker goes back to userspace with work waiting (a debugger stops
  * it there: PTRACE_INTERRUPT), and pids.max leaves room for no other

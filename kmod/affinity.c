@@ -47,14 +47,15 @@ static void acall_pool_wake_idle(struct acall_pool *pool)
  * set_cpus_allowed_ptr() does not check it, so CPUs the thread had once
  * may be outside its cpuset now (one that shrank to exactly the CPUs it
  * was narrowed to leaves it no trace). Returns true when the pool's CPUs
- * need one it does not have: the thread must leave, and a new thread of
- * the process, which the kernel keeps within the cpuset, takes its place.
+ * need one it does not have: the thread goes back to userspace, where
+ * sched_setaffinity(), which the kernel checks against the cpuset, can
+ * give it more (libacall's threads put their own back), and joins again.
  */
 bool acall_worker_follow_mask(struct acall_worker *worker)
 {
 	struct acall_pool *pool = worker->pool;
 	struct cpumask *own = &current->cpus_mask;
-	bool leave = false;
+	bool widen = false;
 
 	if (likely(READ_ONCE(pool->mask_seq) == worker->mask_seq))
 		return false;
@@ -66,15 +67,15 @@ bool acall_worker_follow_mask(struct acall_worker *worker)
 			cpumask_copy(worker->allowed, own);
 		if (!cpumask_and(worker->applied, pool->mask, worker->allowed))
 			cpumask_copy(worker->applied, worker->allowed);
-		leave = !cpumask_subset(worker->applied, own);
-		if (!leave)
+		widen = !cpumask_subset(worker->applied, own);
+		/* What the kernel makes of it (it may refuse). */
+		if (!widen)
 			set_cpus_allowed_ptr(current, worker->applied);
-		/* What the kernel made of it (it may have refused). */
 		cpumask_copy(worker->applied, own);
 	}
 	worker->mask_seq = pool->mask_seq;
 	mutex_unlock(&pool->mask_lock);
-	return leave;
+	return widen;
 }
 
 static void acall_pool_set_mask(struct acall_pool *pool,

@@ -229,7 +229,7 @@ static long acall_worker_res(long res)
 /*
  * A thread of the process whose call a signal that is not the process's
  * death cut short (a stop, a debugger, glibc's setuid() broadcast, the
- * freezer; tmpfs's fallocate() and FUSE stop for any): the signal was the
+ * freezer; 6.1's tmpfs fallocate() stops for any): the signal was the
  * thread's, not the submitter's, and is no result of the request. The
  * request goes back to the head of the pool, to run again (each call
  * returns this only for what it undid or never did), and the thread to
@@ -281,9 +281,6 @@ static long acall_worker_run(struct acall_pool *pool, struct acall_req *req,
 	if (res == -EIOCBQUEUED) {
 		this_cpu_inc(ctx->counts->page_waits);
 		acall_req_unpark(req);
-	} else if (acall_worker_signalled(res)) {
-		acall_req_requeue(req);
-		res = -EIOCBQUEUED;
 	}
 	return acall_worker_res(res);
 }
@@ -427,6 +424,11 @@ static void acall_worker_handle(struct acall_worker *worker,
 		 */
 		if (res == -EIOCBQUEUED)
 			return;
+		/* Cut short by a signal to this thread: it runs again. */
+		if (acall_worker_signalled(res)) {
+			acall_req_requeue(req);
+			return;
+		}
 	}
 	acall_req_complete(req, res);
 	acall_worker_completed(worker);
@@ -644,14 +646,14 @@ static void acall_worker_count_alive(struct acall_ctx *ctx)
 
 /*
  * A worker leaves its pool, under the lock; true when a thread must be
- * asked for in its place. One that was interrupted (interrupted), or that
- * cannot follow the pool's CPUs (moved), may leave work behind: the file
- * it was writing is free for another worker now, and a thread is asked for
- * if nobody idles, unless the process is dying. One that idled out or saw
- * the context close left nothing it could have taken.
+ * asked for in its place. One that was
+ * interrupted (interrupted) may leave work behind: the file it was writing
+ * is free for another worker now, and a thread is asked for if nobody
+ * idles, unless the process is dying. One that idled out or saw the
+ * context close left nothing it could have taken.
  */
 static bool acall_worker_leave(struct acall_worker *worker, u8 hash,
-			       bool interrupted, bool moved)
+			       bool interrupted)
 {
 	struct acall_pool *pool = worker->pool;
 	struct acall_ctx *ctx = pool->ctx;
@@ -671,13 +673,11 @@ static bool acall_worker_leave(struct acall_worker *worker, u8 hash,
 	 */
 	away = interrupted && ctx->process_workers && !READ_ONCE(ctx->dying) &&
 	       !fatal_signal_pending(current);
-	if (away) {
-		pool->nr_away++;
-	} else {
+	if (!away) {
 		pool->nr_workers--;
-		if (!moved || READ_ONCE(ctx->dying))
-			return false;
+		return false;
 	}
+	pool->nr_away++;
 	if (list_empty(&pool->work))
 		return false;
 	idle = acall_pool_idle_worker(pool);
@@ -721,7 +721,7 @@ static int acall_worker_loop(struct acall_worker *worker)
 	struct acall_ctx *ctx = pool->ctx;
 	/* A thread of the owner already runs in its memory. */
 	bool timed_out = false, mm_held = worker->thread, spawn, listed;
-	bool moved = false;	/* the pool's CPUs are not all its own */
+	bool widen;		/* the pool's CPUs are not all its own */
 	struct acall_req *req;
 	u8 hash = 0;		/* the file of the write it just ran */
 	unsigned int streak = 0;	/* of that file's writes, in a row */
@@ -733,15 +733,13 @@ static int acall_worker_loop(struct acall_worker *worker)
 		/* Between requests: none starts while the system sleeps. */
 		if (!worker->thread)
 			try_to_freeze();
-		moved = acall_worker_follow_mask(worker);
+		widen = acall_worker_follow_mask(worker);
 		spin_lock_irq(&pool->lock);
 		list_del_init(&worker->idle_node);
-		if (acall_worker_must_return(worker)) {
+		if (widen || acall_worker_must_return(worker)) {
 			ret = -EINTR;
 			break;
 		}
-		if (moved)
-			break;
 		req = acall_pool_take(pool, hash, &streak);
 		hash = req ? req->hash : 0;
 		/*
@@ -788,7 +786,7 @@ static int acall_worker_loop(struct acall_worker *worker)
 		/* Read each time: a change applies from a worker's next idling. */
 		timed_out = !schedule_timeout(msecs_to_jiffies(READ_ONCE(acall_worker_idle_ms)));
 	}
-	spawn = acall_worker_leave(worker, hash, ret == -EINTR, moved);
+	spawn = acall_worker_leave(worker, hash, ret == -EINTR);
 	spin_unlock_irq(&pool->lock);
 	/* Nothing held back, and no timer left on a worker that goes. */
 	acall_worker_eventfd_flush(worker);

@@ -51,11 +51,34 @@ static void thread_gone(struct acall_workers *w)
 	pthread_mutex_unlock(&w->lock);
 }
 
+/*
+ * The calling thread's CPUs, in a set of *size bytes (CPU_FREE() it), or
+ * NULL when they cannot be read.
+ */
+static cpu_set_t *own_cpus(size_t *size)
+{
+	cpu_set_t *set;
+
+	/* As large as the kernel's CPU mask: it refuses a smaller one. */
+	for (int n = 1024; n <= 1 << 20; n *= 2) {
+		set = CPU_ALLOC(n);
+		if (!set)
+			return NULL;
+		*size = CPU_ALLOC_SIZE(n);
+		if (!sched_getaffinity(0, *size, set))
+			return set;
+		CPU_FREE(set);
+		if (errno != EINVAL)
+			return NULL;
+	}
+	return NULL;
+}
+
 static void *worker_main(void *arg)
 {
 	struct acall_workers *w = arg;
-	bool own_known;
-	cpu_set_t own;
+	size_t own_size = 0;
+	cpu_set_t *own;
 	char name[16];
 	int ret;
 
@@ -63,18 +86,21 @@ static void *worker_main(void *arg)
 	snprintf(name, sizeof(name), "acall/%d:%u", (int)getpid(), ++w->next_id);
 	pthread_mutex_unlock(&w->lock);
 	prctl(PR_SET_NAME, name);	/* cut at 15 bytes, as comm is */
-	own_known = !sched_getaffinity(0, sizeof(own), &own);
+	own = own_cpus(&own_size);
 
 	/*
-	 * Interrupted to take a signal (a stop, setuid()): serve again, on
-	 * its own CPUs again. The module only narrows a thread to its pool's
-	 * and never gives it back wider ones (it cannot see the cpuset); the
-	 * kernel checks this call against the cpuset.
+	 * Interrupted to take a signal (a stop, setuid()), or for CPUs its
+	 * pool has and it lacks: serve again, on its own CPUs again. The
+	 * module only narrows a thread to its pool's and never gives it back
+	 * wider ones (it cannot see the cpuset); the kernel checks this call
+	 * against the cpuset.
 	 */
 	while ((ret = ioctl(w->fd, ACALL_IOC_SERVE, 0)) < 0 && errno == EINTR) {
-		if (own_known)
-			sched_setaffinity(0, sizeof(own), &own);
+		if (own)
+			sched_setaffinity(0, own_size, own);
 	}
+	if (own)
+		CPU_FREE(own);
 	if (ret < 0) {
 		/* The pool counted on this thread: the spawner says it failed. */
 		pthread_mutex_lock(&w->lock);

@@ -103,9 +103,9 @@ static bool fsync_again_later(struct pa_req *req, int res)
 
 /*
  * A refused fsync goes to glibc only once its fd's earlier requests are
- * done: one refused just before it may not be in glibc's queue yet (each
- * drain hands its own over after unlocking), and glibc orders only what
- * it has. Under pa.lock.
+ * done: one refused just before it may not be in glibc's queue yet (the
+ * refused are handed over after the drain unlocks, pa_forward_queued()),
+ * and glibc orders only what it has. Under pa.lock.
  */
 static bool fsync_refused_too_early(struct pa_req *req)
 {
@@ -121,7 +121,7 @@ void pa_drain_ring(void)
 	struct pa_note *notes = NULL;
 	struct pa_req *req;
 	struct acall_cqe *cqe;
-	bool any = false, held_again = false;
+	bool any = false, held_again = false, queued = false;
 
 	pthread_mutex_lock(&pa.lock);
 again:
@@ -144,6 +144,7 @@ again:
 			/* In ring order, which is submission order on its fd. */
 			pa_forward_queue(req);
 			pa_fsyncs_after_glibc(req);
+			queued = true;
 			continue;
 		}
 		/*
@@ -170,7 +171,8 @@ again:
 	pa_notes_send_unlock(notes);
 	if (any)
 		pa_wake_waiters();
-	pa_forward_queued();
+	if (queued)
+		pa_forward_queued();
 }
 
 static void *reaper_main(void *arg)

@@ -90,14 +90,12 @@ static void glibc_done(union sigval value)
 /*
  * The request becomes glibc's on a private copy of the aiocb, so the
  * application's own control block is never touched by two libraries.
+ * Made under pa.lock, before the request is said to be glibc's: cancel
+ * hands the copy to glibc's aio_cancel() from then on.
  */
-static void forward_to_glibc(struct pa_req *req)
+static void shadow_prepare(struct pa_req *req)
 {
-	const struct pa_glibc *g = pa_glibc();
 	struct aiocb *sh = &req->shadow;
-	struct pa_note *notes = NULL;
-	bool submitted = false;
-	int ret;
 
 	*sh = (struct aiocb){ 0 };
 	sh->aio_fildes = req->fd;
@@ -107,6 +105,16 @@ static void forward_to_glibc(struct pa_req *req)
 	sh->aio_sigevent.sigev_notify = SIGEV_THREAD;
 	sh->aio_sigevent.sigev_notify_function = glibc_done;
 	sh->aio_sigevent.sigev_value.sival_ptr = req;
+}
+
+/* Hand req, its copy made, to glibc. Called unlocked. */
+static void forward_to_glibc(struct pa_req *req)
+{
+	const struct pa_glibc *g = pa_glibc();
+	struct aiocb *sh = &req->shadow;
+	struct pa_note *notes = NULL;
+	bool submitted = false;
+	int ret;
 
 	switch (req->kind) {
 	case PA_READ:
@@ -157,15 +165,22 @@ void pa_forward_queue(struct pa_req *req)
  * hands over this thread's too. Not the drain that queued a request: it
  * may first wait for its notifications' turn behind another thread's, and
  * a later request of the same fd, drained elsewhere meanwhile, would reach
- * glibc first. Called unlocked.
+ * glibc first. Signals are blocked meanwhile: a handler run here would
+ * hold up every queued request (an aio_suspend() on one of them would
+ * wait for ever), and one that left by siglongjmp() would strand them.
+ * Called unlocked.
  */
 void pa_forward_queued(void)
 {
+	sigset_t all, old;
 	struct pa_req *req;
 
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
 	pthread_mutex_lock(&pa.lock);
 	if (pa.forwarding) {
 		pthread_mutex_unlock(&pa.lock);
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
 		return;
 	}
 	pa.forwarding = true;
@@ -173,6 +188,7 @@ void pa_forward_queued(void)
 		pa.forward = req->link;
 		if (!pa.forward)
 			pa.forward_tail = &pa.forward;
+		shadow_prepare(req);
 		req->where = PA_IN_GLIBC;
 		pthread_mutex_unlock(&pa.lock);
 		forward_to_glibc(req);
@@ -180,6 +196,7 @@ void pa_forward_queued(void)
 	}
 	pa.forwarding = false;
 	pthread_mutex_unlock(&pa.lock);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
 int pa_glibc_cancel(struct pa_req *req)

@@ -148,7 +148,10 @@ struct pa_glibc {
 	void (*aio_init)(const struct aioinit *);
 };
 const struct pa_glibc *pa_glibc(void);
-/* Queue a request acall refused (EOPNOTSUPP) for glibc. Under pa.lock. */
+/*
+ * Queue a request acall gave back (EOPNOTSUPP, or EAGAIN: no worker) for
+ * glibc. Under pa.lock.
+ */
 void pa_forward_queue(struct pa_req *req);
 /* Hand the queued ones to glibc, in order. Called unlocked. */
 void pa_forward_queued(void);

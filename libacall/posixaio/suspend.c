@@ -82,6 +82,7 @@ PA_API int aio_suspend(const struct aiocb *const list[], int nent,
 		       const struct timespec *timeout)
 {
 	struct timespec deadline;
+	bool forever = !timeout;
 	uint32_t gen;
 	int err;
 
@@ -104,16 +105,16 @@ PA_API int aio_suspend(const struct aiocb *const list[], int nent,
 			deadline.tv_nsec -= 1000000000L;
 		}
 		/* A deadline past what time_t holds never comes: none. */
-		if (__builtin_add_overflow(deadline.tv_sec, timeout->tv_sec,
-					   &deadline.tv_sec))
-			timeout = NULL;
+		forever = __builtin_add_overflow(deadline.tv_sec,
+						 timeout->tv_sec,
+						 &deadline.tv_sec);
 	}
 	for (;;) {
 		/* gen first: a completion after the look below moves it on. */
 		gen = __atomic_load_n(&pa.gen, __ATOMIC_SEQ_CST);
 		if (!all_pending(list, nent))
 			return 0;
-		err = pa_wait_gen(gen, timeout ? &deadline : NULL, true);
+		err = pa_wait_gen(gen, forever ? NULL : &deadline, true);
 		if (err)
 			return pa_fail(err);
 	}

@@ -49,7 +49,7 @@ static void acall_pool_wake_idle(struct acall_pool *pool)
  * was narrowed to leaves it no trace). Returns true when the pool's CPUs
  * need one it does not have: the thread goes back to userspace, where
  * sched_setaffinity(), which the kernel checks against the cpuset, can
- * give it more (libacall's threads put their own back), and joins again.
+ * give it more (libacall's threads take a new thread's), and joins again.
  */
 bool acall_worker_follow_mask(struct acall_worker *worker)
 {

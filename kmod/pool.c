@@ -162,6 +162,8 @@ static bool acall_worker_list_issuing(struct acall_worker *worker,
 		return false;
 	worker->issuing_user_data = req->user_data;
 	list_add_tail(&worker->issuing_node, &pool->issuing);
+	/* Where it goes on if a signal cuts the issue short. */
+	req->run_pool = pool;
 	return true;
 }
 

@@ -40,6 +40,7 @@ struct acall_workers {
 	unsigned int alive;	/* the spawner and the workers, under lock */
 	unsigned int next_id;	/* for the workers' names, under lock */
 	unsigned int failed;	/* workers whose SERVE failed, under lock */
+	pid_t spawner_tid;	/* under lock; 0 until it runs */
 };
 
 /* The last thing a thread does with w: after this, w may be freed. */
@@ -52,12 +53,13 @@ static void thread_gone(struct acall_workers *w)
 }
 
 /*
- * The calling thread's CPUs, in a set of *size bytes (CPU_FREE() it), or
- * NULL when they cannot be read.
+ * The CPUs of thread tid (0: the caller), in a set of *size bytes
+ * (CPU_FREE() it), or NULL when they cannot be read.
  */
-static cpu_set_t *own_cpus(size_t *size)
+static cpu_set_t *cpus_of(pid_t tid, size_t *size)
 {
 	cpu_set_t *set;
+	int err;
 
 	/* As large as the kernel's CPU mask: it refuses a smaller one. */
 	for (int n = 1024; n <= 1 << 20; n *= 2) {
@@ -65,20 +67,41 @@ static cpu_set_t *own_cpus(size_t *size)
 		if (!set)
 			return NULL;
 		*size = CPU_ALLOC_SIZE(n);
-		if (!sched_getaffinity(0, *size, set))
+		if (!sched_getaffinity(tid, *size, set))
 			return set;
+		err = errno;
 		CPU_FREE(set);
-		if (errno != EINVAL)
+		if (err != EINVAL)
 			return NULL;
 	}
 	return NULL;
 }
 
+/*
+ * Back from SERVE with EINTR: take the CPUs a new thread would have, the
+ * spawner's, which follow the cpuset and the program's affinity. The
+ * module only ever narrows a serving thread (it cannot see the cpuset);
+ * the kernel checks this call against the cpuset.
+ */
+static void take_spawner_cpus(struct acall_workers *w)
+{
+	cpu_set_t *set;
+	size_t size;
+	pid_t tid;
+
+	pthread_mutex_lock(&w->lock);
+	tid = w->spawner_tid;
+	pthread_mutex_unlock(&w->lock);
+	set = tid ? cpus_of(tid, &size) : NULL;
+	if (!set)
+		return;
+	sched_setaffinity(0, size, set);
+	CPU_FREE(set);
+}
+
 static void *worker_main(void *arg)
 {
 	struct acall_workers *w = arg;
-	size_t own_size = 0;
-	cpu_set_t *own;
 	char name[16];
 	int ret;
 
@@ -86,21 +109,13 @@ static void *worker_main(void *arg)
 	snprintf(name, sizeof(name), "acall/%d:%u", (int)getpid(), ++w->next_id);
 	pthread_mutex_unlock(&w->lock);
 	prctl(PR_SET_NAME, name);	/* cut at 15 bytes, as comm is */
-	own = own_cpus(&own_size);
 
 	/*
 	 * Interrupted to take a signal (a stop, setuid()), or for CPUs its
-	 * pool has and it lacks: serve again, on its own CPUs again. The
-	 * module only narrows a thread to its pool's and never gives it back
-	 * wider ones (it cannot see the cpuset); the kernel checks this call
-	 * against the cpuset.
+	 * pool has and it lacks: serve again, on a new thread's CPUs.
 	 */
-	while ((ret = ioctl(w->fd, ACALL_IOC_SERVE, 0)) < 0 && errno == EINTR) {
-		if (own)
-			sched_setaffinity(0, own_size, own);
-	}
-	if (own)
-		CPU_FREE(own);
+	while ((ret = ioctl(w->fd, ACALL_IOC_SERVE, 0)) < 0 && errno == EINTR)
+		take_spawner_cpus(w);
 	if (ret < 0) {
 		/* The pool counted on this thread: the spawner says it failed. */
 		pthread_mutex_lock(&w->lock);
@@ -159,6 +174,9 @@ static void *spawner_main(void *arg)
 	int i, n;
 
 	prctl(PR_SET_NAME, "acall-spawn");
+	pthread_mutex_lock(&w->lock);
+	w->spawner_tid = gettid();
+	pthread_mutex_unlock(&w->lock);
 	for (;;) {
 		pthread_mutex_lock(&w->lock);
 		s.failed += w->failed;
@@ -175,6 +193,10 @@ static void *spawner_main(void *arg)
 			if (start_thread(w, worker_main))
 				s.failed++;
 	}
+	/* Its tid may name another thread once it is gone. */
+	pthread_mutex_lock(&w->lock);
+	w->spawner_tid = 0;
+	pthread_mutex_unlock(&w->lock);
 	thread_gone(w);
 	return NULL;
 }

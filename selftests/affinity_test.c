@@ -160,7 +160,7 @@ TEST_F(affinity, context_binding_holds_for_new_and_existing_workers)
 	/*
 	 * Move them: existing workers follow (a thread of the process, which
 	 * the module never widens, by way of userspace, where libacall gives
-	 * it its own CPUs back).
+	 * it a new thread's CPUs).
 	 */
 	CPU_ZERO(&one[0]);
 	CPU_SET(0, &one[0]);
@@ -213,8 +213,8 @@ TEST_F(affinity, unbinding_returns_workers_to_every_cpu)
 /*
  * A thread of the process that went back to userspace (glibc's setuid()
  * broadcast reaches every thread) and serves again still gets every CPU
- * back when the binding goes: libacall puts its own CPUs back before it
- * calls again, since the module never widens it.
+ * back when the binding goes: libacall gives it a new thread's CPUs
+ * before it calls again, since the module never widens it.
  */
 TEST_F(affinity, unbinding_after_a_signal_returns_workers_to_every_cpu)
 {

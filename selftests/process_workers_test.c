@@ -293,7 +293,7 @@ TEST_F(held, worker_keeps_to_the_process_cpuset)
  * that CPU: the kernel leaves its mask as it is, and nothing tells the
  * module. Unbinding must not give the worker back the CPUs it joined
  * with: the module never widens a thread; this one goes back to
- * userspace, where libacall asks for its own CPUs again and the kernel
+ * userspace, where libacall asks for a new thread's CPUs and the kernel
  * gives it those of its cpuset. Looked at once the worker has run a
  * request after the unbinding and sleeps again.
  */

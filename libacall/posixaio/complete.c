@@ -121,7 +121,8 @@ void pa_drain_ring(void)
 	struct pa_note *notes = NULL;
 	struct pa_req *req;
 	struct acall_cqe *cqe;
-	bool any = false, held_again = false, queued = false;
+	bool any = false, held_again = false, queued;
+	sigset_t all, old;
 
 	pthread_mutex_lock(&pa.lock);
 again:
@@ -144,7 +145,6 @@ again:
 			/* In ring order, which is submission order on its fd. */
 			pa_forward_queue(req);
 			pa_fsyncs_after_glibc(req);
-			queued = true;
 			continue;
 		}
 		/*
@@ -168,11 +168,23 @@ again:
 		goto again;
 	}
 	pa_collect_returned();
+	/*
+	 * What waits to go to glibc, this drain's or one held up elsewhere:
+	 * no signal handler runs on this thread before it is handed over
+	 * (one that waited for it would wait for ever).
+	 */
+	queued = pa.forward != NULL;
+	if (queued) {
+		sigfillset(&all);
+		pthread_sigmask(SIG_SETMASK, &all, &old);
+	}
 	pa_notes_send_unlock(notes);
 	if (any)
 		pa_wake_waiters();
-	if (queued)
+	if (queued) {
 		pa_forward_queued();
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+	}
 }
 
 static void *reaper_main(void *arg)

@@ -89,10 +89,11 @@ static void take_spawner_cpus(struct acall_workers *w)
 	size_t size;
 	pid_t tid;
 
+	/* Under the lock: the spawner clears its tid there before it ends. */
 	pthread_mutex_lock(&w->lock);
 	tid = w->spawner_tid;
-	pthread_mutex_unlock(&w->lock);
 	set = tid ? cpus_of(tid, &size) : NULL;
+	pthread_mutex_unlock(&w->lock);
 	if (!set)
 		return;
 	sched_setaffinity(0, size, set);

@@ -116,13 +116,31 @@ static bool fsync_refused_too_early(struct pa_req *req)
 	return true;
 }
 
+/*
+ * A drain that queues a request for glibc runs no signal handler from
+ * then until it has handed the queue over: one that waited for that
+ * request (aio_suspend() is async-signal-safe) would wait for ever, and
+ * one that left by siglongjmp() would strand it. *old: the mask to put
+ * back after.
+ */
+static void block_signals_once(bool *blocked, sigset_t *old)
+{
+	sigset_t all;
+
+	if (*blocked)
+		return;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, old);
+	*blocked = true;
+}
+
 void pa_drain_ring(void)
 {
 	struct pa_note *notes = NULL;
 	struct pa_req *req;
 	struct acall_cqe *cqe;
-	bool any = false, held_again = false, queued;
-	sigset_t all, old;
+	bool any = false, held_again = false, blocked = false;
+	sigset_t old;
 
 	pthread_mutex_lock(&pa.lock);
 again:
@@ -143,6 +161,7 @@ again:
 				continue;
 			}
 			/* In ring order, which is submission order on its fd. */
+			block_signals_once(&blocked, &old);
 			pa_forward_queue(req);
 			pa_fsyncs_after_glibc(req);
 			continue;
@@ -168,20 +187,13 @@ again:
 		goto again;
 	}
 	pa_collect_returned();
-	/*
-	 * What waits to go to glibc, this drain's or one held up elsewhere:
-	 * no signal handler runs on this thread before it is handed over
-	 * (one that waited for it would wait for ever).
-	 */
-	queued = pa.forward != NULL;
-	if (queued) {
-		sigfillset(&all);
-		pthread_sigmask(SIG_SETMASK, &all, &old);
-	}
+	/* What waits to go to glibc, this drain's or one held up elsewhere. */
+	if (pa.forward)
+		block_signals_once(&blocked, &old);
 	pa_notes_send_unlock(notes);
 	if (any)
 		pa_wake_waiters();
-	if (queued) {
+	if (blocked) {
 		pa_forward_queued();
 		pthread_sigmask(SIG_SETMASK, &old, NULL);
 	}

@@ -68,9 +68,9 @@ bool acall_worker_follow_mask(struct acall_worker *worker)
 		if (!cpumask_and(worker->applied, pool->mask, worker->allowed))
 			cpumask_copy(worker->applied, worker->allowed);
 		widen = !cpumask_subset(worker->applied, own);
-		/* What the kernel makes of it (it may refuse). */
 		if (!widen)
 			set_cpus_allowed_ptr(current, worker->applied);
+		/* What the kernel made of it (it may have refused). */
 		cpumask_copy(worker->applied, own);
 	}
 	worker->mask_seq = pool->mask_seq;

@@ -20,6 +20,7 @@
 #include "kselftest_harness.h"
 #include <acall.h>
 #include "acall_test.h"
+#include "task_state.h"
 
 #define LIMIT	65536
 #define SLOW_NS	(20 * 1000 * 1000)
@@ -98,7 +99,6 @@ static off_t file_size(int fd)
  */
 static int threads_with_sigxfsz(void)
 {
-	char line[256];
 	struct dirent *d;
 	int n = 0;
 	DIR *dir;
@@ -107,15 +107,10 @@ static int threads_with_sigxfsz(void)
 	if (!dir)
 		return -1;
 	while ((d = readdir(dir))) {
-		unsigned long long pend;
-
 		if (d->d_name[0] == '.')
 			continue;
 		/* A thread gone meanwhile has no line. */
-		if (!acall_task_line(atoi(d->d_name), "status", "SigPnd:",
-				     line, sizeof(line)) &&
-		    sscanf(line, "SigPnd: %llx", &pend) == 1 &&
-		    (pend & (1ULL << (SIGXFSZ - 1))))
+		if (acall_task_sig_in(atoi(d->d_name), "SigPnd:", SIGXFSZ) == 1)
 			n++;
 	}
 	closedir(dir);

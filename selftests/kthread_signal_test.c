@@ -31,31 +31,6 @@
 #define PAGE		4096
 #define FAULT_BOUND_MS	60000	/* generous: TCG is slow */
 
-/*
- * Whether signal sig is in the set that /proc/<tid>/status shows on its
- * line key ("SigPnd:", "ShdPnd:"); -1 when there is no such line.
- */
-static int sig_in_status(pid_t tid, const char *key, int sig)
-{
-	char path[64], line[256];
-	unsigned long long set;
-	int ret = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, strlen(key)) &&
-		    sscanf(line + strlen(key), "%llx", &set) == 1) {
-			ret = !!(set & (1ULL << (sig - 1)));
-			break;
-		}
-	fclose(f);
-	return ret;
-}
-
 FIXTURE(held) {
 	struct acall_raw r;
 	char *buf;
@@ -152,8 +127,8 @@ TEST_F_TIMEOUT(held, kill_from_userspace_is_dropped_and_the_request_completes,
 
 	/* Sent (root may signal any task) and dropped: nothing pending. */
 	ASSERT_EQ(0, kill(worker, SIGKILL));
-	EXPECT_EQ(0, sig_in_status(worker, "ShdPnd:", SIGKILL));
-	EXPECT_EQ(0, sig_in_status(worker, "SigPnd:", SIGKILL));
+	EXPECT_EQ(0, acall_task_sig_in(worker, "ShdPnd:", SIGKILL));
+	EXPECT_EQ(0, acall_task_sig_in(worker, "SigPnd:", SIGKILL));
 
 	acall_fill(page, PAGE, 0, 5);
 	ASSERT_EQ(0, acall_uffd_copy(self->uffd, self->buf, page, PAGE));

@@ -785,29 +785,6 @@ static bool spawn_failed(const char *cg, long long want, pid_t spawner,
 	return true;
 }
 
-/* Thread tid's state letter (R, S, D, ...), or 0 once it is gone. */
-static char task_state(pid_t tid)
-{
-	const char *state;
-	char buf[1024];
-
-	if (!acall_task_stat(tid, buf, sizeof(buf)))
-		return 0;
-	state = acall_stat_field(buf, 3);
-	return state ? state[0] : 0;
-}
-
-/* Whether thread tid has signal sig pending for it alone. */
-static bool task_sig_pending(pid_t tid, int sig)
-{
-	unsigned long long pend = 0;
-	char line[256];
-
-	return !acall_task_line(tid, "status", "SigPnd:", line, sizeof(line)) &&
-	       sscanf(line, "SigPnd: %llx", &pend) == 1 &&
-	       (pend & (1ULL << (sig - 1)));
-}
-
 /* A write of one page that userfaultfd holds: it holds fd's lock. */
 struct lock_holder {
 	int fd;
@@ -893,10 +870,10 @@ static int tmpfs_fallocate_stops_for_signals(int uffd, void *page)
 		return -1;
 	if (!pthread_create(&t, NULL, fallocate_main, &f)) {
 		while (!__atomic_load_n(&f.tid, __ATOMIC_SEQ_CST) ||
-		       task_state(f.tid) != 'D')
+		       acall_task_state(f.tid) != 'D')
 			sched_yield();
 		if (!pthread_kill(t, SIGUSR1)) {
-			while (!task_sig_pending(f.tid, SIGUSR1))
+			while (acall_task_sig_in(f.tid, "SigPnd:", SIGUSR1) != 1)
 				sched_yield();
 		}
 		if (!lock_release(&h, uffd) && !pthread_join(t, NULL))
@@ -958,11 +935,11 @@ TEST(a_signal_to_a_worker_does_not_end_its_request)
 	while (!(worker = thread_named(path)))
 		sched_yield();
 	/* Asleep, uninterruptibly, on the file's lock. */
-	while (task_state(worker) != 'D')
+	while (acall_task_state(worker) != 'D')
 		sched_yield();
 	/* glibc's SIGSETXID, the real-time signal below its first public one. */
 	ASSERT_EQ(0, pthread_create(&ts, NULL, setid_main, &setid_err));
-	while (!task_sig_pending(worker, sigsetxid))
+	while (acall_task_sig_in(worker, "SigPnd:", sigsetxid) != 1)
 		sched_yield();
 
 	ASSERT_EQ(0, lock_release(&h, uffd));

@@ -53,6 +53,44 @@ static inline const char *acall_stat_field(const char *stat, int field)
 	return p ? p + 1 : NULL;
 }
 
+/* Task tid's state letter (R, S, D, ...), or 0 once it is gone. */
+static inline char acall_task_state(pid_t tid)
+{
+	const char *state;
+	char buf[1024];
+
+	if (!acall_task_stat(tid, buf, sizeof(buf)))
+		return 0;
+	state = acall_stat_field(buf, 3);
+	return state ? state[0] : 0;
+}
+
+/*
+ * Whether signal sig is in the set that /proc/<tid>/status shows on its
+ * line key ("SigPnd:", "ShdPnd:", "SigBlk:"): 1 or 0; -1 when there is no
+ * such line (the task is gone).
+ */
+static inline int acall_task_sig_in(pid_t tid, const char *key, int sig)
+{
+	char path[64], line[256];
+	unsigned long long set;
+	int ret = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, strlen(key)) &&
+		    sscanf(line + strlen(key), "%llx", &set) == 1) {
+			ret = !!(set & (1ULL << (sig - 1)));
+			break;
+		}
+	fclose(f);
+	return ret;
+}
+
 /*
  * Whether thread tid of this process is in system call nr, as
  * /proc/self/task/<tid>/syscall says: 1 it is, 0 it is not, -1 the thread
@@ -77,20 +115,8 @@ static inline int acall_task_in_syscall(pid_t tid, long nr)
 /* Whether thread tid of this process sleeps (state S) in ioctl(2). */
 static inline bool acall_task_sleeps_in_ioctl(pid_t tid)
 {
-	char path[64], line[256] = "", *state;
-	bool sleeping = false;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
-	f = fopen(path, "r");
-	if (!f)
-		return false;
-	if (fgets(line, sizeof(line), f)) {
-		state = strrchr(line, ')');
-		sleeping = state && state[1] == ' ' && state[2] == 'S';
-	}
-	fclose(f);
-	return sleeping && acall_task_in_syscall(tid, SYS_ioctl) == 1;
+	return acall_task_state(tid) == 'S' &&
+	       acall_task_in_syscall(tid, SYS_ioctl) == 1;
 }
 
 /* Yield until thread tid of this process sleeps in ioctl(2). */

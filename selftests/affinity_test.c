@@ -193,30 +193,14 @@ TEST_F(affinity, queue_binding_gives_the_queue_its_own_workers)
 	EXPECT_TRUE(workers_ran_within(sets, 2));
 }
 
-TEST_F(affinity, unbinding_returns_workers_to_every_cpu)
-{
-	cpu_set_t one[1], all[1];
-	int cpu;
-
-	CPU_ZERO(&one[0]);
-	CPU_SET(0, &one[0]);
-	CPU_ZERO(&all[0]);
-	for (cpu = 0; cpu < self->ncpus; cpu++)
-		CPU_SET(cpu, &all[0]);
-	ASSERT_EQ(0, acall_set_affinity(&self->ring, -1, &one[0]));
-	ASSERT_EQ(0, run_nops(&self->ring, 2, 0, 10 * MS));
-	ASSERT_LE(1, wait_workers_bound(one, 1));
-	ASSERT_EQ(0, acall_set_affinity(&self->ring, -1, NULL));
-	ASSERT_LE(1, wait_workers_bound(all, 1));
-}
-
 /*
- * A thread of the process that went back to userspace (glibc's setuid()
- * broadcast reaches every thread) and serves again still gets every CPU
- * back when the binding goes: libacall gives it a new thread's CPUs
- * before it calls again, since the module never widens it.
+ * Bind every worker to CPU 0, let it run work there, then remove the
+ * binding: every worker gets every CPU back. after_a_signal: each has gone
+ * back to userspace (glibc's setuid() broadcast reaches every thread) and
+ * serves again before the binding goes, and more work comes after.
  */
-TEST_F(affinity, unbinding_after_a_signal_returns_workers_to_every_cpu)
+static void bind_then_unbind(struct __test_metadata *_metadata,
+			     FIXTURE_DATA(affinity) *self, bool after_a_signal)
 {
 	cpu_set_t one[1], all[1];
 	int cpu;
@@ -230,10 +214,28 @@ TEST_F(affinity, unbinding_after_a_signal_returns_workers_to_every_cpu)
 	ASSERT_EQ(0, run_nops(&self->ring, 2, 0, 10 * MS));
 	ASSERT_LE(1, wait_workers_bound(one, 1));
 	/* Returns once every thread has taken the broadcast. */
-	ASSERT_EQ(0, setresuid(-1, -1, -1));
+	if (after_a_signal)
+		ASSERT_EQ(0, setresuid(-1, -1, -1));
 	ASSERT_EQ(0, acall_set_affinity(&self->ring, -1, NULL));
-	ASSERT_EQ(0, run_nops(&self->ring, 2, 0, 10 * MS));
+	if (after_a_signal)
+		ASSERT_EQ(0, run_nops(&self->ring, 2, 0, 10 * MS));
 	ASSERT_LE(1, wait_workers_bound(all, 1));
+}
+
+TEST_F(affinity, unbinding_returns_workers_to_every_cpu)
+{
+	bind_then_unbind(_metadata, self, false);
+}
+
+/*
+ * A thread of the process that went back to userspace and serves again
+ * still gets every CPU back when the binding goes: libacall gives it a
+ * new thread's CPUs before it calls again, since the module never widens
+ * it.
+ */
+TEST_F(affinity, unbinding_after_a_signal_returns_workers_to_every_cpu)
+{
+	bind_then_unbind(_metadata, self, true);
 }
 
 TEST_F(affinity, bad_bindings_are_refused)

@@ -30,18 +30,13 @@
 /* Voluntary context switches of thread tid of this process, or -1. */
 static long voluntary_switches(pid_t tid)
 {
-	char path[64], line[128];
-	long n = -1;
-	FILE *f;
+	char line[128];
+	long n;
 
-	snprintf(path, sizeof(path), "/proc/self/task/%d/status", (int)tid);
-	f = fopen(path, "r");
-	if (!f)
+	if (acall_task_line(tid, "status", "voluntary_ctxt_switches:", line,
+			    sizeof(line)) ||
+	    sscanf(line, "voluntary_ctxt_switches: %ld", &n) != 1)
 		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "voluntary_ctxt_switches: %ld", &n) == 1)
-			break;
-	fclose(f);
 	return n;
 }
 

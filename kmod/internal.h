@@ -391,11 +391,15 @@ enum acall_try acall_req_try_worker(struct acall_req *req, long *res);
 void acall_req_detach(struct acall_req *req);
 
 /* owner.c */
+static inline bool acall_owner_is_gone(struct acall_ctx *ctx)
+{
+	return atomic_read(&ctx->owner_gone);
+}
+
 void acall_owner_watch(struct acall_ctx *ctx);
 void acall_owner_unwatch(struct acall_ctx *ctx);
 void acall_owner_flush(struct acall_ctx *ctx);
 void acall_owner_mm_closing(struct acall_ctx *ctx, struct mm_struct *mm);
-bool acall_owner_is_gone(struct acall_ctx *ctx);
 bool acall_owner_check_mm(struct acall_ctx *ctx);
 
 /* identity.c */

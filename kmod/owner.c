@@ -114,11 +114,6 @@ void acall_owner_mm_closing(struct acall_ctx *ctx, struct mm_struct *mm)
 		acall_owner_set_gone(ctx);
 }
 
-bool acall_owner_is_gone(struct acall_ctx *ctx)
-{
-	return atomic_read(&ctx->owner_gone);
-}
-
 /*
  * Before a worker starts a request: does a thread of the owner still use
  * the memory the context belongs to? An exec that closed no acall fd

@@ -330,9 +330,9 @@ static bool acall_req_start(struct acall_req *req, struct acall_batch *b)
 	struct acall_ctx *ctx = req->ctx;
 	long res;
 
-	/* Nothing starts after close or ACALL_IOC_SHUTDOWN. */
+	/* Nothing starts after close, ACALL_IOC_SHUTDOWN or the owner's end. */
 	if (unlikely(req->fail_res || READ_ONCE(req->canceled) ||
-		     READ_ONCE(ctx->dying))) {
+		     READ_ONCE(ctx->dying) || acall_owner_is_gone(ctx))) {
 		acall_req_complete(req, acall_req_end_res(req, -ECANCELED));
 		return true;
 	}
@@ -623,6 +623,13 @@ long acall_ioctl_submit(struct acall_ctx *ctx, struct acall_submit __user *arg)
 	}
 	if (READ_ONCE(ctx->shut_down))
 		return -ESHUTDOWN;
+	/*
+	 * A process sharing the owner's memory (CLONE_VM without
+	 * CLONE_THREAD) has no thread in the pool: its requests would run
+	 * as the owner's threads, under their limits and cgroups.
+	 */
+	if (ctx->process_workers && task_tgid(current) != ctx->owner)
+		return -EPERM;
 	if (!s.nr) {
 		/* Nothing to take: only the wait, as WAIT with an idle exit. */
 		if (s.flags & ACALL_SUBMIT_WAIT)

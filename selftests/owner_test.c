@@ -274,4 +274,172 @@ TEST(thread_with_private_files_exiting_is_not_the_owners_end)
 	acall_ring_exit(&ring);
 }
 
+/* ---- another process sharing the owner's memory (CLONE_VM) ------------- */
+
+#define CHILD_STACK	(256 * 1024)
+
+struct vm_child {
+	int dev;		/* the context's fd (the child has a copy) */
+	int file;		/* a file of one block, cached */
+	int go;			/* read end: the child submits once it reads */
+	int res;		/* write end: the request's result, or -errno */
+	struct acall_raw *r;
+	char buf[4096];
+};
+
+/*
+ * The CLONE_VM child: submit one read of the file once told to, wait for
+ * its completion and report its result (or SUBMIT's -errno).
+ */
+static int vm_child_read(void *arg)
+{
+	struct vm_child *c = arg;
+	struct iovec iov = { c->buf, sizeof(c->buf) };
+	struct acall_cqe cqe;
+	struct acall_sqe sqe;
+	int ret;
+	char go;
+
+	if (c->go >= 0 && read(c->go, &go, 1) != 1)
+		return 2;
+	acall_prep_preadv(&sqe, c->file, &iov, 1, 0, 0);
+	ret = acall_raw_submit(c->dev, &sqe, 1);
+	if (ret == 1)
+		ret = acall_raw_reap(c->r, &cqe) ? -EIO : cqe.res;
+	else if (ret >= 0)
+		ret = -EPROTO;
+	return write(c->res, &ret, sizeof(ret)) == sizeof(ret) ? 0 : 3;
+}
+
+/*
+ * A file of one 4 KiB block in dir, in the page cache: a read of it
+ * completes inline. -1 on error.
+ */
+static int hot_file(const char *dir)
+{
+	char block[4096];
+	int fd = acall_tmpfile(dir, O_RDWR | O_CLOEXEC);
+
+	memset(block, MARK, sizeof(block));
+	if (fd < 0 || pwrite(fd, block, sizeof(block), 0) != sizeof(block))
+		return -1;
+	return fd;
+}
+
+/*
+ * The owner (a child of the test) sets up a context with kernel-thread
+ * workers, starts a CLONE_VM process (a child of the test's too, through
+ * CLONE_PARENT) and exits. Once the owner is reaped, the other process
+ * submits a read of a cached block, which used to complete inline: nothing
+ * of the context starts after the owner's end.
+ */
+TEST(owners_end_cancels_what_a_clone_vm_process_submits)
+{
+	int go[2], res[2], status, result = 0;
+	pid_t owner, other = 0;
+	const char *dir;
+
+	ACALL_REQUIRE(ACALL_FEAT_RING | ACALL_FEAT_INLINE);
+	ACALL_FIXTURE(dir, "ACALL_TEST_EXT4");
+	ASSERT_EQ(0, pipe(go));
+	ASSERT_EQ(0, pipe(res));
+	owner = fork();
+	ASSERT_LE(0, owner);
+	if (owner == 0) {
+		static struct acall_raw r;
+		static struct vm_child c;
+		char *stack;
+
+		c.dev = open("/dev/acall", O_RDWR | O_CLOEXEC);
+		c.file = hot_file(dir);
+		c.go = go[0];
+		c.res = res[1];
+		c.r = &r;
+		stack = mmap(NULL, CHILD_STACK, PROT_READ | PROT_WRITE,
+			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+		if (c.dev < 0 || c.file < 0 || stack == MAP_FAILED ||
+		    acall_raw_setup(&r, c.dev, 8))
+			_exit(1);
+		other = clone(vm_child_read, stack + CHILD_STACK,
+			      CLONE_VM | CLONE_PARENT | SIGCHLD, &c);
+		if (other < 0 || write(res[1], &other, sizeof(other)) !=
+				 sizeof(other))
+			_exit(1);
+		_exit(0);
+	}
+	ASSERT_EQ(sizeof(other), read(res[0], &other, sizeof(other)));
+	ASSERT_EQ(owner, waitpid(owner, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	/* The owner is reaped: its end has been seen. */
+	ASSERT_EQ(1, write(go[1], "g", 1));
+	ASSERT_EQ(sizeof(result), read(res[0], &result, sizeof(result)));
+	ASSERT_EQ(other, waitpid(other, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	EXPECT_EQ(-ECANCELED, result)
+		TH_LOG("a read submitted after the owner's end completed with %d",
+		       result);
+	close(go[0]);
+	close(go[1]);
+	close(res[0]);
+	close(res[1]);
+}
+
+/*
+ * With ACALL_SETUP_PROCESS_WORKERS the workers are the owner's threads; a
+ * CLONE_VM process has none, and what it punted would run as the owner's
+ * threads, under their limits and cgroups: its SUBMIT is refused (EPERM).
+ * The owner's own read of the same block is the control.
+ */
+TEST(a_clone_vm_process_may_not_submit_to_process_workers)
+{
+	static struct vm_child c;
+	struct acall_raw r;
+	int res[2], status, result = 0;
+	pthread_t server;
+	const char *dir;
+	char *stack;
+	pid_t other;
+	void *ret;
+
+	ACALL_REQUIRE(ACALL_FEAT_RING | ACALL_FEAT_PROCESS_WORKERS);
+	ACALL_FIXTURE(dir, "ACALL_TEST_EXT4");
+	ASSERT_EQ(0, pipe(res));
+	c.dev = open("/dev/acall", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, c.dev);
+	c.file = hot_file(dir);
+	ASSERT_LE(0, c.file);
+	c.go = -1;
+	c.res = res[1];
+	c.r = &r;
+	ASSERT_EQ(0, acall_raw_setup_flags(&r, c.dev, 8,
+					   ACALL_SETUP_PROCESS_WORKERS));
+	/* Whichever way the owner's read goes, a thread serves it. */
+	ASSERT_EQ(0, pthread_create(&server, NULL, acall_raw_serve_thread,
+				    &c.dev));
+	stack = mmap(NULL, CHILD_STACK, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+	ASSERT_NE(MAP_FAILED, stack);
+
+	ASSERT_EQ(0, vm_child_read(&c));
+	ASSERT_EQ(sizeof(result), read(res[0], &result, sizeof(result)));
+	EXPECT_EQ(sizeof(c.buf), result);
+
+	other = clone(vm_child_read, stack + CHILD_STACK, CLONE_VM | SIGCHLD,
+		      &c);
+	ASSERT_LE(0, other);
+	ASSERT_EQ(other, waitpid(other, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	ASSERT_EQ(sizeof(result), read(res[0], &result, sizeof(result)));
+	EXPECT_EQ(-EPERM, result);
+
+	ASSERT_EQ(0, ioctl(c.dev, ACALL_IOC_SHUTDOWN, 0));
+	ASSERT_EQ(0, pthread_join(server, &ret));
+	munmap(stack, CHILD_STACK);
+	acall_raw_unmap(&r);
+	close(c.file);
+	close(c.dev);
+	close(res[0]);
+	close(res[1]);
+}
+
 TEST_HARNESS_MAIN

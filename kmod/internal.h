@@ -316,7 +316,7 @@ struct acall_req {
 	/* Reads and writes. */
 	struct kiocb kiocb;
 	struct work_struct notify_work;	/* fsnotify, then completion */
-	long notify_res;
+	long notify_res;		/* -EAGAIN: the event, then a worker */
 	struct iov_iter iter;
 	struct iov_iter iter_saved;	/* before the last attempt */
 	size_t done;			/* bytes moved by earlier attempts */

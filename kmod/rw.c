@@ -261,12 +261,31 @@ static void acall_rw_fsnotify(struct acall_req *req, int rw, long res)
 		fsnotify_access(req->file);
 }
 
+/*
+ * The rest of a request whose async kiocb completed with res, to a worker
+ * that runs it the blocking way. Not one that sends it again: its issuer
+ * may still be in ->read_iter() or ->write_iter(), which may look at the
+ * kiocb after the completion (ext4's direct read does), and a new kiocb
+ * would be that one.
+ */
+static void acall_rw_kiocb_punt(struct acall_req *req)
+{
+	req->worker_try = false;
+	acall_pool_queue(req, ACALL_PUNT_KIOCB_AGAIN);
+}
+
 static void acall_rw_notify_work(struct work_struct *work)
 {
 	struct acall_req *req = container_of(work, struct acall_req,
 					     notify_work);
 	int rw = req->kiocb.ki_flags & IOCB_WRITE ? WRITE : READ;
 
+	/* A kiocb that moved part of it: the part's event, then the rest. */
+	if (req->notify_res == -EAGAIN) {
+		acall_rw_fsnotify(req, rw, req->done);
+		acall_rw_kiocb_punt(req);
+		return;
+	}
 	acall_rw_fsnotify(req, rw, req->notify_res);
 	/* As in acall_rw_complete(): this may let the module go. */
 	rcu_read_lock();
@@ -294,19 +313,6 @@ static void acall_rw_complete_async(struct acall_req *req, int rw, long res)
 }
 
 /*
- * The rest of a request whose async kiocb completed with res, to a worker
- * that runs it the blocking way. Not one that sends it again: its issuer
- * may still be in ->read_iter() or ->write_iter(), which may look at the
- * kiocb after the completion (ext4's direct read does), and a new kiocb
- * would be that one.
- */
-static void acall_rw_kiocb_punt(struct acall_req *req)
-{
-	req->worker_try = false;
-	acall_pool_queue(req, ACALL_PUNT_KIOCB_AGAIN);
-}
-
-/*
  * Whether an async kiocb's res means "not without blocking": -EAGAIN, or
  * -EOPNOTSUPP for IOCB_NOWAIT itself (a bio-based device without nowait
  * support on 6.1, ext4's and f2fs's buffered fallback of a direct write).
@@ -319,6 +325,23 @@ static bool acall_rw_kiocb_would_block(struct acall_req *req,
 		return false;
 	return res == -EAGAIN ||
 	       (res == -EOPNOTSUPP && (kiocb->ki_flags & IOCB_NOWAIT));
+}
+
+/*
+ * An async kiocb moved part of req (a direct write cut short at a block
+ * device's end): the rest to a worker, after the part's event, which
+ * preadv() or pwritev() would have raised for it. Raised from process
+ * context, as acall_rw_complete_async() raises a whole one's.
+ */
+static void acall_rw_partial_punt(struct acall_req *req)
+{
+	if (acall_fsnotify_sb_watched(file_inode(req->file)->i_sb)) {
+		req->notify_res = -EAGAIN;
+		INIT_WORK(&req->notify_work, acall_rw_notify_work);
+		queue_work(acall_wq, &req->notify_work);
+		return;
+	}
+	acall_rw_kiocb_punt(req);
 }
 
 /* Completion of an async kiocb: any context, interrupts included. */
@@ -338,7 +361,7 @@ static void __acall_rw_complete(struct kiocb *kiocb, long res)
 	res = acall_rw_progress(req, rw, res);
 	/* An RWF_NOWAIT request's -EAGAIN is its result, never a worker's. */
 	if (res == -EAGAIN && !req->user_nowait) {
-		acall_rw_kiocb_punt(req);
+		acall_rw_partial_punt(req);
 		return;
 	}
 	acall_rw_complete_async(req, rw, res);

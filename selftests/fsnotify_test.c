@@ -8,7 +8,9 @@
  * waiting.
  */
 #include <fcntl.h>
+#include <linux/fs.h>
 #include <sys/inotify.h>
+#include <sys/ioctl.h>
 #include <sys/uio.h>
 
 #include "kselftest_harness.h"
@@ -139,6 +141,58 @@ TEST_F(fsnotify, pwrite_and_pread_raise_the_same)
 	EXPECT_EQ(IN_MODIFY, drain(self->inotify));
 	ASSERT_EQ(LEN, pread(self->fd, self->buf, LEN, 0));
 	EXPECT_EQ(IN_ACCESS, drain(self->inotify));
+}
+
+/*
+ * An O_DIRECT write across the end of a block device: the device takes
+ * the part before its end (the async kiocb completes short) and a worker
+ * is refused the rest (ENOSPC). pwrite() returns the part and raises
+ * IN_MODIFY; the request must raise it too. It raised nothing when the
+ * short kiocb sent the rest to the worker.
+ */
+TEST(direct_write_cut_short_by_the_device_end_raises_in_modify)
+{
+	struct acall_ring ring;
+	struct acall_sqe sqe;
+	struct acall_cqe *cqe;
+	struct iovec iov;
+	const char *dev;
+	char path[64];
+	void *buf = NULL;
+	__u64 bytes;
+	int fd, in, res;
+
+	ACALL_REQUIRE(ACALL_FEAT_RING);
+	ACALL_FIXTURE(dev, "ACALL_TEST_BDEV");
+	fd = open(dev, O_RDWR | O_DIRECT);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ioctl(fd, BLKGETSIZE64, &bytes));
+	ASSERT_EQ(0, posix_memalign(&buf, LEN, 2 * LEN));
+	memset(buf, 0x3c, 2 * LEN);
+	in = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	ASSERT_LE(0, in);
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	ASSERT_LE(0, inotify_add_watch(in, path, IN_MODIFY));
+	ASSERT_EQ(0, acall_ring_init(&ring, NULL));
+
+	/* The control: what the blocking call does. */
+	ASSERT_EQ(LEN, pwrite(fd, buf, 2 * LEN, bytes - LEN));
+	EXPECT_EQ(IN_MODIFY, drain(in));
+
+	iov = (struct iovec){ buf, 2 * LEN };
+	acall_prep_pwritev(&sqe, fd, &iov, 1, bytes - LEN, 0);
+	ASSERT_EQ(1, acall_submit(&ring, &sqe, 1));
+	ASSERT_EQ(0, acall_wait_cqe(&ring, &cqe, -1));
+	res = cqe->res;
+	acall_cq_advance(&ring, 1);
+	EXPECT_EQ(LEN, res);
+	EXPECT_EQ(IN_MODIFY, drain(in))
+		TH_LOG("a write that moved %d bytes raised no IN_MODIFY", res);
+
+	acall_ring_exit(&ring);
+	close(in);
+	close(fd);
+	free(buf);
 }
 
 TEST_HARNESS_MAIN

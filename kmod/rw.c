@@ -810,7 +810,7 @@ static int acall_rw_run(struct acall_req *req, int rw)
 			req->done += ret;
 		/* A read goes on until end of file, a write stops short. */
 	} while (ret > 0 && rw == READ && iov_iter_count(&req->iter) &&
-		 req->pos < i_size_read(file_inode(req->file)));
+		 req->pos < i_size_read(req->file->f_mapping->host));
 
 	if (ret < 0 && !req->done)
 		return ret;

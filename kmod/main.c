@@ -76,6 +76,11 @@ out_cache:
 	return ret;
 }
 
+/* acall_exit() relies on Tasks RCU where a completion can be preempted. */
+#if defined(CONFIG_PREEMPTION) && !defined(CONFIG_TASKS_RCU)
+#error "a preemptible kernel needs CONFIG_TASKS_RCU for acall (see acall_exit())"
+#endif
+
 static void __exit acall_exit(void)
 {
 	misc_deregister(&acall_misc);
@@ -85,9 +90,9 @@ static void __exit acall_exit(void)
 	 * A kiocb completion run by a task (a workqueue's end of a write)
 	 * can be preempted between its rcu_read_unlock() and its return:
 	 * free_module()'s RCU grace period does not wait for it, a Tasks RCU
-	 * one does (rw.c). Every Debian kernel has Tasks RCU; a preemptible
-	 * kernel built without it makes this a plain RCU grace period, and
-	 * leaves that window open.
+	 * one does (rw.c). Every Debian kernel has Tasks RCU; the module is
+	 * not built for a preemptible kernel without it, where this would
+	 * be a plain RCU grace period and leave that window open.
 	 */
 	synchronize_rcu_tasks();
 	acall_submit_exit();

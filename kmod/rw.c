@@ -409,6 +409,18 @@ static int acall_rw_issue_async(struct acall_req *req, int rw,
 	req->worker_try = nowait;
 	if (nowait && !(file->f_mode & FMODE_NOWAIT))
 		return acall_req_eagain(req, ACALL_PUNT_NO_NOWAIT);
+	/*
+	 * Checked at prep; a worker's call may come much later (released by
+	 * a link or a barrier), after a policy or a permission watch changed:
+	 * checked again, as the blocking path's vfs_iter_*() and io_uring's
+	 * every issue do.
+	 */
+	if (!nowait) {
+		ret = rw_verify_area(rw, file, &req->pos,
+				     iov_iter_count(&req->iter));
+		if (ret)
+			return acall_rw_progress(req, rw, ret);
+	}
 
 	memset(kiocb, 0, sizeof(*kiocb));
 	kiocb->ki_filp = file;

@@ -59,6 +59,11 @@ fi
 dmesg | grep -E 'WARNING:|BUG:|Oops|kernel BUG at|general protection fault|UBSAN:|INFO: task .* blocked|possible (circular|recursive) locking|inconsistent lock state|suspicious RCU usage' |
 	sed 's/^/vm-init: kernel: /'
 taint_after=$(cat /proc/sys/kernel/tainted)
+# X (auxiliary): the kernel's own mark for a program's fanotify permission
+# watch (fsnotify_test), and only when it says that is why.
+if dmesg | grep -q 'Using fanotify permission checks may lead to deadlock; tainting kernel'; then
+	allowed_taint=$((allowed_taint | 65536))
+fi
 new_taint=$(( (taint_after & ~taint_before) & ~allowed_taint ))
 if [ "$new_taint" != 0 ]; then
 	echo "vm-init: kernel: new taint $new_taint (was $taint_before, now $taint_after)"

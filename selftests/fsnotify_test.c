@@ -9,8 +9,16 @@
  */
 #include <fcntl.h>
 #include <linux/fs.h>
+#include <linux/userfaultfd.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/eventfd.h>
+#include <sys/fanotify.h>
 #include <sys/inotify.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 
 #include "kselftest_harness.h"
@@ -193,6 +201,142 @@ TEST(direct_write_cut_short_by_the_device_end_raises_in_modify)
 	close(in);
 	close(fd);
 	free(buf);
+}
+
+/* Answers every permission event with FAN_ALLOW, counting them. */
+struct perm_listener {
+	int fan;		/* fanotify, FAN_CLASS_CONTENT */
+	int stop;		/* an eventfd: written to end the thread */
+	atomic_int events;
+};
+
+static void *allow_all(void *arg)
+{
+	char events[4096] __attribute__((aligned(__alignof__(struct fanotify_event_metadata))));
+	struct perm_listener *l = arg;
+	struct pollfd fds[2] = {
+		{ .fd = l->fan, .events = POLLIN },
+		{ .fd = l->stop, .events = POLLIN },
+	};
+	struct fanotify_event_metadata *ev;
+	struct fanotify_response answer;
+	ssize_t n;
+
+	while (poll(fds, 2, -1) > 0 && !fds[1].revents) {
+		n = read(l->fan, events, sizeof(events));
+		for (ev = (void *)events; n > 0 && FAN_EVENT_OK(ev, n);
+		     ev = FAN_EVENT_NEXT(ev, n)) {
+			if (ev->mask & FAN_ACCESS_PERM) {
+				/* Counted before the answer lets the reader go. */
+				atomic_fetch_add(&l->events, 1);
+				answer.fd = ev->fd;
+				answer.response = FAN_ALLOW;
+				if (write(l->fan, &answer, sizeof(answer)) < 0)
+					return (void *)1;
+			}
+			if (ev->fd >= 0)
+				close(ev->fd);
+		}
+	}
+	return NULL;
+}
+
+/*
+ * An O_DIRECT read checked at SUBMIT waits behind a link until a
+ * permission watch is on its file; the worker that then sends it must
+ * check again (FAN_ACCESS_PERM), as the blocking pread() does. The link
+ * before it is a buffered write from a page a userfaultfd holds, which
+ * keeps a worker in it until the watch is in place. The read went out on
+ * the SUBMIT's check alone, raising no event.
+ */
+TEST(a_released_direct_read_is_checked_again_when_sent)
+{
+	struct perm_listener l = { .events = 0 };
+	struct acall_sqe sqes[2];
+	struct iovec iov[2];
+	struct uffd_msg msg;
+	struct acall_ring ring;
+	struct acall_cqe *cqe;
+	void *page, *buf = NULL, *src = NULL;
+	int file, held, uffd, i, before;
+	pthread_t listener;
+	const char *dir;
+	void *ret;
+
+	ACALL_REQUIRE(ACALL_FEAT_RING | ACALL_FEAT_ORDERING);
+	ACALL_FIXTURE(dir, "ACALL_TEST_EXT4");
+	uffd = syscall(SYS_userfaultfd, O_CLOEXEC);
+	if (uffd < 0)
+		SKIP(return, "no userfaultfd: %s", strerror(errno));
+	l.fan = fanotify_init(FAN_CLASS_CONTENT | FAN_CLOEXEC, O_RDONLY);
+	if (l.fan < 0)
+		SKIP(return, "no fanotify permission events: %s",
+		     strerror(errno));
+	held = acall_tmpfile(dir, O_RDWR);
+	ASSERT_LE(0, held);
+	/*
+	 * A permission watch on the filesystem before the file is opened:
+	 * later kernels raise permission events only on a file opened while
+	 * there was one (FMODE_FSNOTIFY_PERM). The held file is never read.
+	 */
+	ASSERT_EQ(0, fanotify_mark(l.fan, FAN_MARK_ADD, FAN_ACCESS_PERM, held,
+				   NULL));
+	l.stop = eventfd(0, EFD_CLOEXEC);
+	ASSERT_LE(0, l.stop);
+	ASSERT_EQ(0, pthread_create(&listener, NULL, allow_all, &l));
+	file = acall_tmpfile(dir, O_RDWR | O_DIRECT);
+	ASSERT_LE(0, file);
+	ASSERT_EQ(0, posix_memalign(&buf, LEN, LEN));
+	ASSERT_EQ(0, posix_memalign(&src, LEN, LEN));
+	memset(src, 0x6b, LEN);
+	ASSERT_EQ(LEN, pwrite(file, src, LEN, 0));
+	page = mmap(NULL, LEN, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, page);
+	ASSERT_EQ(0, acall_uffd_hold(uffd, page, LEN, 0));
+	ASSERT_EQ(0, acall_ring_init(&ring, NULL));
+
+	iov[0] = (struct iovec){ page, LEN };
+	acall_prep_pwritev(&sqes[0], held, &iov[0], 1, 0, 0);
+	acall_sqe_set_link(&sqes[0]);
+	iov[1] = (struct iovec){ buf, LEN };
+	acall_prep_preadv(&sqes[1], file, &iov[1], 1, 0, 0);
+	ASSERT_EQ(2, acall_submit(&ring, sqes, 2));
+	/* A worker is in the write, on the held page. */
+	ASSERT_EQ(sizeof(msg), read(uffd, &msg, sizeof(msg)));
+	ASSERT_EQ(UFFD_EVENT_PAGEFAULT, msg.event);
+
+	ASSERT_EQ(0, atomic_load(&l.events));
+	ASSERT_EQ(0, fanotify_mark(l.fan, FAN_MARK_ADD, FAN_ACCESS_PERM, file,
+				   NULL));
+	/* The control: the blocking call raises one. */
+	ASSERT_EQ(LEN, pread(file, buf, LEN, 0));
+	before = atomic_load(&l.events);
+	ASSERT_LE(1, before);
+
+	memset(buf, 0, LEN);
+	ASSERT_EQ(0, acall_uffd_copy(uffd, page, src, LEN));
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(0, acall_wait_cqe(&ring, &cqe, -1));
+		EXPECT_EQ(LEN, cqe->res);
+		acall_cq_advance(&ring, 1);
+	}
+	EXPECT_EQ(0x6b, ((unsigned char *)buf)[LEN - 1]);
+	EXPECT_LT(before, atomic_load(&l.events))
+		TH_LOG("the read sent after the watch raised no FAN_ACCESS_PERM");
+
+	ASSERT_EQ(sizeof(__u64), write(l.stop, &(__u64){ 1 }, sizeof(__u64)));
+	ASSERT_EQ(0, pthread_join(listener, &ret));
+	EXPECT_EQ(NULL, ret);
+	acall_ring_exit(&ring);
+	munmap(page, LEN);
+	close(l.stop);
+	close(l.fan);
+	close(uffd);
+	close(held);
+	close(file);
+	free(buf);
+	free(src);
 }
 
 TEST_HARNESS_MAIN

@@ -211,6 +211,22 @@ static int acall_rw_progress(struct acall_req *req, int rw, ssize_t ret)
 }
 
 /*
+ * The access checks of prep, made again by a worker that calls the file's
+ * ->read_iter() or ->write_iter() itself: its call may come much later
+ * (released by a link or a barrier, back from a page wait), after a
+ * security policy or a permission watch (fanotify FAN_ACCESS_PERM)
+ * changed, as the blocking vfs_iter_read() and vfs_iter_write() check, and
+ * io_uring at every issue. 0, or the request's result.
+ */
+static int acall_rw_verify_again(struct acall_req *req, int rw)
+{
+	int ret = rw_verify_area(rw, req->file, &req->pos,
+				 iov_iter_count(&req->iter));
+
+	return ret ? acall_rw_progress(req, rw, ret) : 0;
+}
+
+/*
  * Freeze protection held across an async write, as fs/aio.c does it; with
  * nowait, false rather than wait for a frozen filesystem.
  */
@@ -409,18 +425,6 @@ static int acall_rw_issue_async(struct acall_req *req, int rw,
 	req->worker_try = nowait;
 	if (nowait && !(file->f_mode & FMODE_NOWAIT))
 		return acall_req_eagain(req, ACALL_PUNT_NO_NOWAIT);
-	/*
-	 * Checked at prep; a worker's call may come much later (released by
-	 * a link or a barrier), after a policy or a permission watch changed:
-	 * checked again, as the blocking path's vfs_iter_*() and io_uring's
-	 * every issue do.
-	 */
-	if (!nowait) {
-		ret = rw_verify_area(rw, file, &req->pos,
-				     iov_iter_count(&req->iter));
-		if (ret)
-			return acall_rw_progress(req, rw, ret);
-	}
 
 	memset(kiocb, 0, sizeof(*kiocb));
 	kiocb->ki_filp = file;
@@ -692,6 +696,12 @@ static int acall_rw_issue(struct acall_req *req, int rw,
 	if (rw == WRITE && unlikely(req->append) && !req->user_nowait)
 		return acall_req_eagain(req, ACALL_PUNT_MUST_BLOCK);
 
+	if (issue_flags & ACALL_ISSUE_WORKER) {
+		int ret = acall_rw_verify_again(req, rw);
+
+		if (ret)
+			return ret;
+	}
 	if (req->direct)
 		return acall_rw_issue_async(req, rw, issue_flags);
 
@@ -763,6 +773,9 @@ static int acall_rw_read_page_wait(struct acall_req *req)
 	ssize_t ret;
 
 	for (;;) {
+		ret = acall_rw_verify_again(req, READ);
+		if (ret)
+			return ret;
 		init_sync_kiocb(kiocb, req->file);
 		kiocb->ki_flags = acall_rw_iocb_flags(req);
 		kiocb->ki_pos = req->pos;

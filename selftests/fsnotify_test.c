@@ -165,8 +165,8 @@ TEST(direct_write_cut_short_by_the_device_end_raises_in_modify)
 	struct acall_cqe *cqe;
 	struct iovec iov;
 	const char *dev;
+	void *buf = NULL, *saved = NULL;
 	char path[64];
-	void *buf = NULL;
 	__u64 bytes;
 	int fd, in, res;
 
@@ -176,6 +176,9 @@ TEST(direct_write_cut_short_by_the_device_end_raises_in_modify)
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, ioctl(fd, BLKGETSIZE64, &bytes));
 	ASSERT_EQ(0, posix_memalign(&buf, LEN, 2 * LEN));
+	ASSERT_EQ(0, posix_memalign(&saved, LEN, LEN));
+	/* The device's last block, put back at the end. */
+	ASSERT_EQ(LEN, pread(fd, saved, LEN, bytes - LEN));
 	memset(buf, 0x3c, 2 * LEN);
 	in = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	ASSERT_LE(0, in);
@@ -197,9 +200,11 @@ TEST(direct_write_cut_short_by_the_device_end_raises_in_modify)
 	EXPECT_EQ(IN_MODIFY, drain(in))
 		TH_LOG("a write that moved %d bytes raised no IN_MODIFY", res);
 
+	EXPECT_EQ(LEN, pwrite(fd, saved, LEN, bytes - LEN));
 	acall_ring_exit(&ring);
 	close(in);
 	close(fd);
+	free(saved);
 	free(buf);
 }
 
@@ -242,14 +247,15 @@ static void *allow_all(void *arg)
 }
 
 /*
- * An O_DIRECT read checked at SUBMIT waits behind a link until a
- * permission watch is on its file; the worker that then sends it must
- * check again (FAN_ACCESS_PERM), as the blocking pread() does. The link
- * before it is a buffered write from a page a userfaultfd holds, which
- * keeps a worker in it until the watch is in place. The read went out on
- * the SUBMIT's check alone, raising no event.
+ * A read (flags: O_DIRECT or not) checked at SUBMIT waits behind a link
+ * until a permission watch is on its file; the worker that then sends it
+ * must check again (FAN_ACCESS_PERM), as the blocking pread() does. The
+ * link before it is a buffered write from a page a userfaultfd holds,
+ * which keeps a worker in it until the watch is in place. The read went
+ * out on the SUBMIT's check alone, raising no event.
  */
-TEST(a_released_direct_read_is_checked_again_when_sent)
+static void released_read_is_checked_again(struct __test_metadata *_metadata,
+					   int flags)
 {
 	struct perm_listener l = { .events = 0 };
 	struct acall_sqe sqes[2];
@@ -275,16 +281,17 @@ TEST(a_released_direct_read_is_checked_again_when_sent)
 	held = acall_tmpfile(dir, O_RDWR);
 	ASSERT_LE(0, held);
 	/*
-	 * A permission watch on the filesystem before the file is opened:
-	 * later kernels raise permission events only on a file opened while
-	 * there was one (FMODE_FSNOTIFY_PERM). The held file is never read.
+	 * A permission watch on the filesystem's held file before the read
+	 * one is opened: later kernels raise permission events only on a
+	 * file opened while its filesystem had one (FMODE_FSNOTIFY_PERM).
+	 * The held file is never read.
 	 */
 	ASSERT_EQ(0, fanotify_mark(l.fan, FAN_MARK_ADD, FAN_ACCESS_PERM, held,
 				   NULL));
 	l.stop = eventfd(0, EFD_CLOEXEC);
 	ASSERT_LE(0, l.stop);
 	ASSERT_EQ(0, pthread_create(&listener, NULL, allow_all, &l));
-	file = acall_tmpfile(dir, O_RDWR | O_DIRECT);
+	file = acall_tmpfile(dir, O_RDWR | flags);
 	ASSERT_LE(0, file);
 	ASSERT_EQ(0, posix_memalign(&buf, LEN, LEN));
 	ASSERT_EQ(0, posix_memalign(&src, LEN, LEN));
@@ -337,6 +344,17 @@ TEST(a_released_direct_read_is_checked_again_when_sent)
 	close(file);
 	free(buf);
 	free(src);
+}
+
+TEST(a_released_direct_read_is_checked_again_when_sent)
+{
+	released_read_is_checked_again(_metadata, O_DIRECT);
+}
+
+/* The same of a cached buffered read, which the worker copies itself. */
+TEST(a_released_buffered_read_is_checked_again_when_sent)
+{
+	released_read_is_checked_again(_metadata, 0);
 }
 
 TEST_HARNESS_MAIN

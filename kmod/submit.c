@@ -623,6 +623,12 @@ long acall_ioctl_submit(struct acall_ctx *ctx, struct acall_submit __user *arg)
 	}
 	if (READ_ONCE(ctx->shut_down))
 		return -ESHUTDOWN;
+	if (!s.nr) {
+		/* Nothing to take: only the wait, as WAIT with an idle exit. */
+		if (s.flags & ACALL_SUBMIT_WAIT)
+			acall_ring_wait_submitted(ctx, s.min_complete);
+		return 0;
+	}
 	/*
 	 * A process sharing the owner's memory (CLONE_VM without
 	 * CLONE_THREAD) has no thread in the pool: its requests would run
@@ -630,12 +636,6 @@ long acall_ioctl_submit(struct acall_ctx *ctx, struct acall_submit __user *arg)
 	 */
 	if (ctx->process_workers && task_tgid(current) != ctx->owner)
 		return -EPERM;
-	if (!s.nr) {
-		/* Nothing to take: only the wait, as WAIT with an idle exit. */
-		if (s.flags & ACALL_SUBMIT_WAIT)
-			acall_ring_wait_submitted(ctx, s.min_complete);
-		return 0;
-	}
 
 	/* Room for every completion before anything starts. */
 	taken = acall_ring_reserve(ctx, s.nr);

@@ -211,12 +211,13 @@ static int acall_rw_progress(struct acall_req *req, int rw, ssize_t ret)
 }
 
 /*
- * The access checks of prep, made again by a worker that calls the file's
- * ->read_iter() or ->write_iter() itself: its call may come much later
- * (released by a link or a barrier, back from a page wait), after a
- * security policy or a permission watch (fanotify FAN_ACCESS_PERM)
+ * The access checks of prep, made again by a worker just before it calls
+ * the file's ->read_iter() or ->write_iter() itself: its call may come
+ * much later (released by a link or a barrier, back from a page wait),
+ * after a security policy or a permission watch (fanotify FAN_ACCESS_PERM)
  * changed, as the blocking vfs_iter_read() and vfs_iter_write() check, and
- * io_uring at every issue. 0, or the request's result.
+ * io_uring at every issue. 0; else the request's result, or -EAGAIN (no
+ * bytes moved yet) for the worker's blocking call, which checks itself.
  */
 static int acall_rw_verify_again(struct acall_req *req, int rw)
 {
@@ -425,6 +426,11 @@ static int acall_rw_issue_async(struct acall_req *req, int rw,
 	req->worker_try = nowait;
 	if (nowait && !(file->f_mode & FMODE_NOWAIT))
 		return acall_req_eagain(req, ACALL_PUNT_NO_NOWAIT);
+	if (!nowait) {
+		ret = acall_rw_verify_again(req, rw);
+		if (ret)
+			return ret;
+	}
 
 	memset(kiocb, 0, sizeof(*kiocb));
 	kiocb->ki_filp = file;
@@ -624,7 +630,8 @@ static int acall_rw_nowait_done(struct acall_req *req, int rw, ssize_t ret)
  * (O_DSYNC, O_SYNC, RWF_DSYNC, a sync inode) would run the sync here: both
  * go to a worker instead.
  */
-static int acall_rw_write_buffered_nowait(struct acall_req *req)
+static int acall_rw_write_buffered_nowait(struct acall_req *req,
+					  unsigned int issue_flags)
 {
 	struct file *file = req->file;
 	struct iov_iter iter;
@@ -641,6 +648,11 @@ static int acall_rw_write_buffered_nowait(struct acall_req *req)
 		return acall_req_eagain(req, ACALL_PUNT_MUST_BLOCK);
 	if (!acall_rw_inline_iter(req, &iter))
 		return acall_req_eagain(req, ACALL_PUNT_INLINE_BOUND);
+	if (issue_flags & ACALL_ISSUE_WORKER) {
+		ret = acall_rw_verify_again(req, WRITE);
+		if (ret)
+			return ret;
+	}
 	/* Frozen. */
 	if (!acall_start_write(&kiocb, true))
 		return acall_req_eagain(req, ACALL_PUNT_WOULD_BLOCK);
@@ -656,7 +668,8 @@ static int acall_rw_write_buffered_nowait(struct acall_req *req)
  * queue, a device with few tags): the worker that does the rest starts it,
  * and the async readahead a sequential reader's hit would start too.
  */
-static int acall_rw_read_buffered_nowait(struct acall_req *req)
+static int acall_rw_read_buffered_nowait(struct acall_req *req,
+					 unsigned int issue_flags)
 {
 	struct file *file = req->file;
 	struct iov_iter iter;
@@ -676,6 +689,11 @@ static int acall_rw_read_buffered_nowait(struct acall_req *req)
 		kiocb.ki_flags |= IOCB_NOIO;
 	if (!acall_rw_inline_iter(req, &iter))
 		return acall_req_eagain(req, ACALL_PUNT_INLINE_BOUND);
+	if (issue_flags & ACALL_ISSUE_WORKER) {
+		ret = acall_rw_verify_again(req, READ);
+		if (ret)
+			return ret;
+	}
 	ret = file->f_op->read_iter(&kiocb, &iter);
 	return acall_rw_nowait_done(req, READ, ret);
 }
@@ -696,21 +714,15 @@ static int acall_rw_issue(struct acall_req *req, int rw,
 	if (rw == WRITE && unlikely(req->append) && !req->user_nowait)
 		return acall_req_eagain(req, ACALL_PUNT_MUST_BLOCK);
 
-	if (issue_flags & ACALL_ISSUE_WORKER) {
-		int ret = acall_rw_verify_again(req, rw);
-
-		if (ret)
-			return ret;
-	}
 	if (req->direct)
 		return acall_rw_issue_async(req, rw, issue_flags);
 
 	if (!(file->f_mode & FMODE_NOWAIT))
 		return acall_req_eagain(req, ACALL_PUNT_NO_NOWAIT);
 	if (rw == WRITE)
-		return acall_rw_write_buffered_nowait(req);
+		return acall_rw_write_buffered_nowait(req, issue_flags);
 
-	return acall_rw_read_buffered_nowait(req);
+	return acall_rw_read_buffered_nowait(req, issue_flags);
 }
 
 int acall_preadv_issue(struct acall_req *req, unsigned int issue_flags)
@@ -772,10 +784,11 @@ static int acall_rw_read_page_wait(struct acall_req *req)
 	struct iov_iter iter;
 	ssize_t ret;
 
+	/* Each resume after a page wait runs this again, and checks again. */
+	ret = acall_rw_verify_again(req, READ);
+	if (ret)
+		return ret;
 	for (;;) {
-		ret = acall_rw_verify_again(req, READ);
-		if (ret)
-			return ret;
 		init_sync_kiocb(kiocb, req->file);
 		kiocb->ki_flags = acall_rw_iocb_flags(req);
 		kiocb->ki_pos = req->pos;

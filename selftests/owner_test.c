@@ -370,9 +370,12 @@ TEST(owners_end_cancels_what_a_clone_vm_process_submits)
 			_exit(1);
 		other = clone(vm_child_read, stack + CHILD_STACK,
 			      CLONE_VM | CLONE_PARENT | SIGCHLD, &c);
-		if (other < 0 || write(res[1], &other, sizeof(other)) !=
-				 sizeof(other))
+		if (other < 0)
 			_exit(1);
+		if (write(res[1], &other, sizeof(other)) != sizeof(other)) {
+			kill(other, SIGKILL);
+			_exit(1);
+		}
 		_exit(0);
 	}
 	/* An owner that fails before it writes ends the read. */

@@ -310,6 +310,15 @@ static void acall_rw_notify_work(struct work_struct *work)
 	rcu_read_unlock();
 }
 
+/* Hand req to acall_rw_notify_work() with res, in process context. */
+static void acall_rw_notify_later(struct acall_req *req, long res)
+{
+	req->notify_res = res;
+	INIT_WORK(&req->notify_work, acall_rw_notify_work);
+	/* acall_wq: module exit waits for it to drain. */
+	queue_work(acall_wq, &req->notify_work);
+}
+
 /*
  * Post the completion of an async kiocb that moved res bytes. If anything
  * on its filesystem is watched, the event must come first, as it does
@@ -320,10 +329,7 @@ static void acall_rw_complete_async(struct acall_req *req, int rw, long res)
 {
 	if (acall_rw_raises(rw, res) &&
 	    acall_fsnotify_sb_watched(file_inode(req->file)->i_sb)) {
-		req->notify_res = res;
-		INIT_WORK(&req->notify_work, acall_rw_notify_work);
-		/* acall_wq: module exit waits for it to drain. */
-		queue_work(acall_wq, &req->notify_work);
+		acall_rw_notify_later(req, res);
 		return;
 	}
 	acall_req_complete_notify(req, res);
@@ -353,9 +359,7 @@ static bool acall_rw_kiocb_would_block(struct acall_req *req,
 static void acall_rw_partial_punt(struct acall_req *req)
 {
 	if (acall_fsnotify_sb_watched(file_inode(req->file)->i_sb)) {
-		req->notify_res = -EAGAIN;
-		INIT_WORK(&req->notify_work, acall_rw_notify_work);
-		queue_work(acall_wq, &req->notify_work);
+		acall_rw_notify_later(req, -EAGAIN);
 		return;
 	}
 	acall_rw_kiocb_punt(req);

@@ -317,11 +317,9 @@ static int vm_child_read(void *arg)
  */
 static int hot_file(const char *dir)
 {
-	char block[4096];
 	int fd = acall_tmpfile(dir, O_RDWR | O_CLOEXEC);
 
-	memset(block, MARK, sizeof(block));
-	if (fd < 0 || pwrite(fd, block, sizeof(block), 0) != sizeof(block))
+	if (fd < 0 || acall_pwrite_pattern(fd, 0, 4096, 1))
 		return -1;
 	return fd;
 }

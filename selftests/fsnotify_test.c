@@ -208,14 +208,15 @@ TEST(direct_write_cut_short_by_the_device_end_raises_in_modify)
 	free(buf);
 }
 
-/* Answers every permission event with FAN_ALLOW, counting them. */
+/* Answers every permission event with one response, counting them. */
 struct perm_listener {
 	int fan;		/* fanotify, FAN_CLASS_CONTENT */
 	int stop;		/* an eventfd: written to end the thread */
+	__u32 response;		/* FAN_ALLOW or FAN_DENY */
 	atomic_int events;
 };
 
-static void *allow_all(void *arg)
+static void *answer_all(void *arg)
 {
 	char events[4096] __attribute__((aligned(__alignof__(struct fanotify_event_metadata))));
 	struct perm_listener *l = arg;
@@ -235,7 +236,7 @@ static void *allow_all(void *arg)
 				/* Counted before the answer lets the reader go. */
 				atomic_fetch_add(&l->events, 1);
 				answer.fd = ev->fd;
-				answer.response = FAN_ALLOW;
+				answer.response = l->response;
 				if (write(l->fan, &answer, sizeof(answer)) < 0)
 					return (void *)1;
 			}
@@ -249,15 +250,17 @@ static void *allow_all(void *arg)
 /*
  * A read (flags: O_DIRECT or not) checked at SUBMIT waits behind a link
  * until a permission watch is on its file; the worker that then sends it
- * must check again (FAN_ACCESS_PERM), as the blocking pread() does. The
- * link before it is a buffered write from a page a userfaultfd holds,
- * which keeps a worker in it until the watch is in place. The read went
- * out on the SUBMIT's check alone, raising no event.
+ * must check again (FAN_ACCESS_PERM), as the blocking pread() does, and
+ * take the listener's answer (response). The link before it is a
+ * buffered write from a page a userfaultfd holds, which keeps a worker in
+ * it until the watch is in place. The read went out on the SUBMIT's check
+ * alone, raising no event.
  */
 static void released_read_is_checked_again(struct __test_metadata *_metadata,
-					   int flags)
+					   int flags, __u32 response)
 {
-	struct perm_listener l = { .events = 0 };
+	struct perm_listener l = { .response = response, .events = 0 };
+	const bool deny = response == FAN_DENY;
 	struct acall_sqe sqes[2];
 	struct iovec iov[2];
 	struct uffd_msg msg;
@@ -290,7 +293,7 @@ static void released_read_is_checked_again(struct __test_metadata *_metadata,
 				   NULL));
 	l.stop = eventfd(0, EFD_CLOEXEC);
 	ASSERT_LE(0, l.stop);
-	ASSERT_EQ(0, pthread_create(&listener, NULL, allow_all, &l));
+	ASSERT_EQ(0, pthread_create(&listener, NULL, answer_all, &l));
 	file = acall_tmpfile(dir, O_RDWR | flags);
 	ASSERT_LE(0, file);
 	ASSERT_EQ(0, posix_memalign(&buf, LEN, LEN));
@@ -316,19 +319,25 @@ static void released_read_is_checked_again(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, atomic_load(&l.events));
 	ASSERT_EQ(0, fanotify_mark(l.fan, FAN_MARK_ADD, FAN_ACCESS_PERM, file,
 				   NULL));
-	/* The control: the blocking call raises one. */
-	ASSERT_EQ(LEN, pread(file, buf, LEN, 0));
+	/* The control: the blocking call raises one and takes its answer. */
+	if (deny) {
+		ASSERT_EQ(-1, pread(file, buf, LEN, 0));
+		ASSERT_EQ(EPERM, errno);
+	} else {
+		ASSERT_EQ(LEN, pread(file, buf, LEN, 0));
+	}
 	before = atomic_load(&l.events);
 	ASSERT_LE(1, before);
 
 	memset(buf, 0, LEN);
 	ASSERT_EQ(0, acall_uffd_copy(uffd, page, src, LEN));
+	/* The write completes first: the read starts only after it. */
 	for (i = 0; i < 2; i++) {
 		ASSERT_EQ(0, acall_wait_cqe(&ring, &cqe, -1));
-		EXPECT_EQ(LEN, cqe->res);
+		EXPECT_EQ(i == 1 && deny ? -EPERM : LEN, cqe->res);
 		acall_cq_advance(&ring, 1);
 	}
-	EXPECT_EQ(0x6b, ((unsigned char *)buf)[LEN - 1]);
+	EXPECT_EQ(deny ? 0 : 0x6b, ((unsigned char *)buf)[LEN - 1]);
 	/* Asked once: by the worker, just before it read. */
 	EXPECT_EQ(before + 1, atomic_load(&l.events))
 		TH_LOG("the read sent after the watch raised %d FAN_ACCESS_PERM",
@@ -350,13 +359,24 @@ static void released_read_is_checked_again(struct __test_metadata *_metadata,
 
 TEST(a_released_direct_read_is_checked_again_when_sent)
 {
-	released_read_is_checked_again(_metadata, O_DIRECT);
+	released_read_is_checked_again(_metadata, O_DIRECT, FAN_ALLOW);
 }
 
 /* The same of a cached buffered read, which the worker copies itself. */
 TEST(a_released_buffered_read_is_checked_again_when_sent)
 {
-	released_read_is_checked_again(_metadata, 0);
+	released_read_is_checked_again(_metadata, 0, FAN_ALLOW);
+}
+
+/* A listener's FAN_DENY at that check fails the read with EPERM. */
+TEST(a_released_direct_read_denied_when_sent_fails_with_eperm)
+{
+	released_read_is_checked_again(_metadata, O_DIRECT, FAN_DENY);
+}
+
+TEST(a_released_buffered_read_denied_when_sent_fails_with_eperm)
+{
+	released_read_is_checked_again(_metadata, 0, FAN_DENY);
 }
 
 TEST_HARNESS_MAIN

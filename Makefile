@@ -30,7 +30,9 @@ URCU_CFLAGS := $(shell pkg-config --cflags $(URCU_PC) 2>/dev/null)
 URCU_LIBS   := $(or $(shell pkg-config --libs $(URCU_PC) 2>/dev/null),-lurcu-common -lurcu-cds)
 LIB_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -fPIC -fvisibility=hidden \
 	      -Iuapi -Ilibacall/include $(URCU_CFLAGS) $(CPPFLAGS) $(CFLAGS)
-LIB_LDFLAGS := -Wl,--no-undefined -Wl,--as-needed $(URCU_LIBS) -lpthread
+# -z nodelete: dlclose() must not unmap code its threads may still run.
+LIB_LDFLAGS := -Wl,--no-undefined -Wl,--as-needed -Wl,-z,nodelete \
+	       $(URCU_LIBS) -lpthread
 
 # Selftests run under ASan and UBSan unless SANITIZE=0. The kselftest
 # harness's macros leave parameters unused and compare mixed signedness,
@@ -340,7 +342,7 @@ $(FIO_ENGINE): fio/acall-engine.c $(OUT)/fio/fio-source $(OUT)/lib/libacall.a \
 	$(CC) $(FIO_ENGINE_CFLAGS) -isystem "$$src" -include "$$src/config-host.h" \
 		-DACALL_FIO_VERSION="\"$$ver\"" -shared -o $@ $< \
 		$(OUT)/lib/libacall.a -Wl,--exclude-libs,libacall.a -Wl,--as-needed \
-		$(LDFLAGS) $(URCU_LIBS) -lpthread
+		-Wl,-z,nodelete $(LDFLAGS) $(URCU_LIBS) -lpthread
 
 # ---- examples -------------------------------------------------------------
 

@@ -126,12 +126,30 @@ static bool whole_chains(const struct acall_sqe *sqes, unsigned int n,
 	return len == 0;
 }
 
-static int enqueue(struct acall_sq *sq, const struct acall_sqe *sqes,
+/*
+ * The queue is the setting-up process's: in a child that copied it (fork)
+ * its requests could never be submitted, and its flush lock may have been
+ * copied held. A ring with no queue was never set up or was torn down.
+ */
+static int queue_usable(const struct acall_ring *ring)
+{
+	if (!ring->sq)
+		return -EBADF;
+	if (!acall_sq_is_owner(ring->sq))
+		return -EPERM;
+	return 0;
+}
+
+static int enqueue(struct acall_ring *ring, const struct acall_sqe *sqes,
 		   unsigned int n)
 {
+	struct acall_sq *sq = ring->sq;
 	struct sq_node *node;
 	size_t bytes;
+	int ret = queue_usable(ring);
 
+	if (ret)
+		return ret;
 	if (!n)
 		return 0;
 	if (!whole_chains(sqes, n, sq->batch_max))
@@ -158,13 +176,13 @@ static int enqueue(struct acall_sq *sq, const struct acall_sqe *sqes,
 ACALL_API int acall_enqueue(struct acall_ring *ring,
 			    const struct acall_sqe *sqe)
 {
-	return enqueue(ring->sq, sqe, 1);
+	return enqueue(ring, sqe, 1);
 }
 
 ACALL_API int acall_enqueue_n(struct acall_ring *ring,
 			      const struct acall_sqe *sqes, unsigned int n)
 {
-	return enqueue(ring->sq, sqes, n);
+	return enqueue(ring, sqes, n);
 }
 
 /*
@@ -215,9 +233,11 @@ static void drop_held(struct acall_sq *sq, unsigned int n)
 ACALL_API int acall_flush(struct acall_ring *ring)
 {
 	struct acall_sq *sq = ring->sq;
-	int total = 0, ret = 0;
+	int total = 0, ret = queue_usable(ring);
 	unsigned int n;
 
+	if (ret)
+		return ret;
 	pthread_mutex_lock(&sq->flush_lock);
 	/* Everything enqueued so far goes behind what an earlier flush held. */
 	__cds_wfcq_splice_blocking(&sq->held_head, &sq->held_tail,
@@ -245,7 +265,10 @@ ACALL_API int acall_flush(struct acall_ring *ring)
 
 ACALL_API unsigned int acall_queued(struct acall_ring *ring)
 {
-	unsigned long n = __atomic_load_n(&ring->sq->pending, __ATOMIC_SEQ_CST);
+	unsigned long n;
 
+	if (!ring->sq)
+		return 0;
+	n = __atomic_load_n(&ring->sq->pending, __ATOMIC_SEQ_CST);
 	return n > UINT_MAX ? UINT_MAX : n;
 }

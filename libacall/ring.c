@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /* Setting up a context and mapping its completion ring; tearing it down. */
 #include <errno.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -131,8 +132,14 @@ err_close:
 
 ACALL_API void acall_ring_exit(struct acall_ring *ring)
 {
-	int saved_errno = errno;
+	int saved_errno = errno, cancel_state;
 
+	/*
+	 * Not a cancellation point: cancelled in its close() or while it
+	 * waits for the worker threads, it would leave them its lock held
+	 * and the ring half torn down. A cancel waits for the return.
+	 */
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel_state);
 	/*
 	 * In a child (fork, vfork, CLONE_VM), the ring, the queue and *ring
 	 * itself may be the parent's memory: only the child's fd is closed.
@@ -140,8 +147,7 @@ ACALL_API void acall_ring_exit(struct acall_ring *ring)
 	if (ring->sq && !acall_sq_is_owner(ring->sq)) {
 		acall_workers_forget(*acall_sq_workers(ring->sq));
 		close(ring->fd);
-		errno = saved_errno;
-		return;
+		goto out;
 	}
 	/*
 	 * A signal does not end the wait: the buffers are not free yet. With
@@ -164,5 +170,7 @@ ACALL_API void acall_ring_exit(struct acall_ring *ring)
 	memset(ring, 0, sizeof(*ring));
 	ring->fd = -1;
 	ring->eventfd = -1;
+out:
+	pthread_setcancelstate(cancel_state, &cancel_state);
 	errno = saved_errno;
 }

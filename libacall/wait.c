@@ -15,9 +15,12 @@ ACALL_API int acall_wait(struct acall_ring *ring, unsigned int min,
 	/* What the module would refuse, refused before the fast path. */
 	if (!min || min > ring->entries)
 		return -EINVAL;
-	/* Enough are in the ring already: no system call. */
+	/*
+	 * Enough are in the ring already: no system call. A count above
+	 * entries is a head moved past the tail, which the module answers.
+	 */
 	ready = acall_cq_ready(ring);
-	if (ready >= min)
+	if (ready >= min && ready <= ring->entries)
 		return (int)ready;
 	return acall_ioctl(ring->fd, ACALL_IOC_WAIT, &w);
 }

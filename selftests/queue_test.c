@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdint.h>
@@ -13,6 +14,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #ifdef __SANITIZE_ADDRESS__
@@ -316,6 +318,120 @@ TEST(flush_of_nothing)
 	acall_ring_exit(&ring);
 }
 
+/* A ring whose setup failed, or that was torn down, has no queue. */
+TEST(queue_of_a_ring_without_one_is_ebadf)
+{
+	struct acall_options opts = { .entries = 3 };
+	struct acall_ring ring;
+	struct acall_sqe sqe;
+
+	REQUIRE(ACALL_FEAT_RING);
+	nop(&sqe, 1);
+	ASSERT_EQ(-EINVAL, acall_ring_init(&ring, &opts));
+	EXPECT_EQ(-EBADF, acall_enqueue(&ring, &sqe));
+	EXPECT_EQ(-EBADF, acall_enqueue_n(&ring, &sqe, 1));
+	EXPECT_EQ(-EBADF, acall_flush(&ring));
+	EXPECT_EQ(0, acall_queued(&ring));
+
+	ASSERT_EQ(0, acall_ring_init(&ring, NULL));
+	acall_ring_exit(&ring);
+	EXPECT_EQ(-EBADF, acall_enqueue(&ring, &sqe));
+	EXPECT_EQ(-EBADF, acall_flush(&ring));
+	EXPECT_EQ(0, acall_queued(&ring));
+}
+
+/*
+ * A forked child has a copy of the queue that nothing could ever submit
+ * (and of a flush lock another thread may have held): it may neither
+ * enqueue nor flush. The parent's queue is untouched.
+ */
+TEST(a_forked_child_may_not_enqueue_or_flush)
+{
+	struct acall_ring ring;
+	struct acall_sqe sqe;
+	struct acall_cqe *cqe;
+	int status;
+	pid_t child;
+
+	REQUIRE(ACALL_FEAT_RING);
+	ASSERT_EQ(0, acall_ring_init(&ring, NULL));
+	nop(&sqe, 7);
+	ASSERT_EQ(0, acall_enqueue(&ring, &sqe));
+
+	child = fork();
+	ASSERT_LE(0, child);
+	if (child == 0) {
+		if (acall_enqueue(&ring, &sqe) != -EPERM)
+			_exit(1);
+		if (acall_enqueue_n(&ring, &sqe, 1) != -EPERM)
+			_exit(2);
+		if (acall_flush(&ring) != -EPERM)
+			_exit(3);
+		_exit(0);
+	}
+	ASSERT_EQ(child, waitpid(child, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status))
+		TH_LOG("check %d failed in the child", WEXITSTATUS(status));
+
+	EXPECT_EQ(1, acall_queued(&ring));
+	ASSERT_EQ(1, acall_flush(&ring));
+	ASSERT_EQ(0, acall_wait_cqe(&ring, &cqe, -1));
+	EXPECT_EQ(7, cqe->user_data);
+	acall_cq_advance(&ring, 1);
+	acall_ring_exit(&ring);
+}
+
+struct exit_canceled {
+	struct acall_ring *ring;
+	pthread_barrier_t cancel_sent;
+};
+
+static void *exit_with_a_cancel_pending(void *arg)
+{
+	struct exit_canceled *e = arg;
+
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
+	pthread_barrier_wait(&e->cancel_sent);	/* not a cancellation point */
+	pthread_barrier_wait(&e->cancel_sent);
+	/* Pending: acts at the next cancellation point. */
+	pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, NULL);
+	acall_ring_exit(e->ring);
+	pthread_testcancel();
+	return NULL;
+}
+
+/*
+ * acall_ring_exit() is not a cancellation point: cancelled at its close()
+ * or while waiting for the worker threads, it would leave the ring half
+ * torn down and its lock held. A pending cancel acts after it returns.
+ */
+TEST(exit_completes_before_a_cancel_acts)
+{
+	struct acall_ring ring;
+	struct exit_canceled e = { .ring = &ring };
+	pthread_t t;
+	void *ret;
+	int fd;
+
+	REQUIRE(ACALL_FEAT_RING);
+	ASSERT_EQ(0, acall_ring_init(&ring, NULL));
+	fd = ring.fd;
+	ASSERT_EQ(0, pthread_barrier_init(&e.cancel_sent, NULL, 2));
+	ASSERT_EQ(0, pthread_create(&t, NULL, exit_with_a_cancel_pending, &e));
+	pthread_barrier_wait(&e.cancel_sent);
+	ASSERT_EQ(0, pthread_cancel(t));
+	pthread_barrier_wait(&e.cancel_sent);
+	ASSERT_EQ(0, pthread_join(t, &ret));
+	EXPECT_EQ(PTHREAD_CANCELED, ret);
+	/* Torn down to the end: the ring reset, its fd closed. */
+	EXPECT_EQ(-1, ring.fd);
+	EXPECT_EQ(NULL, ring.sq);
+	EXPECT_EQ(NULL, ring.ring_ptr);
+	EXPECT_EQ(-1, fcntl(fd, F_GETFD));
+	pthread_barrier_destroy(&e.cancel_sent);
+}
+
 /* ---- the wrappers -------------------------------------------------------- */
 
 TEST(ring_init_defaults_and_errors)
@@ -407,6 +523,26 @@ TEST(wait_errors_and_fast_path)
 		acall_cq_advance(&ring, 1);
 	}
 	EXPECT_EQ(-ETIME, acall_wait_cqe(&ring, &cqe, 0));
+	acall_ring_exit(&ring);
+}
+
+/*
+ * A head moved past the tail (a misuse) counts as a full ring: the wait
+ * returns at once with the ring's size, not a count that wrapped into a
+ * negative errno on the fast path.
+ */
+TEST(wait_with_the_head_past_the_tail_returns_at_once)
+{
+	struct acall_options opts = { .entries = 8 };
+	struct acall_ring ring;
+
+	REQUIRE(ACALL_FEAT_RING);
+	ASSERT_EQ(0, acall_ring_init(&ring, &opts));
+	acall_cq_advance(&ring, 1);
+	EXPECT_EQ(8, acall_wait(&ring, 1, 0));
+	EXPECT_EQ(8, acall_wait(&ring, 1, -1));
+	acall_cq_advance(&ring, UINT_MAX);	/* back where it was */
+	EXPECT_EQ(-ETIME, acall_wait(&ring, 1, 0));
 	acall_ring_exit(&ring);
 }
 

@@ -290,7 +290,9 @@ int acall_submit_and_wait(struct acall_ring *ring, const struct acall_sqe *sqes,
 /*
  * Thread-safe, wait-free: queue a copy of *sqe for the next acall_flush().
  * Returns 0, -ENOMEM, or -EINVAL when *sqe has LINK (it would link to
- * whatever another thread queues next: use acall_enqueue_n()).
+ * whatever another thread queues next: use acall_enqueue_n()); -EPERM in
+ * a process other than the ring's owner (a forked or CLONE_VM child),
+ * -EBADF for a ring that has no queue (not set up, or torn down).
  */
 int acall_enqueue(struct acall_ring *ring, const struct acall_sqe *sqe);
 
@@ -301,7 +303,7 @@ int acall_enqueue(struct acall_ring *ring, const struct acall_sqe *sqe);
  * flush. Returns 0 (also for n 0, queueing nothing), -ENOMEM, or -EINVAL
  * when sqes[n - 1] has LINK (the group would end inside a chain) or a
  * chain is longer than ring->entries (it could never be submitted);
- * nothing is queued on error.
+ * -EPERM and -EBADF as acall_enqueue(); nothing is queued on error.
  */
 int acall_enqueue_n(struct acall_ring *ring, const struct acall_sqe *sqes,
 		    unsigned int n);
@@ -311,11 +313,12 @@ int acall_enqueue_n(struct acall_ring *ring, const struct acall_sqe *sqes,
  * order, each LINK chain whole in one call. Requests the module cannot take
  * yet stay queued, first in line. Returns how many were submitted, or a
  * negative errno if none could be (-EBUSY: the ring has no room for the
- * first chain yet; -EPROTO: the module claimed more than it was given).
+ * first chain yet; -EPROTO: the module claimed more than it was given;
+ * -EPERM and -EBADF as for acall_enqueue()).
  */
 int acall_flush(struct acall_ring *ring);
 
-/* Requests queued and not yet flushed. */
+/* Requests queued and not yet flushed (0 for a ring with no queue). */
 unsigned int acall_queued(struct acall_ring *ring);
 
 /* ---- completions --------------------------------------------------------- */

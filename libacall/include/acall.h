@@ -326,13 +326,14 @@ unsigned int acall_queued(struct acall_ring *ring);
 /* Completions ready in the ring. */
 static inline unsigned int acall_cq_ready(const struct acall_ring *ring)
 {
-	return __atomic_load_n(ring->ktail, __ATOMIC_ACQUIRE) - *ring->khead;
+	return __atomic_load_n(ring->ktail, __ATOMIC_ACQUIRE) -
+	       __atomic_load_n(ring->khead, __ATOMIC_RELAXED);
 }
 
 /* The oldest ready completion, or NULL. No syscall. */
 static inline struct acall_cqe *acall_peek_cqe(const struct acall_ring *ring)
 {
-	unsigned int head = *ring->khead;
+	unsigned int head = __atomic_load_n(ring->khead, __ATOMIC_RELAXED);
 
 	if (head == __atomic_load_n(ring->ktail, __ATOMIC_ACQUIRE))
 		return NULL;
@@ -342,7 +343,9 @@ static inline struct acall_cqe *acall_peek_cqe(const struct acall_ring *ring)
 /* Mark the n oldest completions consumed, freeing their slots. */
 static inline void acall_cq_advance(struct acall_ring *ring, unsigned int n)
 {
-	__atomic_store_n(ring->khead, *ring->khead + n, __ATOMIC_RELEASE);
+	unsigned int head = __atomic_load_n(ring->khead, __ATOMIC_RELAXED);
+
+	__atomic_store_n(ring->khead, head + n, __ATOMIC_RELEASE);
 }
 
 /*

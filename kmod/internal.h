@@ -32,6 +32,7 @@ extern unsigned int acall_worker_idle_ms;
 extern unsigned int acall_user_max_contexts;
 extern unsigned int acall_user_max_ring_kb;
 extern unsigned int acall_user_max_workers;
+extern unsigned int acall_max_kthread_workers;
 extern struct workqueue_struct *acall_wq;
 
 /*
@@ -562,8 +563,8 @@ int acall_limits_open(struct acall_ctx *ctx);
 void acall_limits_close(struct acall_ctx *ctx);
 int acall_limits_ring(struct acall_ctx *ctx, size_t bytes);
 void acall_limits_ring_undo(struct acall_ctx *ctx);
-bool acall_limits_worker_get(struct acall_ctx *ctx);
-void acall_limits_worker_put(struct acall_ctx *ctx);
+bool acall_limits_worker_get(struct acall_ctx *ctx, bool kthread);
+void acall_limits_worker_put(struct acall_ctx *ctx, bool kthread);
 
 /* stats.c */
 long acall_ioctl_stats(struct acall_ctx *ctx, struct acall_stats __user *arg);

@@ -7,6 +7,10 @@
  * Callers with CAP_SYS_RESOURCE at open are neither limited nor charged
  * (ctx->user stays NULL): what they hold leaves the user's other
  * processes their whole budget.
+ *
+ * Kernel-thread workers are also counted over all users together: no
+ * pids cgroup or RLIMIT_NPROC bounds them, and a caller who may switch
+ * uids (a container's root) would otherwise get a user's share per uid.
  */
 #include <linux/capability.h>
 #include <linux/cred.h>
@@ -27,6 +31,7 @@ struct acall_user {
 };
 
 static DEFINE_SPINLOCK(acall_users_lock);
+static unsigned int acall_kthread_workers;	/* of every charged user */
 static DEFINE_HASHTABLE(acall_users, 6);
 
 static struct acall_user *acall_user_find(kuid_t uid)
@@ -152,8 +157,11 @@ void acall_limits_ring_undo(struct acall_ctx *ctx)
 	spin_unlock(&acall_users_lock);
 }
 
-/* One more worker for the context's user? false past user_max_workers. */
-bool acall_limits_worker_get(struct acall_ctx *ctx)
+/*
+ * One more worker for the context's user (a kernel thread if kthread)?
+ * false past user_max_workers, or max_kthread_workers for a kernel thread.
+ */
+bool acall_limits_worker_get(struct acall_ctx *ctx, bool kthread)
 {
 	struct acall_user *u = ctx->user;
 	bool ok;
@@ -161,18 +169,24 @@ bool acall_limits_worker_get(struct acall_ctx *ctx)
 	if (!u)
 		return true;
 	spin_lock(&acall_users_lock);
-	ok = u->workers < acall_user_max_workers;
-	if (ok)
+	ok = u->workers < acall_user_max_workers &&
+	     (!kthread || acall_kthread_workers < acall_max_kthread_workers);
+	if (ok) {
 		u->workers++;
+		if (kthread)
+			acall_kthread_workers++;
+	}
 	spin_unlock(&acall_users_lock);
 	return ok;
 }
 
-void acall_limits_worker_put(struct acall_ctx *ctx)
+void acall_limits_worker_put(struct acall_ctx *ctx, bool kthread)
 {
 	if (!ctx->user)
 		return;
 	spin_lock(&acall_users_lock);
 	ctx->user->workers--;
+	if (kthread)
+		acall_kthread_workers--;
 	spin_unlock(&acall_users_lock);
 }

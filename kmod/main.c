@@ -40,6 +40,11 @@ module_param_named(user_max_workers, acall_user_max_workers, uint, 0644);
 MODULE_PARM_DESC(user_max_workers,
 		 "Most workers all contexts of one user may have (default 512)");
 
+unsigned int acall_max_kthread_workers = 4096;
+module_param_named(max_kthread_workers, acall_max_kthread_workers, uint, 0644);
+MODULE_PARM_DESC(max_kthread_workers,
+		 "Most kernel-thread workers of all users together (default 4096)");
+
 /* Worker creation and context teardown; module exit waits for both. */
 struct workqueue_struct *acall_wq;
 

@@ -829,7 +829,7 @@ static int acall_worker_fn(void *data)
 
 	trace_acall_worker_exit(current->pid, ctx->tgid, 0);
 	atomic_dec(&ctx->stats.workers);
-	acall_limits_worker_put(ctx);
+	acall_limits_worker_put(ctx, true);
 	kfree(worker);
 	acall_ctx_put(ctx);
 	module_put_and_kthread_exit(0);
@@ -924,7 +924,7 @@ int acall_worker_serve(struct acall_pool *pool)
 	struct acall_worker *worker;
 	int ret = -ENOMEM;
 
-	if (!acall_limits_worker_get(ctx)) {
+	if (!acall_limits_worker_get(ctx, false)) {
 		acall_pool_join_failed(pool, -EAGAIN);
 		return 0;
 	}
@@ -964,7 +964,7 @@ out_allowed:
 out_worker:
 	kfree(worker);
 out_limit:
-	acall_limits_worker_put(ctx);
+	acall_limits_worker_put(ctx, false);
 	if (ret == -ENOMEM) {
 		/* Undone here: the thread may end, and is not a failure. */
 		acall_pool_join_failed(pool, -ENOMEM);
@@ -979,12 +979,15 @@ static int acall_worker_create(struct acall_pool *pool)
 	struct acall_worker *worker;
 	struct task_struct *task;
 
-	/* The user's threads are bounded: requests wait for those it has. */
-	if (!acall_limits_worker_get(ctx))
+	/*
+	 * The user's threads are bounded, and kernel threads of all users
+	 * together: requests wait for those the context has.
+	 */
+	if (!acall_limits_worker_get(ctx, true))
 		return -EAGAIN;
 	worker = kzalloc_node(sizeof(*worker), GFP_KERNEL, pool->node);
 	if (!worker) {
-		acall_limits_worker_put(ctx);
+		acall_limits_worker_put(ctx, true);
 		return -ENOMEM;
 	}
 	INIT_LIST_HEAD(&worker->idle_node);
@@ -998,7 +1001,7 @@ static int acall_worker_create(struct acall_pool *pool)
 				      "acall/%d:%d", ctx->tgid,
 				      atomic_inc_return(&ctx->worker_ids));
 	if (IS_ERR(task)) {
-		acall_limits_worker_put(ctx);
+		acall_limits_worker_put(ctx, true);
 		module_put(THIS_MODULE);
 		acall_ctx_put(ctx);
 		kfree(worker);

@@ -6,7 +6,8 @@
  * context cannot be used by another process it was passed to; and the
  * per-user limits on contexts, ring memory and workers hold, with EMFILE,
  * ENOMEM and EAGAIN, for all the uids of a user's own user namespace
- * together. Root (CAP_SYS_RESOURCE) is neither limited nor charged.
+ * together, and kernel-thread workers for all users together. Root
+ * (CAP_SYS_RESOURCE) is neither limited nor charged.
  *
  * Each case runs in a child that drops to nobody; it exits 0, or the line
  * of the first check that failed.
@@ -14,6 +15,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <sched.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -25,6 +27,7 @@
 #include "acall_test.h"
 
 #define NOBODY		65534
+#define OTHER_UID	65533
 #define MS		1000000ULL
 
 /* In a child: exit with (the low byte of) its line unless cond holds. */
@@ -61,6 +64,7 @@ static int as_nobody(void (*fn)(void *), void *arg)
 FIXTURE(unpriv) {
 	mode_t mode;
 	long long contexts, ring_kb, workers;	/* as they were, or -1 */
+	long long kthreads, idle_ms;	/* max_kthread_workers, worker_idle_ms */
 };
 
 FIXTURE_SETUP(unpriv)
@@ -75,6 +79,8 @@ FIXTURE_SETUP(unpriv)
 	self->contexts = acall_param_read("user_max_contexts");
 	self->ring_kb = acall_param_read("user_max_ring_kb");
 	self->workers = acall_param_read("user_max_workers");
+	self->kthreads = acall_param_read("max_kthread_workers");
+	self->idle_ms = acall_param_read("worker_idle_ms");
 	ASSERT_LT(0, self->contexts);
 	ASSERT_LE(0, self->ring_kb);
 	ASSERT_LE(0, self->workers);
@@ -89,6 +95,10 @@ FIXTURE_TEARDOWN(unpriv)
 	acall_param_write("user_max_contexts", self->contexts);
 	acall_param_write("user_max_ring_kb", self->ring_kb);
 	acall_param_write("user_max_workers", self->workers);
+	if (self->kthreads >= 0)
+		acall_param_write("max_kthread_workers", self->kthreads);
+	if (self->idle_ms >= 0)
+		acall_param_write("worker_idle_ms", self->idle_ms);
 }
 
 static void open_device(void *arg)
@@ -438,6 +448,108 @@ TEST_F(unpriv, workers_per_user_are_limited)
 	ASSERT_EQ(0, chmod(ACALL_DEVICE_PATH, 0666));
 	ASSERT_EQ(0, acall_param_write("user_max_workers", 2));
 	EXPECT_EQ(0, as_nobody(workers_limit, NULL));
+}
+
+/*
+ * In a child as OTHER_UID: make one kernel-thread worker (a context on the
+ * raw ABI, no ACALL_SETUP_PROCESS_WORKERS), which then idles until the
+ * context closes (worker_idle_ms set high), write to ready, and shut the
+ * context down once go reads end of file.
+ */
+static void hold_kthread_worker(int ready, int go)
+{
+	struct acall_stats st;
+	struct acall_sqe sqe;
+	struct acall_cqe cqe;
+	struct acall_raw r;
+	char c;
+	int fd;
+
+	CHILD_CHECK(setgroups(0, NULL) == 0);
+	CHILD_CHECK(setresgid(OTHER_UID, OTHER_UID, OTHER_UID) == 0);
+	CHILD_CHECK(setresuid(OTHER_UID, OTHER_UID, OTHER_UID) == 0);
+	fd = open(ACALL_DEVICE_PATH, O_RDWR | O_CLOEXEC);
+	CHILD_CHECK(fd >= 0);
+	CHILD_CHECK(acall_raw_setup(&r, fd, 8) == 0);
+	acall_prep_nop(&sqe, MS);	/* a worker's */
+	CHILD_CHECK(acall_raw_submit(fd, &sqe, 1) == 1);
+	CHILD_CHECK(acall_raw_reap(&r, &cqe) == 0);
+	CHILD_CHECK(cqe.res == 0);
+	CHILD_CHECK(ioctl(fd, ACALL_IOC_STATS, &st) == 0);
+	CHILD_CHECK(st.workers == 1);
+	CHILD_CHECK(write(ready, "r", 1) == 1);
+	CHILD_CHECK(read(go, &c, 1) >= 0);
+	CHILD_CHECK(ioctl(fd, ACALL_IOC_SHUTDOWN, 0) == 0);
+	_exit(0);
+}
+
+/*
+ * As nobody, with another user's kernel-thread worker alive and
+ * max_kthread_workers 1: a kernel-thread context gets none (-EAGAIN),
+ * though nobody's own user_max_workers has room; a context with process
+ * workers is not bounded by max_kthread_workers.
+ */
+static void kthread_worker_refused(void *arg)
+{
+	struct acall_ring ring;
+	struct acall_sqe sqe;
+	struct acall_cqe cqe;
+	struct acall_raw r;
+	int fd;
+
+	(void)arg;
+	fd = open(ACALL_DEVICE_PATH, O_RDWR | O_CLOEXEC);
+	CHILD_CHECK(fd >= 0);
+	CHILD_CHECK(acall_raw_setup(&r, fd, 8) == 0);
+	acall_prep_nop(&sqe, MS);
+	CHILD_CHECK(acall_raw_submit(fd, &sqe, 1) == 1);
+	CHILD_CHECK(acall_raw_reap(&r, &cqe) == 0);
+	CHILD_CHECK(cqe.res == -EAGAIN);
+	acall_raw_unmap(&r);
+	close(fd);
+
+	CHILD_CHECK(acall_ring_init(&ring, NULL) == 0);
+	acall_prep_nop(&sqe, MS);
+	CHILD_CHECK(acall_run1(&ring, &sqe) == 0);
+	acall_ring_exit(&ring);
+}
+
+/*
+ * Kernel threads are in no pids cgroup and under no RLIMIT_NPROC: a caller
+ * who may take many uids (a container's root) would get user_max_workers
+ * of them per uid but for max_kthread_workers, which counts them over all
+ * users together.
+ */
+TEST_F(unpriv, kernel_thread_workers_of_all_users_are_limited)
+{
+	int ready[2], go[2], status;
+	pid_t holder;
+	char c;
+
+	ASSERT_EQ(0, chmod(ACALL_DEVICE_PATH, 0666));
+	/* The holder's worker idles until its context closes. */
+	ASSERT_EQ(0, acall_param_write("worker_idle_ms", 3600 * 1000));
+	ASSERT_EQ(0, pipe2(ready, O_CLOEXEC));
+	ASSERT_EQ(0, pipe2(go, O_CLOEXEC));
+	holder = fork();
+	ASSERT_LE(0, holder);
+	if (holder == 0) {
+		close(ready[0]);
+		close(go[1]);
+		hold_kthread_worker(ready[1], go[0]);
+	}
+	close(ready[1]);
+	close(go[0]);
+	/* End of file instead if the holder failed a check. */
+	ASSERT_EQ(1, read(ready[0], &c, 1));
+	/* At least the holder's is alive: no other may start. */
+	ASSERT_EQ(0, acall_param_write("max_kthread_workers", 1));
+	EXPECT_EQ(0, as_nobody(kthread_worker_refused, NULL));
+	close(go[1]);
+	ASSERT_EQ(holder, waitpid(holder, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	close(ready[0]);
 }
 
 TEST_HARNESS_MAIN

@@ -4,10 +4,12 @@
  * NUMA node. ACALL_IOC_AFFINITY binds every pool of a context to a CPU set,
  * or gives one queue a pool of its own bound to its own set, so that an
  * IOThread and its I/O stay on the cores given to them. A worker applies a
- * new mask to itself the next time it looks for work.
+ * new mask to itself the next time it looks for work. Kernel-thread
+ * workers keep off isolated CPUs as the kernel's own threads do.
  */
 #include <linux/nospec.h>
 #include <linux/sched.h>
+#include <linux/sched/isolation.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
@@ -24,6 +26,29 @@ int acall_pool_mask_init(struct acall_pool *pool)
 	else
 		cpumask_copy(pool->mask, cpu_possible_mask);
 	return 0;
+}
+
+/*
+ * Move a kernel-thread worker onto mask, less the CPUs isolated from the
+ * kernel's unbound threads and from the scheduler's domains (nohz_full=,
+ * isolcpus=): kthreadd keeps its children off them, and an admin who
+ * isolated a CPU for a vCPU or a poller does not expect I/O threads there.
+ * A mask that names no other online CPU (a binding to isolated CPUs only)
+ * is taken as it is. Under the pool's mask_lock.
+ */
+void acall_kthread_set_cpus(struct task_struct *task,
+			    const struct cpumask *mask)
+{
+	cpumask_var_t cpus;
+	bool some = false;
+
+	if (alloc_cpumask_var(&cpus, GFP_KERNEL)) {
+		cpumask_and(cpus, mask, housekeeping_cpumask(HK_TYPE_KTHREAD));
+		cpumask_and(cpus, cpus, housekeeping_cpumask(HK_TYPE_DOMAIN));
+		some = cpumask_intersects(cpus, cpu_online_mask);
+	}
+	set_cpus_allowed_ptr(task, some ? cpus : mask);
+	free_cpumask_var(cpus);
 }
 
 static void acall_pool_wake_idle(struct acall_pool *pool)
@@ -61,7 +86,7 @@ bool acall_worker_follow_mask(struct acall_worker *worker)
 		return false;
 	mutex_lock(&pool->mask_lock);
 	if (!worker->thread) {
-		set_cpus_allowed_ptr(current, pool->mask);
+		acall_kthread_set_cpus(current, pool->mask);
 	} else {
 		if (!cpumask_equal(own, worker->applied))
 			cpumask_copy(worker->allowed, own);

@@ -555,6 +555,8 @@ void acall_cancel_later(struct acall_req *req);
 /* affinity.c */
 int acall_pool_mask_init(struct acall_pool *pool);
 bool acall_worker_follow_mask(struct acall_worker *worker);
+void acall_kthread_set_cpus(struct task_struct *task,
+			    const struct cpumask *mask);
 long acall_ioctl_affinity(struct acall_ctx *ctx,
 			  struct acall_affinity __user *arg);
 

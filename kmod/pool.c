@@ -1009,7 +1009,7 @@ static int acall_worker_create(struct acall_pool *pool)
 	}
 	worker->task = task;
 	mutex_lock(&pool->mask_lock);
-	set_cpus_allowed_ptr(task, pool->mask);
+	acall_kthread_set_cpus(task, pool->mask);
 	worker->mask_seq = pool->mask_seq;
 	mutex_unlock(&pool->mask_lock);
 

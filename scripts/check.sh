@@ -100,6 +100,23 @@ for k in $kernels; do
 	ran+=" $k"
 done
 
+# Kernel-thread workers and isolated CPUs: isolated_cpus_test skips unless
+# the kernel isolates one, so it runs once more on 6.12 with CPU 1 isolated.
+if [[ " $ran " == *" 6.12 "* ]]; then
+	step "selftests on 6.12 with CPU 1 isolated (isolcpus=1 nohz_full=1)"
+	log=build/logs/vmtest-6.12-isolated.log
+	ACALL_VM_APPEND="isolcpus=1 nohz_full=1" ACALL_VM_LOG=$log \
+		scripts/vmtest.sh 6.12 'sh selftests/run_tests.sh isolated_cpus_test'
+	status=$?
+	read -r p f s < <(run_counts "$log" "$status")
+	pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + s))
+	lines+=("kernel 6.12, CPU 1 isolated: $p passed, $f failed, $s skipped")
+	if ((f > 0)); then
+		mapfile -t -O "${#failures[@]}" failures < \
+			<(run_failures "$log" "$status" | head -n 24 | sed "s/^/6.12 isolated: /")
+	fi
+fi
+
 step "pipeline self-check"
 debug_kernels=()
 [[ " $ran " == *" debug "* ]] && debug_kernels=(debug)

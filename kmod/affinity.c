@@ -15,40 +15,58 @@
 
 #include "internal.h"
 
+/*
+ * Set the pool's CPUs, and those of its kernel-thread workers: the same
+ * less the CPUs isolated from the kernel's unbound threads and from the
+ * scheduler's domains (nohz_full=, isolcpus=), as unbound workqueues keep
+ * off them: an admin who isolated a CPU for a vCPU or a poller does not
+ * expect I/O threads there. A binding (bound) that names isolated CPUs
+ * only is taken as it is; a default mask with no other CPU (a node all
+ * isolated) gives way to the housekeeping CPUs. Threads of the process
+ * keep within their own CPUs instead (acall_worker_follow_mask()).
+ * Under mask_lock, or before the pool is used.
+ */
+static void acall_pool_mask_update(struct acall_pool *pool,
+				   const struct cpumask *mask, bool bound)
+{
+	const struct cpumask *hk_kthread = housekeeping_cpumask(HK_TYPE_KTHREAD);
+	const struct cpumask *hk_domain = housekeeping_cpumask(HK_TYPE_DOMAIN);
+	struct cpumask *kmask = pool->kthread_mask;
+
+	cpumask_copy(pool->mask, mask);
+	cpumask_and(kmask, mask, hk_kthread);
+	cpumask_and(kmask, kmask, hk_domain);
+	if (cpumask_intersects(kmask, cpu_online_mask))
+		return;
+	if (!bound) {
+		cpumask_and(kmask, hk_kthread, hk_domain);
+		if (cpumask_intersects(kmask, cpu_online_mask))
+			return;
+	}
+	cpumask_copy(kmask, mask);
+}
+
 int acall_pool_mask_init(struct acall_pool *pool)
 {
+	const struct cpumask *mask = cpu_possible_mask;
+
 	mutex_init(&pool->mask_lock);
-	if (!zalloc_cpumask_var(&pool->mask, GFP_KERNEL_ACCOUNT))
+	if (!zalloc_cpumask_var(&pool->mask, GFP_KERNEL_ACCOUNT) ||
+	    !zalloc_cpumask_var(&pool->kthread_mask, GFP_KERNEL_ACCOUNT)) {
+		acall_pool_mask_free(pool);
 		return -ENOMEM;
+	}
 	if (pool->node != NUMA_NO_NODE &&
 	    cpumask_intersects(cpumask_of_node(pool->node), cpu_online_mask))
-		cpumask_copy(pool->mask, cpumask_of_node(pool->node));
-	else
-		cpumask_copy(pool->mask, cpu_possible_mask);
+		mask = cpumask_of_node(pool->node);
+	acall_pool_mask_update(pool, mask, false);
 	return 0;
 }
 
-/*
- * Move a kernel-thread worker onto mask, less the CPUs isolated from the
- * kernel's unbound threads and from the scheduler's domains (nohz_full=,
- * isolcpus=): kthreadd keeps its children off them, and an admin who
- * isolated a CPU for a vCPU or a poller does not expect I/O threads there.
- * A mask that names no other online CPU (a binding to isolated CPUs only)
- * is taken as it is. Under the pool's mask_lock.
- */
-void acall_kthread_set_cpus(struct task_struct *task,
-			    const struct cpumask *mask)
+void acall_pool_mask_free(struct acall_pool *pool)
 {
-	cpumask_var_t cpus;
-	bool some = false;
-
-	if (alloc_cpumask_var(&cpus, GFP_KERNEL)) {
-		cpumask_and(cpus, mask, housekeeping_cpumask(HK_TYPE_KTHREAD));
-		cpumask_and(cpus, cpus, housekeeping_cpumask(HK_TYPE_DOMAIN));
-		some = cpumask_intersects(cpus, cpu_online_mask);
-	}
-	set_cpus_allowed_ptr(task, some ? cpus : mask);
-	free_cpumask_var(cpus);
+	free_cpumask_var(pool->mask);
+	free_cpumask_var(pool->kthread_mask);
 }
 
 static void acall_pool_wake_idle(struct acall_pool *pool)
@@ -86,7 +104,7 @@ bool acall_worker_follow_mask(struct acall_worker *worker)
 		return false;
 	mutex_lock(&pool->mask_lock);
 	if (!worker->thread) {
-		acall_kthread_set_cpus(current, pool->mask);
+		set_cpus_allowed_ptr(current, pool->kthread_mask);
 	} else {
 		if (!cpumask_equal(own, worker->applied))
 			cpumask_copy(worker->allowed, own);
@@ -104,10 +122,10 @@ bool acall_worker_follow_mask(struct acall_worker *worker)
 }
 
 static void acall_pool_set_mask(struct acall_pool *pool,
-				const struct cpumask *mask)
+				const struct cpumask *mask, bool bound)
 {
 	mutex_lock(&pool->mask_lock);
-	cpumask_copy(pool->mask, mask);
+	acall_pool_mask_update(pool, mask, bound);
 	WRITE_ONCE(pool->mask_seq, pool->mask_seq + 1);
 	mutex_unlock(&pool->mask_lock);
 	acall_pool_wake_idle(pool);
@@ -126,7 +144,8 @@ static void acall_apply_affinity(struct acall_ctx *ctx)
 			mask = ctx->affinity;
 		else if (!cpumask_intersects(mask, cpu_online_mask))
 			mask = cpu_possible_mask;
-		acall_pool_set_mask(&ctx->pools[node], mask);
+		acall_pool_set_mask(&ctx->pools[node], mask,
+				    ctx->affinity_set);
 	}
 	for (i = 0; i < ctx->nr_queues; i++) {
 		struct acall_queue *q = &ctx->queues[i];
@@ -138,7 +157,8 @@ static void acall_apply_affinity(struct acall_ctx *ctx)
 			mask = q->mask;
 		else if (ctx->affinity_set)
 			mask = ctx->affinity;
-		acall_pool_set_mask(q->pool, mask);
+		acall_pool_set_mask(q->pool, mask,
+				    q->bound || ctx->affinity_set);
 	}
 }
 

@@ -70,9 +70,13 @@ struct acall_pool {
 	struct acall_ctx *ctx;
 	struct work_struct spawn_work;
 
-	/* Where the workers may run; they apply it when mask_seq moves. */
+	/*
+	 * Where the workers may run, kernel-thread ones off isolated CPUs
+	 * (affinity.c); they apply it when mask_seq moves.
+	 */
 	struct mutex mask_lock;
 	cpumask_var_t mask;
+	cpumask_var_t kthread_mask;
 	unsigned int mask_seq;
 
 	/* Each bucket's requests lie together on work: its first and last. */
@@ -555,8 +559,7 @@ void acall_cancel_later(struct acall_req *req);
 /* affinity.c */
 int acall_pool_mask_init(struct acall_pool *pool);
 bool acall_worker_follow_mask(struct acall_worker *worker);
-void acall_kthread_set_cpus(struct task_struct *task,
-			    const struct cpumask *mask);
+void acall_pool_mask_free(struct acall_pool *pool);
 long acall_ioctl_affinity(struct acall_ctx *ctx,
 			  struct acall_affinity __user *arg);
 

@@ -1009,7 +1009,7 @@ static int acall_worker_create(struct acall_pool *pool)
 	}
 	worker->task = task;
 	mutex_lock(&pool->mask_lock);
-	acall_kthread_set_cpus(task, pool->mask);
+	set_cpus_allowed_ptr(task, pool->kthread_mask);
 	worker->mask_seq = pool->mask_seq;
 	mutex_unlock(&pool->mask_lock);
 
@@ -1059,7 +1059,7 @@ void acall_pools_free(struct acall_ctx *ctx)
 	if (!ctx->pools)
 		return;
 	for (node = 0; node < nr_node_ids; node++)
-		free_cpumask_var(ctx->pools[node].mask);
+		acall_pool_mask_free(&ctx->pools[node]);
 	kvfree(ctx->pools);
 	ctx->pools = NULL;
 }
@@ -1098,7 +1098,7 @@ void acall_pool_free(struct acall_pool *pool)
 {
 	if (!pool)
 		return;
-	free_cpumask_var(pool->mask);
+	acall_pool_mask_free(pool);
 	kfree(pool);
 }
 

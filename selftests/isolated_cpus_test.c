@@ -2,9 +2,10 @@
 /*
  * Kernel-thread workers (a context set up on the raw ABI, without
  * ACALL_SETUP_PROCESS_WORKERS) keep off the CPUs the admin isolated
- * (isolcpus=, nohz_full=), as the kernel's own unbound threads do: their
- * pool's default CPUs are those of a NUMA node, isolated ones included. A
- * binding that names isolated CPUs only is kept as it is.
+ * (isolcpus=, nohz_full=), as unbound workqueues do: their pool's default
+ * CPUs are those of a NUMA node, isolated ones included. A binding that
+ * names isolated CPUs only is kept as it is, and a worker moves when its
+ * binding changes.
  *
  * Skips unless the kernel was booted with a CPU isolated ("make check"
  * runs it once so, on 6.12, with isolcpus=1 nohz_full=1).
@@ -141,13 +142,16 @@ FIXTURE_SETUP(isolated)
 		SKIP(return, "no CPU isolated (boot with isolcpus= or nohz_full=)");
 	if (geteuid())
 		SKIP(return, "root sets worker_idle_ms");
-	/* Workers idle until the context closes, so they can be looked at. */
-	self->idle_ms = acall_param_read("worker_idle_ms");
-	ASSERT_LE(0, self->idle_ms);
-	ASSERT_EQ(0, acall_param_write("worker_idle_ms", 3600 * 1000));
 	self->dev = open(ACALL_DEVICE_PATH, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, self->dev);
 	ASSERT_EQ(0, acall_raw_setup(&self->r, self->dev, 8));
+	/*
+	 * Workers idle until the context closes, so they can be looked at;
+	 * set last, as a failed setup is not torn down.
+	 */
+	self->idle_ms = acall_param_read("worker_idle_ms");
+	ASSERT_LE(0, self->idle_ms);
+	ASSERT_EQ(0, acall_param_write("worker_idle_ms", 3600 * 1000));
 }
 
 FIXTURE_TEARDOWN(isolated)
@@ -189,10 +193,30 @@ TEST_F(isolated, kernel_thread_workers_stay_off_isolated_cpus)
 		       (unsigned long long)self->isolated);
 }
 
-/* A binding the caller made to isolated CPUs only: where it said. */
-TEST_F(isolated, a_binding_to_isolated_cpus_only_is_kept)
+/* Bind the context's workers to the CPUs in bits (0: unbind). */
+static int bind(FIXTURE_DATA(isolated) *self, uint64_t bits)
 {
 	struct acall_affinity a = { 0 };
+	cpu_set_t set;
+	int cpu;
+
+	CPU_ZERO(&set);
+	for (cpu = 0; cpu < MAX_CPU; cpu++)
+		if (bits & (1ULL << cpu))
+			CPU_SET(cpu, &set);
+	if (bits) {
+		a.mask = (uintptr_t)&set;
+		a.mask_size = sizeof(set);
+	}
+	return ioctl(self->dev, ACALL_IOC_AFFINITY, &a) ? -errno : 0;
+}
+
+/*
+ * A binding the caller made to isolated CPUs only: the worker that exists
+ * moves there, and back off them when the binding goes.
+ */
+TEST_F(isolated, a_binding_to_isolated_cpus_only_is_kept)
+{
 	cpu_set_t set;
 	uint64_t cpus;
 	int cpu, count;
@@ -202,22 +226,29 @@ TEST_F(isolated, a_binding_to_isolated_cpus_only_is_kept)
 	for (cpu = 0; cpu < sysconf(_SC_NPROCESSORS_ONLN); cpu++)
 		CPU_SET(cpu, &set);
 	ASSERT_EQ(0, sched_setaffinity(0, sizeof(set), &set));
-	CPU_ZERO(&set);
-	for (cpu = 0; cpu < MAX_CPU; cpu++)
-		if (self->isolated & (1ULL << cpu))
-			CPU_SET(cpu, &set);
-	a.mask = (uintptr_t)&set;
-	a.mask_size = sizeof(set);
-	ASSERT_EQ(0, ioctl(self->dev, ACALL_IOC_AFFINITY, &a));
 
-	/* A worker applies a binding before it takes its next request. */
+	/* One worker, idle until the context closes, off the isolated CPUs. */
 	ASSERT_EQ(0, worker_nop(self));
 	cpus = workers_cpus(&count);
-	ASSERT_LE(1, count);
+	ASSERT_EQ(1, count);
+	EXPECT_EQ(0, cpus & self->isolated);
+
+	/* It applies a new binding before it takes its next request. */
+	ASSERT_EQ(0, bind(self, self->isolated));
+	ASSERT_EQ(0, worker_nop(self));
+	cpus = workers_cpus(&count);
+	ASSERT_EQ(1, count);
 	EXPECT_EQ(self->isolated, cpus)
-		TH_LOG("workers may run on CPUs %#llx, bound to %#llx",
+		TH_LOG("the worker may run on CPUs %#llx, bound to %#llx",
 		       (unsigned long long)cpus,
 		       (unsigned long long)self->isolated);
+
+	ASSERT_EQ(0, bind(self, 0));
+	ASSERT_EQ(0, worker_nop(self));
+	cpus = workers_cpus(&count);
+	ASSERT_EQ(1, count);
+	EXPECT_NE(0, cpus);
+	EXPECT_EQ(0, cpus & self->isolated);
 }
 
 TEST_HARNESS_MAIN

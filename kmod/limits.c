@@ -16,6 +16,7 @@
 #include <linux/cred.h>
 #include <linux/hashtable.h>
 #include <linux/mm.h>
+#include <linux/moduleparam.h>
 #include <linux/slab.h>
 #include <linux/user_namespace.h>
 
@@ -32,6 +33,19 @@ struct acall_user {
 
 static DEFINE_SPINLOCK(acall_users_lock);
 static unsigned int acall_kthread_workers;	/* of every charged user */
+
+/* Read-only: how near max_kthread_workers the users are. */
+static int acall_kthread_workers_get(char *buf, const struct kernel_param *kp)
+{
+	return scnprintf(buf, PAGE_SIZE, "%u\n", READ_ONCE(acall_kthread_workers));
+}
+
+static const struct kernel_param_ops acall_kthread_workers_ops = {
+	.get = acall_kthread_workers_get,
+};
+module_param_cb(kthread_workers, &acall_kthread_workers_ops, NULL, 0444);
+MODULE_PARM_DESC(kthread_workers,
+		 "Kernel-thread workers of charged users alive now (read only)");
 static DEFINE_HASHTABLE(acall_users, 6);
 
 static struct acall_user *acall_user_find(kuid_t uid)
@@ -174,7 +188,8 @@ bool acall_limits_worker_get(struct acall_ctx *ctx, bool kthread)
 	if (ok) {
 		u->workers++;
 		if (kthread)
-			acall_kthread_workers++;
+			WRITE_ONCE(acall_kthread_workers,
+				   acall_kthread_workers + 1);
 	}
 	spin_unlock(&acall_users_lock);
 	return ok;
@@ -187,6 +202,6 @@ void acall_limits_worker_put(struct acall_ctx *ctx, bool kthread)
 	spin_lock(&acall_users_lock);
 	ctx->user->workers--;
 	if (kthread)
-		acall_kthread_workers--;
+		WRITE_ONCE(acall_kthread_workers, acall_kthread_workers - 1);
 	spin_unlock(&acall_users_lock);
 }

@@ -12,6 +12,7 @@
  * Each case runs in a child that drops to nobody; it exits 0, or the line
  * of the first check that failed.
  */
+#include <dirent.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <sched.h>
@@ -483,11 +484,43 @@ static void hold_kthread_worker(int ready, int go)
 	_exit(0);
 }
 
+/* How many kernel threads "acall/<pid>:<n>" (pid's workers) there are. */
+static int kthread_workers_of(pid_t pid)
+{
+	char prefix[32], path[64], comm[32];
+	struct dirent *d;
+	int count = 0;
+	DIR *proc;
+	FILE *f;
+
+	snprintf(prefix, sizeof(prefix), "acall/%d:", pid);
+	proc = opendir("/proc");
+	if (!proc)
+		return -1;
+	while ((d = readdir(proc))) {
+		pid_t tid = atoi(d->d_name);
+
+		if (tid <= 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/comm", tid);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fgets(comm, sizeof(comm), f) &&
+		    !strncmp(comm, prefix, strlen(prefix)))
+			count++;
+		fclose(f);
+	}
+	closedir(proc);
+	return count;
+}
+
 /*
- * As nobody, with another user's kernel-thread worker alive and
- * max_kthread_workers 1: a kernel-thread context gets none (-EAGAIN),
- * though nobody's own user_max_workers has room; a context with process
- * workers is not bounded by max_kthread_workers.
+ * As nobody: a kernel-thread context's request gets a worker (arg NULL),
+ * or (arg non-NULL) none, -EAGAIN, with another user's kernel-thread
+ * worker alive and max_kthread_workers 1, though nobody's own
+ * user_max_workers has room; a context with process workers is not
+ * bounded by max_kthread_workers.
  */
 static void kthread_worker_refused(void *arg)
 {
@@ -497,14 +530,13 @@ static void kthread_worker_refused(void *arg)
 	struct acall_raw r;
 	int fd;
 
-	(void)arg;
 	fd = open(ACALL_DEVICE_PATH, O_RDWR | O_CLOEXEC);
 	CHILD_CHECK(fd >= 0);
 	CHILD_CHECK(acall_raw_setup(&r, fd, 8) == 0);
 	acall_prep_nop(&sqe, MS);
 	CHILD_CHECK(acall_raw_submit(fd, &sqe, 1) == 1);
 	CHILD_CHECK(acall_raw_reap(&r, &cqe) == 0);
-	CHILD_CHECK(cqe.res == -EAGAIN);
+	CHILD_CHECK(cqe.res == (arg ? -EAGAIN : 0));
 	acall_raw_unmap(&r);
 	close(fd);
 
@@ -518,11 +550,14 @@ static void kthread_worker_refused(void *arg)
  * Kernel threads are in no pids cgroup and under no RLIMIT_NPROC: a caller
  * who may take many uids (a container's root) would get user_max_workers
  * of them per uid but for max_kthread_workers, which counts them over all
- * users together.
+ * users together (kthread_workers shows the count). Once the holder's
+ * worker has gone, the count is down by one and nobody gets a worker.
  */
 TEST_F(unpriv, kernel_thread_workers_of_all_users_are_limited)
 {
+	static int refused = 1;
 	int ready[2], go[2], status;
+	long long held, after;
 	pid_t holder;
 	char c;
 
@@ -542,14 +577,24 @@ TEST_F(unpriv, kernel_thread_workers_of_all_users_are_limited)
 	close(go[0]);
 	/* End of file instead if the holder failed a check. */
 	ASSERT_EQ(1, read(ready[0], &c, 1));
+	held = acall_param_read("kthread_workers");
+	ASSERT_LE(1, held);
 	/* At least the holder's is alive: no other may start. */
 	ASSERT_EQ(0, acall_param_write("max_kthread_workers", 1));
-	EXPECT_EQ(0, as_nobody(kthread_worker_refused, NULL));
+	EXPECT_EQ(0, as_nobody(kthread_worker_refused, &refused));
 	close(go[1]);
 	ASSERT_EQ(holder, waitpid(holder, &status, 0));
 	EXPECT_TRUE(WIFEXITED(status));
 	EXPECT_EQ(0, WEXITSTATUS(status));
 	close(ready[0]);
+
+	/* Its context closed, the holder's worker ends: its count with it. */
+	while (kthread_workers_of(holder) > 0)
+		sched_yield();
+	after = acall_param_read("kthread_workers");
+	EXPECT_GE(held - 1, after);
+	ASSERT_EQ(0, acall_param_write("max_kthread_workers", after + 1));
+	EXPECT_EQ(0, as_nobody(kthread_worker_refused, NULL));
 }
 
 TEST_HARNESS_MAIN

@@ -61,6 +61,25 @@ static struct sq_node *to_node(struct cds_wfcq_node *link)
 	return (struct sq_node *)((char *)link - offsetof(struct sq_node, link));
 }
 
+/*
+ * This process's pid, for the queue's fork check: read once, and again in
+ * each fork() child (an atfork handler), since getpid() is a system call
+ * (glibc keeps no copy since 2.25), too dear for every enqueue.
+ */
+static pid_t acall_pid;
+static pthread_once_t acall_pid_once = PTHREAD_ONCE_INIT;
+
+static void acall_pid_refresh(void)
+{
+	__atomic_store_n(&acall_pid, getpid(), __ATOMIC_RELAXED);
+}
+
+static void acall_pid_init(void)
+{
+	acall_pid_refresh();
+	pthread_atfork(NULL, NULL, acall_pid_refresh);
+}
+
 struct acall_sq *acall_sq_alloc(unsigned int batch)
 {
 	struct acall_sq *sq = calloc(1, sizeof(*sq));
@@ -74,6 +93,7 @@ struct acall_sq *acall_sq_alloc(unsigned int batch)
 		return NULL;
 	}
 	sq->batch_max = batch;
+	pthread_once(&acall_pid_once, acall_pid_init);
 	sq->owner = getpid();
 	__cds_wfcq_init(&sq->head, &sq->tail);
 	__cds_wfcq_init(&sq->held_head, &sq->held_tail);
@@ -129,13 +149,14 @@ static bool whole_chains(const struct acall_sqe *sqes, unsigned int n,
 /*
  * The queue is the setting-up process's: in a child that copied it (fork)
  * its requests could never be submitted, and its flush lock may have been
- * copied held. A ring with no queue was never set up or was torn down.
+ * copied held. (A CLONE_VM child shares it and is not told apart here.)
+ * A ring with no queue was never set up or was torn down.
  */
 static int queue_usable(const struct acall_ring *ring)
 {
 	if (!ring->sq)
 		return -EBADF;
-	if (!acall_sq_is_owner(ring->sq))
+	if (ring->sq->owner != __atomic_load_n(&acall_pid, __ATOMIC_RELAXED))
 		return -EPERM;
 	return 0;
 }
@@ -146,12 +167,13 @@ static int enqueue(struct acall_ring *ring, const struct acall_sqe *sqes,
 	struct acall_sq *sq = ring->sq;
 	struct sq_node *node;
 	size_t bytes;
-	int ret = queue_usable(ring);
+	int ret;
 
-	if (ret)
-		return ret;
 	if (!n)
 		return 0;
+	ret = queue_usable(ring);
+	if (ret)
+		return ret;
 	if (!whole_chains(sqes, n, sq->batch_max))
 		return -EINVAL;
 	if (__builtin_mul_overflow(n, sizeof(*sqes), &bytes) ||

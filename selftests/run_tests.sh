@@ -121,10 +121,33 @@ tests="$*"
 
 pass=0 fail=0 skip=0
 out=/tmp/acall-test.out
+
+# The module's settable parameters as they were before each test program,
+# put back after it: a test killed by its timeout cannot restore those it
+# changed, and the programs after it must not run with them.
+params="max_workers_limit worker_idle_ms user_max_contexts user_max_ring_kb
+user_max_workers max_kthread_workers"
+save_params() {
+	saved=
+	for p in $params; do
+		f=/sys/module/acall/parameters/$p
+		[ -f "$f" ] && saved="$saved $p=$(cat "$f")"
+	done
+}
+restore_params() {
+	for pv in $saved; do
+		f=/sys/module/acall/parameters/${pv%%=*}
+		[ -f "$f" ] && [ "$(cat "$f")" != "${pv#*=}" ] &&
+			echo "${pv#*=}" > "$f"
+	done
+}
+
 for t in $tests; do
 	echo "# ===== $t"
+	save_params
 	timeout "$TEST_TIMEOUT" "$here/$t" >"$out" 2>&1
 	rc=$?
+	restore_params
 	cat "$out"
 	p=$(grep -E '^ok ' "$out" | grep -vc '# SKIP')
 	s=$(grep -E '^ok ' "$out" | grep -c '# SKIP')

@@ -11,7 +11,6 @@
  * runs it once so, on 6.12, with isolcpus=1 nohz_full=1).
  */
 #include <ctype.h>
-#include <dirent.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <stdint.h>
@@ -24,6 +23,7 @@
 #include "kselftest_harness.h"
 #include <acall.h>
 #include "acall_test.h"
+#include "task_state.h"
 
 #define MS	1000000ULL
 #define MAX_CPU	64	/* the VM has a few */
@@ -87,39 +87,18 @@ static uint64_t task_cpus(pid_t tid)
 }
 
 /*
- * The union of the allowed CPUs of this process's kernel-thread workers
- * ("acall/<tgid>:<n>"), and how many there are.
+ * The union of the allowed CPUs of this process's kernel-thread workers,
+ * and how many there are.
  */
 static uint64_t workers_cpus(int *count)
 {
-	char prefix[32], path[64], comm[32];
-	struct dirent *d;
+	pid_t tids[16];
 	uint64_t set = 0;
-	DIR *proc;
-	FILE *f;
+	int i;
 
-	*count = 0;
-	snprintf(prefix, sizeof(prefix), "acall/%d:", getpid());
-	proc = opendir("/proc");
-	if (!proc)
-		return 0;
-	while ((d = readdir(proc))) {
-		pid_t pid = atoi(d->d_name);
-
-		if (pid <= 0)
-			continue;
-		snprintf(path, sizeof(path), "/proc/%d/comm", pid);
-		f = fopen(path, "r");
-		if (!f)
-			continue;
-		if (fgets(comm, sizeof(comm), f) &&
-		    !strncmp(comm, prefix, strlen(prefix))) {
-			set |= task_cpus(pid);
-			(*count)++;
-		}
-		fclose(f);
-	}
-	closedir(proc);
+	*count = acall_kthread_workers(getpid(), tids, 16);
+	for (i = 0; i < *count && i < 16; i++)
+		set |= task_cpus(tids[i]);
 	return set;
 }
 

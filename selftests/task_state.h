@@ -7,10 +7,12 @@
 #ifndef ACALL_TASK_STATE_H
 #define ACALL_TASK_STATE_H
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
@@ -124,6 +126,44 @@ static inline void acall_task_wait_asleep_in_ioctl(pid_t tid)
 {
 	while (!acall_task_sleeps_in_ioctl(tid))
 		sched_yield();
+}
+
+/*
+ * The kernel-thread workers of process tgid ("acall/<tgid>:<n>", a context
+ * set up without ACALL_SETUP_PROCESS_WORKERS): how many there are, the
+ * first max of them in tids.
+ */
+static inline int acall_kthread_workers(pid_t tgid, pid_t *tids, int max)
+{
+	char prefix[32], path[64], comm[32];
+	struct dirent *d;
+	int count = 0;
+	DIR *proc;
+	FILE *f;
+
+	snprintf(prefix, sizeof(prefix), "acall/%d:", (int)tgid);
+	proc = opendir("/proc");
+	if (!proc)
+		return -1;
+	while ((d = readdir(proc))) {
+		pid_t tid = atoi(d->d_name);
+
+		if (tid <= 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/comm", (int)tid);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fgets(comm, sizeof(comm), f) &&
+		    !strncmp(comm, prefix, strlen(prefix))) {
+			if (count < max)
+				tids[count] = tid;
+			count++;
+		}
+		fclose(f);
+	}
+	closedir(proc);
+	return count;
 }
 
 #endif /* ACALL_TASK_STATE_H */

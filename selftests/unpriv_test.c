@@ -12,7 +12,6 @@
  * Each case runs in a child that drops to nobody; it exits 0, or the line
  * of the first check that failed.
  */
-#include <dirent.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <sched.h>
@@ -26,6 +25,7 @@
 #include "kselftest_harness.h"
 #include <acall.h>
 #include "acall_test.h"
+#include "task_state.h"
 
 #define NOBODY		65534
 #define OTHER_UID	65533
@@ -484,37 +484,6 @@ static void hold_kthread_worker(int ready, int go)
 	_exit(0);
 }
 
-/* How many kernel threads "acall/<pid>:<n>" (pid's workers) there are. */
-static int kthread_workers_of(pid_t pid)
-{
-	char prefix[32], path[64], comm[32];
-	struct dirent *d;
-	int count = 0;
-	DIR *proc;
-	FILE *f;
-
-	snprintf(prefix, sizeof(prefix), "acall/%d:", pid);
-	proc = opendir("/proc");
-	if (!proc)
-		return -1;
-	while ((d = readdir(proc))) {
-		pid_t tid = atoi(d->d_name);
-
-		if (tid <= 0)
-			continue;
-		snprintf(path, sizeof(path), "/proc/%d/comm", tid);
-		f = fopen(path, "r");
-		if (!f)
-			continue;
-		if (fgets(comm, sizeof(comm), f) &&
-		    !strncmp(comm, prefix, strlen(prefix)))
-			count++;
-		fclose(f);
-	}
-	closedir(proc);
-	return count;
-}
-
 /*
  * As nobody: a kernel-thread context's request gets a worker (arg NULL),
  * or (arg non-NULL) none, -EAGAIN, with another user's kernel-thread
@@ -589,7 +558,7 @@ TEST_F(unpriv, kernel_thread_workers_of_all_users_are_limited)
 	close(ready[0]);
 
 	/* Its context closed, the holder's worker ends: its count with it. */
-	while (kthread_workers_of(holder) > 0)
+	while (acall_kthread_workers(holder, NULL, 0) > 0)
 		sched_yield();
 	after = acall_param_read("kthread_workers");
 	EXPECT_GE(held - 1, after);

@@ -34,13 +34,23 @@ struct acall_user {
 static DEFINE_SPINLOCK(acall_users_lock);
 static unsigned int acall_kthread_workers;	/* of every charged user */
 
-/* Read-only: how near max_kthread_workers the users are. */
+/*
+ * Read-only: how near max_kthread_workers the users are. The load-time
+ * parser calls .set without looking (kthread_workers=N on insmod's line).
+ */
 static int acall_kthread_workers_get(char *buf, const struct kernel_param *kp)
 {
 	return scnprintf(buf, PAGE_SIZE, "%u\n", READ_ONCE(acall_kthread_workers));
 }
 
+static int acall_kthread_workers_set(const char *val,
+				     const struct kernel_param *kp)
+{
+	return -EPERM;
+}
+
 static const struct kernel_param_ops acall_kthread_workers_ops = {
+	.set = acall_kthread_workers_set,
 	.get = acall_kthread_workers_get,
 };
 module_param_cb(kthread_workers, &acall_kthread_workers_ops, NULL, 0444);

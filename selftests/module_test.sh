@@ -1,7 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 # Loading and unloading acall.ko: insmod/rmmod cycles, /dev/acall appearing
-# and going away with it, and rmmod refused while a context is open.
+# and going away with it, rmmod refused while a context is open, and the
+# read-only parameter refused on insmod's command line.
 # Prints TAP; expects the module loaded on entry and leaves it loaded.
 KO=${ACALL_KO:-/acall/acall.ko}
 n=0
@@ -12,7 +13,7 @@ not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n $1"; }
 loaded() { [ -d /sys/module/acall ]; }
 
 echo "TAP version 13"
-echo "1..4"
+echo "1..5"
 
 # 20 insmod/rmmod cycles, each one also opening the device.
 cycles_ok=1
@@ -67,5 +68,23 @@ elif ! : <>/dev/acall; then
 else
 	ok insmod_twice_refused
 fi
+
+# kthread_workers is a count, read only: given at load time, insmod fails
+# (the kernel calls the parameter's set operation, which must exist),
+# and the module then loads without it.
+rmmod acall
+if insmod "$KO" kthread_workers=1 2>/dev/null; then
+	not_ok read_only_parameter_refused_at_load
+	echo "# insmod took kthread_workers=1"
+elif loaded; then
+	not_ok read_only_parameter_refused_at_load
+	echo "# the module is loaded after a refused insmod"
+elif ! insmod "$KO" || [ "$(cat /sys/module/acall/parameters/kthread_workers)" != 0 ]; then
+	not_ok read_only_parameter_refused_at_load
+	echo "# insmod without it failed, or kthread_workers is not 0"
+else
+	ok read_only_parameter_refused_at_load
+fi
+loaded || insmod "$KO"
 
 [ $failed = 0 ]

@@ -17,13 +17,13 @@
 
 /*
  * Set the pool's CPUs, and those of its kernel-thread workers: the same
- * less the CPUs isolated from the kernel's unbound threads and from the
- * scheduler's domains (nohz_full=, isolcpus=), as unbound workqueues keep
- * off them: an admin who isolated a CPU for a vCPU or a poller does not
- * expect I/O threads there. A binding (bound) that names isolated CPUs
- * only is taken as it is; a default mask with no other CPU (a node all
- * isolated) gives way to the housekeeping CPUs. Threads of the process
- * keep within their own CPUs instead (acall_worker_follow_mask()).
+ * less the CPUs outside the housekeeping sets of unbound kernel threads
+ * and of the scheduler's domains (those nohz_full= and isolcpus= with its
+ * domain flag isolate): an admin who isolated a CPU for a vCPU or a
+ * poller does not expect I/O threads there. A binding (bound) with no
+ * housekeeping CPU is taken as it is; a default mask with none (a node
+ * all isolated) gives way to the housekeeping CPUs. Threads of the
+ * process keep within their own CPUs instead (acall_worker_follow_mask()).
  * Under mask_lock, or before the pool is used.
  */
 static void acall_pool_mask_update(struct acall_pool *pool,
@@ -34,15 +34,11 @@ static void acall_pool_mask_update(struct acall_pool *pool,
 	struct cpumask *kmask = pool->kthread_mask;
 
 	cpumask_copy(pool->mask, mask);
-	cpumask_and(kmask, mask, hk_kthread);
-	cpumask_and(kmask, kmask, hk_domain);
-	if (cpumask_intersects(kmask, cpu_online_mask))
+	if (cpumask_and(kmask, mask, hk_kthread) &&
+	    cpumask_and(kmask, kmask, hk_domain))
 		return;
-	if (!bound) {
-		cpumask_and(kmask, hk_kthread, hk_domain);
-		if (cpumask_intersects(kmask, cpu_online_mask))
-			return;
-	}
+	if (!bound && cpumask_and(kmask, hk_kthread, hk_domain))
+		return;
 	cpumask_copy(kmask, mask);
 }
 
@@ -51,11 +47,10 @@ int acall_pool_mask_init(struct acall_pool *pool)
 	const struct cpumask *mask = cpu_possible_mask;
 
 	mutex_init(&pool->mask_lock);
+	/* On failure the caller frees what was allocated (mask_free). */
 	if (!zalloc_cpumask_var(&pool->mask, GFP_KERNEL_ACCOUNT) ||
-	    !zalloc_cpumask_var(&pool->kthread_mask, GFP_KERNEL_ACCOUNT)) {
-		acall_pool_mask_free(pool);
+	    !zalloc_cpumask_var(&pool->kthread_mask, GFP_KERNEL_ACCOUNT))
 		return -ENOMEM;
-	}
 	if (pool->node != NUMA_NO_NODE &&
 	    cpumask_intersects(cpumask_of_node(pool->node), cpu_online_mask))
 		mask = cpumask_of_node(pool->node);

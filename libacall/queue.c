@@ -24,6 +24,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <urcu/wfcqueue.h>
@@ -62,22 +63,47 @@ static struct sq_node *to_node(struct cds_wfcq_node *link)
 }
 
 /*
- * This process's pid, for the queue's fork check: read once, and again in
- * each fork() child (an atfork handler), since getpid() is a system call
- * (glibc keeps no copy since 2.25), too dear for every enqueue.
+ * This process's pid, for the queue's fork check, kept where a child made
+ * without CLONE_VM finds 0 however it was made (fork(), _Fork(), a raw
+ * clone): a page with MADV_WIPEONFORK. getpid() is a system call (glibc
+ * keeps no copy since 2.25), too dear for every enqueue. NULL where the
+ * page could not be had: getpid() each time.
  */
-static pid_t acall_pid;
+static pid_t *acall_pid_page;
 static pthread_once_t acall_pid_once = PTHREAD_ONCE_INIT;
-
-static void acall_pid_refresh(void)
-{
-	__atomic_store_n(&acall_pid, getpid(), __ATOMIC_RELAXED);
-}
 
 static void acall_pid_init(void)
 {
-	acall_pid_refresh();
-	pthread_atfork(NULL, NULL, acall_pid_refresh);
+	long size = sysconf(_SC_PAGESIZE);
+	void *page = mmap(NULL, size, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (page == MAP_FAILED)
+		return;
+	if (madvise(page, size, MADV_WIPEONFORK)) {
+		munmap(page, size);
+		return;
+	}
+	acall_pid_page = page;
+}
+
+/* Whether the calling process set the queue up; a load, mostly. */
+static bool queue_owner(const struct acall_sq *sq)
+{
+	pid_t pid = 0, *cache = acall_pid_page;
+
+	if (cache)
+		pid = __atomic_load_n(cache, __ATOMIC_RELAXED);
+	if (pid == sq->owner)
+		return true;
+	/*
+	 * A child's first look, or a CLONE_VM process beside the owner
+	 * (which shares the page and may have put its own pid there).
+	 */
+	pid = getpid();
+	if (cache && !__atomic_load_n(cache, __ATOMIC_RELAXED))
+		__atomic_store_n(cache, pid, __ATOMIC_RELAXED);
+	return pid == sq->owner;
 }
 
 struct acall_sq *acall_sq_alloc(unsigned int batch)
@@ -149,14 +175,13 @@ static bool whole_chains(const struct acall_sqe *sqes, unsigned int n,
 /*
  * The queue is the setting-up process's: in a child that copied it (fork)
  * its requests could never be submitted, and its flush lock may have been
- * copied held. (A CLONE_VM child shares it and is not told apart here.)
- * A ring with no queue was never set up or was torn down.
+ * copied held. A ring with no queue was never set up or was torn down.
  */
 static int queue_usable(const struct acall_ring *ring)
 {
 	if (!ring->sq)
 		return -EBADF;
-	if (ring->sq->owner != __atomic_load_n(&acall_pid, __ATOMIC_RELAXED))
+	if (!queue_owner(ring->sq))
 		return -EPERM;
 	return 0;
 }

@@ -88,9 +88,9 @@ static uint64_t task_cpus(pid_t tid)
 
 /*
  * The union of the allowed CPUs of this process's kernel-thread workers,
- * and how many there are.
+ * how many there are, and the first one's tid (if first).
  */
-static uint64_t workers_cpus(int *count)
+static uint64_t workers_cpus(int *count, pid_t *first)
 {
 	pid_t tids[16];
 	uint64_t set = 0;
@@ -99,6 +99,8 @@ static uint64_t workers_cpus(int *count)
 	*count = acall_kthread_workers(getpid(), tids, 16);
 	for (i = 0; i < *count && i < 16; i++)
 		set |= task_cpus(tids[i]);
+	if (first)
+		*first = *count > 0 ? tids[0] : -1;
 	return set;
 }
 
@@ -163,7 +165,7 @@ TEST_F(isolated, kernel_thread_workers_stay_off_isolated_cpus)
 	int count;
 
 	ASSERT_EQ(0, worker_nop(self));
-	cpus = workers_cpus(&count);
+	cpus = workers_cpus(&count, NULL);
 	ASSERT_LE(1, count);
 	EXPECT_NE(0, cpus);
 	EXPECT_EQ(0, cpus & self->isolated)
@@ -196,6 +198,7 @@ static int bind(FIXTURE_DATA(isolated) *self, uint64_t bits)
  */
 TEST_F(isolated, a_binding_to_isolated_cpus_only_is_kept)
 {
+	pid_t worker, now;
 	cpu_set_t set;
 	uint64_t cpus;
 	int cpu, count;
@@ -208,15 +211,16 @@ TEST_F(isolated, a_binding_to_isolated_cpus_only_is_kept)
 
 	/* One worker, idle until the context closes, off the isolated CPUs. */
 	ASSERT_EQ(0, worker_nop(self));
-	cpus = workers_cpus(&count);
+	cpus = workers_cpus(&count, &worker);
 	ASSERT_EQ(1, count);
 	EXPECT_EQ(0, cpus & self->isolated);
 
-	/* It applies a new binding before it takes its next request. */
+	/* The same worker applies a new binding before its next request. */
 	ASSERT_EQ(0, bind(self, self->isolated));
 	ASSERT_EQ(0, worker_nop(self));
-	cpus = workers_cpus(&count);
+	cpus = workers_cpus(&count, &now);
 	ASSERT_EQ(1, count);
+	EXPECT_EQ(worker, now);
 	EXPECT_EQ(self->isolated, cpus)
 		TH_LOG("the worker may run on CPUs %#llx, bound to %#llx",
 		       (unsigned long long)cpus,
@@ -224,8 +228,9 @@ TEST_F(isolated, a_binding_to_isolated_cpus_only_is_kept)
 
 	ASSERT_EQ(0, bind(self, 0));
 	ASSERT_EQ(0, worker_nop(self));
-	cpus = workers_cpus(&count);
+	cpus = workers_cpus(&count, &now);
 	ASSERT_EQ(1, count);
+	EXPECT_EQ(worker, now);
 	EXPECT_NE(0, cpus);
 	EXPECT_EQ(0, cpus & self->isolated);
 }

@@ -9,11 +9,13 @@
 #include <limits.h>
 #include <pthread.h>
 #include <sched.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -343,9 +345,11 @@ TEST(queue_of_a_ring_without_one_is_ebadf)
 /*
  * A forked child has a copy of the queue that nothing could ever submit
  * (and of a flush lock another thread may have held): it may neither
- * enqueue nor flush. The parent's queue is untouched.
+ * enqueue nor flush, however it was made (raw: the fork system call
+ * itself, which runs no atfork handler). The parent's queue is untouched.
  */
-TEST(a_forked_child_may_not_enqueue_or_flush)
+static void forked_child_may_not_use_the_queue(struct __test_metadata *_metadata,
+					       bool raw)
 {
 	struct acall_ring ring;
 	struct acall_sqe sqe;
@@ -358,7 +362,7 @@ TEST(a_forked_child_may_not_enqueue_or_flush)
 	nop(&sqe, 7);
 	ASSERT_EQ(0, acall_enqueue(&ring, &sqe));
 
-	child = fork();
+	child = raw ? syscall(SYS_fork) : fork();
 	ASSERT_LE(0, child);
 	if (child == 0) {
 		if (acall_enqueue(&ring, &sqe) != -EPERM)
@@ -380,6 +384,16 @@ TEST(a_forked_child_may_not_enqueue_or_flush)
 	EXPECT_EQ(7, cqe->user_data);
 	acall_cq_advance(&ring, 1);
 	acall_ring_exit(&ring);
+}
+
+TEST(a_forked_child_may_not_enqueue_or_flush)
+{
+	forked_child_may_not_use_the_queue(_metadata, false);
+}
+
+TEST(a_raw_forked_child_may_not_enqueue_or_flush)
+{
+	forked_child_may_not_use_the_queue(_metadata, true);
 }
 
 struct exit_canceled {

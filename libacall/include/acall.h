@@ -291,8 +291,8 @@ int acall_submit_and_wait(struct acall_ring *ring, const struct acall_sqe *sqes,
  * Thread-safe, wait-free: queue a copy of *sqe for the next acall_flush().
  * Returns 0, -ENOMEM, or -EINVAL when *sqe has LINK (it would link to
  * whatever another thread queues next: use acall_enqueue_n()); -EPERM in
- * a fork() child of the ring's owner, -EBADF for a ring that has no queue
- * (not set up, or torn down).
+ * a child of the ring's owner made without CLONE_VM (fork(), say), -EBADF
+ * for a ring that has no queue (not set up, or torn down).
  */
 int acall_enqueue(struct acall_ring *ring, const struct acall_sqe *sqe);
 

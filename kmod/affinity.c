@@ -22,9 +22,11 @@
  * domain flag isolate): an admin who isolated a CPU for a vCPU or a
  * poller does not expect I/O threads there. A binding (bound) with no
  * housekeeping CPU is taken as it is; a default mask with none (a node
- * all isolated) gives way to the housekeeping CPUs. Threads of the
- * process keep within their own CPUs instead (acall_worker_follow_mask()).
- * Under mask_lock, or before the pool is used.
+ * all isolated) gives way to the housekeeping CPUs. What is online is
+ * read here: CPUs that come online later are taken at the next change of
+ * the pool's mask, not before. Threads of the process keep within their
+ * own CPUs instead (acall_worker_follow_mask()). Under mask_lock, or
+ * before the pool is used.
  */
 static void acall_pool_mask_update(struct acall_pool *pool,
 				   const struct cpumask *mask, bool bound)
@@ -34,11 +36,16 @@ static void acall_pool_mask_update(struct acall_pool *pool,
 	struct cpumask *kmask = pool->kthread_mask;
 
 	cpumask_copy(pool->mask, mask);
-	if (cpumask_and(kmask, mask, hk_kthread) &&
-	    cpumask_and(kmask, kmask, hk_domain))
+	/* Online now: a kernel thread is refused a mask with no online CPU. */
+	cpumask_and(kmask, mask, hk_kthread);
+	cpumask_and(kmask, kmask, hk_domain);
+	if (cpumask_intersects(kmask, cpu_online_mask))
 		return;
-	if (!bound && cpumask_and(kmask, hk_kthread, hk_domain))
-		return;
+	if (!bound) {
+		cpumask_and(kmask, hk_kthread, hk_domain);
+		if (cpumask_intersects(kmask, cpu_online_mask))
+			return;
+	}
 	cpumask_copy(kmask, mask);
 }
 

@@ -36,7 +36,8 @@ static unsigned int acall_kthread_workers;	/* of every charged user */
 
 /*
  * Read-only: how near max_kthread_workers the users are. The load-time
- * parser calls .set without looking (kthread_workers=N on insmod's line).
+ * parser calls .set without looking: kthread_workers=N on insmod's line
+ * is an invalid parameter, and the load fails.
  */
 static int acall_kthread_workers_get(char *buf, const struct kernel_param *kp)
 {
@@ -46,7 +47,7 @@ static int acall_kthread_workers_get(char *buf, const struct kernel_param *kp)
 static int acall_kthread_workers_set(const char *val,
 				     const struct kernel_param *kp)
 {
-	return -EPERM;
+	return -EINVAL;
 }
 
 static const struct kernel_param_ops acall_kthread_workers_ops = {

@@ -70,10 +70,12 @@ else
 fi
 
 # kthread_workers is a count, read only: given at load time, insmod fails
-# (the kernel calls the parameter's set operation, which must exist),
-# and the module then loads without it.
-rmmod acall
-if insmod "$KO" kthread_workers=1 2>/dev/null; then
+# (the kernel calls the parameter's set operation, which must exist and
+# refuse it), and the module then loads without it.
+if ! rmmod acall; then
+	not_ok read_only_parameter_refused_at_load
+	echo "# rmmod failed"
+elif insmod "$KO" kthread_workers=1 2>/dev/null; then
 	not_ok read_only_parameter_refused_at_load
 	echo "# insmod took kthread_workers=1"
 elif loaded; then

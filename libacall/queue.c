@@ -21,10 +21,14 @@
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/random.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <urcu/wfcqueue.h>
@@ -54,6 +58,7 @@ struct acall_sq {
 	struct acall_sqe *batch;	/* contiguous copy for one submit */
 
 	pid_t owner;	/* the process that set the ring up */
+	uint64_t owner_mark;	/* its acall_mark(), or 0 */
 	struct acall_workers *workers;	/* the ring's threads, or NULL */
 };
 
@@ -63,16 +68,18 @@ static struct sq_node *to_node(struct cds_wfcq_node *link)
 }
 
 /*
- * This process's pid, for the queue's fork check, kept where a child made
- * without CLONE_VM finds 0 however it was made (fork(), _Fork(), a raw
- * clone): a page with MADV_WIPEONFORK. getpid() is a system call (glibc
- * keeps no copy since 2.25), too dear for every enqueue. NULL where the
- * page could not be had: getpid() each time.
+ * A mark of this process, for the queue's fork check, kept where a child
+ * made without CLONE_VM finds 0 however it was made (fork(), _Fork(), a
+ * raw clone, one in a new pid namespace whose pid may equal its
+ * parent's): a page with MADV_WIPEONFORK. The first look in a process
+ * draws a new mark. A load per enqueue, where getpid() would be a system
+ * call (glibc keeps no copy since 2.25). NULL where the page could not be
+ * had: the pids are compared instead.
  */
-static pid_t *acall_pid_page;
-static pthread_once_t acall_pid_once = PTHREAD_ONCE_INIT;
+static uint64_t *acall_mark_page;
+static pthread_once_t acall_mark_once = PTHREAD_ONCE_INIT;
 
-static void acall_pid_init(void)
+static void acall_mark_init(void)
 {
 	long size = sysconf(_SC_PAGESIZE);
 	void *page = mmap(NULL, size, PROT_READ | PROT_WRITE,
@@ -84,26 +91,32 @@ static void acall_pid_init(void)
 		munmap(page, size);
 		return;
 	}
-	acall_pid_page = page;
+	acall_mark_page = page;
 }
 
-/* Whether the calling process set the queue up; a load, mostly. */
-static bool queue_owner(const struct acall_sq *sq)
+/* This process's mark (never 0), or 0 without the page. */
+static uint64_t acall_mark(void)
 {
-	pid_t pid = 0, *cache = acall_pid_page;
+	uint64_t mark, drawn = 0, *page = acall_mark_page;
+	struct timespec now;
 
-	if (cache)
-		pid = __atomic_load_n(cache, __ATOMIC_RELAXED);
-	if (pid == sq->owner)
-		return true;
-	/*
-	 * A child's first look, or a CLONE_VM process beside the owner
-	 * (which shares the page and may have put its own pid there).
-	 */
-	pid = getpid();
-	if (cache && !__atomic_load_n(cache, __ATOMIC_RELAXED))
-		__atomic_store_n(cache, pid, __ATOMIC_RELAXED);
-	return pid == sq->owner;
+	if (!page)
+		return 0;
+	mark = __atomic_load_n(page, __ATOMIC_RELAXED);
+	if (mark)
+		return mark;
+	/* Any value this process's children cannot have drawn the same. */
+	if (getrandom(&drawn, sizeof(drawn), GRND_NONBLOCK) != sizeof(drawn)) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		drawn = (uint64_t)getpid() << 32 ^
+			(uint64_t)now.tv_sec * 1000000000 ^ (uint64_t)now.tv_nsec;
+	}
+	drawn |= 1;
+	/* Threads looking first at once agree on one of theirs. */
+	if (!__atomic_compare_exchange_n(page, &mark, drawn, false,
+					 __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		return mark;
+	return drawn;
 }
 
 struct acall_sq *acall_sq_alloc(unsigned int batch)
@@ -119,17 +132,33 @@ struct acall_sq *acall_sq_alloc(unsigned int batch)
 		return NULL;
 	}
 	sq->batch_max = batch;
-	pthread_once(&acall_pid_once, acall_pid_init);
+	pthread_once(&acall_mark_once, acall_mark_init);
 	sq->owner = getpid();
+	sq->owner_mark = acall_mark();
 	__cds_wfcq_init(&sq->head, &sq->tail);
 	__cds_wfcq_init(&sq->held_head, &sq->held_tail);
 	return sq;
 }
 
-/* Whether the calling process set the ring up (not a child of it). */
+/*
+ * Whether the calling process set the queue up. The mark alone tells a
+ * child made without CLONE_VM, for the price of a load; one made with it
+ * (which shares the page) passes, as the man pages say.
+ */
+static bool queue_owner(const struct acall_sq *sq)
+{
+	if (sq->owner_mark)
+		return acall_mark() == sq->owner_mark;
+	return getpid() == sq->owner;
+}
+
+/*
+ * Whether the calling process set the ring up, exactly: neither a child
+ * made without CLONE_VM (the mark) nor one made with it (the pid).
+ */
 bool acall_sq_is_owner(const struct acall_sq *sq)
 {
-	return sq->owner == getpid();
+	return queue_owner(sq) && getpid() == sq->owner;
 }
 
 /* Where the ring keeps its worker threads' state (workers.c). */

@@ -9,6 +9,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -345,7 +346,7 @@ TEST(queue_of_a_ring_without_one_is_ebadf)
 /*
  * A forked child has a copy of the queue that nothing could ever submit
  * (and of a flush lock another thread may have held): it may neither
- * enqueue nor flush, however it was made (raw: the fork system call
+ * enqueue nor flush, however it was made (raw: the clone system call
  * itself, which runs no atfork handler). The parent's queue is untouched.
  */
 static void forked_child_may_not_use_the_queue(struct __test_metadata *_metadata,
@@ -362,7 +363,7 @@ static void forked_child_may_not_use_the_queue(struct __test_metadata *_metadata
 	nop(&sqe, 7);
 	ASSERT_EQ(0, acall_enqueue(&ring, &sqe));
 
-	child = raw ? syscall(SYS_fork) : fork();
+	child = raw ? syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0) : fork();
 	ASSERT_LE(0, child);
 	if (child == 0) {
 		if (acall_enqueue(&ring, &sqe) != -EPERM)
@@ -394,6 +395,86 @@ TEST(a_forked_child_may_not_enqueue_or_flush)
 TEST(a_raw_forked_child_may_not_enqueue_or_flush)
 {
 	forked_child_may_not_use_the_queue(_metadata, true);
+}
+
+/* fork() into a new pid namespace: the child is its pid 1. */
+static pid_t fork_as_pid1(void)
+{
+	return unshare(CLONE_NEWPID) ? -1 : fork();
+}
+
+/*
+ * In a pid namespace of its own (pid 1), set a ring up with one request
+ * queued, and have a child, pid 1 of another namespace, try the queue.
+ * Exits 0 when the child was refused and the request was then flushed.
+ */
+static void pid1_owner(void)
+{
+	struct acall_ring ring;
+	struct acall_sqe sqe;
+	struct acall_cqe *cqe;
+	int status;
+	pid_t child;
+
+	if (acall_ring_init(&ring, NULL))
+		_exit(10);
+	nop(&sqe, 7);
+	if (acall_enqueue(&ring, &sqe))
+		_exit(11);
+	child = fork_as_pid1();
+	if (child < 0)
+		_exit(12);
+	if (child == 0) {
+		if (getpid() != 1)
+			_exit(1);
+		if (acall_enqueue(&ring, &sqe) != -EPERM)
+			_exit(2);
+		if (acall_flush(&ring) != -EPERM)
+			_exit(3);
+		_exit(0);
+	}
+	if (waitpid(child, &status, 0) != child || !WIFEXITED(status))
+		_exit(13);
+	if (WEXITSTATUS(status))
+		_exit(WEXITSTATUS(status));
+	if (acall_flush(&ring) != 1 || acall_wait_cqe(&ring, &cqe, -1) ||
+	    cqe->user_data != 7)
+		_exit(14);
+	acall_cq_advance(&ring, 1);
+	acall_ring_exit(&ring);
+	_exit(0);
+}
+
+/*
+ * The owner and its child may have the same pid, each pid 1 of its own
+ * namespace (a container's init that starts another): the child is told
+ * apart all the same.
+ */
+TEST(a_child_with_the_owners_pid_may_not_enqueue_or_flush)
+{
+	int status;
+	pid_t owner;
+
+	REQUIRE(ACALL_FEAT_RING);
+	if (geteuid())
+		SKIP(return, "root makes pid namespaces");
+	owner = fork();
+	ASSERT_LE(0, owner);
+	if (owner == 0) {
+		pid_t pid1 = fork_as_pid1();
+
+		if (pid1 < 0)
+			_exit(20);
+		if (pid1 == 0)
+			pid1_owner();
+		if (waitpid(pid1, &status, 0) != pid1 || !WIFEXITED(status))
+			_exit(21);
+		_exit(WEXITSTATUS(status));
+	}
+	ASSERT_EQ(owner, waitpid(owner, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status))
+		TH_LOG("check %d failed (1-3: in the child)", WEXITSTATUS(status));
 }
 
 struct exit_canceled {

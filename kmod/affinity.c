@@ -5,7 +5,7 @@
  * or gives one queue a pool of its own bound to its own set, so that an
  * IOThread and its I/O stay on the cores given to them. A worker applies a
  * new mask to itself the next time it looks for work. Kernel-thread
- * workers keep off isolated CPUs as the kernel's own threads do.
+ * workers keep off the CPUs nohz_full= and isolcpus= isolate.
  */
 #include <linux/nospec.h>
 #include <linux/sched.h>

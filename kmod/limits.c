@@ -32,6 +32,7 @@ struct acall_user {
 };
 
 static DEFINE_SPINLOCK(acall_users_lock);
+static DEFINE_HASHTABLE(acall_users, 6);
 static unsigned int acall_kthread_workers;	/* of every charged user */
 
 /*
@@ -57,7 +58,6 @@ static const struct kernel_param_ops acall_kthread_workers_ops = {
 module_param_cb(kthread_workers, &acall_kthread_workers_ops, NULL, 0444);
 MODULE_PARM_DESC(kthread_workers,
 		 "Kernel-thread workers of charged users alive now (read only)");
-static DEFINE_HASHTABLE(acall_users, 6);
 
 static struct acall_user *acall_user_find(kuid_t uid)
 {

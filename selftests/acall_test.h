@@ -443,18 +443,17 @@ static inline int acall_run1(struct acall_ring *ring, struct acall_sqe *sqe)
 /* ---- workers ------------------------------------------------------------- */
 
 /*
- * The first line of /proc/self/task/<tid>/<file> that starts with key,
- * into out. 0, -ENOENT when no line does, -EOVERFLOW when it does not fit
- * in len, or -errno of the open.
+ * The first line of the file at path that starts with key, into out. 0,
+ * -ENOENT when no line does, -EOVERFLOW when it does not fit in len, or
+ * -errno of the open.
  */
-static inline int acall_task_line(pid_t tid, const char *file,
-				  const char *key, char *out, size_t len)
+static inline int acall_file_line(const char *path, const char *key,
+				  char *out, size_t len)
 {
-	char path[96], line[256];
+	char line[256];
 	bool at_start = true;	/* line starts a line of the file */
 	FILE *f;
 
-	snprintf(path, sizeof(path), "/proc/self/task/%d/%s", (int)tid, file);
 	f = fopen(path, "r");
 	if (!f)
 		return -errno;
@@ -471,6 +470,16 @@ static inline int acall_task_line(pid_t tid, const char *file,
 	}
 	fclose(f);
 	return -ENOENT;
+}
+
+/* acall_file_line() of /proc/self/task/<tid>/<file>. */
+static inline int acall_task_line(pid_t tid, const char *file,
+				  const char *key, char *out, size_t len)
+{
+	char path[96];
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/%s", (int)tid, file);
+	return acall_file_line(path, key, out, len);
 }
 
 /* Count in dir (of /proc/<tid> entries) the threads whose comm has prefix. */

@@ -68,22 +68,21 @@ static uint64_t isolated_cpus(void)
 	       sysfs_cpus("/sys/devices/system/cpu/nohz_full");
 }
 
-/* Cpus_allowed_list of a task, as a bitmap; 0 if it cannot be read. */
+/*
+ * Cpus_allowed_list of any task (a kernel thread is not in this process's
+ * /proc/self/task), as a bitmap; 0 if it cannot be read.
+ */
 static uint64_t task_cpus(pid_t tid)
 {
+	static const char key[] = "Cpus_allowed_list:";
 	char path[64], line[256];
-	uint64_t set = 0;
-	FILE *f;
+	const char *list;
 
 	snprintf(path, sizeof(path), "/proc/%d/status", tid);
-	f = fopen(path, "r");
-	if (!f)
+	if (acall_file_line(path, key, line, sizeof(line)))
 		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, "Cpus_allowed_list:", 18))
-			set = parse_cpu_list(line + 18 + strspn(line + 18, " \t"));
-	fclose(f);
-	return set;
+	list = line + strlen(key);
+	return parse_cpu_list(list + strspn(list, " \t"));
 }
 
 /*

@@ -68,14 +68,21 @@ out:
 	return ret;
 }
 
-/* dir/../rel, dir being this program's directory. */
-static void beside_me(char *out, size_t len, const char *rel)
+/*
+ * The object at dir/../rel (dir: this program's directory) carries
+ * DF_1_NODELETE; skips when it was not built (how: what builds it).
+ */
+static void expect_nodelete_beside_me(struct __test_metadata *_metadata,
+				      const char *rel, const char *how)
 {
-	char self[PATH_MAX];
+	char self[PATH_MAX], path[PATH_MAX + 64];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 
 	self[n > 0 ? n : 0] = '\0';
-	snprintf(out, len, "%s/../%s", dirname(self), rel);
+	snprintf(path, sizeof(path), "%s/../%s", dirname(self), rel);
+	if (access(path, F_OK))
+		SKIP(return, "not built (%s)", how);
+	EXPECT_EQ(1, nodelete(path)) TH_LOG("%s lacks DF_1_NODELETE", path);
 }
 
 TEST(libacall_stays_mapped_after_dlclose)
@@ -91,22 +98,14 @@ TEST(libacall_stays_mapped_after_dlclose)
 
 TEST(posixaio_stays_mapped_after_dlclose)
 {
-	char path[PATH_MAX];
-
-	beside_me(path, sizeof(path), "lib/libacall-posixaio.so");
-	if (access(path, F_OK))
-		SKIP(return, "libacall-posixaio.so: not built");
-	EXPECT_EQ(1, nodelete(path)) TH_LOG("%s lacks DF_1_NODELETE", path);
+	expect_nodelete_beside_me(_metadata, "lib/libacall-posixaio.so",
+				  "make lib");
 }
 
 TEST(fio_engine_stays_mapped_after_dlclose)
 {
-	char path[PATH_MAX];
-
-	beside_me(path, sizeof(path), "fio/libacall-fio.so");
-	if (access(path, F_OK))
-		SKIP(return, "libacall-fio.so: not built (make fio-engine)");
-	EXPECT_EQ(1, nodelete(path)) TH_LOG("%s lacks DF_1_NODELETE", path);
+	expect_nodelete_beside_me(_metadata, "fio/libacall-fio.so",
+				  "make fio-engine");
 }
 
 TEST_HARNESS_MAIN

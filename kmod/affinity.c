@@ -49,19 +49,23 @@ static void acall_pool_mask_update(struct acall_pool *pool,
 	cpumask_copy(kmask, mask);
 }
 
+/* A pool's CPUs without a binding: its node's while one of them is online. */
+static const struct cpumask *acall_pool_default_mask(int node)
+{
+	if (node != NUMA_NO_NODE &&
+	    cpumask_intersects(cpumask_of_node(node), cpu_online_mask))
+		return cpumask_of_node(node);
+	return cpu_possible_mask;
+}
+
 int acall_pool_mask_init(struct acall_pool *pool)
 {
-	const struct cpumask *mask = cpu_possible_mask;
-
 	mutex_init(&pool->mask_lock);
 	/* On failure the caller frees what was allocated (mask_free). */
 	if (!zalloc_cpumask_var(&pool->mask, GFP_KERNEL_ACCOUNT) ||
 	    !zalloc_cpumask_var(&pool->kthread_mask, GFP_KERNEL_ACCOUNT))
 		return -ENOMEM;
-	if (pool->node != NUMA_NO_NODE &&
-	    cpumask_intersects(cpumask_of_node(pool->node), cpu_online_mask))
-		mask = cpumask_of_node(pool->node);
-	acall_pool_mask_update(pool, mask, false);
+	acall_pool_mask_update(pool, acall_pool_default_mask(pool->node), false);
 	return 0;
 }
 
@@ -141,11 +145,8 @@ static void acall_apply_affinity(struct acall_ctx *ctx)
 	int node;
 
 	for (node = 0; node < nr_node_ids; node++) {
-		mask = cpumask_of_node(node);
-		if (ctx->affinity_set)
-			mask = ctx->affinity;
-		else if (!cpumask_intersects(mask, cpu_online_mask))
-			mask = cpu_possible_mask;
+		mask = ctx->affinity_set ? ctx->affinity :
+					   acall_pool_default_mask(node);
 		acall_pool_set_mask(&ctx->pools[node], mask,
 				    ctx->affinity_set);
 	}

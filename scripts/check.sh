@@ -29,6 +29,25 @@ count() {
 	mapfile -t -O "${#failures[@]}" failures < <(grep -E '^not ok ' "$2" | sed "s/^/$1: /")
 }
 
+# count_vm LABEL PREFIX LOG STATUS [WHY]: a VM run's counts, from its
+# console LOG and vm-run.sh's exit STATUS, into the totals, the summary
+# line LABEL and the failures (each after PREFIX). With WHY, a run that
+# skipped a test or passed none is one more failure, WHY saying why.
+count_vm() {
+	local p f s
+	read -r p f s < <(run_counts "$3" "$4")
+	if ((f > 0)); then
+		mapfile -t -O "${#failures[@]}" failures < \
+			<(run_failures "$3" "$4" | head -n 24 | sed "s/^/$2: /")
+	fi
+	if [[ -n ${5:-} ]] && ((s > 0 || p == 0)); then
+		failures+=("$2: $5 ($s skipped)")
+		f=$((f + 1))
+	fi
+	pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + s))
+	lines+=("$1: $p passed, $f failed, $s skipped")
+}
+
 step() { echo; echo "=== $* ($((SECONDS - start))s)"; }
 
 mkdir -p build/logs
@@ -90,13 +109,8 @@ for k in $kernels; do
 	step "selftests on $k"
 	scripts/vmtest.sh "$k"
 	status=$?
-	read -r p f s < <(run_counts "build/logs/vmtest-$k.log" "$status")
-	pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + s))
-	lines+=("kernel $k ($(scripts/kernels.sh release "$k")): $p passed, $f failed, $s skipped")
-	if ((f > 0)); then
-		mapfile -t -O "${#failures[@]}" failures < \
-			<(run_failures "build/logs/vmtest-$k.log" "$status" | head -n 24 | sed "s/^/$k: /")
-	fi
+	count_vm "kernel $k ($(scripts/kernels.sh release "$k"))" "$k" \
+		"build/logs/vmtest-$k.log" "$status"
 	ran+=" $k"
 done
 
@@ -108,18 +122,9 @@ if [[ " $ran " == *" 6.12 "* ]]; then
 	ACALL_VM_APPEND="isolcpus=1 nohz_full=1" ACALL_VM_LOG=$log \
 		scripts/vmtest.sh 6.12 'sh selftests/run_tests.sh isolated_cpus_test'
 	status=$?
-	read -r p f s < <(run_counts "$log" "$status")
-	lines+=("kernel 6.12, CPU 1 isolated: $p passed, $f failed, $s skipped")
-	if ((f > 0)); then
-		mapfile -t -O "${#failures[@]}" failures < \
-			<(run_failures "$log" "$status" | head -n 24 | sed "s/^/6.12 isolated: /")
-	fi
 	# The run exists for these tests: one skipped there tested nothing.
-	if ((s > 0 || p == 0)); then
-		failures+=("6.12 isolated: isolated_cpus_test did not run ($s skipped): no CPU isolated?")
-		f=$((f + 1))
-	fi
-	pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + s))
+	count_vm "kernel 6.12, CPU 1 isolated" "6.12 isolated" "$log" "$status" \
+		"isolated_cpus_test did not run: no CPU isolated?"
 fi
 
 step "pipeline self-check"

@@ -447,6 +447,14 @@ static int acall_rw_issue_async(struct acall_req *req, int rw,
 	kiocb->ki_flags = acall_rw_iocb_flags(req);
 	if (nowait)
 		kiocb->ki_flags |= IOCB_NOWAIT;
+	/*
+	 * Some filesystems serve an O_DIRECT read through the page cache
+	 * (ext4 with journalled data, encryption or verity; btrfs when
+	 * misaligned): as a buffered read in the submitter, it starts no
+	 * readahead (acall_rw_read_buffered_nowait()). Direct I/O ignores it.
+	 */
+	if (nowait && rw == READ && !req->user_nowait)
+		kiocb->ki_flags |= IOCB_NOIO;
 	kiocb->ki_complete = acall_rw_complete;
 	ret = acall_kiocb_set_rw_flags(kiocb, req->rw_flags, rw);
 	if (ret)

@@ -93,8 +93,10 @@ void acall_req_put(struct acall_req *req)
 	 * any other one is put only inside its SUBMIT, whose file does.
 	 */
 	acall_req_free(ctx, req);
-	if (detached)
+	if (detached) {
+		acall_ring_detached_freed(ctx);
 		acall_ctx_put(ctx);
+	}
 }
 
 /*
@@ -116,6 +118,7 @@ void acall_req_detach(struct acall_req *req)
 		return;
 	req->detached = true;
 	kref_get(&req->ctx->ref);
+	atomic_inc(&req->ctx->detached);
 	acall_identity_take(req->ctx, &req->id);
 }
 

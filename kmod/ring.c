@@ -254,7 +254,8 @@ static bool acall_ring_idle(struct acall_ctx *ctx)
 
 /*
  * Until every accepted request has posted its completion and let go of its
- * file; or -EINTR. A file whose last reference a request dropped in an
+ * file; -EINTR if a signal handler runs first (see acall_ioctl_wait()). A
+ * file whose last reference a request dropped in an
  * interrupt or a kernel thread is closed by the kernel's delayed work a
  * tick later: closed here instead, so that once SHUTDOWN returns, a file
  * the program closes is closed (its locks released, its filesystem free
@@ -265,7 +266,7 @@ int acall_ring_wait_idle(struct acall_ctx *ctx)
 {
 	if (wait_event_interruptible(ctx->cq_wait, acall_ring_idle(ctx) &&
 				     !atomic_read(&ctx->detached)))
-		return -EINTR;
+		return -ERESTARTNOHAND;
 	flush_delayed_fput();
 	return 0;
 }
@@ -542,8 +543,16 @@ long acall_ioctl_wait(struct acall_ctx *ctx, struct acall_wait __user *arg)
 
 	w.nr = a.min_complete;
 	ret = acall_ring_sleep(&w, a.timeout_ns);
+	/*
+	 * Woken for what runs no handler (task work such as io_uring's
+	 * completions for this thread, a stop, the freezer), a wait without
+	 * a timeout goes on once the thread has been back to userspace for
+	 * it: -EINTR only if a handler ran, as poll() answers. A timed one
+	 * cannot restart with the time it has left: -EINTR, as epoll_wait().
+	 */
 	if (ret == -ERESTARTSYS)
-		return -EINTR;
+		return a.timeout_ns < 0 || a.timeout_ns == KTIME_MAX ?
+		       -ERESTARTNOHAND : -EINTR;
 	if (ret)
 		return ret;
 	return acall_ring_used(ctx);

@@ -4,10 +4,12 @@
  * busy worker's completion too, though its next request takes long), not
  * while muted from the ring, not after it is unregistered; ACALL_IOC_WAIT
  * returns what is ready, gives up with -ETIME at its timeout and with
- * -EINTR at a signal, and a completion it did not wait for stays in the
- * ring to be reaped afterwards.
+ * -EINTR at a signal (not at task work, without a timeout), and a
+ * completion it did not wait for stays in the ring to be reaped
+ * afterwards.
  */
 #include <fcntl.h>
+#include <linux/io_uring.h>
 #include <linux/userfaultfd.h>
 #include <poll.h>
 #include <pthread.h>
@@ -23,6 +25,7 @@
 #include "kselftest_harness.h"
 #include <acall.h>
 #include "acall_test.h"
+#include "task_state.h"
 
 #define SECOND (1000LL * 1000 * 1000)
 
@@ -484,6 +487,153 @@ TEST_F(ev, wait_interrupted_by_timer_then_eventfd_says_done)
 	EXPECT_EQ(5, cqe->user_data);
 	EXPECT_EQ(0, cqe->res);
 	acall_cq_advance(&self->ring, 1);
+}
+
+/*
+ * A ring of io_uring's own, by its system calls, enough for one read: the
+ * way a thread comes to have task work queued for it with no signal.
+ */
+struct uring {
+	int fd;
+	struct io_uring_params p;
+	void *sq, *cq;
+	size_t sq_bytes, cq_bytes;
+	struct io_uring_sqe *sqes;
+};
+
+static int uring_setup(struct uring *u)
+{
+	memset(u, 0, sizeof(*u));
+	/* No IORING_SETUP_COOP_TASKRUN: its task work wakes the thread. */
+	u->fd = syscall(__NR_io_uring_setup, 4, &u->p);
+	if (u->fd < 0)
+		return -errno;
+	u->sq_bytes = u->p.sq_off.array + u->p.sq_entries * sizeof(__u32);
+	u->cq_bytes = u->p.cq_off.cqes +
+		      u->p.cq_entries * sizeof(struct io_uring_cqe);
+	u->sq = mmap(NULL, u->sq_bytes, PROT_READ | PROT_WRITE, MAP_SHARED,
+		     u->fd, IORING_OFF_SQ_RING);
+	u->cq = mmap(NULL, u->cq_bytes, PROT_READ | PROT_WRITE, MAP_SHARED,
+		     u->fd, IORING_OFF_CQ_RING);
+	u->sqes = mmap(NULL, u->p.sq_entries * sizeof(*u->sqes),
+		       PROT_READ | PROT_WRITE, MAP_SHARED, u->fd,
+		       IORING_OFF_SQES);
+	if (u->sq == MAP_FAILED || u->cq == MAP_FAILED || u->sqes == MAP_FAILED)
+		return -ENOMEM;
+	return 0;
+}
+
+static _Atomic __u32 *uring_word(void *ring, __u32 off)
+{
+	return (_Atomic __u32 *)((char *)ring + off);
+}
+
+/* One read of len bytes of fd into buf; what io_uring_enter() returns. */
+static int uring_read(struct uring *u, int fd, void *buf, __u32 len)
+{
+	__u32 tail = atomic_load(uring_word(u->sq, u->p.sq_off.tail));
+	__u32 mask = *uring_word(u->sq, u->p.sq_off.ring_mask);
+	__u32 *array = (__u32 *)((char *)u->sq + u->p.sq_off.array);
+	struct io_uring_sqe *sqe = &u->sqes[tail & mask];
+
+	memset(sqe, 0, sizeof(*sqe));
+	sqe->opcode = IORING_OP_READ;
+	sqe->fd = fd;
+	sqe->addr = (uintptr_t)buf;
+	sqe->len = len;
+	sqe->off = (__u64)-1;
+	array[tail & mask] = tail & mask;
+	atomic_store_explicit(uring_word(u->sq, u->p.sq_off.tail), tail + 1,
+			      memory_order_release);
+	return syscall(__NR_io_uring_enter, u->fd, 1, 0, 0, NULL, 0);
+}
+
+/* Completions posted so far. */
+static __u32 uring_cq_tail(struct uring *u)
+{
+	return atomic_load_explicit(uring_word(u->cq, u->p.cq_off.tail),
+				    memory_order_acquire);
+}
+
+static void uring_free(struct uring *u)
+{
+	munmap(u->sqes, u->p.sq_entries * sizeof(*u->sqes));
+	munmap(u->cq, u->cq_bytes);
+	munmap(u->sq, u->sq_bytes);
+	close(u->fd);
+}
+
+struct task_work_waker {
+	struct uring *u;
+	struct acall_ring *ring;
+	int pipe_wr;
+	pid_t waiter;
+};
+
+/*
+ * Once the waiter sleeps in WAIT, complete its io_uring read (io_uring
+ * queues the rest as task work for it, waking it); once that task work
+ * has run, complete a NOP, which is what the WAIT waits for.
+ */
+static void *wake_with_task_work(void *arg)
+{
+	struct task_work_waker *k = arg;
+	struct acall_sqe sqe;
+
+	acall_task_wait_asleep_in_ioctl(k->waiter);
+	if (write(k->pipe_wr, "12345678", 8) != 8)
+		return (void *)1;
+	while (!uring_cq_tail(k->u))
+		sched_yield();
+	acall_prep_nop(&sqe, 0);
+	acall_sqe_set_data(&sqe, 6);
+	return (void *)(long)(acall_submit(k->ring, &sqe, 1) != 1);
+}
+
+/*
+ * Task work for the waiting thread (its io_uring read, completed by a
+ * write to the pipe) wakes it as a signal would, with no signal: a WAIT
+ * without a timeout goes on, and ends with the NOP it waited for, not
+ * with -EINTR.
+ */
+TEST_F(ev, wait_goes_on_after_task_work)
+{
+	struct task_work_waker k = { .ring = &self->ring };
+	struct io_uring_cqe *cqe;
+	struct acall_cqe *done;
+	struct uring u;
+	char buf[8];
+	pthread_t waker;
+	void *failed;
+	int p[2], ret;
+
+	ret = uring_setup(&u);
+	if (ret == -ENOSYS || ret == -EPERM)
+		SKIP(return, "no io_uring here (%d)", ret);
+	ASSERT_EQ(0, ret);
+	ASSERT_EQ(0, pipe(p));
+	/* The pipe is empty: io_uring waits for it to become readable. */
+	ASSERT_EQ(1, uring_read(&u, p[0], buf, sizeof(buf)));
+	ASSERT_EQ(0, uring_cq_tail(&u));
+
+	k.u = &u;
+	k.pipe_wr = p[1];
+	k.waiter = gettid();
+	ASSERT_EQ(0, pthread_create(&waker, NULL, wake_with_task_work, &k));
+	EXPECT_EQ(1, acall_wait(&self->ring, 1, -1));
+	ASSERT_EQ(0, pthread_join(waker, &failed));
+	EXPECT_EQ(NULL, failed);
+
+	/* The task work ran: io_uring's read is done. */
+	ASSERT_EQ(1, uring_cq_tail(&u));
+	cqe = (struct io_uring_cqe *)((char *)u.cq + u.p.cq_off.cqes);
+	EXPECT_EQ(8, cqe->res);
+	ASSERT_EQ(0, acall_wait_cqe(&self->ring, &done, -1));
+	EXPECT_EQ(6, done->user_data);
+	acall_cq_advance(&self->ring, 1);
+	close(p[0]);
+	close(p[1]);
+	uring_free(&u);
 }
 
 TEST_HARNESS_MAIN

@@ -106,7 +106,12 @@ bool acall_worker_follow_mask(struct acall_worker *worker)
 	struct cpumask *own = &current->cpus_mask;
 	bool widen = false;
 
-	if (likely(READ_ONCE(pool->mask_seq) == worker->mask_seq))
+	/*
+	 * Or its own CPUs changed (a cpuset's, sched_setaffinity() from
+	 * outside): a binding then narrows them again.
+	 */
+	if (likely(READ_ONCE(pool->mask_seq) == worker->mask_seq &&
+		   (!worker->thread || cpumask_equal(own, worker->applied))))
 		return false;
 	mutex_lock(&pool->mask_lock);
 	if (!worker->thread) {

@@ -180,11 +180,6 @@ struct acall_ctx {
 	 */
 	atomic_t reserved;
 	bool shut_down;		/* ACALL_IOC_SHUTDOWN: accept no more */
-	/*
-	 * Requests that left their SUBMIT (acall_req_detach()) and are not
-	 * freed yet: each holds its file until then. SHUTDOWN waits for none.
-	 */
-	atomic_t detached;
 	u32 inflight_peak;
 	u64 completed;		/* posted; under cq_lock, as cached_tail */
 	wait_queue_head_t cq_wait;
@@ -368,7 +363,6 @@ void acall_ring_unreserve(struct acall_ctx *ctx, u32 nr);
 u32 acall_ring_inflight(struct acall_ctx *ctx);
 void acall_ring_shut(struct acall_ctx *ctx);
 int acall_ring_wait_idle(struct acall_ctx *ctx);
-void acall_ring_detached_freed(struct acall_ctx *ctx);
 void acall_ring_post(struct acall_ctx *ctx, u64 user_data, s32 res);
 void acall_ring_post_list(struct acall_ctx *ctx, struct list_head *reqs);
 void acall_ring_notify(struct acall_ctx *ctx);

@@ -5,7 +5,6 @@
  * completion is ever dropped), posting, eventfd notification and waiting.
  */
 #include <linux/eventfd.h>
-#include <linux/file.h>
 #include <linux/hrtimer.h>
 #include <linux/mm.h>
 #include <linux/sched/signal.h>
@@ -253,33 +252,14 @@ static bool acall_ring_idle(struct acall_ctx *ctx)
 }
 
 /*
- * Until every accepted request has posted its completion and let go of its
- * file; -EINTR if a signal handler runs first (see acall_ioctl_wait()). A
- * file whose last reference a request dropped in an
- * interrupt or a kernel thread is closed by the kernel's delayed work a
- * tick later: closed here instead, so that once SHUTDOWN returns, a file
- * the program closes is closed (its locks released, its filesystem free
- * to unmount), as after the blocking calls. A worker thread of the
- * process that put one closes it on its way back to userspace (pool.c).
+ * Until every accepted request has posted its completion; -EINTR if a
+ * signal handler runs first (see acall_ioctl_wait()).
  */
 int acall_ring_wait_idle(struct acall_ctx *ctx)
 {
-	if (wait_event_interruptible(ctx->cq_wait, acall_ring_idle(ctx) &&
-				     !atomic_read(&ctx->detached)))
+	if (wait_event_interruptible(ctx->cq_wait, acall_ring_idle(ctx)))
 		return -ERESTARTNOHAND;
-	flush_delayed_fput();
 	return 0;
-}
-
-/*
- * A detached request is freed, its file put: the last one lets SHUTDOWN
- * go on. Any context; the caller holds ctx.
- */
-void acall_ring_detached_freed(struct acall_ctx *ctx)
-{
-	/* A full barrier at 0, paired with acall_ring_shut()'s. */
-	if (atomic_dec_and_test(&ctx->detached) && READ_ONCE(ctx->shut_down))
-		wake_up_all(&ctx->cq_wait);
 }
 
 /* One completion into the next slot; under cq_lock. */

@@ -93,10 +93,8 @@ void acall_req_put(struct acall_req *req)
 	 * any other one is put only inside its SUBMIT, whose file does.
 	 */
 	acall_req_free(ctx, req);
-	if (detached) {
-		acall_ring_detached_freed(ctx);
+	if (detached)
 		acall_ctx_put(ctx);
-	}
 }
 
 /*
@@ -118,7 +116,6 @@ void acall_req_detach(struct acall_req *req)
 		return;
 	req->detached = true;
 	kref_get(&req->ctx->ref);
-	atomic_inc(&req->ctx->detached);
 	acall_identity_take(req->ctx, &req->id);
 }
 

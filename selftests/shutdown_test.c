@@ -7,8 +7,7 @@
  * (O_DIRECT; the device copies the data when a request goes out) or for
  * the page cache (buffered misses). With the raw ACALL_IOC_SHUTDOWN, every request has posted its
  * completion when it returns, and no new one is accepted; a WAIT another
- * thread sleeps in on an idle context returns; a file only a request
- * still held is closed once acall_ring_exit() returns.
+ * thread sleeps in on an idle context returns.
  */
 #include <fcntl.h>
 #include <pthread.h>
@@ -277,48 +276,6 @@ TEST(shutdown_ends_a_wait_that_sleeps_on_an_idle_context)
 	ASSERT_EQ(0, pthread_join(waiter, NULL));
 	EXPECT_EQ(0, w.ret);
 	acall_ring_exit(&ring);
-}
-
-/*
- * Once acall_ring_exit() returns, a file that only a request still held
- * is closed: here an open file description's lock (F_OFD_SETLK), which
- * goes with the description's last reference. The program closes its fd
- * while an O_DIRECT read of the slow device is under way; the read
- * completes in the device's timer interrupt, where the request drops
- * that last reference, and the kernel would close the file from its
- * delayed work a tick later, after the teardown returned.
- */
-TEST(ring_exit_closes_what_requests_held)
-{
-	struct flock lock = { .l_type = F_RDLCK, .l_whence = SEEK_SET };
-	struct acall_ring ring;
-	struct acall_sqe sqe;
-	struct iovec iov;
-	const char *bdev;
-	void *buf = NULL;
-	int fd, other;
-
-	ACALL_REQUIRE(ACALL_FEAT_RING | ACALL_FEAT_SHUTDOWN |
-		      ACALL_FEAT_ASYNC_KIOCB);
-	ACALL_FIXTURE(bdev, "ACALL_TEST_SLOW_BDEV");
-	ASSERT_EQ(0, posix_memalign(&buf, 4096, 4096));
-	fd = open(bdev, O_RDONLY | O_DIRECT);
-	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, fcntl(fd, F_OFD_SETLK, &lock));
-	ASSERT_EQ(0, acall_ring_init(&ring, NULL));
-	iov = (struct iovec){ buf, 4096 };
-	acall_prep_preadv(&sqe, fd, &iov, 1, 0, 0);
-	ASSERT_EQ(1, acall_submit(&ring, &sqe, 1));
-	ASSERT_EQ(0, close(fd));
-	acall_ring_exit(&ring);
-
-	/* The reader's lock went with the file: a writer's is granted. */
-	other = open(bdev, O_RDWR);
-	ASSERT_LE(0, other);
-	lock.l_type = F_WRLCK;
-	EXPECT_EQ(0, fcntl(other, F_OFD_SETLK, &lock));
-	close(other);
-	free(buf);
 }
 
 TEST_HARNESS_MAIN

@@ -408,6 +408,28 @@ static void acall_rw_complete(struct kiocb *kiocb, long res)
 }
 
 /*
+ * Why a buffered read's non-blocking try stopped at req->pos: I/O to start
+ * there (a page not cached or not up to date, or a page marked for
+ * readahead, which the submitter does not start), or else something it
+ * would have waited for (a lock). Looked up only on the way to a worker.
+ */
+static enum acall_punt_reason acall_read_stop_reason(struct acall_req *req)
+{
+	enum acall_punt_reason why = ACALL_PUNT_WOULD_BLOCK;
+	struct folio *folio;
+
+	/* NULL (6.1) or an error (6.12) when there is none. */
+	folio = __filemap_get_folio(req->file->f_mapping,
+				    req->pos >> PAGE_SHIFT, 0, 0);
+	if (IS_ERR_OR_NULL(folio))
+		return ACALL_PUNT_NOT_CACHED;
+	if (!folio_test_uptodate(folio) || folio_test_readahead(folio))
+		why = ACALL_PUNT_NOT_CACHED;
+	folio_put(folio);
+	return why;
+}
+
+/*
  * Send req out as an async kiocb: from the submitter with IOCB_NOWAIT, from
  * a worker (ACALL_ISSUE_WORKER) without, as fs/aio.c sends one: it may
  * wait for a lock or a frozen filesystem, and some filesystems do the
@@ -507,6 +529,9 @@ static int acall_rw_issue_async(struct acall_req *req, int rw,
 		acall_end_write(kiocb);
 	if (ret == -EAGAIN) {
 		req->iter = req->iter_saved;
+		/* ext4 served it buffered (its fallback drops IOCB_DIRECT). */
+		if (rw == READ && !(kiocb->ki_flags & IOCB_DIRECT))
+			return acall_req_eagain(req, acall_read_stop_reason(req));
 		return ret;
 	}
 	/* A worker's call, without IOCB_NOWAIT, may take the other way. */
@@ -585,28 +610,6 @@ static bool acall_rw_inline_iter(struct acall_req *req, struct iov_iter *iter)
 	if (iov_iter_count(iter) > req->inline_room)
 		iov_iter_truncate(iter, req->inline_room);
 	return true;
-}
-
-/*
- * Why a buffered read's non-blocking try stopped at req->pos: I/O to start
- * there (a page not cached or not up to date, or a page marked for
- * readahead, which the submitter does not start), or else something it
- * would have waited for (a lock). Looked up only on the way to a worker.
- */
-static enum acall_punt_reason acall_read_stop_reason(struct acall_req *req)
-{
-	enum acall_punt_reason why = ACALL_PUNT_WOULD_BLOCK;
-	struct folio *folio;
-
-	/* NULL (6.1) or an error (6.12) when there is none. */
-	folio = __filemap_get_folio(req->file->f_mapping,
-				    req->pos >> PAGE_SHIFT, 0, 0);
-	if (IS_ERR_OR_NULL(folio))
-		return ACALL_PUNT_NOT_CACHED;
-	if (!folio_test_uptodate(folio) || folio_test_readahead(folio))
-		why = ACALL_PUNT_NOT_CACHED;
-	folio_put(folio);
-	return why;
 }
 
 /*

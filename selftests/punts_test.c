@@ -280,13 +280,14 @@ TEST_F(punts, direct_write_with_journaled_data_has_no_nowait_form)
 /*
  * ext4 mounted data=journal serves an O_DIRECT read from the page cache.
  * A miss starts no readahead in the submitter, as for a buffered read:
- * the try gives up at once and a worker reads. (With readahead started
- * there, a RAM disk would have the page read before the try went on, and
- * the read would complete inline, read from the device by the submitter.)
+ * the try gives up at once and a worker reads, counted as a miss. (With
+ * readahead started there, a RAM disk would have the page read before the
+ * try went on, and the read would complete inline, read from the device
+ * by the submitter.)
  */
 TEST_F(punts, direct_read_with_journaled_data_starts_no_io_in_the_submitter)
 {
-	long long want[ACALL_PUNT_MAX] = { [ACALL_PUNT_WOULD_BLOCK] = 1 };
+	long long want[ACALL_PUNT_MAX] = { [ACALL_PUNT_NOT_CACHED] = 1 };
 	struct iovec iov = { self->buf, LEN };
 	struct acall_sqe sqe;
 	const char *dir;

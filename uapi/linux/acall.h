@@ -224,7 +224,7 @@ enum acall_punt_reason {
 	/*
 	 * A buffered read must start I/O: a page not in the page cache or
 	 * not up to date, or a page marked for readahead (the submitter
-	 * starts none).
+	 * starts none); an O_DIRECT read ext4 serves buffered, likewise.
 	 */
 	ACALL_PUNT_NOT_CACHED = 3,
 	/*

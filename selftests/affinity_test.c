@@ -260,6 +260,8 @@ TEST_F(affinity, binding_holds_for_a_worker_widened_from_outside)
 	ASSERT_EQ(0, run_nops(&ring, 1, 0, MS));
 	ASSERT_EQ(1, wait_workers_bound(one, 1));
 	ASSERT_EQ(1, acall_workers_of(getpid(), &tid, 1));
+	/* Idle, past the check it makes before it looks for work. */
+	acall_task_wait_asleep_in_ioctl(tid);
 
 	ASSERT_EQ(0, sched_getaffinity(0, sizeof(all), &all));
 	ASSERT_LT(1, CPU_COUNT(&all));

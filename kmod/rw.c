@@ -529,19 +529,24 @@ static int acall_rw_issue_async(struct acall_req *req, int rw,
 		acall_end_write(kiocb);
 	if (ret == -EAGAIN) {
 		req->iter = req->iter_saved;
-		/* ext4 served it buffered (its fallback drops IOCB_DIRECT). */
-		if (rw == READ && !(kiocb->ki_flags & IOCB_DIRECT))
-			return acall_req_eagain(req, acall_read_stop_reason(req));
-		return ret;
+	} else {
+		/* A worker's call, without IOCB_NOWAIT, may take the other way. */
+		if (acall_rw_kiocb_would_block(req, kiocb, ret)) {
+			req->iter = req->iter_saved;
+			return acall_req_eagain(req, ACALL_PUNT_NO_NOWAIT);
+		}
+		/* Like one preadv(): its own event, even if a worker does the rest. */
+		acall_rw_fsnotify(req, rw, ret);
+		ret = acall_rw_progress(req, rw, ret);
 	}
-	/* A worker's call, without IOCB_NOWAIT, may take the other way. */
-	if (acall_rw_kiocb_would_block(req, kiocb, ret)) {
-		req->iter = req->iter_saved;
-		return acall_req_eagain(req, ACALL_PUNT_NO_NOWAIT);
-	}
-	/* Like one preadv(): its own event, even if a worker does the rest. */
-	acall_rw_fsnotify(req, rw, ret);
-	return acall_rw_progress(req, rw, ret);
+	/*
+	 * The submitter's read that ext4 served buffered (its fallback drops
+	 * IOCB_DIRECT) stopped at req->pos as a buffered one does: say why.
+	 */
+	if (ret == -EAGAIN && nowait && rw == READ &&
+	    !(kiocb->ki_flags & IOCB_DIRECT))
+		return acall_req_eagain(req, acall_read_stop_reason(req));
+	return ret;
 }
 
 /*

@@ -242,11 +242,13 @@ TEST_F(affinity, unbinding_after_a_signal_returns_workers_to_every_cpu)
  * A binding outlasts a worker widened from outside (a management tool
  * setting every thread's CPUs, as libvirt's emulator pinning does): the
  * worker narrows itself to the binding again before its next request.
- * One worker only, so that it is the one to run that request.
+ * One worker only, so that it is the one to run that request: a queue's
+ * own pool (one, whatever NUMA node submits), of one worker.
  */
 TEST_F(affinity, binding_holds_for_a_worker_widened_from_outside)
 {
-	struct acall_options opts = { .entries = 8, .max_workers = 1 };
+	struct acall_options opts = { .entries = 8, .max_workers = 1,
+				      .nr_queues = 2 };
 	struct acall_ring ring;
 	cpu_set_t one[1], all, now;
 	pid_t tid;
@@ -256,8 +258,8 @@ TEST_F(affinity, binding_holds_for_a_worker_widened_from_outside)
 	ASSERT_EQ(0, acall_ring_init(&ring, &opts));
 	CPU_ZERO(&one[0]);
 	CPU_SET(self->ncpus - 1, &one[0]);
-	ASSERT_EQ(0, acall_set_affinity(&ring, -1, &one[0]));
-	ASSERT_EQ(0, run_nops(&ring, 1, 0, MS));
+	ASSERT_EQ(0, acall_set_affinity(&ring, 1, &one[0]));
+	ASSERT_EQ(0, run_nops(&ring, 1, 1, MS));
 	ASSERT_EQ(1, wait_workers_bound(one, 1));
 	ASSERT_EQ(1, acall_workers_of(getpid(), &tid, 1));
 	/* Idle, past the check it makes before it looks for work. */
@@ -266,7 +268,7 @@ TEST_F(affinity, binding_holds_for_a_worker_widened_from_outside)
 	ASSERT_EQ(0, sched_getaffinity(0, sizeof(all), &all));
 	ASSERT_LT(1, CPU_COUNT(&all));
 	ASSERT_EQ(0, sched_setaffinity(tid, sizeof(all), &all));
-	ASSERT_EQ(0, run_nops(&ring, 1, 0, MS));
+	ASSERT_EQ(0, run_nops(&ring, 1, 1, MS));
 	ASSERT_EQ(0, allowed_cpus(tid, &now));
 	EXPECT_TRUE(CPU_EQUAL(&now, &one[0]))
 		TH_LOG("worker %d allowed %d CPUs", tid, CPU_COUNT(&now));

@@ -170,7 +170,7 @@ struct acall_submit {
 struct acall_wait {
 	__u32	min_complete;	/* 1..entries */
 	__u32	flags;		/* must be 0 */
-	__s64	timeout_ns;	/* relative; < 0 waits forever, 0 only polls */
+	__s64	timeout_ns;	/* relative; < 0 or INT64_MAX waits forever, 0 polls */
 	__u64	resv;		/* must be zero */
 };
 

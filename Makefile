@@ -208,6 +208,9 @@ $(OUT)/selftests/%: selftests/%.c $(KSFT_DIR)/kselftest_harness.h \
 	@mkdir -p $(dir $@)
 	$(CC) $(TEST_CFLAGS) $< -o $@ $(TEST_LDFLAGS)
 
+# The WAIT test that needs task work gets it from an io_uring read.
+$(OUT)/selftests/eventfd_wait_test: TEST_LDFLAGS += -luring
+
 $(OUT)/selftests/%.sh: selftests/%.sh
 	@mkdir -p $(dir $@)
 	install -m 755 $< $@

@@ -9,7 +9,7 @@
  * afterwards.
  */
 #include <fcntl.h>
-#include <linux/io_uring.h>
+#include <liburing.h>
 #include <linux/userfaultfd.h>
 #include <poll.h>
 #include <pthread.h>
@@ -489,82 +489,8 @@ TEST_F(ev, wait_interrupted_by_timer_then_eventfd_says_done)
 	acall_cq_advance(&self->ring, 1);
 }
 
-/*
- * A ring of io_uring's own, by its system calls, enough for one read: the
- * way a thread comes to have task work queued for it with no signal.
- */
-struct uring {
-	int fd;
-	struct io_uring_params p;
-	void *sq, *cq;
-	size_t sq_bytes, cq_bytes;
-	struct io_uring_sqe *sqes;
-};
-
-static int uring_setup(struct uring *u)
-{
-	memset(u, 0, sizeof(*u));
-	/* No IORING_SETUP_COOP_TASKRUN: its task work wakes the thread. */
-	u->fd = syscall(__NR_io_uring_setup, 4, &u->p);
-	if (u->fd < 0)
-		return -errno;
-	u->sq_bytes = u->p.sq_off.array + u->p.sq_entries * sizeof(__u32);
-	u->cq_bytes = u->p.cq_off.cqes +
-		      u->p.cq_entries * sizeof(struct io_uring_cqe);
-	u->sq = mmap(NULL, u->sq_bytes, PROT_READ | PROT_WRITE, MAP_SHARED,
-		     u->fd, IORING_OFF_SQ_RING);
-	u->cq = mmap(NULL, u->cq_bytes, PROT_READ | PROT_WRITE, MAP_SHARED,
-		     u->fd, IORING_OFF_CQ_RING);
-	u->sqes = mmap(NULL, u->p.sq_entries * sizeof(*u->sqes),
-		       PROT_READ | PROT_WRITE, MAP_SHARED, u->fd,
-		       IORING_OFF_SQES);
-	if (u->sq == MAP_FAILED || u->cq == MAP_FAILED || u->sqes == MAP_FAILED)
-		return -ENOMEM;
-	return 0;
-}
-
-static _Atomic __u32 *uring_word(void *ring, __u32 off)
-{
-	return (_Atomic __u32 *)((char *)ring + off);
-}
-
-/* One read of len bytes of fd into buf; what io_uring_enter() returns. */
-static int uring_read(struct uring *u, int fd, void *buf, __u32 len)
-{
-	__u32 tail = atomic_load(uring_word(u->sq, u->p.sq_off.tail));
-	__u32 mask = *uring_word(u->sq, u->p.sq_off.ring_mask);
-	__u32 *array = (__u32 *)((char *)u->sq + u->p.sq_off.array);
-	struct io_uring_sqe *sqe = &u->sqes[tail & mask];
-
-	memset(sqe, 0, sizeof(*sqe));
-	sqe->opcode = IORING_OP_READ;
-	sqe->fd = fd;
-	sqe->addr = (uintptr_t)buf;
-	sqe->len = len;
-	sqe->off = (__u64)-1;
-	array[tail & mask] = tail & mask;
-	atomic_store_explicit(uring_word(u->sq, u->p.sq_off.tail), tail + 1,
-			      memory_order_release);
-	return syscall(__NR_io_uring_enter, u->fd, 1, 0, 0, NULL, 0);
-}
-
-/* Completions posted so far. */
-static __u32 uring_cq_tail(struct uring *u)
-{
-	return atomic_load_explicit(uring_word(u->cq, u->p.cq_off.tail),
-				    memory_order_acquire);
-}
-
-static void uring_free(struct uring *u)
-{
-	munmap(u->sqes, u->p.sq_entries * sizeof(*u->sqes));
-	munmap(u->cq, u->cq_bytes);
-	munmap(u->sq, u->sq_bytes);
-	close(u->fd);
-}
-
 struct task_work_waker {
-	struct uring *u;
+	struct io_uring *uring;
 	struct acall_ring *ring;
 	int pipe_wr;
 	pid_t waiter;
@@ -583,7 +509,7 @@ static void *wake_with_task_work(void *arg)
 	acall_task_wait_asleep_in_ioctl(k->waiter);
 	if (write(k->pipe_wr, "12345678", 8) != 8)
 		return (void *)1;
-	while (!uring_cq_tail(k->u))
+	while (!io_uring_cq_ready(k->uring))
 		sched_yield();
 	acall_prep_nop(&sqe, 0);
 	acall_sqe_set_data(&sqe, 6);
@@ -594,29 +520,34 @@ static void *wake_with_task_work(void *arg)
  * Task work for the waiting thread (its io_uring read, completed by a
  * write to the pipe) wakes it as a signal would, with no signal: a WAIT
  * without a timeout goes on, and ends with the NOP it waited for, not
- * with -EINTR.
+ * with -EINTR. The io_uring ring is set up without
+ * IORING_SETUP_COOP_TASKRUN, so that its task work wakes the thread.
  */
 TEST_F(ev, wait_goes_on_after_task_work)
 {
 	struct task_work_waker k = { .ring = &self->ring };
 	struct io_uring_cqe *cqe;
 	struct acall_cqe *done;
-	struct uring u;
+	struct io_uring uring;
+	struct io_uring_sqe *sqe;
 	char buf[8];
 	pthread_t waker;
 	void *failed;
 	int p[2], ret;
 
-	ret = uring_setup(&u);
+	ret = io_uring_queue_init(4, &uring, 0);
 	if (ret == -ENOSYS || ret == -EPERM)
 		SKIP(return, "no io_uring here (%d)", ret);
 	ASSERT_EQ(0, ret);
 	ASSERT_EQ(0, pipe(p));
 	/* The pipe is empty: io_uring waits for it to become readable. */
-	ASSERT_EQ(1, uring_read(&u, p[0], buf, sizeof(buf)));
-	ASSERT_EQ(0, uring_cq_tail(&u));
+	sqe = io_uring_get_sqe(&uring);
+	ASSERT_NE(NULL, sqe);
+	io_uring_prep_read(sqe, p[0], buf, sizeof(buf), -1);
+	ASSERT_EQ(1, io_uring_submit(&uring));
+	ASSERT_EQ(0, io_uring_cq_ready(&uring));
 
-	k.u = &u;
+	k.uring = &uring;
 	k.pipe_wr = p[1];
 	k.waiter = gettid();
 	ASSERT_EQ(0, pthread_create(&waker, NULL, wake_with_task_work, &k));
@@ -625,15 +556,14 @@ TEST_F(ev, wait_goes_on_after_task_work)
 	EXPECT_EQ(NULL, failed);
 
 	/* The task work ran: io_uring's read is done. */
-	ASSERT_EQ(1, uring_cq_tail(&u));
-	cqe = (struct io_uring_cqe *)((char *)u.cq + u.p.cq_off.cqes);
+	ASSERT_EQ(0, io_uring_peek_cqe(&uring, &cqe));
 	EXPECT_EQ(8, cqe->res);
 	ASSERT_EQ(0, acall_wait_cqe(&self->ring, &done, -1));
 	EXPECT_EQ(6, done->user_data);
 	acall_cq_advance(&self->ring, 1);
 	close(p[0]);
 	close(p[1]);
-	uring_free(&u);
+	io_uring_queue_exit(&uring);
 }
 
 TEST_HARNESS_MAIN

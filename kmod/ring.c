@@ -445,12 +445,22 @@ static int acall_ring_wake_waiter(struct wait_queue_entry *wait,
 }
 
 /*
+ * A timeout of none: negative, or KTIME_MAX, which arms no timer as in
+ * wait_event_interruptible_hrtimeout().
+ */
+static bool acall_ring_no_timeout(s64 timeout_ns)
+{
+	return timeout_ns < 0 || timeout_ns == KTIME_MAX;
+}
+
+/*
  * Sleep until the waiter is done: 0, -ERESTARTSYS on a signal, or -ETIME
- * once timeout_ns (negative or KTIME_MAX: none) has passed.
+ * once timeout_ns (acall_ring_no_timeout(): none) has passed.
  */
 static int acall_ring_sleep(struct acall_ring_waiter *w, s64 timeout_ns)
 {
 	struct acall_ctx *ctx = w->ctx;
+	bool forever = acall_ring_no_timeout(timeout_ns);
 	bool expired = false;
 	ktime_t expires = 0;
 	int ret = 0;
@@ -459,10 +469,7 @@ static int acall_ring_sleep(struct acall_ring_waiter *w, s64 timeout_ns)
 	/* Done already (inline completions, say): no queue, no clock. */
 	if (acall_ring_waiter_done(w))
 		return 0;
-	/* As wait_event_interruptible_hrtimeout(): KTIME_MAX arms no timer. */
-	if (timeout_ns == KTIME_MAX)
-		timeout_ns = -1;
-	if (timeout_ns >= 0)
+	if (!forever)
 		expires = ktime_add_safe(ktime_get(), ns_to_ktime(timeout_ns));
 	init_waitqueue_func_entry(&w->wait, acall_ring_wake_waiter);
 	w->wait.private = current;
@@ -480,7 +487,7 @@ static int acall_ring_sleep(struct acall_ring_waiter *w, s64 timeout_ns)
 			ret = -ETIME;
 			break;
 		}
-		if (timeout_ns < 0)
+		if (forever)
 			schedule();
 		else
 			expired = !schedule_hrtimeout_range(&expires,
@@ -531,8 +538,8 @@ long acall_ioctl_wait(struct acall_ctx *ctx, struct acall_wait __user *arg)
 	 * cannot restart with the time it has left: -EINTR, as epoll_wait().
 	 */
 	if (ret == -ERESTARTSYS)
-		return a.timeout_ns < 0 || a.timeout_ns == KTIME_MAX ?
-		       -ERESTARTNOHAND : -EINTR;
+		return acall_ring_no_timeout(a.timeout_ns) ? -ERESTARTNOHAND :
+							     -EINTR;
 	if (ret)
 		return ret;
 	return acall_ring_used(ctx);

@@ -556,6 +556,7 @@ TEST_F(ev, wait_goes_on_after_task_work)
 	EXPECT_EQ(NULL, failed);
 
 	/* The task work ran: io_uring's read is done. */
+	ASSERT_EQ(1, io_uring_cq_ready(&uring));
 	ASSERT_EQ(0, io_uring_peek_cqe(&uring, &cqe));
 	EXPECT_EQ(8, cqe->res);
 	ASSERT_EQ(0, acall_wait_cqe(&self->ring, &done, -1));

@@ -97,8 +97,15 @@ help:
 
 module: $(KMOD_OUT)/acall.ko
 
-$(KMOD_OUT)/acall.ko: $(KMOD_SRC)
+# The kernel's own build: one rebuilt under the same release (the debug
+# kernel after a change of its configuration) must not keep a module built
+# for the old one, whose structure layouts may differ.
+KMOD_KERNEL := $(wildcard $(KDIR)/Module.symvers)
+
+$(KMOD_OUT)/acall.ko: $(KMOD_SRC) $(KMOD_KERNEL)
 	@test -n "$(KREL)" || { echo "no kernel build tree at KDIR=$(KDIR)"; exit 1; }
+	@if [ -n "$(KMOD_KERNEL)" ] && [ -e $@ ] && [ $(KMOD_KERNEL) -nt $@ ]; then \
+		rm -rf $(KMOD_OUT); fi
 	@mkdir -p $(KMOD_OUT)
 	@cp -p --parents $(KMOD_SRC) $(KMOD_OUT)/
 	$(MAKE) -C $(KDIR) M=$(abspath $(KMOD_OUT)) ACALL_INJECT=$(ACALL_INJECT) \

@@ -185,29 +185,43 @@ static int acall_affinity_read(const struct acall_affinity *a,
 	return 0;
 }
 
-/* Where a binding is kept: the context's mask or the queue's. */
+/*
+ * Where a binding is kept: the context's mask or the queue's, allocated
+ * here. A queue bound for the first time gets its own pool, published only
+ * once the binding has room, so that a failed call leaves no pool outside
+ * the context's binding, and born on the new CPUs (mask), so that none of
+ * its workers runs elsewhere before acall_apply_affinity().
+ */
 static int acall_affinity_slot(struct acall_ctx *ctx,
 			       const struct acall_affinity *a,
+			       const struct cpumask *mask,
 			       cpumask_var_t **slot, bool **bound)
 {
-	struct acall_queue *q;
+	struct acall_queue *q = NULL;
 	struct acall_pool *pool;
 
-	if (!(a->flags & ACALL_AFFINITY_QUEUE)) {
+	lockdep_assert_held(&ctx->setup_lock);
+	if (a->flags & ACALL_AFFINITY_QUEUE) {
+		q = &ctx->queues[array_index_nospec(a->queue, ctx->nr_queues)];
+		*slot = &q->mask;
+		*bound = &q->bound;
+	} else {
 		*slot = &ctx->affinity;
 		*bound = &ctx->affinity_set;
-		return 0;
 	}
-	q = &ctx->queues[array_index_nospec(a->queue, ctx->nr_queues)];
-	if (!q->pool && a->mask_size) {
+	if (!a->mask_size)
+		return 0;
+	if (!cpumask_available(**slot) &&
+	    !zalloc_cpumask_var(*slot, GFP_KERNEL_ACCOUNT))
+		return -ENOMEM;
+	if (q && !q->pool) {
 		pool = acall_pool_alloc(ctx);
 		if (!pool)
 			return -ENOMEM;
+		acall_pool_mask_update(pool, mask, true);
 		/* acall_pool_queue() looks without the lock. */
 		smp_store_release(&q->pool, pool);
 	}
-	*slot = &q->mask;
-	*bound = &q->bound;
 	return 0;
 }
 
@@ -242,14 +256,9 @@ long acall_ioctl_affinity(struct acall_ctx *ctx,
 	}
 
 	mutex_lock(&ctx->setup_lock);
-	ret = acall_affinity_slot(ctx, &a, &slot, &bound);
+	ret = acall_affinity_slot(ctx, &a, mask, &slot, &bound);
 	if (ret)
 		goto out_unlock;
-	if (a.mask_size && !cpumask_available(*slot) &&
-	    !zalloc_cpumask_var(slot, GFP_KERNEL_ACCOUNT)) {
-		ret = -ENOMEM;
-		goto out_unlock;
-	}
 	if (a.mask_size)
 		cpumask_copy(*slot, mask);
 	*bound = a.mask_size != 0;

@@ -6,7 +6,10 @@
  */
 #include <fcntl.h>
 #include <sched.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
@@ -21,6 +24,7 @@ FIXTURE(affinity) {
 	struct acall_ring ring;
 	int ncpus;
 	long long idle;		/* worker_idle_ms as it was, or -1 */
+	char failslab[3][8];	/* failslab_knobs as they were, or "" */
 };
 
 /*
@@ -43,8 +47,53 @@ FIXTURE_SETUP(affinity)
 	ASSERT_EQ(0, acall_ring_init(&self->ring, &opts));
 }
 
+/* Write a string to a file: 0 or -errno. */
+static int write_str(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY);
+	int ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, strlen(val)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/* Read a file's first line into buf (len bytes, no newline): 0 or -1. */
+static int read_str(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "r");
+	bool ok;
+
+	if (!f)
+		return -1;
+	ok = fgets(buf, len, f) != NULL;
+	fclose(f);
+	buf[ok ? strcspn(buf, "\n") : 0] = '\0';
+	return ok ? 0 : -1;
+}
+
+/*
+ * The failslab settings a test of allocation failures changes, and the
+ * values it needs: sleeping allocations fail too, whatever their cache,
+ * without a stack trace in the log.
+ */
+#define FAILSLAB_DIR	"/sys/kernel/debug/failslab/"
+static const char *const failslab_knobs[3][2] = {
+	{ FAILSLAB_DIR "ignore-gfp-wait", "N" },
+	{ FAILSLAB_DIR "cache-filter", "N" },
+	{ FAILSLAB_DIR "verbose", "0" },
+};
+
 FIXTURE_TEARDOWN(affinity)
 {
+	int i;
+
+	for (i = 0; i < 3; i++)
+		if (self->failslab[i][0])
+			write_str(failslab_knobs[i][0], self->failslab[i]);
 	if (self->ring.fd >= 0)
 		acall_ring_exit(&self->ring);
 	if (self->idle >= 0 &&
@@ -273,6 +322,92 @@ TEST_F(affinity, binding_holds_for_a_worker_widened_from_outside)
 	EXPECT_TRUE(CPU_EQUAL(&now, &one[0]))
 		TH_LOG("worker %d allowed %d CPUs", tid, CPU_COUNT(&now));
 	acall_ring_exit(&ring);
+}
+
+/*
+ * A queue's first binding that fails for want of memory leaves the context
+ * bound: it must not leave the queue a pool of its own on every CPU. Each
+ * round makes a context bound to one CPU and fails the n-th slab
+ * allocation of the queue's AFFINITY call (fail-nth, a kernel with fault
+ * injection), until a round fails none; after each, the queue's worker
+ * runs a request on that CPU alone.
+ */
+TEST_F(affinity, failed_queue_binding_keeps_the_context_binding)
+{
+	struct acall_options opts = { .entries = 8, .max_workers = 1,
+				      .nr_queues = 2 };
+	struct acall_affinity a;
+	int nomem = 0, n, i, fault;
+	cpu_set_t one[1];
+	char buf[16];
+
+	if (self->ncpus < 2)
+		SKIP(return, "one CPU");
+	if (access("/proc/thread-self/fail-nth", W_OK) ||
+	    access(failslab_knobs[0][0], W_OK))
+		SKIP(return, "no fault injection (FAULT_INJECTION, FAILSLAB)");
+	for (i = 0; i < 3; i++) {
+		ASSERT_EQ(0, read_str(failslab_knobs[i][0], self->failslab[i],
+				      sizeof(self->failslab[i])));
+		ASSERT_EQ(0, write_str(failslab_knobs[i][0],
+				       failslab_knobs[i][1]));
+	}
+	CPU_ZERO(&one[0]);
+	CPU_SET(self->ncpus - 1, &one[0]);
+	for (n = 1; n < 64; n++) {
+		struct acall_ring ring;
+		pid_t tids[MAX_W];
+		int fd, nw, ret;
+		ssize_t got;
+
+		ASSERT_EQ(0, acall_ring_init(&ring, &opts));
+		ASSERT_EQ(0, acall_set_affinity(&ring, -1, &one[0]));
+		memset(&a, 0, sizeof(a));
+		a.flags = ACALL_AFFINITY_QUEUE;
+		a.queue = 1;
+		a.mask = (__u64)(uintptr_t)&one[0];
+		a.mask_size = sizeof(one[0]);
+
+		fd = open("/proc/thread-self/fail-nth", O_RDWR);
+		ASSERT_LE(0, fd);
+		snprintf(buf, sizeof(buf), "%d", n);
+		ASSERT_EQ((ssize_t)strlen(buf), write(fd, buf, strlen(buf)));
+		ret = ioctl(ring.fd, ACALL_IOC_AFFINITY, &a);
+		ret = ret ? errno : 0;
+		memset(buf, 0, sizeof(buf));
+		got = pread(fd, buf, sizeof(buf) - 1, 0);
+		/* Disarmed before anything else can fail. */
+		ASSERT_EQ(1, pwrite(fd, "0", 1, 0));
+		close(fd);
+		ASSERT_LT(0, got);
+		fault = atoi(buf) == 0;
+
+		if (ret) {
+			ASSERT_EQ(ENOMEM, ret);
+			ASSERT_TRUE(fault);
+			nomem++;
+		}
+		ASSERT_EQ(0, run_nops(&ring, 1, 1, MS));
+		nw = acall_workers_of(getpid(), tids, MAX_W);
+		ASSERT_LE(1, nw);
+		for (i = 0; i < nw; i++) {
+			cpu_set_t now;
+
+			if (allowed_cpus(tids[i], &now))
+				continue;	/* a worker of a round before */
+			EXPECT_TRUE(CPU_EQUAL(&now, &one[0]))
+				TH_LOG("fail-nth %d (%s): worker %d on %d CPUs",
+				       n, ret ? "ENOMEM" : "bound", tids[i],
+				       CPU_COUNT(&now));
+		}
+		acall_ring_exit(&ring);
+		if (!fault)
+			break;
+	}
+	TH_LOG("%d allocations failed in turn, %d of them with ENOMEM",
+	       n - 1, nomem);
+	EXPECT_LT(n, 64);
+	EXPECT_LE(1, nomem);
 }
 
 TEST_F(affinity, bad_bindings_are_refused)

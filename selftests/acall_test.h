@@ -153,19 +153,21 @@ static inline long acall_check_zero(const void *buf, size_t len)
 	return -1;
 }
 
-/* ---- block devices -------------------------------------------------------- */
+/* ---- knobs (sysfs, debugfs, procfs) --------------------------------------- */
 
-/* /sys/block/NAME/queue/ATTR of the device at dev: read old, write val. */
-static inline int acall_queue_attr(const char *dev, const char *attr,
-				   char *old, size_t old_len, const char *val)
+/*
+ * The knob at path: read what it holds into old (old_len bytes, as read,
+ * newline included) unless old is NULL, then write val unless val is NULL.
+ * 0 or -errno.
+ */
+static inline int acall_knob_swap(const char *path, char *old, size_t old_len,
+				  const char *val)
 {
-	const char *name = strrchr(dev, '/') ? strrchr(dev, '/') + 1 : dev;
-	char path[128];
+	int flags = old ? (val ? O_RDWR : O_RDONLY) : O_WRONLY;
 	ssize_t n;
 	int fd;
 
-	snprintf(path, sizeof(path), "/sys/block/%s/queue/%s", name, attr);
-	fd = open(path, O_RDWR);
+	fd = open(path, flags);
 	if (fd < 0)
 		return -errno;
 	if (old) {
@@ -175,6 +177,19 @@ static inline int acall_queue_attr(const char *dev, const char *attr,
 	n = val ? write(fd, val, strlen(val)) : 0;
 	close(fd);
 	return n < 0 ? -errno : 0;
+}
+
+/* ---- block devices -------------------------------------------------------- */
+
+/* /sys/block/NAME/queue/ATTR of the device at dev: read old, write val. */
+static inline int acall_queue_attr(const char *dev, const char *attr,
+				   char *old, size_t old_len, const char *val)
+{
+	const char *name = strrchr(dev, '/') ? strrchr(dev, '/') + 1 : dev;
+	char path[128];
+
+	snprintf(path, sizeof(path), "/sys/block/%s/queue/%s", name, attr);
+	return acall_knob_swap(path, old, old_len, val);
 }
 
 /* A device's scheduler and depth, as acall_narrow_queue() found them. */
@@ -300,17 +315,10 @@ static inline int acall_cg_write(const char *cg, const char *file,
 				 const char *str)
 {
 	char path[256];
-	int fd, ret = 0;
 
 	snprintf(path, sizeof(path), "/sys/fs/cgroup/%s%s%s", cg, *cg ? "/" : "",
 		 file);
-	fd = open(path, O_WRONLY);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, str, strlen(str)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
+	return acall_knob_swap(path, NULL, 0, str);
 }
 
 /*

@@ -24,7 +24,7 @@ FIXTURE(affinity) {
 	struct acall_ring ring;
 	int ncpus;
 	long long idle;		/* worker_idle_ms as it was, or -1 */
-	char failslab[3][8];	/* failslab_knobs as they were, or "" */
+	char failslab[3][8];	/* failslab_knobs as read, or "" */
 };
 
 /*
@@ -47,34 +47,6 @@ FIXTURE_SETUP(affinity)
 	ASSERT_EQ(0, acall_ring_init(&self->ring, &opts));
 }
 
-/* Write a string to a file: 0 or -errno. */
-static int write_str(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY);
-	int ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
-/* Read a file's first line into buf (len bytes, no newline): 0 or -1. */
-static int read_str(const char *path, char *buf, size_t len)
-{
-	FILE *f = fopen(path, "r");
-	bool ok;
-
-	if (!f)
-		return -1;
-	ok = fgets(buf, len, f) != NULL;
-	fclose(f);
-	buf[ok ? strcspn(buf, "\n") : 0] = '\0';
-	return ok ? 0 : -1;
-}
-
 /*
  * The failslab settings a test of allocation failures changes, and the
  * values it needs: sleeping allocations fail too, whatever their cache,
@@ -93,7 +65,8 @@ FIXTURE_TEARDOWN(affinity)
 
 	for (i = 0; i < 3; i++)
 		if (self->failslab[i][0])
-			write_str(failslab_knobs[i][0], self->failslab[i]);
+			acall_knob_swap(failslab_knobs[i][0], NULL, 0,
+					self->failslab[i]);
 	if (self->ring.fd >= 0)
 		acall_ring_exit(&self->ring);
 	if (self->idle >= 0 &&
@@ -346,12 +319,11 @@ TEST_F(affinity, failed_queue_binding_keeps_the_context_binding)
 	if (access("/proc/thread-self/fail-nth", W_OK) ||
 	    access(failslab_knobs[0][0], W_OK))
 		SKIP(return, "no fault injection (FAULT_INJECTION, FAILSLAB)");
-	for (i = 0; i < 3; i++) {
-		ASSERT_EQ(0, read_str(failslab_knobs[i][0], self->failslab[i],
-				      sizeof(self->failslab[i])));
-		ASSERT_EQ(0, write_str(failslab_knobs[i][0],
-				       failslab_knobs[i][1]));
-	}
+	for (i = 0; i < 3; i++)
+		ASSERT_EQ(0, acall_knob_swap(failslab_knobs[i][0],
+					     self->failslab[i],
+					     sizeof(self->failslab[i]),
+					     failslab_knobs[i][1]));
 	CPU_ZERO(&one[0]);
 	CPU_SET(self->ncpus - 1, &one[0]);
 	for (n = 1; n < 64; n++) {

@@ -606,24 +606,31 @@ static inline int acall_raw_remap(struct acall_raw *r)
 }
 
 /*
- * ACALL_IOC_SETUP with flags (ACALL_SETUP_*) on an open /dev/acall, then
- * map the ring. 0 or -errno.
+ * ACALL_IOC_SETUP with the parameters at p on an open /dev/acall, then map
+ * the ring. 0 or -errno.
  */
+static inline int acall_raw_setup_params(struct acall_raw *r, int fd,
+					 struct acall_params *p)
+{
+	memset(r, 0, sizeof(*r));
+	r->fd = fd;
+	if (ioctl(fd, ACALL_IOC_SETUP, p))
+		return -errno;
+	r->len = p->ring_bytes;
+	r->off = p->ring;
+	return acall_raw_remap(r);
+}
+
+/* The same with only a size and flags (ACALL_SETUP_*). */
 static inline int acall_raw_setup_flags(struct acall_raw *r, int fd,
 					__u32 entries, __u32 flags)
 {
 	struct acall_params p;
 
 	memset(&p, 0, sizeof(p));
-	memset(r, 0, sizeof(*r));
-	r->fd = fd;
 	p.entries = entries;
 	p.flags = flags;
-	if (ioctl(fd, ACALL_IOC_SETUP, &p))
-		return -errno;
-	r->len = p.ring_bytes;
-	r->off = p.ring;
-	return acall_raw_remap(r);
+	return acall_raw_setup_params(r, fd, &p);
 }
 
 /* The same with no flags: kernel-thread workers. */
@@ -665,6 +672,29 @@ static inline int acall_raw_reap(struct acall_raw *r, struct acall_cqe *out)
 	*out = r->cqes[head & r->mask];
 	__atomic_store_n(r->head, head + 1, __ATOMIC_RELEASE);
 	return 0;
+}
+
+/*
+ * One NOP of delay_ns (delayed: a worker runs it) on queue, submitted and
+ * reaped: its res, or -errno of the machinery.
+ */
+static inline int acall_raw_nop(struct acall_raw *r, __u16 queue,
+				__u64 delay_ns)
+{
+	struct acall_sqe sqe;
+	struct acall_cqe cqe;
+	int ret;
+
+	acall_prep_nop(&sqe, delay_ns);
+	acall_sqe_set_queue(&sqe, queue);
+	acall_sqe_set_data(&sqe, 1);
+	ret = acall_raw_submit(r->fd, &sqe, 1);
+	if (ret != 1)
+		return ret < 0 ? ret : -EPROTO;
+	ret = acall_raw_reap(r, &cqe);
+	if (ret)
+		return ret;
+	return cqe.user_data == 1 ? cqe.res : -EPROTO;
 }
 
 static inline void acall_raw_unmap(struct acall_raw *r)

@@ -4,9 +4,13 @@
  * NUMA node. ACALL_IOC_AFFINITY binds every pool of a context to a CPU set,
  * or gives one queue a pool of its own bound to its own set, so that an
  * IOThread and its I/O stay on the cores given to them. A worker applies a
- * new mask to itself the next time it looks for work. Kernel-thread
- * workers keep off the CPUs nohz_full= and isolcpus= isolate.
+ * new mask to itself the next time it looks for work, and after a CPU
+ * comes or goes. Kernel-thread workers keep off the CPUs nohz_full= and
+ * isolcpus= isolate.
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/cpuhotplug.h>
 #include <linux/nospec.h>
 #include <linux/sched.h>
 #include <linux/sched/isolation.h>
@@ -16,46 +20,110 @@
 #include "internal.h"
 
 /*
- * Set the pool's CPUs, and those of its kernel-thread workers: the same
- * less the CPUs outside the housekeeping sets of unbound kernel threads
- * and of the scheduler's domains (those nohz_full= and isolcpus= with its
- * domain flag isolate): an admin who isolated a CPU for a vCPU or a
- * poller does not expect I/O threads there. A binding (bound) with no
- * housekeeping CPU is taken as it is; a default mask with none (a node
- * all isolated) gives way to the housekeeping CPUs. What is online is
- * read here: CPUs that come online later are taken at the next change of
- * the pool's mask, not before. Threads of the process keep within their
- * own CPUs instead (acall_worker_follow_mask()). Under mask_lock, or
- * before the pool is used.
+ * Moved at each CPU hotplug event (acall_cpus_changed()): workers look at
+ * their CPUs again then, as at a change of their pool's. Read at each pass
+ * of every worker's loop.
  */
-static void acall_pool_mask_update(struct acall_pool *pool,
-				   const struct cpumask *mask, bool bound)
+static atomic_t acall_cpus_seq __read_mostly = ATOMIC_INIT(0);
+static int acall_cpuhp_state;
+
+/*
+ * A CPU came online (before it is active), or goes offline (inactive
+ * already, still online). The release orders the mask that changed
+ * before the count, for a worker that reads the count first
+ * (acall_worker_follow_mask()).
+ */
+static int acall_cpus_changed(unsigned int cpu)
+{
+	atomic_inc_return_release(&acall_cpus_seq);
+	return 0;
+}
+
+/*
+ * Without a state of its own (the kernel's dynamic ones are few), the
+ * module still works: a worker then follows CPUs that come back only at
+ * the next change of its pool's.
+ */
+void acall_affinity_init(void)
+{
+	int ret;
+
+	ret = cpuhp_setup_state_nocalls(CPUHP_AP_ONLINE_DYN, "acall:online",
+					acall_cpus_changed, acall_cpus_changed);
+	if (ret < 0)
+		pr_warn("no CPU hotplug state (%d): workers stay where the kernel moves them\n",
+			ret);
+	else
+		acall_cpuhp_state = ret;
+}
+
+void acall_affinity_exit(void)
+{
+	if (acall_cpuhp_state > 0)
+		cpuhp_remove_state_nocalls(acall_cpuhp_state);
+}
+
+/* A pool's CPUs without a binding: its node's while one of them is active. */
+static const struct cpumask *acall_pool_default_mask(int node)
+{
+	if (node != NUMA_NO_NODE &&
+	    cpumask_intersects(cpumask_of_node(node), cpu_active_mask))
+		return cpumask_of_node(node);
+	return cpu_possible_mask;
+}
+
+/*
+ * The CPUs of the pool's kernel-thread workers: its own less those outside
+ * the housekeeping sets of unbound kernel threads and of the scheduler's
+ * domains (those nohz_full= and isolcpus= with its domain flag isolate):
+ * an admin who isolated a CPU for a vCPU or a poller does not expect I/O
+ * threads there. A binding with no housekeeping CPU active is taken as it
+ * is; a default mask with none (a node all isolated or offline) gives way
+ * to the housekeeping CPUs. What is active is read here, so this is done
+ * again when CPUs come or go (acall_pool_cpus_changed()). Under mask_lock,
+ * or before the pool is used.
+ */
+static void acall_pool_kthread_mask_update(struct acall_pool *pool)
 {
 	const struct cpumask *hk_kthread = housekeeping_cpumask(HK_TYPE_KTHREAD);
 	const struct cpumask *hk_domain = housekeeping_cpumask(HK_TYPE_DOMAIN);
 	struct cpumask *kmask = pool->kthread_mask;
 
-	cpumask_copy(pool->mask, mask);
-	/* Online now: a kernel thread is refused a mask with no online CPU. */
-	cpumask_and(kmask, mask, hk_kthread);
+	/*
+	 * Active: a kernel thread is refused a mask with no online CPU, and
+	 * one going offline is inactive first.
+	 */
+	cpumask_and(kmask, pool->mask, hk_kthread);
 	cpumask_and(kmask, kmask, hk_domain);
-	if (cpumask_intersects(kmask, cpu_online_mask))
+	if (cpumask_intersects(kmask, cpu_active_mask))
 		return;
-	if (!bound) {
+	if (!pool->bound) {
 		cpumask_and(kmask, hk_kthread, hk_domain);
-		if (cpumask_intersects(kmask, cpu_online_mask))
+		if (cpumask_intersects(kmask, cpu_active_mask))
 			return;
 	}
-	cpumask_copy(kmask, mask);
+	cpumask_copy(kmask, pool->mask);
 }
 
-/* A pool's CPUs without a binding: its node's while one of them is online. */
-static const struct cpumask *acall_pool_default_mask(int node)
+/* Set the pool's CPUs, bound or its default, and its kernel threads'. */
+static void acall_pool_mask_update(struct acall_pool *pool,
+				   const struct cpumask *mask, bool bound)
 {
-	if (node != NUMA_NO_NODE &&
-	    cpumask_intersects(cpumask_of_node(node), cpu_online_mask))
-		return cpumask_of_node(node);
-	return cpu_possible_mask;
+	cpumask_copy(pool->mask, mask);
+	pool->bound = bound;
+	acall_pool_kthread_mask_update(pool);
+}
+
+/*
+ * CPUs came or went: a pool without a binding takes its node's again (a
+ * node that was all offline), and its kernel threads' are worked out
+ * again. Under mask_lock.
+ */
+static void acall_pool_cpus_changed(struct acall_pool *pool)
+{
+	if (!pool->bound)
+		cpumask_copy(pool->mask, acall_pool_default_mask(pool->node));
+	acall_pool_kthread_mask_update(pool);
 }
 
 int acall_pool_mask_init(struct acall_pool *pool)
@@ -87,47 +155,73 @@ static void acall_pool_wake_idle(struct acall_pool *pool)
 
 /*
  * In a worker: move onto the pool's CPUs if they changed since it last
- * looked. A kernel thread takes them as they are. A thread of the process
- * keeps within its own CPUs (its cpuset's, its creator's affinity): those
- * it had when it joined, or whatever the kernel or its process set since
- * the last move (a cpuset that shrank); where the pool's do not meet them,
- * it keeps its own. It is only ever narrowed, never widened: a module
- * cannot read a task's cpuset (cpuset_cpus_allowed() is not exported), and
- * set_cpus_allowed_ptr() does not check it, so CPUs the thread had once
- * may be outside its cpuset now (one that shrank to exactly the CPUs it
- * was narrowed to leaves it no trace). Returns true when the pool's CPUs
- * need one it does not have: the thread goes back to userspace, where
- * sched_setaffinity(), which the kernel checks against the cpuset, can
- * give it more (libacall's threads take a new thread's), and joins again.
+ * looked, or CPUs came or went. A kernel thread takes them as they are. A
+ * thread of the process keeps within its own CPUs (its cpuset's, its
+ * creator's affinity): those it had when it joined, or whatever the kernel
+ * or its process set since the last move (a cpuset that shrank); where the
+ * pool's do not meet them, it keeps its own. It is only ever narrowed,
+ * never widened: a module cannot read a task's cpuset
+ * (cpuset_cpus_allowed() is not exported), and set_cpus_allowed_ptr() does
+ * not check it, so CPUs the thread had once may be outside its cpuset now
+ * (one that shrank to exactly the CPUs it was narrowed to leaves it no
+ * trace). Returns true when the pool's CPUs need one it does not have: the
+ * thread goes back to userspace, where sched_setaffinity(), which the
+ * kernel checks against the cpuset, can give it more (libacall's threads
+ * take a new thread's), and joins again.
+ *
+ * Where none of the CPUs is active, it is not moved: it stays where the
+ * kernel put it (off a CPU that went offline) until one comes back.
  */
 bool acall_worker_follow_mask(struct acall_worker *worker)
 {
 	struct acall_pool *pool = worker->pool;
 	struct cpumask *own = &current->cpus_mask;
+	const struct cpumask *target;
+	unsigned int cpus_seq = atomic_read_acquire(&acall_cpus_seq);
+	unsigned int seen;
 	bool widen = false;
 
 	/*
-	 * Or its own CPUs changed (a cpuset's, sched_setaffinity() from
-	 * outside): a binding then narrows them again.
+	 * Or a thread's own CPUs changed (a cpuset's, sched_setaffinity()
+	 * from outside): a binding then narrows them again.
 	 */
 	if (likely(READ_ONCE(pool->mask_seq) == worker->mask_seq &&
+		   cpus_seq == worker->cpus_seq &&
 		   (!worker->thread || cpumask_equal(own, worker->applied))))
 		return false;
+	/*
+	 * A CPU on its way up is online and counted before it is active; one
+	 * on its way down is inactive, then counted, then offline. Until the
+	 * two masks agree (a few milliseconds of each hotplug operation), the
+	 * event is taken as not seen yet: the next pass looks again. An
+	 * offline that fails after the CPU was made inactive is not counted
+	 * (no callback runs): workers the kernel pushed off it stay where
+	 * they went until the next event or change of their pool's CPUs.
+	 */
+	seen = cpus_seq;
+	if (!cpumask_equal(cpu_online_mask, cpu_active_mask))
+		seen--;
 	mutex_lock(&pool->mask_lock);
+	if (pool->cpus_seq != cpus_seq) {
+		acall_pool_cpus_changed(pool);
+		pool->cpus_seq = seen;
+	}
 	if (!worker->thread) {
-		set_cpus_allowed_ptr(current, pool->kthread_mask);
+		target = pool->kthread_mask;
 	} else {
 		if (!cpumask_equal(own, worker->applied))
 			cpumask_copy(worker->allowed, own);
 		if (!cpumask_and(worker->applied, pool->mask, worker->allowed))
 			cpumask_copy(worker->applied, worker->allowed);
-		widen = !cpumask_subset(worker->applied, own);
-		if (!widen)
-			set_cpus_allowed_ptr(current, worker->applied);
-		/* What the kernel made of it (it may have refused). */
-		cpumask_copy(worker->applied, own);
+		target = worker->applied;
+		widen = !cpumask_subset(target, own);
 	}
+	if (!widen && cpumask_intersects(target, cpu_active_mask))
+		set_cpus_allowed_ptr(current, target);
+	if (worker->thread)
+		cpumask_copy(worker->applied, own);	/* what the kernel did */
 	worker->mask_seq = pool->mask_seq;
+	worker->cpus_seq = seen;
 	mutex_unlock(&pool->mask_lock);
 	return widen;
 }

@@ -77,7 +77,10 @@ struct acall_pool {
 	struct mutex mask_lock;
 	cpumask_var_t mask;
 	cpumask_var_t kthread_mask;
+	bool bound;			/* mask is a binding */
 	unsigned int mask_seq;
+	/* The CPU hotplug events the masks saw; one less: not settled. */
+	unsigned int cpus_seq;
 
 	/* Each bucket's requests lie together on work: its first and last. */
 	struct acall_req *hash_first[1 << ACALL_HASH_BITS];
@@ -91,6 +94,7 @@ struct acall_worker {
 	/* acall_pool_add()s that chose it and have yet to wake it. */
 	atomic_t wakers;
 	unsigned int mask_seq;		/* the pool mask it runs with */
+	unsigned int cpus_seq;		/* the hotplug events, as the pool's */
 	/* A thread of the owner's (serve.c), not a kernel thread. */
 	bool thread;
 	/* A thread's own CPUs, and those it was last moved to (mask_lock). */
@@ -557,6 +561,8 @@ void acall_cancel_init_work(struct acall_ctx *ctx);
 void acall_cancel_later(struct acall_req *req);
 
 /* affinity.c */
+void acall_affinity_init(void);
+void acall_affinity_exit(void);
 int acall_pool_mask_init(struct acall_pool *pool);
 bool acall_worker_follow_mask(struct acall_worker *worker);
 void acall_pool_mask_free(struct acall_pool *pool);

@@ -2,9 +2,9 @@
 /*
  * acall: batched asynchronous system calls for event-loop programs.
  *
- * Module entry points: parameters, the request cache, the module's
- * workqueue and the /dev/acall misc device. Each open of the device is an
- * independent context (ctx.c).
+ * Module entry points: parameters, the request cache, the CPU hotplug
+ * state (affinity.c), the module's workqueue and the /dev/acall misc
+ * device. Each open of the device is an independent context (ctx.c).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -62,10 +62,11 @@ static int __init acall_init(void)
 	ret = acall_submit_init();
 	if (ret)
 		return ret;
+	acall_affinity_init();
 	ret = -ENOMEM;
 	acall_wq = alloc_workqueue("acall", WQ_UNBOUND, 0);
 	if (!acall_wq)
-		goto out_cache;
+		goto out_cpuhp;
 	ret = misc_register(&acall_misc);
 	if (ret) {
 		pr_err("cannot register /dev/acall: %d\n", ret);
@@ -76,7 +77,8 @@ static int __init acall_init(void)
 
 out_wq:
 	destroy_workqueue(acall_wq);
-out_cache:
+out_cpuhp:
+	acall_affinity_exit();
 	acall_submit_exit();
 	return ret;
 }
@@ -100,6 +102,7 @@ static void __exit acall_exit(void)
 	 * be a plain RCU grace period and leave that window open.
 	 */
 	synchronize_rcu_tasks();
+	acall_affinity_exit();
 	acall_submit_exit();
 }
 

@@ -1008,9 +1008,14 @@ static int acall_worker_create(struct acall_pool *pool)
 		return PTR_ERR(task);
 	}
 	worker->task = task;
+	/*
+	 * It starts on the pool's CPUs where the kernel takes them (one is
+	 * online), and looks at them again first thing: CPUs may have come
+	 * or gone since they were worked out.
+	 */
 	mutex_lock(&pool->mask_lock);
 	set_cpus_allowed_ptr(task, pool->kthread_mask);
-	worker->mask_seq = pool->mask_seq;
+	worker->mask_seq = pool->mask_seq - 1;
 	mutex_unlock(&pool->mask_lock);
 
 	acall_worker_count_alive(ctx);

@@ -142,6 +142,19 @@ restore_params() {
 	done
 }
 
+# The CPUs online now, put back online after each test program: one killed
+# while it had a CPU offline (hotplug_test) cannot do it itself.
+cpus_online=
+for f in /sys/devices/system/cpu/cpu[0-9]*/online; do
+	[ -f "$f" ] && [ "$(cat "$f")" = 1 ] && cpus_online="$cpus_online $f"
+done
+restore_cpus() {
+	for f in $cpus_online; do
+		[ "$(cat "$f")" = 1 ] || echo 1 > "$f" ||
+			echo "# run_tests: cannot bring ${f%/online} back"
+	done
+}
+
 for t in $tests; do
 	echo "# ===== $t"
 	save_params
@@ -151,6 +164,7 @@ for t in $tests; do
 	[ -d /sys/module/acall ] || insmod "$ACALL_KO" ||
 		echo "# run_tests: cannot load $ACALL_KO again"
 	restore_params
+	restore_cpus
 	cat "$out"
 	p=$(grep -E '^ok ' "$out" | grep -vc '# SKIP')
 	s=$(grep -E '^ok ' "$out" | grep -c '# SKIP')

@@ -1,0 +1,219 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * CPU hotplug and ACALL_IOC_AFFINITY: a context bound to one CPU keeps
+ * serving while that CPU is offline (the kernel moves its workers
+ * elsewhere), and once the CPU is back its workers are bound to it again
+ * from their next request: kernel threads (the raw ABI without
+ * ACALL_SETUP_PROCESS_WORKERS) and threads of the process (libacall) alike,
+ * whether the worker existed before the CPU went or was made while it was
+ * away. What is seen is each worker's allowed CPUs (sched_getaffinity()).
+ *
+ * Needs root and a CPU other than the first that can go offline; the CPU
+ * is put back online in the teardown (and by run_tests.sh after a test
+ * that was killed).
+ */
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include <acall.h>
+#include "acall_test.h"
+
+#define MS	1000000ULL
+
+FIXTURE(hotplug) {
+	struct acall_ring ring;		/* threads of the process */
+	struct acall_raw raw;		/* kernel threads */
+	int fd;				/* the context's, either way */
+	int cpu;			/* the CPU taken offline and back */
+	char online[64];		/* its sysfs file */
+	bool offline;			/* taken offline by this test */
+	long long idle;			/* worker_idle_ms as it was, or -1 */
+};
+
+FIXTURE_VARIANT(hotplug) {
+	bool kthread;
+};
+
+FIXTURE_VARIANT_ADD(hotplug, kernel_threads) {
+	.kthread = true,
+};
+
+FIXTURE_VARIANT_ADD(hotplug, process_threads) {
+	.kthread = false,
+};
+
+/*
+ * One worker, kept through the test (it would go after worker_idle_ms, 5 s
+ * by default; a slow machine must not see it idle out), in the pool of
+ * queue 1, bound to the last CPU this process may use: one pool, whatever
+ * node the submitter runs on.
+ */
+FIXTURE_SETUP(hotplug)
+{
+	struct acall_options opts = { .entries = 8, .max_workers = 1,
+				      .nr_queues = 2 };
+	struct acall_params p = { .entries = 8, .max_workers = 1,
+				  .nr_queues = 2 };
+	struct acall_affinity a = { .flags = ACALL_AFFINITY_QUEUE, .queue = 1 };
+	cpu_set_t mine, one;
+
+	self->fd = -1;
+	self->idle = -1;
+	memset(&self->raw, 0, sizeof(self->raw));
+	ACALL_REQUIRE(ACALL_FEAT_RING | ACALL_FEAT_AFFINITY |
+		      (variant->kthread ? ACALL_FEAT_WORKERS :
+					  ACALL_FEAT_PROCESS_WORKERS));
+	if (geteuid())
+		SKIP(return, "root takes a CPU offline");
+	ASSERT_EQ(0, sched_getaffinity(0, sizeof(mine), &mine));
+	for (self->cpu = CPU_SETSIZE - 1; self->cpu > 0; self->cpu--)
+		if (CPU_ISSET(self->cpu, &mine))
+			break;
+	if (self->cpu < 1 || CPU_COUNT(&mine) < 2)
+		SKIP(return, "one CPU");
+	snprintf(self->online, sizeof(self->online),
+		 "/sys/devices/system/cpu/cpu%d/online", self->cpu);
+	if (access(self->online, W_OK))
+		SKIP(return, "CPU %d cannot go offline", self->cpu);
+
+	self->idle = acall_param_read("worker_idle_ms");
+	ASSERT_LE(0, self->idle);
+	ASSERT_EQ(0, acall_param_write("worker_idle_ms", 600000));
+	if (variant->kthread) {
+		self->fd = acall_open_device();
+		ASSERT_LE(0, self->fd);
+		ASSERT_EQ(0, acall_raw_setup_params(&self->raw, self->fd, &p));
+	} else {
+		ASSERT_EQ(0, acall_ring_init(&self->ring, &opts));
+		self->fd = self->ring.fd;
+	}
+	CPU_ZERO(&one);
+	CPU_SET(self->cpu, &one);
+	a.mask = (__u64)(uintptr_t)&one;
+	a.mask_size = sizeof(one);
+	ASSERT_EQ(0, ioctl(self->fd, ACALL_IOC_AFFINITY, &a));
+}
+
+FIXTURE_TEARDOWN(hotplug)
+{
+	if (self->offline && acall_knob_swap(self->online, NULL, 0, "1"))
+		perror(self->online);
+	if (self->fd >= 0 && variant->kthread) {
+		acall_raw_unmap(&self->raw);
+		close(self->fd);
+	} else if (self->fd >= 0) {
+		acall_ring_exit(&self->ring);
+	}
+	if (self->idle >= 0 &&
+	    acall_param_write("worker_idle_ms", self->idle))
+		perror("worker_idle_ms");
+}
+
+/* A NOP that a worker of queue 1 runs (it has a delay): its res. */
+static int worker_nop(FIXTURE_DATA(hotplug) *self, bool kthread)
+{
+	struct acall_sqe sqe;
+
+	if (kthread)
+		return acall_raw_nop(&self->raw, 1, MS);
+	acall_prep_nop(&sqe, MS);
+	acall_sqe_set_queue(&sqe, 1);
+	return acall_run1(&self->ring, &sqe);
+}
+
+static int set_online(FIXTURE_DATA(hotplug) *self, bool online)
+{
+	int ret = acall_knob_swap(self->online, NULL, 0, online ? "1" : "0");
+
+	if (!ret)
+		self->offline = !online;
+	return ret;
+}
+
+/*
+ * Whether the CPU, back online, is one this process may use again: not in
+ * a cpuset of cgroup v1 (or a child cpuset of v2 set to other CPUs), whose
+ * CPUs a CPU that went offline leaves for good.
+ */
+static bool cpu_given_back(int cpu)
+{
+	cpu_set_t mine;
+
+	return !sched_getaffinity(0, sizeof(mine), &mine) &&
+	       CPU_ISSET(cpu, &mine);
+}
+
+/* The one worker's allowed CPUs: how many, and whether cpu is one. */
+static int worker_cpus(pid_t *tid, int cpu, bool *has_cpu)
+{
+	cpu_set_t set;
+
+	if (acall_workers_of(getpid(), tid, 1) != 1 ||
+	    sched_getaffinity(*tid, sizeof(set), &set))
+		return -1;
+	*has_cpu = CPU_ISSET(cpu, &set);
+	return CPU_COUNT(&set);
+}
+
+/*
+ * The worker, bound to the CPU, serves while the CPU is away; after it is
+ * back, the worker's next request finds it bound there again.
+ */
+TEST_F(hotplug, worker_returns_to_its_cpu_when_it_comes_back)
+{
+	bool has_cpu;
+	pid_t tid;
+	int ret;
+
+	ASSERT_EQ(0, worker_nop(self, variant->kthread));
+	ASSERT_EQ(1, worker_cpus(&tid, self->cpu, &has_cpu));
+	ASSERT_TRUE(has_cpu);
+
+	ret = set_online(self, false);
+	if (ret)
+		SKIP(return, "CPU %d stays online: %s", self->cpu,
+		     strerror(-ret));
+	EXPECT_EQ(0, worker_nop(self, variant->kthread));
+	ASSERT_EQ(0, set_online(self, true));
+	if (!variant->kthread && !cpu_given_back(self->cpu))
+		SKIP(return, "CPU %d online but not the process's", self->cpu);
+
+	ASSERT_EQ(0, worker_nop(self, variant->kthread));
+	EXPECT_EQ(1, worker_cpus(&tid, self->cpu, &has_cpu))
+		TH_LOG("worker %d not bound to CPU %d alone", tid, self->cpu);
+	EXPECT_TRUE(has_cpu);
+}
+
+/*
+ * The same for a worker made while every CPU of the binding is offline:
+ * it cannot be bound then, and is once the CPU is back.
+ */
+TEST_F(hotplug, worker_made_while_its_cpu_is_away_goes_there_later)
+{
+	bool has_cpu;
+	pid_t tid;
+	int ret;
+
+	ASSERT_EQ(0, acall_workers_of(getpid(), NULL, 0));
+	ret = set_online(self, false);
+	if (ret)
+		SKIP(return, "CPU %d stays online: %s", self->cpu,
+		     strerror(-ret));
+	EXPECT_EQ(0, worker_nop(self, variant->kthread));
+	ASSERT_EQ(0, set_online(self, true));
+	if (!variant->kthread && !cpu_given_back(self->cpu))
+		SKIP(return, "CPU %d online but not the process's", self->cpu);
+
+	ASSERT_EQ(0, worker_nop(self, variant->kthread));
+	EXPECT_EQ(1, worker_cpus(&tid, self->cpu, &has_cpu))
+		TH_LOG("worker %d not bound to CPU %d alone", tid, self->cpu);
+	EXPECT_TRUE(has_cpu);
+}
+
+TEST_HARNESS_MAIN

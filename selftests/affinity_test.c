@@ -298,6 +298,48 @@ TEST_F(affinity, binding_holds_for_a_worker_widened_from_outside)
 }
 
 /*
+ * A kernel-thread worker that root narrows from outside (sched_setaffinity(),
+ * as tuna or a cpuset partition does) stays narrowed until its CPUs next
+ * change: the module does not undo it at each request. Its queue is bound
+ * to every CPU of the process: one pool, whatever node the submitter is on.
+ */
+TEST_F(affinity, kernel_thread_worker_narrowed_from_outside_stays_so)
+{
+	struct acall_params p = { .entries = 8, .max_workers = 1,
+				  .nr_queues = 2 };
+	struct acall_affinity a = { .flags = ACALL_AFFINITY_QUEUE, .queue = 1 };
+	cpu_set_t mine, first, now;
+	struct acall_raw raw;
+	pid_t tid;
+	int dev, cpu;
+
+	ACALL_REQUIRE(ACALL_FEAT_WORKERS);
+	ASSERT_EQ(0, sched_getaffinity(0, sizeof(mine), &mine));
+	if (CPU_COUNT(&mine) < 2)
+		SKIP(return, "one CPU");
+	dev = acall_open_device();
+	ASSERT_LE(0, dev);
+	ASSERT_EQ(0, acall_raw_setup_params(&raw, dev, &p));
+	a.mask = (__u64)(uintptr_t)&mine;
+	a.mask_size = sizeof(mine);
+	ASSERT_EQ(0, ioctl(dev, ACALL_IOC_AFFINITY, &a));
+	ASSERT_EQ(0, acall_raw_nop(&raw, 1, MS));
+	ASSERT_EQ(1, acall_kthread_workers(getpid(), &tid, 1));
+	for (cpu = 0; !CPU_ISSET(cpu, &mine); cpu++)
+		;
+	CPU_ZERO(&first);
+	CPU_SET(cpu, &first);
+	ASSERT_EQ(0, sched_setaffinity(tid, sizeof(first), &first));
+
+	ASSERT_EQ(0, acall_raw_nop(&raw, 1, MS));
+	ASSERT_EQ(0, allowed_cpus(tid, &now));
+	EXPECT_TRUE(CPU_EQUAL(&now, &first))
+		TH_LOG("worker %d allowed %d CPUs", tid, CPU_COUNT(&now));
+	acall_raw_unmap(&raw);
+	close(dev);
+}
+
+/*
  * A queue's first binding that fails for want of memory leaves the context
  * bound: it must not leave the queue a pool of its own on every CPU. Each
  * round makes a context bound to one CPU and fails the n-th slab

@@ -162,32 +162,41 @@ static int worker_cpus(pid_t *tid, int cpu, bool *has_cpu)
 }
 
 /*
- * The worker, bound to the CPU, serves while the CPU is away; after it is
- * back, the worker's next request finds it bound there again.
+ * Take the CPU offline, have a worker serve a request while it is away,
+ * bring it back: the worker's next request finds it bound there alone.
  */
-TEST_F(hotplug, worker_returns_to_its_cpu_when_it_comes_back)
+static void away_and_back(struct __test_metadata *_metadata,
+			  FIXTURE_DATA(hotplug) *self, bool kthread)
 {
 	bool has_cpu;
 	pid_t tid;
 	int ret;
 
-	ASSERT_EQ(0, worker_nop(self, variant->kthread));
-	ASSERT_EQ(1, worker_cpus(&tid, self->cpu, &has_cpu));
-	ASSERT_TRUE(has_cpu);
-
 	ret = set_online(self, false);
 	if (ret)
 		SKIP(return, "CPU %d stays online: %s", self->cpu,
 		     strerror(-ret));
-	EXPECT_EQ(0, worker_nop(self, variant->kthread));
+	EXPECT_EQ(0, worker_nop(self, kthread));
 	ASSERT_EQ(0, set_online(self, true));
-	if (!variant->kthread && !cpu_given_back(self->cpu))
+	if (!kthread && !cpu_given_back(self->cpu))
 		SKIP(return, "CPU %d online but not the process's", self->cpu);
 
-	ASSERT_EQ(0, worker_nop(self, variant->kthread));
+	ASSERT_EQ(0, worker_nop(self, kthread));
 	EXPECT_EQ(1, worker_cpus(&tid, self->cpu, &has_cpu))
 		TH_LOG("worker %d not bound to CPU %d alone", tid, self->cpu);
 	EXPECT_TRUE(has_cpu);
+}
+
+/* The worker, bound to the CPU before it goes, comes back to it. */
+TEST_F(hotplug, worker_returns_to_its_cpu_when_it_comes_back)
+{
+	bool has_cpu;
+	pid_t tid;
+
+	ASSERT_EQ(0, worker_nop(self, variant->kthread));
+	ASSERT_EQ(1, worker_cpus(&tid, self->cpu, &has_cpu));
+	ASSERT_TRUE(has_cpu);
+	away_and_back(_metadata, self, variant->kthread);
 }
 
 /*
@@ -196,24 +205,8 @@ TEST_F(hotplug, worker_returns_to_its_cpu_when_it_comes_back)
  */
 TEST_F(hotplug, worker_made_while_its_cpu_is_away_goes_there_later)
 {
-	bool has_cpu;
-	pid_t tid;
-	int ret;
-
 	ASSERT_EQ(0, acall_workers_of(getpid(), NULL, 0));
-	ret = set_online(self, false);
-	if (ret)
-		SKIP(return, "CPU %d stays online: %s", self->cpu,
-		     strerror(-ret));
-	EXPECT_EQ(0, worker_nop(self, variant->kthread));
-	ASSERT_EQ(0, set_online(self, true));
-	if (!variant->kthread && !cpu_given_back(self->cpu))
-		SKIP(return, "CPU %d online but not the process's", self->cpu);
-
-	ASSERT_EQ(0, worker_nop(self, variant->kthread));
-	EXPECT_EQ(1, worker_cpus(&tid, self->cpu, &has_cpu))
-		TH_LOG("worker %d not bound to CPU %d alone", tid, self->cpu);
-	EXPECT_TRUE(has_cpu);
+	away_and_back(_metadata, self, variant->kthread);
 }
 
 TEST_HARNESS_MAIN

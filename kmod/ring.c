@@ -469,6 +469,12 @@ static int acall_ring_sleep(struct acall_ring_waiter *w, s64 timeout_ns)
 	/* Done already (inline completions, say): no queue, no clock. */
 	if (acall_ring_waiter_done(w))
 		return 0;
+	/*
+	 * A poll: a timer at now would still sleep out the thread's timer
+	 * slack (its hard expiry) before saying so.
+	 */
+	if (!timeout_ns)
+		return -ETIME;
 	if (!forever)
 		expires = ktime_add_safe(ktime_get(), ns_to_ktime(timeout_ns));
 	init_waitqueue_func_entry(&w->wait, acall_ring_wake_waiter);

@@ -18,6 +18,8 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -377,6 +379,34 @@ TEST_F(ev, wait_times_out_with_nothing_in_flight)
 {
 	EXPECT_EQ(-ETIME, acall_wait(&self->ring, 1, 0));
 	EXPECT_EQ(-ETIME, acall_wait(&self->ring, 1, 20 * 1000 * 1000));
+}
+
+/*
+ * A timeout of 0 polls: -ETIME without sleeping, which it did before for
+ * the thread's timer slack (a timer armed at now fires at now plus the
+ * slack). A slack of 10 s makes that sleep plain; the count of the
+ * thread's voluntary context switches says whether it slept at all.
+ */
+TEST_F(ev, wait_with_timeout_zero_does_not_sleep)
+{
+	unsigned long slack = prctl(PR_GET_TIMERSLACK);
+	struct acall_sqe sqe;
+	struct rusage before, after;
+
+	ASSERT_EQ(0, prctl(PR_SET_TIMERSLACK, 10 * SECOND));
+	/* Nothing in flight, then a NOP that lasts longer than the test. */
+	ASSERT_EQ(0, getrusage(RUSAGE_THREAD, &before));
+	EXPECT_EQ(-ETIME, acall_raw_wait(self->ring.fd, 1, 0));
+	ASSERT_EQ(0, getrusage(RUSAGE_THREAD, &after));
+	EXPECT_EQ(0, ACALL_DELTA(before, after, ru_nvcsw));
+
+	acall_prep_nop(&sqe, 900 * 1000 * 1000);
+	ASSERT_EQ(1, acall_submit(&self->ring, &sqe, 1));
+	ASSERT_EQ(0, getrusage(RUSAGE_THREAD, &before));
+	EXPECT_EQ(-ETIME, acall_raw_wait(self->ring.fd, 1, 0));
+	ASSERT_EQ(0, getrusage(RUSAGE_THREAD, &after));
+	EXPECT_EQ(0, ACALL_DELTA(before, after, ru_nvcsw));
+	prctl(PR_SET_TIMERSLACK, slack);
 }
 
 /* Two asked for, one long NOP in flight: only the timeout can end it. */

@@ -658,8 +658,10 @@ static int acall_rw_write_buffered_nowait(struct acall_req *req,
 	struct kiocb kiocb;
 	ssize_t ret;
 
+	/* RWF_NOWAIT here gets what pwritev2() answers (ext4, a block device). */
 	if (!acall_file_nowait_buffered_write(file))
-		return acall_req_eagain(req, ACALL_PUNT_NO_NOWAIT);
+		return req->user_nowait ? -EOPNOTSUPP :
+					  acall_req_eagain(req, ACALL_PUNT_NO_NOWAIT);
 	ret = acall_rw_init_nowait_kiocb(req, &kiocb, WRITE);
 	if (ret)
 		return ret;

@@ -72,12 +72,13 @@ static void acall_held_add(struct acall_req *req, enum acall_hold why)
 	unsigned long flags;
 
 	spin_lock_irqsave(&ctx->held_lock, flags);
+	/* Held by a link and a barrier, it still counts once. */
 	if (!req->held_listed) {
 		list_add_tail(&req->held_node, &ctx->held);
 		req->held_listed = true;
+		this_cpu_inc(ctx->counts->order_waits);
 	}
 	spin_unlock_irqrestore(&ctx->held_lock, flags);
-	this_cpu_inc(ctx->counts->order_waits);
 	trace_acall_held(ctx, req->user_data, why);
 }
 

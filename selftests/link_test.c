@@ -92,6 +92,27 @@ TEST_F(link, chain_runs_in_order_and_sees_earlier_members)
 }
 
 /*
+ * The second member is ORDERED as well: held back by the link and by the
+ * barrier at once, it is one request held, counted once.
+ */
+TEST_F(link, member_held_by_link_and_barrier_counts_once)
+{
+	struct acall_sqe sqes[2];
+	struct acall_cqe cqes[2];
+
+	acall_prep_nop(&sqes[0], 20 * MS);
+	acall_prep_nop(&sqes[1], 0);
+	acall_sqe_set_ordered(&sqes[1]);
+	run_chain(_metadata, &self->ring, sqes, 2, cqes);
+	EXPECT_EQ(0, cqes[0].res);
+	EXPECT_EQ(0, cqes[1].res);
+	ASSERT_EQ(0, acall_stats(&self->ring, &self->stats));
+	EXPECT_EQ(1, self->stats.linked);
+	EXPECT_EQ(1, self->stats.ordered);
+	EXPECT_EQ(1, self->stats.order_waits);
+}
+
+/*
  * The second member is a short read (it runs past the end of the file):
  * the write and the NOP after it complete with -ECANCELED, and the file
  * still holds pattern 1.

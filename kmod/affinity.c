@@ -216,7 +216,14 @@ bool acall_worker_follow_mask(struct acall_worker *worker)
 		target = worker->applied;
 		widen = !cpumask_subset(target, own);
 	}
-	if (!widen && cpumask_intersects(target, cpu_active_mask))
+	/*
+	 * A deadline task's CPUs are part of its admission: sched_setaffinity()
+	 * refuses to narrow it below its root domain (dl_task_check_affinity()),
+	 * and set_cpus_allowed_ptr() does not check. It keeps its own.
+	 */
+	if (current->policy == SCHED_DEADLINE)
+		widen = false;
+	else if (!widen && cpumask_intersects(target, cpu_active_mask))
 		set_cpus_allowed_ptr(current, target);
 	if (worker->thread)
 		cpumask_copy(worker->applied, own);	/* what the kernel did */

@@ -10,12 +10,29 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
 #include <acall.h>
 #include "acall_test.h"
 #include "task_state.h"
+
+#ifndef SCHED_DEADLINE
+#define SCHED_DEADLINE	6
+#endif
+
+/* sched_setattr()'s argument, its first version (glibc has no wrapper). */
+struct deadline_attr {
+	__u32 size;
+	__u32 sched_policy;
+	__u64 sched_flags;
+	__s32 sched_nice;
+	__u32 sched_priority;
+	__u64 sched_runtime;
+	__u64 sched_deadline;
+	__u64 sched_period;
+};
 
 #define MS	1000000ULL
 #define MAX_W	64
@@ -337,6 +354,51 @@ TEST_F(affinity, kernel_thread_worker_narrowed_from_outside_stays_so)
 		TH_LOG("worker %d allowed %d CPUs", tid, CPU_COUNT(&now));
 	acall_raw_unmap(&raw);
 	close(dev);
+}
+
+/*
+ * A worker its process made SCHED_DEADLINE is not narrowed by a binding:
+ * its CPUs are part of its admission, which sched_setaffinity() keeps
+ * (dl_task_check_affinity()) and set_cpus_allowed_ptr() does not check.
+ * One thread of the process serves; after the binding it serves a NOP
+ * and still has every CPU it had.
+ */
+TEST_F(affinity, deadline_worker_is_not_narrowed)
+{
+	struct acall_options opts = { .entries = 8, .max_workers = 1 };
+	struct deadline_attr attr = {
+		.size = sizeof(attr),
+		.sched_policy = SCHED_DEADLINE,
+		.sched_runtime = 2 * MS,
+		.sched_deadline = 20 * MS,
+		.sched_period = 20 * MS,
+	};
+	struct acall_ring ring = { .fd = -1 };
+	cpu_set_t mine, one, now;
+	pid_t tid;
+
+	ACALL_REQUIRE(ACALL_FEAT_PROCESS_WORKERS);
+	if (geteuid())
+		SKIP(return, "root makes a thread SCHED_DEADLINE");
+	ASSERT_EQ(0, sched_getaffinity(0, sizeof(mine), &mine));
+	if (CPU_COUNT(&mine) < 2)
+		SKIP(return, "one CPU");
+	ASSERT_EQ(0, acall_ring_init(&ring, &opts));
+	ASSERT_EQ(0, run_nops(&ring, 1, 0, MS));
+	ASSERT_EQ(1, acall_workers_of(getpid(), &tid, 1));
+	if (syscall(SYS_sched_setattr, tid, &attr, 0))
+		SKIP(goto out, "no SCHED_DEADLINE here: %s", strerror(errno));
+
+	CPU_ZERO(&one);
+	CPU_SET(self->ncpus - 1, &one);
+	ASSERT_EQ(0, acall_set_affinity(&ring, -1, &one));
+	ASSERT_EQ(0, run_nops(&ring, 1, 0, MS));
+	ASSERT_EQ(1, acall_workers_of(getpid(), &tid, 1));
+	ASSERT_EQ(0, allowed_cpus(tid, &now));
+	EXPECT_TRUE(CPU_EQUAL(&now, &mine))
+		TH_LOG("worker %d allowed %d CPUs", tid, CPU_COUNT(&now));
+out:
+	acall_ring_exit(&ring);
 }
 
 /*

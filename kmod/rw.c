@@ -658,10 +658,16 @@ static int acall_rw_write_buffered_nowait(struct acall_req *req,
 	struct kiocb kiocb;
 	ssize_t ret;
 
-	/* RWF_NOWAIT here gets what pwritev2() answers (ext4, a block device). */
-	if (!acall_file_nowait_buffered_write(file))
-		return req->user_nowait ? -EOPNOTSUPP :
-					  acall_req_eagain(req, ACALL_PUNT_NO_NOWAIT);
+	if (!acall_file_nowait_buffered_write(file)) {
+		/*
+		 * RWF_NOWAIT cannot be honoured here, as pwritev2() says on
+		 * ext4 and block devices (the VFS: -EINVAL); a retry would
+		 * fail the same way.
+		 */
+		if (req->user_nowait)
+			return -EOPNOTSUPP;
+		return acall_req_eagain(req, ACALL_PUNT_NO_NOWAIT);
+	}
 	ret = acall_rw_init_nowait_kiocb(req, &kiocb, WRITE);
 	if (ret)
 		return ret;

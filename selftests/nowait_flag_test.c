@@ -3,8 +3,8 @@
  * RWF_NOWAIT: a request that carries it completes with what preadv2() or
  * pwritev2() with the flag answers on the same file, on each kind of file
  * acall serves: the data where they move it, -EOPNOTSUPP where the file
- * cannot honour the flag (a buffered write on ext4 or, on 6.12, a block
- * device), rather than an -EAGAIN that tells the caller to try again.
+ * cannot honour the flag (a buffered write on ext4 or a block device),
+ * rather than an -EAGAIN that tells the caller to try again.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -67,6 +67,18 @@ FIXTURE_TEARDOWN(nowait)
 		close(self->fd);
 }
 
+/*
+ * Whether two answers to the same request agree: equal, or one -EAGAIN
+ * and the other the whole block where the file can write without waiting
+ * but at times must wait (XFS updates a file's times, at most once a
+ * clock tick, only by waiting: kiocb_modified()).
+ */
+static bool same_answer(long a, long b)
+{
+	return a == b || (a == -EAGAIN && b == BLK) ||
+	       (a == BLK && b == -EAGAIN);
+}
+
 /* What pwritev2() or preadv2() with RWF_NOWAIT answers: bytes or -errno. */
 static long plain_nowait(int fd, bool write, void *buf, __u64 off)
 {
@@ -93,8 +105,8 @@ TEST_F(nowait, buffered_write_answers_as_pwritev2)
 	acall_prep_pwritev(&sqe, self->fd, &iov, 1, 2 * BLK, RWF_NOWAIT);
 	res = acall_run1(&self->ring, &sqe);
 	ASSERT_LT(ACALL_RUN_FAILED, res);
-	TH_LOG("pwritev2 %ld, acall %d", plain, res);
-	EXPECT_EQ(plain, res);
+	EXPECT_TRUE(same_answer(plain, res))
+		TH_LOG("pwritev2 %ld, acall %d", plain, res);
 	/* Written where both wrote, untouched where both refused. */
 	ASSERT_EQ(BLK, pread(self->fd, self->back, BLK, 2 * BLK));
 	EXPECT_EQ(-1, acall_check(self->back, BLK, 2 * BLK, res == BLK ? 3 : 1));
@@ -112,8 +124,8 @@ TEST_F(nowait, cached_read_answers_as_preadv2)
 	acall_prep_preadv(&sqe, self->fd, &iov, 1, 2 * BLK, RWF_NOWAIT);
 	res = acall_run1(&self->ring, &sqe);
 	ASSERT_LT(ACALL_RUN_FAILED, res);
-	TH_LOG("preadv2 %ld, acall %d", plain, res);
-	EXPECT_EQ(plain, res);
+	EXPECT_EQ(plain, res)
+		TH_LOG("preadv2 %ld, acall %d", plain, res);
 	if (res == BLK)
 		EXPECT_EQ(-1, acall_check(self->back, BLK, 2 * BLK, 1));
 }

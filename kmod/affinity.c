@@ -179,7 +179,7 @@ bool acall_worker_follow_mask(struct acall_worker *worker)
 	const struct cpumask *target;
 	unsigned int cpus_seq = atomic_read_acquire(&acall_cpus_seq);
 	unsigned int seen;
-	bool widen = false;
+	bool widen = false, dl_kept;
 
 	/*
 	 * Or a thread's own CPUs changed (a cpuset's, sched_setaffinity()
@@ -218,16 +218,19 @@ bool acall_worker_follow_mask(struct acall_worker *worker)
 	}
 	/*
 	 * A deadline task's CPUs are part of its admission: sched_setaffinity()
-	 * refuses to narrow it below its root domain (dl_task_check_affinity()),
-	 * and set_cpus_allowed_ptr() does not check. It keeps its own.
+	 * refuses to narrow them below its root domain
+	 * (dl_task_check_affinity()), set_cpus_allowed_ptr() does not check.
+	 * It keeps its own, and looks again at each pass until it leaves the
+	 * policy.
 	 */
-	if (current->policy == SCHED_DEADLINE)
+	dl_kept = current->policy == SCHED_DEADLINE;
+	if (dl_kept)
 		widen = false;
 	else if (!widen && cpumask_intersects(target, cpu_active_mask))
 		set_cpus_allowed_ptr(current, target);
 	if (worker->thread)
 		cpumask_copy(worker->applied, own);	/* what the kernel did */
-	worker->mask_seq = pool->mask_seq;
+	worker->mask_seq = pool->mask_seq - dl_kept;
 	worker->cpus_seq = seen;
 	mutex_unlock(&pool->mask_lock);
 	return widen;

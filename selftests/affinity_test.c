@@ -361,7 +361,8 @@ TEST_F(affinity, kernel_thread_worker_narrowed_from_outside_stays_so)
  * its CPUs are part of its admission, which sched_setaffinity() keeps
  * (dl_task_check_affinity()) and set_cpus_allowed_ptr() does not check.
  * One thread of the process serves; after the binding it serves a NOP
- * and still has every CPU it had.
+ * and still has every CPU it had; back to SCHED_OTHER, it is bound at its
+ * next request.
  */
 TEST_F(affinity, deadline_worker_is_not_narrowed)
 {
@@ -396,6 +397,15 @@ TEST_F(affinity, deadline_worker_is_not_narrowed)
 	ASSERT_EQ(1, acall_workers_of(getpid(), &tid, 1));
 	ASSERT_EQ(0, allowed_cpus(tid, &now));
 	EXPECT_TRUE(CPU_EQUAL(&now, &mine))
+		TH_LOG("worker %d allowed %d CPUs", tid, CPU_COUNT(&now));
+
+	/* Back to SCHED_OTHER: its next request finds it bound. */
+	memset(&attr, 0, sizeof(attr));
+	attr.size = sizeof(attr);
+	ASSERT_EQ(0, syscall(SYS_sched_setattr, tid, &attr, 0));
+	ASSERT_EQ(0, run_nops(&ring, 1, 0, MS));
+	ASSERT_EQ(0, allowed_cpus(tid, &now));
+	EXPECT_TRUE(CPU_EQUAL(&now, &one))
 		TH_LOG("worker %d allowed %d CPUs", tid, CPU_COUNT(&now));
 out:
 	acall_ring_exit(&ring);

@@ -393,7 +393,7 @@ TEST_F(ev, wait_with_timeout_zero_does_not_sleep)
 	struct acall_sqe sqe;
 	struct rusage before, after;
 
-	ASSERT_EQ(0, prctl(PR_SET_TIMERSLACK, 10 * SECOND));
+	ASSERT_EQ(0, prctl(PR_SET_TIMERSLACK, (unsigned long)(10 * SECOND)));
 	/* Nothing in flight, then a NOP that lasts longer than the test. */
 	ASSERT_EQ(0, getrusage(RUSAGE_THREAD, &before));
 	EXPECT_EQ(-ETIME, acall_raw_wait(self->ring.fd, 1, 0));

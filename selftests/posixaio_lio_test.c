@@ -258,6 +258,42 @@ TEST_F(lio, bad_entries_fail_alone_with_einval)
 }
 
 /*
+ * A refused entry leaves aio_return() nothing to take: -1, as glibc
+ * answers, for a block whose earlier result was never taken (not that
+ * result) and for one whose private fields hold garbage (a block from
+ * malloc(), never submitted: not a pointer to follow). So does a refused
+ * aio_read().
+ */
+TEST_F(lio, refused_entry_has_no_result_to_take)
+{
+	struct aiocb *used = &self->cbs[1], *fresh = &self->cbs[3];
+
+	prep_mixed(self);
+	ASSERT_EQ(0, aio_read(used));
+	ASSERT_EQ(0, pa_wait(used));
+	memset(&fresh->__next_prio, 0xa5, sizeof(fresh->__next_prio));
+	used->aio_lio_opcode = 99;
+	fresh->aio_lio_opcode = 99;
+	errno = 0;
+	EXPECT_EQ(-1, lio_listio(LIO_WAIT, self->list, N, NULL));
+	EXPECT_EQ(EIO, errno);
+	EXPECT_EQ(EINVAL, aio_error(used));
+	EXPECT_EQ(-1, aio_return(used));
+	EXPECT_EQ(EINVAL, aio_error(fresh));
+	EXPECT_EQ(-1, aio_return(fresh));
+
+	/* aio_read() refused for its offset, after a result not taken. */
+	pa_prep(used, self->fd, self->bufs[1], BS, BS);
+	ASSERT_EQ(0, aio_read(used));
+	ASSERT_EQ(0, pa_wait(used));
+	used->aio_offset = -1;
+	EXPECT_EQ(-1, aio_read(used));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(EINVAL, aio_error(used));
+	EXPECT_EQ(-1, aio_return(used));
+}
+
+/*
  * A list the ring has no room for is not queued at all: the call says
  * EAGAIN, and so does aio_error() of each entry, as POSIX asks (before,
  * the entries kept whatever they held: 0 here, a finished request's).

@@ -299,6 +299,19 @@ static int submit_one(struct aiocb *cb, enum pa_kind kind)
 	return pa_fail(EAGAIN);
 }
 
+/*
+ * A request refused at once: its own error, set right away, and no
+ * record for aio_return() to take (the block may be one never submitted,
+ * its private fields garbage, or one whose earlier result was not taken:
+ * that record is forgotten when the block is next accepted).
+ */
+static void refuse(struct aiocb *cb, int err)
+{
+	__atomic_store_n(&cb->__next_prio, NULL, __ATOMIC_SEQ_CST);
+	cb->__return_value = -1;
+	__atomic_store_n(&cb->__error_code, err, __ATOMIC_RELEASE);
+}
+
 static int submit_rw(struct aiocb *cb, enum pa_kind kind)
 {
 	int err;
@@ -307,7 +320,12 @@ static int submit_rw(struct aiocb *cb, enum pa_kind kind)
 		return kind == PA_READ ? pa_glibc()->aio_read(cb) :
 					 pa_glibc()->aio_write(cb);
 	err = check_rw(cb);
-	return err ? pa_fail(err) : submit_one(cb, kind);
+	if (err) {
+		/* As glibc leaves it: aio_error() says why. */
+		refuse(cb, err);
+		return pa_fail(err);
+	}
+	return submit_one(cb, kind);
 }
 
 PA_API int aio_read(struct aiocb *cb)
@@ -360,12 +378,6 @@ PA_API int aio_fsync64(int op, struct aiocb64 *cb)
 	return aio_fsync(op, (struct aiocb *)cb);
 }
 
-/* A request lio_listio() refuses at once: its own error, set right away. */
-static void refuse(struct aiocb *cb, int err)
-{
-	cb->__return_value = -1;
-	__atomic_store_n(&cb->__error_code, err, __ATOMIC_RELEASE);
-}
 
 /* The requests of a list become one lio group and one acall batch. */
 static int lio_submit(int mode, struct aiocb *const list[], int nent,

@@ -113,9 +113,10 @@ static void send_all(struct pa_note *notes)
 
 /*
  * Send notes, collected under pa.lock (which this drops), after every
- * batch collected before them. Signals stay blocked meanwhile: a handler
- * that ran on this thread in the middle of its turn and submitted would
- * wait for a turn behind its own. Its callers run with cancellation
+ * batch collected before them. Signals are blocked from before the turn
+ * is taken to its end: a handler that ran on this thread in the middle
+ * of its turn and submitted, or waited in aio_suspend() for a request
+ * whose drain waits for this turn, would wait for ever. Its callers run with cancellation
  * disabled (pa_cancel_off(): the library's entries and glibc's callback;
  * the reaper is the library's own thread): a thread canceled in the wait
  * for its turn would never end it, and every later note would wait.
@@ -129,11 +130,11 @@ void pa_notes_send_unlock(struct pa_note *notes)
 		pthread_mutex_unlock(&pa.lock);
 		return;
 	}
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
 	turn = pa.send_next++;
 	pthread_mutex_unlock(&pa.lock);
 
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
 	pthread_mutex_lock(&pa.send_lock);
 	while (pa.send_turn != turn)
 		pthread_cond_wait(&pa.send_cond, &pa.send_lock);

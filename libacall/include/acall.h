@@ -94,7 +94,9 @@ int acall_ring_init(struct acall_ring *ring, const struct acall_options *opts);
  * Tear the context down: requests that have not started are canceled,
  * those that workers run finish (kernel-thread workers are interrupted),
  * and the call returns once every request has finished and the context's
- * worker threads are gone, so that the caller may then free or reuse its
+ * worker threads have left it (they are detached and may take a moment
+ * more to exit: the process may still count them), so that the caller
+ * may then free or reuse its
  * buffers (as after libaio's io_destroy()). Their completions are not seen.
  * A module without ACALL_FEAT_SHUTDOWN, or a forked child's copy of the
  * context, is only closed: requests may then still be running.

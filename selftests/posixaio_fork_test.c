@@ -6,6 +6,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -14,6 +16,7 @@
 #include <acall.h>
 #include "acall_test.h"
 #include "posixaio_test.h"
+#include "task_state.h"
 
 /* Write then read back 64 KiB at off with seed; 0 when the data matches. */
 static int round_trip(int fd, off_t off, unsigned int seed)
@@ -52,6 +55,71 @@ TEST(child_and_parent_both_keep_working)
 		EXPECT_EQ(0, WEXITSTATUS(status)) TH_LOG("child %d", i);
 		EXPECT_EQ(0, round_trip(fd, 0, 20 + i)) TH_LOG("parent after child %d", i);
 	}
+	close(fd);
+}
+
+static pthread_mutex_t app_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void app_lock_take(void)
+{
+	pthread_mutex_lock(&app_lock);
+}
+
+static void app_lock_give(void)
+{
+	pthread_mutex_unlock(&app_lock);
+}
+
+struct forker {
+	pid_t tid;
+	int status;
+};
+
+static void *forker_main(void *arg)
+{
+	struct forker *f = arg;
+	pid_t pid;
+
+	__atomic_store_n(&f->tid, gettid(), __ATOMIC_RELEASE);
+	pid = fork();
+	if (pid == 0)
+		_exit(0);
+	if (pid < 0 || waitpid(pid, &f->status, 0) != pid)
+		f->status = -1;
+	return NULL;
+}
+
+/*
+ * The program's fork handler takes a lock of its own, registered before
+ * its first AIO call, and a thread calls aio_write() holding that lock
+ * while another forks. The library's handler (which takes the library's
+ * lock) runs after the program's, so the fork waits for the thread and
+ * not the other way round; before, it ran first and the two waited for
+ * each other (the test then ends by its timeout).
+ */
+TEST(fork_waits_for_a_thread_in_aio_holding_the_program_s_lock)
+{
+	struct forker f = { 0 };
+	pthread_t thread;
+	int fd;
+
+	PA_REQUIRE_ACALL();
+	fd = acall_tmpfile("/tmp", O_RDWR);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, pthread_atfork(app_lock_take, app_lock_give, app_lock_give));
+	ASSERT_EQ(0, round_trip(fd, 0, 1));
+
+	pthread_mutex_lock(&app_lock);
+	ASSERT_EQ(0, pthread_create(&thread, NULL, forker_main, &f));
+	/* Until the forking thread waits in a fork handler for app_lock. */
+	while (!__atomic_load_n(&f.tid, __ATOMIC_ACQUIRE) ||
+	       acall_task_state(f.tid) != 'S')
+		sched_yield();
+	EXPECT_EQ(0, round_trip(fd, 65536, 2));
+	pthread_mutex_unlock(&app_lock);
+	ASSERT_EQ(0, pthread_join(thread, NULL));
+	EXPECT_TRUE(WIFEXITED(f.status));
+	EXPECT_EQ(0, WEXITSTATUS(f.status));
 	close(fd);
 }
 

@@ -132,9 +132,20 @@ static void atfork_child(void)
 	pa_cancel_restore(state);
 }
 
-static void pa_once_init(void)
+/*
+ * Registered as the library is loaded, before any of the program's: fork
+ * runs prepare handlers in the reverse order, so the program's run first.
+ * One of them may take a lock that a thread holds while it calls into
+ * this library; registered later, this one would hold pa.lock while that
+ * handler waited, and the thread would wait for pa.lock.
+ */
+__attribute__((constructor)) static void pa_register_atfork(void)
 {
 	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+}
+
+static void pa_once_init(void)
+{
 	if (env_flag("ACALL_POSIXAIO_STATS"))
 		atexit(print_stats);
 }

@@ -261,8 +261,8 @@ TEST_F(lio, bad_entries_fail_alone_with_einval)
  * A refused entry leaves aio_return() nothing to take: -1, as glibc
  * answers, for a block whose earlier result was never taken (not that
  * result) and for one whose private fields hold garbage (a block from
- * malloc(), never submitted: not a pointer to follow). So does a refused
- * aio_read().
+ * malloc(), never submitted: not a pointer to follow). So do a refused
+ * aio_read() and a refused aio_fsync().
  */
 TEST_F(lio, refused_entry_has_no_result_to_take)
 {
@@ -291,6 +291,13 @@ TEST_F(lio, refused_entry_has_no_result_to_take)
 	EXPECT_EQ(EINVAL, errno);
 	EXPECT_EQ(EINVAL, aio_error(used));
 	EXPECT_EQ(-1, aio_return(used));
+
+	/* aio_fsync() refused for its op, on a block of garbage. */
+	pa_prep(fresh, self->fd, NULL, 0, 0);
+	memset(&fresh->__next_prio, 0xa5, sizeof(fresh->__next_prio));
+	EXPECT_EQ(-1, aio_fsync(-1, fresh));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, aio_return(fresh));
 }
 
 /*

@@ -181,7 +181,9 @@ static void setup(void)
 	opts.max_workers = env_uint("ACALL_POSIXAIO_WORKERS", 0);
 	/* One ordering queue per fd (modulo): a barrier holds back that fd only. */
 	pa.nr_queues = 1;
-	if (pa.ordering && probe.max_queues)
+	if (!probe.max_queues)
+		pa.ordering = false;
+	if (pa.ordering)
 		pa.nr_queues = probe.max_queues < 64 ? probe.max_queues : 64;
 	opts.nr_queues = pa.nr_queues;
 	ret = acall_ring_init(&pa.ring, &opts);

@@ -256,6 +256,17 @@ static void unaccept(struct pa_req **reqs, unsigned int nr, int err,
 	}
 }
 
+/*
+ * A block not accepted keeps no record for aio_return() to take: it may
+ * be one never submitted, its private fields garbage, or one whose earlier
+ * result was not taken (that record is forgotten when the block is next
+ * accepted).
+ */
+static void forget_record(struct aiocb *cb)
+{
+	__atomic_store_n(&cb->__next_prio, NULL, __ATOMIC_SEQ_CST);
+}
+
 static int submit_one(struct aiocb *cb, enum pa_kind kind)
 {
 	struct pa_req *req = req_new(cb, kind);
@@ -263,12 +274,15 @@ static int submit_one(struct aiocb *cb, enum pa_kind kind)
 	struct acall_sqe sqe;
 	bool submitted;
 
-	if (!req)
+	if (!req) {
+		forget_record(cb);
 		return pa_fail(EAGAIN);
+	}
 	pthread_mutex_lock(&pa.lock);
 	if (!accept_reqs(&req, 1)) {
 		pthread_mutex_unlock(&pa.lock);
 		free(req);
+		forget_record(cb);
 		return pa_fail(EAGAIN);
 	}
 	/*
@@ -299,15 +313,10 @@ static int submit_one(struct aiocb *cb, enum pa_kind kind)
 	return pa_fail(EAGAIN);
 }
 
-/*
- * A request refused at once: its own error, set right away, and no
- * record for aio_return() to take (the block may be one never submitted,
- * its private fields garbage, or one whose earlier result was not taken:
- * that record is forgotten when the block is next accepted).
- */
+/* A request refused at once: its own error, set right away, no record. */
 static void refuse(struct aiocb *cb, int err)
 {
-	__atomic_store_n(&cb->__next_prio, NULL, __ATOMIC_SEQ_CST);
+	forget_record(cb);
 	cb->__return_value = -1;
 	__atomic_store_n(&cb->__error_code, err, __ATOMIC_RELEASE);
 }
@@ -321,7 +330,7 @@ static int submit_rw(struct aiocb *cb, enum pa_kind kind)
 					 pa_glibc()->aio_write(cb);
 	err = check_rw(cb);
 	if (err) {
-		/* As glibc leaves it: aio_error() says why. */
+		/* aio_error() says why, as glibc's for a bad aio_reqprio. */
 		refuse(cb, err);
 		return pa_fail(err);
 	}
@@ -348,10 +357,14 @@ static int submit_fsync(int op, struct aiocb *cb)
 {
 	if (!pa_use_acall())
 		return pa_glibc()->aio_fsync(op, cb);
-	if (op != O_SYNC && op != O_DSYNC)
+	if (op != O_SYNC && op != O_DSYNC) {
+		forget_record(cb);
 		return pa_fail(EINVAL);
-	if (fcntl(cb->aio_fildes, F_GETFL) < 0)
+	}
+	if (fcntl(cb->aio_fildes, F_GETFL) < 0) {
+		forget_record(cb);
 		return pa_fail(EBADF);
+	}
 	return submit_one(cb, op == O_SYNC ? PA_FSYNC : PA_FDATASYNC);
 }
 
@@ -377,7 +390,6 @@ PA_API int aio_fsync64(int op, struct aiocb64 *cb)
 {
 	return aio_fsync(op, (struct aiocb *)cb);
 }
-
 
 /* The requests of a list become one lio group and one acall batch. */
 static int lio_submit(int mode, struct aiocb *const list[], int nent,

@@ -230,7 +230,7 @@ bool acall_worker_follow_mask(struct acall_worker *worker)
 		set_cpus_allowed_ptr(current, target);
 	if (worker->thread)
 		cpumask_copy(worker->applied, own);	/* what the kernel did */
-	worker->mask_seq = pool->mask_seq - dl_kept;
+	worker->mask_seq = dl_kept ? pool->mask_seq - 1 : pool->mask_seq;
 	worker->cpus_seq = seen;
 	mutex_unlock(&pool->mask_lock);
 	return widen;

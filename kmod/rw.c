@@ -661,8 +661,9 @@ static int acall_rw_write_buffered_nowait(struct acall_req *req,
 	if (!acall_file_nowait_buffered_write(file)) {
 		/*
 		 * RWF_NOWAIT cannot be honoured here, as pwritev2() says on
-		 * ext4 and block devices (the VFS: -EINVAL); a retry would
-		 * fail the same way.
+		 * ext4 and block devices (other files without
+		 * FOP_BUFFER_WASYNC: -EINVAL from generic_write_checks());
+		 * a retry would fail the same way.
 		 */
 		if (req->user_nowait)
 			return -EOPNOTSUPP;

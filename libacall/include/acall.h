@@ -49,7 +49,7 @@ struct acall_options {
 	unsigned int entries;		/* ring size, power of two; default 256 */
 	unsigned int max_workers;	/* worker bound per NUMA node */
 	unsigned int nr_queues;		/* ordering queues; default 1 */
-	unsigned int flags;		/* ACALL_SETUP_*; none yet */
+	unsigned int flags;		/* ACALL_SETUP_*; 0: the defaults */
 	/*
 	 * Most bytes one submission copies in the calling thread; the rest
 	 * of a request past it is done asynchronously. 0: the module's
@@ -96,8 +96,8 @@ int acall_ring_init(struct acall_ring *ring, const struct acall_options *opts);
  * and the call returns once every request has finished and the context's
  * worker threads have left it (they are detached and may take a moment
  * more to exit: the process may still count them), so that the caller
- * may then free or reuse its
- * buffers (as after libaio's io_destroy()). Their completions are not seen.
+ * may then free or reuse its buffers (as after libaio's io_destroy()).
+ * Their completions are not seen.
  * A module without ACALL_FEAT_SHUTDOWN, or a forked child's copy of the
  * context, is only closed: requests may then still be running.
  */

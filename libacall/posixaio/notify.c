@@ -116,10 +116,11 @@ static void send_all(struct pa_note *notes)
  * batch collected before them. Signals are blocked from before the turn
  * is taken to its end: a handler that ran on this thread in the middle
  * of its turn and submitted, or waited in aio_suspend() for a request
- * whose drain waits for this turn, would wait for ever. Its callers run with cancellation
- * disabled (pa_cancel_off(): the library's entries and glibc's callback;
- * the reaper is the library's own thread): a thread canceled in the wait
- * for its turn would never end it, and every later note would wait.
+ * whose drain waits for this turn, would wait for ever. Its callers run
+ * with cancellation disabled (pa_cancel_off(): the library's entries and
+ * glibc's callback; the reaper is the library's own thread): a thread
+ * canceled in the wait for its turn would never end it, and every later
+ * note would wait.
  */
 void pa_notes_send_unlock(struct pa_note *notes)
 {

@@ -40,7 +40,6 @@ FIXTURE_VARIANT_ADD(nowait, bdev) { .env = "ACALL_TEST_BDEV", .bdev = true };
 FIXTURE_SETUP(nowait)
 {
 	struct acall_options opts = { .entries = 8 };
-	unsigned int i;
 
 	self->fd = -1;
 	self->ring.fd = -1;
@@ -54,18 +53,14 @@ FIXTURE_SETUP(nowait)
 		self->fd = acall_tmpfile(self->dir, O_RDWR);
 	ASSERT_LE(0, self->fd);
 	/* Four blocks of pattern 1, on the medium: overwrites, no allocation. */
-	for (i = 0; i < 4; i++)
-		ASSERT_EQ(0, acall_pwrite_pattern(self->fd, i * BLK, BLK, 1));
+	ASSERT_EQ(0, acall_pwrite_pattern(self->fd, 0, 4 * BLK, 1));
 	ASSERT_EQ(0, fsync(self->fd));
 	ASSERT_EQ(0, acall_ring_init(&self->ring, &opts));
 }
 
 FIXTURE_TEARDOWN(nowait)
 {
-	if (self->ring.fd >= 0)
-		acall_ring_exit(&self->ring);
-	if (self->fd >= 0)
-		close(self->fd);
+	ACALL_FILE_FIXTURE_TEARDOWN();
 }
 
 /*

@@ -362,7 +362,8 @@ static inline int acall_ctx_check(struct acall_ctx *ctx)
 /* ring.c */
 int acall_ring_alloc(struct acall_ctx *ctx, struct acall_params *p);
 int acall_ring_mmap(struct acall_ctx *ctx, struct vm_area_struct *vma);
-u32 acall_ring_reserve(struct acall_ctx *ctx, u32 nr);
+u32 acall_ring_reserve(struct acall_ctx *ctx, u32 nr, u32 *inflight);
+void acall_ring_count_peak(struct acall_ctx *ctx, u32 inflight);
 void acall_ring_unreserve(struct acall_ctx *ctx, u32 nr);
 u32 acall_ring_inflight(struct acall_ctx *ctx);
 void acall_ring_shut(struct acall_ctx *ctx);

@@ -136,10 +136,13 @@ u32 acall_ring_inflight(struct acall_ctx *ctx)
 	return min((u32)atomic_read(&ctx->reserved) - tail, ctx->entries);
 }
 
-/* A statistic: racing reservations may each raise it, the highest stays. */
-static void acall_ring_count_peak(struct acall_ctx *ctx)
+/*
+ * A statistic: what was in flight when a SUBMIT reserved its slots, less
+ * those it gave back unused (a batch refused or cut short took no request
+ * for them). Racing calls may each raise it; the highest stays.
+ */
+void acall_ring_count_peak(struct acall_ctx *ctx, u32 inflight)
 {
-	u32 inflight = acall_ring_inflight(ctx);
 	u32 peak = READ_ONCE(ctx->inflight_peak);
 
 	while (inflight > peak && !try_cmpxchg(&ctx->inflight_peak, &peak,
@@ -184,13 +187,14 @@ static u32 acall_ring_try_reserve(struct acall_ctx *ctx, u32 nr,
 
 /*
  * Take up to nr slots for new requests; returns how many were taken, none
- * when the ring is full or after ACALL_IOC_SHUTDOWN. Without the ring's
+ * when the ring is full or after ACALL_IOC_SHUTDOWN, and in *inflight what
+ * was in flight then, these slots included. Without the ring's
  * lock, unless the head is out of bounds: read after the tail, an honest
  * one may be ahead of it (userspace consumed a completion posted
  * meanwhile, whose ring->tail is stored before cached_tail). Under the
  * lock no post is half done, and such a head is hostile.
  */
-u32 acall_ring_reserve(struct acall_ctx *ctx, u32 nr)
+u32 acall_ring_reserve(struct acall_ctx *ctx, u32 nr, u32 *inflight)
 {
 	bool head_bad;
 	u32 take = acall_ring_try_reserve(ctx, nr, &head_bad);
@@ -210,7 +214,7 @@ u32 acall_ring_reserve(struct acall_ctx *ctx, u32 nr)
 		acall_ring_unreserve(ctx, take);
 		return 0;
 	}
-	acall_ring_count_peak(ctx);
+	*inflight = acall_ring_inflight(ctx);
 	return take;
 }
 

@@ -592,6 +592,29 @@ fail:
 	return -ENOMEM;
 }
 
+/*
+ * Whether the batch's first chain is longer than the ring: its first
+ * entries requests all have LINK and another follows. Asked only when the
+ * ring is full, so that such a chain is refused with EINVAL then too, not
+ * with an EBUSY that no amount of reaping could end. A request that cannot
+ * be read counts as "no": the call after the reaping reports it.
+ */
+static bool acall_first_chain_too_long(struct acall_ctx *ctx,
+				       const struct acall_sqe __user *usqes,
+				       u32 nr)
+{
+	u32 k;
+	u8 flags;
+
+	if (nr <= ctx->entries)
+		return false;
+	for (k = 0; k < ctx->entries; k++)
+		if (get_user(flags, &usqes[k].flags) ||
+		    !(flags & ACALL_SQE_LINK))
+			return false;
+	return true;
+}
+
 long acall_ioctl_submit(struct acall_ctx *ctx, struct acall_submit __user *arg)
 {
 	struct acall_batch batch = {
@@ -607,7 +630,7 @@ long acall_ioctl_submit(struct acall_ctx *ctx, struct acall_submit __user *arg)
 	struct acall_req *req, *next;
 	struct blk_plug plug;
 	LIST_HEAD(reqs);
-	u32 taken, i, j;
+	u32 taken, inflight, i, j;
 	long ret = 0, len;
 
 	if (acall_copy_words(&s, arg, sizeof(s)))
@@ -638,9 +661,15 @@ long acall_ioctl_submit(struct acall_ctx *ctx, struct acall_submit __user *arg)
 		return -EPERM;
 
 	/* Room for every completion before anything starts. */
-	taken = acall_ring_reserve(ctx, s.nr);
-	if (!taken)
-		return READ_ONCE(ctx->shut_down) ? -ESHUTDOWN : -EBUSY;
+	usqes = u64_to_user_ptr(s.sqes);
+	taken = acall_ring_reserve(ctx, s.nr, &inflight);
+	if (!taken) {
+		if (READ_ONCE(ctx->shut_down))
+			return -ESHUTDOWN;
+		if (acall_first_chain_too_long(ctx, usqes, s.nr))
+			return -EINVAL;
+		return -EBUSY;
+	}
 
 	/*
 	 * Whatever completes while a quiet call runs, here or elsewhere, is
@@ -648,7 +677,6 @@ long acall_ioctl_submit(struct acall_ctx *ctx, struct acall_submit __user *arg)
 	 */
 	if (s.flags & ACALL_SUBMIT_QUIET)
 		atomic_inc(&ctx->quiet_submits);
-	usqes = u64_to_user_ptr(s.sqes);
 	/* Plugging pays off only for a few bios at once (io_uring's rule). */
 	if (taken > 2)
 		blk_start_plug(&plug);
@@ -715,6 +743,9 @@ long acall_ioctl_submit(struct acall_ctx *ctx, struct acall_submit __user *arg)
 	list_for_each_entry_safe(req, next, &batch.free, node)
 		acall_req_free(ctx, req);
 
+	/* Reserved slots count in flight only for the requests they took. */
+	if (i)
+		acall_ring_count_peak(ctx, inflight - (taken - i));
 	if (i < taken)
 		acall_ring_unreserve(ctx, taken - i);
 	this_cpu_add(ctx->counts->submitted, i);

@@ -3,7 +3,8 @@
  * A LINK chain is taken whole or not at all. When the ring has room for
  * only part of a batch, the module stops before the first chain that does
  * not fit; it fails with EBUSY when that is the first chain of the batch,
- * and with EINVAL when a chain is longer than the ring could ever hold. A
+ * and with EINVAL when a chain is longer than the ring could ever hold, a
+ * full ring or not. A
  * chain cut anywhere would run its tail as a chain of its own, even after
  * its head failed: every test here would see that.
  */
@@ -206,6 +207,15 @@ TEST(chain_longer_than_the_ring_is_einval)
 	EXPECT_EQ(-EINVAL, acall_submit(&ring, sqes, 9));
 	drain(_metadata, &ring, 6);
 
+	/* Nor while it is full: no reaping would ever make room for it. */
+	occupy(_metadata, &ring, 8);
+	EXPECT_EQ(-EINVAL, acall_submit(&ring, sqes, 9));
+	/* A chain of the ring's size, then another request: only waiting. */
+	nop_chain(sqes, 8, 0, false);
+	acall_prep_nop(&sqes[8], 0);
+	EXPECT_EQ(-EBUSY, acall_submit(&ring, sqes, 9));
+	drain(_metadata, &ring, 8);
+
 	/* Behind a single request: that one is taken, then EINVAL. */
 	acall_prep_nop(&sqes[0], 0);
 	acall_sqe_set_data(&sqes[0], 100);
@@ -216,7 +226,54 @@ TEST(chain_longer_than_the_ring_is_einval)
 	EXPECT_EQ(100, cqe.user_data);
 	EXPECT_EQ(0, cqe.res);
 	EXPECT_EQ(-ETIME, acall_wait(&ring, 1, 0));
-	EXPECT_EQ(7, submitted(_metadata, &ring));
+	EXPECT_EQ(15, submitted(_metadata, &ring));
+	acall_ring_exit(&ring);
+}
+
+static __u32 inflight_peak(struct __test_metadata *_metadata,
+			   struct acall_ring *ring)
+{
+	struct acall_stats st;
+
+	EXPECT_EQ(0, acall_stats(ring, &st));
+	return st.inflight_peak;
+}
+
+/*
+ * A SUBMIT reserves the ring's room for its whole batch before it reads
+ * it; the room a refused or cut-short batch gives back took no request and
+ * is not in the in-flight peak (ACALL_IOC_STATS inflight_peak).
+ */
+TEST(room_given_back_is_not_in_the_peak)
+{
+	struct acall_options opts = { .entries = 8 };
+	struct acall_ring ring;
+	struct acall_sqe sqes[10], *end;
+	struct acall_cqe cqe;
+	char *page;
+
+	ACALL_REQUIRE(ACALL_FEAT_RING | ACALL_FEAT_ORDERING | ACALL_FEAT_STATS);
+	ASSERT_EQ(0, acall_ring_init(&ring, &opts));
+
+	/* Refused whole: a chain longer than the ring, an unreadable batch. */
+	nop_chain(sqes, 9, 0, false);
+	EXPECT_EQ(-EINVAL, acall_submit(&ring, sqes, 9));
+	page = acall_page_before_hole();
+	ASSERT_NE(MAP_FAILED, page);
+	end = (struct acall_sqe *)(page + 4096);
+	EXPECT_EQ(-EFAULT, acall_submit(&ring, end, 4));
+	munmap(page, 8192);
+	EXPECT_EQ(0, inflight_peak(_metadata, &ring));
+
+	/* Cut short after one request: one was in flight, not eight. */
+	acall_prep_nop(&sqes[0], 0);
+	acall_sqe_set_data(&sqes[0], 100);
+	nop_chain(sqes + 1, 9, 1, false);
+	ASSERT_EQ(1, acall_submit(&ring, sqes, 10));
+	reap(_metadata, &ring, &cqe, 1);
+	EXPECT_EQ(100, cqe.user_data);
+	EXPECT_EQ(1, inflight_peak(_metadata, &ring));
+	EXPECT_EQ(1, submitted(_metadata, &ring));
 	acall_ring_exit(&ring);
 }
 

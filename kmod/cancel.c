@@ -70,7 +70,7 @@ long acall_ioctl_cancel(struct acall_ctx *ctx, u64 __user *arg)
 	struct acall_req *req, *next;
 	struct acall_worker *worker;
 	struct acall_pool *pool;
-	bool running = false;
+	bool running = false, marked_before = false;
 	unsigned int i = 0;
 	long canceled;
 	u64 user_data;
@@ -79,7 +79,7 @@ long acall_ioctl_cancel(struct acall_ctx *ctx, u64 __user *arg)
 		return -EFAULT;
 
 	/* Held ones first: canceling a pool's may release more of them. */
-	canceled = acall_order_cancel(ctx, user_data);
+	canceled = acall_order_cancel(ctx, user_data, &marked_before);
 	while ((pool = acall_pool_next(ctx, &i))) {
 		LIST_HEAD(list);
 
@@ -92,14 +92,15 @@ long acall_ioctl_cancel(struct acall_ctx *ctx, u64 __user *arg)
 				running = true;
 				continue;
 			}
-			/* Marked while held and released since: counted. */
-			if (!req->canceled) {
-				acall_pool_unlink(pool, req);
-				list_move_tail(&req->node, &list);
-				WRITE_ONCE(pool->nr_queued,
-					   pool->nr_queued - 1);
-				canceled++;
+			/* Marked while held and released since: on its way. */
+			if (req->canceled) {
+				marked_before = true;
+				continue;
 			}
+			acall_pool_unlink(pool, req);
+			list_move_tail(&req->node, &list);
+			WRITE_ONCE(pool->nr_queued, pool->nr_queued - 1);
+			canceled++;
 		}
 		list_for_each_entry(req, &pool->running, node)
 			running |= req->user_data == user_data;
@@ -110,5 +111,6 @@ long acall_ioctl_cancel(struct acall_ctx *ctx, u64 __user *arg)
 	}
 	if (canceled)
 		return canceled;
-	return running ? -EALREADY : -ENOENT;
+	/* Running, or bound to complete with -ECANCELED already. */
+	return running || marked_before ? -EALREADY : -ENOENT;
 }

@@ -439,7 +439,8 @@ void acall_identity_revert(struct acall_assumed *a, bool kthread);
 int acall_queues_init(struct acall_ctx *ctx);
 void acall_queues_free(struct acall_ctx *ctx);
 void acall_link(struct acall_req *prev, struct acall_req *req);
-long acall_order_cancel(struct acall_ctx *ctx, u64 user_data);
+long acall_order_cancel(struct acall_ctx *ctx, u64 user_data,
+			bool *marked_before);
 /* The rest of what the inline functions below do, when they cannot. */
 void acall_queue_admit_slow(struct acall_req *req);
 bool acall_req_open_gate_slow(struct acall_req *req);

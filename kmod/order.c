@@ -322,19 +322,25 @@ void acall_order_done_chain(struct acall_req *req, long res)
 /*
  * ACALL_IOC_CANCEL for requests waiting on a barrier or a link: mark them;
  * they complete with -ECANCELED when they would have started. Returns how
- * many matched.
+ * many it marked; *marked_before says whether one matched that was marked
+ * already (by an earlier CANCEL, or by its chain's failure).
  */
-long acall_order_cancel(struct acall_ctx *ctx, u64 user_data)
+long acall_order_cancel(struct acall_ctx *ctx, u64 user_data,
+			bool *marked_before)
 {
 	struct acall_req *req;
 	long found = 0;
 
 	spin_lock_irq(&ctx->held_lock);
 	list_for_each_entry(req, &ctx->held, held_node) {
-		if (req->user_data == user_data && !req->canceled) {
-			WRITE_ONCE(req->canceled, true);
-			found++;
+		if (req->user_data != user_data)
+			continue;
+		if (req->canceled) {
+			*marked_before = true;
+			continue;
 		}
+		WRITE_ONCE(req->canceled, true);
+		found++;
 	}
 	spin_unlock_irq(&ctx->held_lock);
 	return found;

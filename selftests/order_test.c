@@ -299,7 +299,10 @@ TEST_F(order, ordering_spans_inline_async_and_worker_paths)
 	free(rbuf);
 }
 
-/* A request held behind a barrier can be canceled; so can the barrier. */
+/*
+ * A request held behind a barrier can be canceled; so can the barrier. A
+ * second CANCEL of one still held finds it on its way (EALREADY), not gone.
+ */
 TEST_F(order, held_requests_can_be_canceled)
 {
 	struct acall_sqe sqes[4];
@@ -312,6 +315,8 @@ TEST_F(order, held_requests_can_be_canceled)
 	ASSERT_EQ(4, acall_submit(&self->ring, sqes, 4));
 	EXPECT_EQ(1, acall_cancel(&self->ring, 3));
 	EXPECT_EQ(1, acall_cancel(&self->ring, 4));
+	/* Still held, and bound to complete with -ECANCELED already. */
+	EXPECT_EQ(-EALREADY, acall_cancel(&self->ring, 3));
 	ASSERT_EQ(0, acall_reap(&self->ring, cqes, 4));
 	EXPECT_EQ(1, cqes[0].user_data);
 	EXPECT_EQ(0, cqes[0].res);

@@ -373,7 +373,8 @@ void acall_eventfd_mute(struct acall_ring *ring, bool muted);
 /*
  * Cancel requests with this user_data that have not started. Returns how
  * many were canceled (they complete with -ECANCELED), -ENOENT if none
- * matched, -EALREADY if those that matched are already running.
+ * matched, -EALREADY if those that matched are already running or were
+ * canceled already (by an earlier call, or by their chain's failure).
  */
 int acall_cancel(struct acall_ring *ring, __u64 user_data);
 

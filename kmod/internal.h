@@ -64,7 +64,10 @@ struct acall_pool {
 	u64 hash_claimed;		/* buckets a worker was called for */
 	unsigned int nr_workers;	/* alive, or asked of spawn_work */
 	unsigned int nr_to_spawn;
-	/* Of nr_workers, threads gone back to userspace (EINTR) for a while. */
+	/*
+	 * Of nr_workers, threads gone back to userspace (EINTR) for a while;
+	 * each still charged to the user (user_max_workers), as while serving.
+	 */
 	unsigned int nr_away;
 	int node;			/* NUMA_NO_NODE for a queue's pool */
 	struct acall_ctx *ctx;
@@ -97,6 +100,8 @@ struct acall_worker {
 	unsigned int cpus_seq;		/* the hotplug events, as the pool's */
 	/* A thread of the owner's (serve.c), not a kernel thread. */
 	bool thread;
+	/* It left to userspace keeping its place: nr_away, with its charge. */
+	bool away;
 	/* A thread's own CPUs, and those it was last moved to (mask_lock). */
 	cpumask_var_t allowed;
 	cpumask_var_t applied;
@@ -548,9 +553,9 @@ void acall_pools_interrupt(struct acall_ctx *ctx);
 struct acall_pool *acall_pool_next(struct acall_ctx *ctx, unsigned int *i);
 void acall_fail_list(struct acall_ctx *ctx, struct list_head *list, int res);
 bool acall_pool_take_slot(struct acall_pool *pool);
-struct acall_pool *acall_pool_join(struct acall_ctx *ctx);
+struct acall_pool *acall_pool_join(struct acall_ctx *ctx, bool *charged);
 void acall_pool_join_failed(struct acall_pool *pool, int res);
-int acall_worker_serve(struct acall_pool *pool);
+int acall_worker_serve(struct acall_pool *pool, bool charged);
 
 /* serve.c */
 long acall_ioctl_serve(struct acall_ctx *ctx, unsigned long arg);

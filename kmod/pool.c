@@ -679,6 +679,8 @@ static bool acall_worker_leave(struct acall_worker *worker, u8 hash,
 		pool->nr_workers--;
 		return false;
 	}
+	/* Its place keeps its charge: the user's limit cannot take it back. */
+	worker->away = true;
 	pool->nr_away++;
 	if (list_empty(&pool->work))
 		return false;
@@ -866,17 +868,21 @@ static bool acall_pool_take_away(struct acall_pool *pool)
 /*
  * A pool that asked for a thread (or, for one the process donates on its
  * own, the pool of its node if that has room), now counting the caller
- * among its workers; NULL when none wants one. ACALL_IOC_SERVE.
+ * among its workers; NULL when none wants one. *charged: the place is one
+ * a thread gone back to userspace kept, with its charge to the user.
+ * ACALL_IOC_SERVE.
  */
-struct acall_pool *acall_pool_join(struct acall_ctx *ctx)
+struct acall_pool *acall_pool_join(struct acall_ctx *ctx, bool *charged)
 {
 	struct acall_pool *pool;
 	unsigned int i = 0;
 
 	/* A place kept for a thread that went back first: it may be this one. */
+	*charged = true;
 	while ((pool = acall_pool_next(ctx, &i)))
 		if (acall_pool_take_away(pool))
 			return pool;
+	*charged = false;
 	i = 0;
 	while ((pool = acall_pool_next(ctx, &i)))
 		if (acall_pool_take_slot(pool))
@@ -915,16 +921,18 @@ void acall_pool_join_failed(struct acall_pool *pool, int res)
 
 /*
  * The calling thread of the owner's process, counted in pool by
- * acall_pool_join(), serves it. Returns 0 when it may end, -EINTR when a
- * signal must be taken first, -ENOMEM.
+ * acall_pool_join() (charged: in a place that holds a charge to the user
+ * already), serves it. Returns 0 when it may end, -EINTR when a signal
+ * must be taken first, -ENOMEM.
  */
-int acall_worker_serve(struct acall_pool *pool)
+int acall_worker_serve(struct acall_pool *pool, bool charged)
 {
 	struct acall_ctx *ctx = pool->ctx;
 	struct acall_worker *worker;
+	bool away = false;
 	int ret = -ENOMEM;
 
-	if (!acall_limits_worker_get(ctx, false)) {
+	if (!charged && !acall_limits_worker_get(ctx, false)) {
 		acall_pool_join_failed(pool, -EAGAIN);
 		return 0;
 	}
@@ -952,6 +960,7 @@ int acall_worker_serve(struct acall_pool *pool)
 	trace_acall_worker_start(current->pid, ctx->tgid);
 	acall_worker_count_alive(ctx);
 	ret = acall_worker_loop(worker);
+	away = worker->away;
 	atomic_dec(&ctx->stats.workers);
 	trace_acall_worker_exit(current->pid, ctx->tgid, ret);
 	/*
@@ -964,7 +973,9 @@ out_allowed:
 out_worker:
 	kfree(worker);
 out_limit:
-	acall_limits_worker_put(ctx, false);
+	/* Gone back to userspace, it left its charge to its place. */
+	if (!away)
+		acall_limits_worker_put(ctx, false);
 	if (ret == -ENOMEM) {
 		/* Undone here: the thread may end, and is not a failure. */
 		acall_pool_join_failed(pool, -ENOMEM);
@@ -1263,12 +1274,17 @@ void acall_req_requeue(struct acall_req *req)
 	acall_pool_add(req, true, 0);
 }
 
-/* The context is closing: cancel what has not started, wake idle workers. */
+/*
+ * The context is closing, or its owner is gone: cancel what has not
+ * started, wake idle workers, and give back the places (and charges) of
+ * threads gone back to userspace: no SERVE takes one from now on, and
+ * none is kept again (acall_worker_leave()).
+ */
 void acall_pools_shutdown(struct acall_ctx *ctx)
 {
 	struct acall_worker *worker, *next;
 	struct acall_pool *pool;
-	unsigned int i = 0;
+	unsigned int i = 0, away;
 
 	while ((pool = acall_pool_next(ctx, &i))) {
 		LIST_HEAD(canceled);
@@ -1281,7 +1297,12 @@ void acall_pools_shutdown(struct acall_ctx *ctx)
 			list_del_init(&worker->idle_node);
 			wake_up_process(worker->task);
 		}
+		away = pool->nr_away;
+		pool->nr_away = 0;
+		pool->nr_workers -= away;
 		spin_unlock_irq(&pool->lock);
+		while (away--)
+			acall_limits_worker_put(ctx, false);
 		acall_fail_list(ctx, &canceled, -ECANCELED);
 	}
 	/* ACALL_IOC_SPAWN returns 0: the threads may end. */

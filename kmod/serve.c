@@ -82,6 +82,7 @@ static int acall_serve_check(struct acall_ctx *ctx)
 long acall_ioctl_serve(struct acall_ctx *ctx, unsigned long arg)
 {
 	struct acall_pool *pool;
+	bool charged;
 	int ret;
 
 	if (arg)
@@ -91,11 +92,11 @@ long acall_ioctl_serve(struct acall_ctx *ctx, unsigned long arg)
 		return ret;
 	if (READ_ONCE(ctx->dying) || acall_owner_is_gone(ctx))
 		return 0;
-	pool = acall_pool_join(ctx);
+	pool = acall_pool_join(ctx, &charged);
 	if (!pool)
 		return 0;
 	acall_serve_take_io_context(ctx);
-	return acall_worker_serve(pool);
+	return acall_worker_serve(pool, charged);
 }
 
 /* A pool wants one more thread: any context (pool_queue runs in irqs). */

@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <sched.h>
+#include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -449,6 +450,122 @@ TEST_F(unpriv, workers_per_user_are_limited)
 	ASSERT_EQ(0, chmod(ACALL_DEVICE_PATH, 0666));
 	ASSERT_EQ(0, acall_param_write("user_max_workers", 2));
 	EXPECT_EQ(0, as_nobody(workers_limit, NULL));
+}
+
+/*
+ * In a child as nobody: a context whose one worker thread then idles (a
+ * 1 ms NOP made it; worker_idle_ms set high), ready written; once go
+ * reads a byte or end of file, another NOP, which that thread serves when
+ * it is back: it kept its place, and its charge, while stopped.
+ */
+static void hold_thread_worker(int ready, int go)
+{
+	struct acall_options opts = { .entries = 8, .max_workers = 1 };
+	struct acall_ring ring;
+	struct acall_stats st;
+	struct acall_sqe sqe;
+	char c;
+
+	become_nobody();
+	CHILD_CHECK(acall_ring_init(&ring, &opts) == 0);
+	acall_prep_nop(&sqe, MS);
+	CHILD_CHECK(acall_run1(&ring, &sqe) == 0);
+	CHILD_CHECK(acall_stats(&ring, &st) == 0);
+	CHILD_CHECK(st.workers == 1);
+	CHILD_CHECK(write(ready, "r", 1) == 1);
+	CHILD_CHECK(read(go, &c, 1) >= 0);
+	acall_prep_nop(&sqe, MS);
+	CHILD_CHECK(acall_run1(&ring, &sqe) == 0);
+	acall_ring_exit(&ring);
+	_exit(0);
+}
+
+/* As nobody: a NOP that needs a worker completes with *(int *)arg. */
+static void worker_nop(void *arg)
+{
+	struct acall_ring ring;
+	struct acall_sqe sqe;
+
+	CHILD_CHECK(acall_ring_init(&ring, NULL) == 0);
+	acall_prep_nop(&sqe, MS);
+	CHILD_CHECK(acall_run1(&ring, &sqe) == *(int *)arg);
+	acall_ring_exit(&ring);
+}
+
+/*
+ * Start hold_thread_worker() and stop it: its worker thread goes back to
+ * userspace (EINTR) to stop with the rest of the process, and is away
+ * from the pool once the stop is reported. Returns the child's pid.
+ */
+static pid_t stop_thread_worker_holder(struct __test_metadata *_metadata,
+				       int *go_write)
+{
+	int ready[2], go[2], status;
+	pid_t holder;
+	char c;
+
+	ASSERT_EQ(0, chmod(ACALL_DEVICE_PATH, 0666));
+	ASSERT_EQ(0, acall_param_write("worker_idle_ms", 3600 * 1000));
+	ASSERT_EQ(0, acall_param_write("user_max_workers", 1));
+	ASSERT_EQ(0, pipe2(ready, O_CLOEXEC));
+	ASSERT_EQ(0, pipe2(go, O_CLOEXEC));
+	holder = fork();
+	ASSERT_LE(0, holder);
+	if (holder == 0) {
+		close(ready[0]);
+		close(go[1]);
+		hold_thread_worker(ready[1], go[0]);
+	}
+	close(ready[1]);
+	close(go[0]);
+	/* End of file instead if the holder failed a check. */
+	ASSERT_EQ(1, read(ready[0], &c, 1));
+	close(ready[0]);
+	ASSERT_EQ(0, kill(holder, SIGSTOP));
+	ASSERT_EQ(holder, waitpid(holder, &status, WUNTRACED));
+	ASSERT_TRUE(WIFSTOPPED(status));
+	*go_write = go[1];
+	return holder;
+}
+
+/*
+ * With user_max_workers 1, a process's one worker thread is stopped (it
+ * went back to userspace): it still counts, so another process of the
+ * same user gets no worker (-EAGAIN) and cannot take its place; the
+ * thread, continued, serves its own context's next request.
+ */
+TEST_F(unpriv, a_thread_gone_to_userspace_keeps_its_worker_charge)
+{
+	static int refused = -EAGAIN;
+	int go, status;
+	pid_t holder;
+
+	holder = stop_thread_worker_holder(_metadata, &go);
+	EXPECT_EQ(0, as_nobody(worker_nop, &refused));
+	ASSERT_EQ(0, kill(holder, SIGCONT));
+	close(go);
+	ASSERT_EQ(holder, waitpid(holder, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+}
+
+/*
+ * The charge of a thread that never comes back is given back when its
+ * process dies: killed while stopped, it leaves the user its worker.
+ */
+TEST_F(unpriv, a_killed_process_gives_back_its_stopped_workers_charge)
+{
+	static int served;
+	int go, status;
+	pid_t holder;
+
+	holder = stop_thread_worker_holder(_metadata, &go);
+	ASSERT_EQ(0, kill(holder, SIGKILL));
+	ASSERT_EQ(holder, waitpid(holder, &status, 0));
+	EXPECT_TRUE(WIFSIGNALED(status));
+	close(go);
+	/* Its last thread released the context as it exited, before this. */
+	EXPECT_EQ(0, as_nobody(worker_nop, &served));
 }
 
 /*

@@ -320,15 +320,17 @@ static void acall_rw_notify_later(struct acall_req *req, long res)
 }
 
 /*
- * Post the completion of an async kiocb that moved res bytes. If anything
- * on its filesystem is watched, the event must come first, as it does
- * before a blocking call returns, and this may be an interrupt: a
- * workqueue raises it and then posts. Unwatched files pay one atomic read.
+ * Post the completion of an async kiocb: res for the request, whose event,
+ * if the kiocb's own call raises one (raises), is that of the bytes moved
+ * since the last part's. If anything on its filesystem is watched, the
+ * event must come first, as it does before a blocking call returns, and
+ * this may be an interrupt: a workqueue raises it and then posts.
+ * Unwatched files pay one atomic read.
  */
-static void acall_rw_complete_async(struct acall_req *req, int rw, long res)
+static void acall_rw_complete_async(struct acall_req *req, int rw, long res,
+				    bool raises)
 {
-	if (acall_rw_raises(rw, res) &&
-	    acall_fsnotify_sb_watched(file_inode(req->file)->i_sb)) {
+	if (raises && acall_fsnotify_sb_watched(file_inode(req->file)->i_sb)) {
 		acall_rw_notify_later(req, res);
 		return;
 	}
@@ -370,6 +372,7 @@ static void __acall_rw_complete(struct kiocb *kiocb, long res)
 {
 	struct acall_req *req = container_of(kiocb, struct acall_req, kiocb);
 	int rw = kiocb->ki_flags & IOCB_WRITE ? WRITE : READ;
+	bool raises;
 
 	if (rw == WRITE)
 		acall_end_write(kiocb);
@@ -379,13 +382,18 @@ static void __acall_rw_complete(struct kiocb *kiocb, long res)
 		acall_rw_kiocb_punt(req);
 		return;
 	}
+	/*
+	 * A worker's kiocb for the rest of a request whose first part raised
+	 * its event already: a failure of the rest raises none.
+	 */
+	raises = acall_rw_raises(rw, res);
 	res = acall_rw_progress(req, rw, res);
 	/* An RWF_NOWAIT request's -EAGAIN is its result, never a worker's. */
 	if (res == -EAGAIN && !req->user_nowait) {
 		acall_rw_partial_punt(req);
 		return;
 	}
-	acall_rw_complete_async(req, rw, res);
+	acall_rw_complete_async(req, rw, res, raises);
 }
 
 /*

@@ -65,6 +65,23 @@ void acall_cancel_later(struct acall_req *req)
 	}
 }
 
+/* Whether a request with user_data waits for acall_cancel_work() to end it. */
+static bool acall_cancel_pending(struct acall_ctx *ctx, u64 user_data)
+{
+	struct acall_req *req;
+	bool found = false;
+
+	spin_lock_irq(&ctx->cancel_lock);
+	list_for_each_entry(req, &ctx->cancel_list, node) {
+		if (req->user_data == user_data) {
+			found = true;
+			break;
+		}
+	}
+	spin_unlock_irq(&ctx->cancel_lock);
+	return found;
+}
+
 long acall_ioctl_cancel(struct acall_ctx *ctx, u64 __user *arg)
 {
 	struct acall_req *req, *next;
@@ -112,5 +129,7 @@ long acall_ioctl_cancel(struct acall_ctx *ctx, u64 __user *arg)
 	if (canceled)
 		return canceled;
 	/* Running, or bound to complete with -ECANCELED already. */
-	return running || marked_before ? -EALREADY : -ENOENT;
+	if (running || marked_before || acall_cancel_pending(ctx, user_data))
+		return -EALREADY;
+	return -ENOENT;
 }

@@ -493,20 +493,20 @@ static void worker_nop(void *arg)
 }
 
 /*
- * Start hold_thread_worker() and stop it: its worker thread goes back to
- * userspace (EINTR) to stop with the rest of the process, and is away
- * from the pool once the stop is reported. Returns the child's pid.
+ * Fork a child that runs hold(ready, go), which makes a worker and writes
+ * ready, then waits for go to read a byte or end of file; the device open
+ * to all, and workers idling until their context closes. Returns its pid
+ * once it is ready, and in *go_write the end of go to close.
  */
-static pid_t stop_thread_worker_holder(struct __test_metadata *_metadata,
-				       int *go_write)
+static pid_t start_holder(struct __test_metadata *_metadata,
+			  void (*hold)(int ready, int go), int *go_write)
 {
-	int ready[2], go[2], status;
+	int ready[2], go[2];
 	pid_t holder;
 	char c;
 
 	ASSERT_EQ(0, chmod(ACALL_DEVICE_PATH, 0666));
 	ASSERT_EQ(0, acall_param_write("worker_idle_ms", 3600 * 1000));
-	ASSERT_EQ(0, acall_param_write("user_max_workers", 1));
 	ASSERT_EQ(0, pipe2(ready, O_CLOEXEC));
 	ASSERT_EQ(0, pipe2(go, O_CLOEXEC));
 	holder = fork();
@@ -514,17 +514,34 @@ static pid_t stop_thread_worker_holder(struct __test_metadata *_metadata,
 	if (holder == 0) {
 		close(ready[0]);
 		close(go[1]);
-		hold_thread_worker(ready[1], go[0]);
+		hold(ready[1], go[0]);
 	}
 	close(ready[1]);
 	close(go[0]);
 	/* End of file instead if the holder failed a check. */
 	ASSERT_EQ(1, read(ready[0], &c, 1));
 	close(ready[0]);
+	*go_write = go[1];
+	return holder;
+}
+
+/*
+ * Start hold_thread_worker() with user_max_workers 1 and stop it: its
+ * worker thread goes back to userspace (EINTR) to stop with the rest of
+ * the process, and is away from the pool once the stop is reported.
+ * Returns the child's pid.
+ */
+static pid_t stop_thread_worker_holder(struct __test_metadata *_metadata,
+				       int *go_write)
+{
+	pid_t holder;
+	int status;
+
+	ASSERT_EQ(0, acall_param_write("user_max_workers", 1));
+	holder = start_holder(_metadata, hold_thread_worker, go_write);
 	ASSERT_EQ(0, kill(holder, SIGSTOP));
 	ASSERT_EQ(holder, waitpid(holder, &status, WUNTRACED));
 	ASSERT_TRUE(WIFSTOPPED(status));
-	*go_write = go[1];
 	return holder;
 }
 
@@ -644,37 +661,21 @@ static void kthread_worker_refused(void *arg)
 TEST_F(unpriv, kernel_thread_workers_of_all_users_are_limited)
 {
 	static int refused = 1;
-	int ready[2], go[2], status;
 	long long held, after;
+	int go, status;
 	pid_t holder;
-	char c;
 
-	ASSERT_EQ(0, chmod(ACALL_DEVICE_PATH, 0666));
 	/* The holder's worker idles until its context closes. */
-	ASSERT_EQ(0, acall_param_write("worker_idle_ms", 3600 * 1000));
-	ASSERT_EQ(0, pipe2(ready, O_CLOEXEC));
-	ASSERT_EQ(0, pipe2(go, O_CLOEXEC));
-	holder = fork();
-	ASSERT_LE(0, holder);
-	if (holder == 0) {
-		close(ready[0]);
-		close(go[1]);
-		hold_kthread_worker(ready[1], go[0]);
-	}
-	close(ready[1]);
-	close(go[0]);
-	/* End of file instead if the holder failed a check. */
-	ASSERT_EQ(1, read(ready[0], &c, 1));
+	holder = start_holder(_metadata, hold_kthread_worker, &go);
 	held = acall_param_read("kthread_workers");
 	ASSERT_LE(1, held);
 	/* At least the holder's is alive: no other may start. */
 	ASSERT_EQ(0, acall_param_write("max_kthread_workers", 1));
 	EXPECT_EQ(0, as_nobody(kthread_worker_refused, &refused));
-	close(go[1]);
+	close(go);
 	ASSERT_EQ(holder, waitpid(holder, &status, 0));
 	EXPECT_TRUE(WIFEXITED(status));
 	EXPECT_EQ(0, WEXITSTATUS(status));
-	close(ready[0]);
 
 	/* Its context closed, the holder's worker ends: its count with it. */
 	while (acall_kthread_workers(holder, NULL, 0) > 0)

@@ -15,6 +15,7 @@
 #   --smp N            guest CPUs (default 2)
 #   --log FILE         also write the console to FILE
 #   --append PARAMS    more kernel parameters
+#   --numa             two NUMA nodes, each with half the CPUs and memory
 #
 # The initramfs holds busybox, the kernel modules tests want (loaded in the
 # guest with "acall-modprobe NAME [PARAM=VALUE...]") and the payloads.
@@ -29,7 +30,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 cache=${ACALL_CACHE:-/var/cache/acall}
 
-kernel= moddir= timeout=900 mem=1G smp=2 log= append=
+kernel= moddir= timeout=900 mem=1G smp=2 log= append= numa=
 payloads=()
 while (($#)); do
 	case $1 in
@@ -41,17 +42,41 @@ while (($#)); do
 	--smp)		smp=$2; shift 2 ;;
 	--log)		log=$2; shift 2 ;;
 	--append)	append=$2; shift 2 ;;
+	--numa)		numa=1; shift ;;
 	--)		shift; break ;;
 	*)		echo "vm-run: unknown option $1" >&2; exit 2 ;;
 	esac
 done
 command=$*
 if [[ -z $kernel || -z $moddir || -z $command ]]; then
-	sed -n '3,27s/^# \{0,1\}//p' "$0" >&2
+	sed -n '3,28s/^# \{0,1\}//p' "$0" >&2
 	exit 2
 fi
 [[ -r $kernel ]] || { echo "vm-run: cannot read kernel $kernel" >&2; exit 2; }
 [[ -d $moddir ]] || { echo "vm-run: no module directory $moddir" >&2; exit 2; }
+
+# Two NUMA nodes: CPUs 0..smp/2-1 and their half of memory on node 0.
+# Each node a socket of its own: cores of one socket share a last-level
+# cache, which the kernel warns about across nodes.
+smp_args=$smp
+numa_args=()
+if [[ -n $numa ]]; then
+	case $mem in
+	*G)	mib=$((${mem%G} * 1024)) ;;
+	*M)	mib=${mem%M} ;;
+	*)	echo "vm-run: --numa needs --mem in M or G" >&2; exit 2 ;;
+	esac
+	if ((smp < 2 || smp % 2)); then
+		echo "vm-run: --numa needs an even --smp" >&2
+		exit 2
+	fi
+	smp_args="$smp,sockets=2,cores=$((smp / 2)),threads=1"
+	cpus() { (($1 == $2)) && echo "$1" || echo "$1-$2"; }
+	numa_args=(-object "memory-backend-ram,id=m0,size=$((mib / 2))M"
+		   -object "memory-backend-ram,id=m1,size=$((mib - mib / 2))M"
+		   -numa "node,nodeid=0,cpus=$(cpus 0 $((smp / 2 - 1))),memdev=m0"
+		   -numa "node,nodeid=1,cpus=$(cpus $((smp / 2)) $((smp - 1))),memdev=m1")
+fi
 
 work=$(mktemp -d /tmp/acall-vm.XXXXXX)
 trap 'rm -rf "$work"' EXIT
@@ -139,7 +164,8 @@ boot() {
 	echo "vm-run: booting $(basename "$kernel") ($accel, $smp CPUs, $mem)" >&2
 	set +e
 	timeout --foreground -k 10 "$timeout" \
-		qemu-system-x86_64 -accel "$accel" -cpu "$cpu" -m "$mem" -smp "$smp" \
+		qemu-system-x86_64 -accel "$accel" -cpu "$cpu" -m "$mem" -smp "$smp_args" \
+			"${numa_args[@]}" \
 			-bios qboot.rom -nographic -no-reboot -nic none -monitor none \
 			-serial stdio -kernel "$kernel" -initrd "$work/initramfs.cpio" \
 			-append "console=ttyS0 loglevel=5 log_buf_len=4M panic=-1 oops=panic softlockup_panic=0 printk.time=1 kasan.fault=report${append:+ $append}" \

@@ -9,8 +9,8 @@
 # QEMU's tools with aio=acall in /acall/qemu. Exit status as
 # vm-run.sh's; the console is also kept in build/logs/vmtest-NAME.log.
 # ACALL_VM_TIMEOUT overrides the guest's time limit (seconds),
-# ACALL_VM_APPEND adds kernel parameters, ACALL_VM_LOG names the console
-# log instead.
+# ACALL_VM_APPEND adds kernel parameters, ACALL_VM_NUMA=1 gives the guest
+# two NUMA nodes, ACALL_VM_LOG names the console log instead.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -48,6 +48,7 @@ mkdir -p build/logs
 exec scripts/vm-run.sh --kernel "$KIMAGE" --moddir "$KMODDIR" \
 	--mem "$mem" --timeout "${ACALL_VM_TIMEOUT:-$timeout}" \
 	--log "${ACALL_VM_LOG:-build/logs/vmtest-$name.log}" ${ACALL_VM_APPEND:+--append "$ACALL_VM_APPEND"} \
+	${ACALL_VM_NUMA:+--numa} \
 	--payload "build/kmod/$KREL/acall.ko=/acall/acall.ko" \
 	--payload "build/kmod/$KREL-inject/acall.ko=/acall/acall-inject.ko" \
 	--payload build/selftests=/acall/selftests \

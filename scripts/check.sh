@@ -127,6 +127,18 @@ if [[ " $ran " == *" 6.12 "* ]]; then
 		"isolated_cpus_test did not run: no CPU isolated?"
 fi
 
+# A pool of workers per NUMA node: appends_from_two_nodes_... skips on one
+# node, so append_test runs once more on 6.12 with two.
+if [[ " $ran " == *" 6.12 "* ]]; then
+	step "selftests on 6.12 with two NUMA nodes"
+	log=build/logs/vmtest-6.12-numa.log
+	ACALL_VM_NUMA=1 ACALL_VM_LOG=$log \
+		scripts/vmtest.sh 6.12 'sh selftests/run_tests.sh append_test posixaio_append_test'
+	status=$?
+	count_vm "kernel 6.12, two NUMA nodes" "6.12 numa" "$log" "$status" \
+		"append_test skipped: one NUMA node?"
+fi
+
 step "pipeline self-check"
 debug_kernels=()
 [[ " $ran " == *" debug "* ]] && debug_kernels=(debug)

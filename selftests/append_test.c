@@ -3,10 +3,12 @@
  * Appends (O_APPEND, RWF_APPEND) keep what pwritev2() gives them: each
  * record lands whole, never split by another appender's, and one thread's
  * appends land in the order it submitted them, on every kind of fd,
- * O_DIRECT included.
+ * O_DIRECT included, from whichever NUMA node it submits.
  */
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 
@@ -76,6 +78,75 @@ TEST_F(append, appends_land_in_submission_order)
 	}
 	for (i = 0; i < RECORDS; i++)
 		free(iov[i].iov_base);
+}
+
+/* The first CPU of NUMA node node, online, or -1 (no such node or CPU). */
+static int first_cpu_of_node(int node)
+{
+	char path[64];
+	FILE *f;
+	int cpu;
+
+	snprintf(path, sizeof(path), "/sys/devices/system/node/node%d/cpulist",
+		 node);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	if (fscanf(f, "%d", &cpu) != 1)
+		cpu = -1;
+	fclose(f);
+	return cpu;
+}
+
+static int run_on(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set);
+}
+
+/*
+ * One thread's appends, submitted from the CPUs of two NUMA nodes in
+ * turn, land in the order it submitted them. Each node has a pool of
+ * workers; the appends went to the submitting CPU's, and two pools ran
+ * them side by side, each in its own order.
+ */
+TEST_F(append, appends_from_two_nodes_land_in_submission_order)
+{
+	unsigned char seen[THREADS][RECORDS] = { { 0 } };
+	unsigned int order[RECORDS], i;
+	struct acall_cqe cqes[RECORDS];
+	struct iovec iov[RECORDS];
+	int cpu[2] = { first_cpu_of_node(0), first_cpu_of_node(1) };
+	cpu_set_t was;
+
+	if (cpu[0] < 0 || cpu[1] < 0)
+		SKIP(return, "one NUMA node (the test VM has two with --numa)");
+	ASSERT_EQ(0, sched_getaffinity(0, sizeof(was), &was));
+	for (i = 0; i < RECORDS; i++) {
+		struct acall_sqe sqe;
+
+		iov[i] = (struct iovec){ record(0, i, record_len(i)), record_len(i) };
+		ASSERT_NE(NULL, iov[i].iov_base);
+		acall_prep_pwritev(&sqe, self->fd, &iov[i], 1, 0, 0);
+		acall_sqe_set_data(&sqe, i);
+		ASSERT_EQ(0, run_on(cpu[i % 2]));
+		ASSERT_EQ(1, acall_submit(&self->ring, &sqe, 1));
+	}
+	ASSERT_EQ(0, sched_setaffinity(0, sizeof(was), &was));
+	ASSERT_EQ(0, acall_reap(&self->ring, cqes, RECORDS));
+	for (i = 0; i < RECORDS; i++)
+		EXPECT_EQ(record_len(cqes[i].user_data), cqes[i].res);
+
+	ASSERT_EQ(RECORDS, walk(self->fd, seen, order, RECORDS));
+	for (i = 0; i < RECORDS; i++) {
+		unsigned int place = i, seq = order[i];
+
+		EXPECT_EQ(place, seq) TH_LOG("record %u in place %u", seq, place);
+		free(iov[i].iov_base);
+	}
 }
 
 struct appender {

@@ -232,23 +232,70 @@ TEST_F(affinity, queue_binding_gives_the_queue_its_own_workers)
 	EXPECT_TRUE(workers_ran_within(sets, 2));
 }
 
+/* Read a CPU list ("0-3,8") into set; false if it is none. */
+static bool parse_cpulist(const char *list, cpu_set_t *set)
+{
+	char *end;
+	long a, b;
+
+	CPU_ZERO(set);
+	while (*list >= '0' && *list <= '9') {
+		a = strtol(list, &end, 10);
+		b = *end == '-' ? strtol(end + 1, &end, 10) : a;
+		for (; a <= b && a < CPU_SETSIZE; a++)
+			CPU_SET(a, set);
+		list = *end == ',' ? end + 1 : end;
+	}
+	return CPU_COUNT(set) > 0;
+}
+
+/*
+ * The CPUs of the NUMA node of CPU cpu: where the workers of that node's
+ * pool run when nothing binds them. Every CPU where the kernel names no
+ * node.
+ */
+static void node_cpus_of(int cpu, int ncpus, cpu_set_t *set)
+{
+	char path[64], list[256];
+	FILE *f;
+	int node;
+
+	for (node = 0; node < 1024; node++) {
+		snprintf(path, sizeof(path),
+			 "/sys/devices/system/node/node%d/cpulist", node);
+		f = fopen(path, "re");
+		if (!f)
+			continue;
+		if (fgets(list, sizeof(list), f) && parse_cpulist(list, set) &&
+		    CPU_ISSET(cpu, set)) {
+			fclose(f);
+			return;
+		}
+		fclose(f);
+	}
+	CPU_ZERO(set);
+	for (cpu = 0; cpu < ncpus; cpu++)
+		CPU_SET(cpu, set);
+}
+
 /*
  * Bind every worker to CPU 0, let it run work there, then remove the
- * binding: every worker gets every CPU back. after_a_signal: each has gone
- * back to userspace (glibc's setuid() broadcast reaches every thread) and
- * serves again before the binding goes, and more work comes after.
+ * binding: every worker gets every CPU of its node back (of the machine,
+ * on one node). The requests are submitted from CPU 0, so that the pool
+ * is its node's. after_a_signal: each has gone back to userspace (glibc's
+ * setuid() broadcast reaches every thread) and serves again before the
+ * binding goes, and more work comes after.
  */
 static void bind_then_unbind(struct __test_metadata *_metadata,
 			     FIXTURE_DATA(affinity) *self, bool after_a_signal)
 {
-	cpu_set_t one[1], all[1];
-	int cpu;
+	cpu_set_t one[1], node[1], was;
 
 	CPU_ZERO(&one[0]);
 	CPU_SET(0, &one[0]);
-	CPU_ZERO(&all[0]);
-	for (cpu = 0; cpu < self->ncpus; cpu++)
-		CPU_SET(cpu, &all[0]);
+	node_cpus_of(0, self->ncpus, &node[0]);
+	ASSERT_EQ(0, sched_getaffinity(0, sizeof(was), &was));
+	ASSERT_EQ(0, sched_setaffinity(0, sizeof(one[0]), &one[0]));
 	ASSERT_EQ(0, acall_set_affinity(&self->ring, -1, &one[0]));
 	ASSERT_EQ(0, run_nops(&self->ring, 2, 0, 10 * MS));
 	ASSERT_LE(1, wait_workers_bound(one, 1));
@@ -258,21 +305,22 @@ static void bind_then_unbind(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, acall_set_affinity(&self->ring, -1, NULL));
 	if (after_a_signal)
 		ASSERT_EQ(0, run_nops(&self->ring, 2, 0, 10 * MS));
-	ASSERT_LE(1, wait_workers_bound(all, 1));
+	ASSERT_LE(1, wait_workers_bound(node, 1));
+	ASSERT_EQ(0, sched_setaffinity(0, sizeof(was), &was));
 }
 
-TEST_F(affinity, unbinding_returns_workers_to_every_cpu)
+TEST_F(affinity, unbinding_returns_workers_to_every_cpu_of_their_node)
 {
 	bind_then_unbind(_metadata, self, false);
 }
 
 /*
  * A thread of the process that went back to userspace and serves again
- * still gets every CPU back when the binding goes: libacall gives it a
- * new thread's CPUs before it calls again, since the module never widens
- * it.
+ * still gets every CPU of its node back when the binding goes: libacall
+ * gives it a new thread's CPUs before it calls again, since the module
+ * never widens it.
  */
-TEST_F(affinity, unbinding_after_a_signal_returns_workers_to_every_cpu)
+TEST_F(affinity, unbinding_after_a_signal_returns_workers_to_their_node)
 {
 	bind_then_unbind(_metadata, self, true);
 }

@@ -153,7 +153,12 @@ long acall_ctx_setup(struct acall_ctx *ctx, struct acall_params __user *arg)
 	struct acall_params p;
 	long ret;
 
-	if (current->mm != ctx->mm)
+	/*
+	 * The owner's threads alone: the context takes the caller's I/O
+	 * context for its workers, and another process sharing the memory
+	 * (CLONE_VM) would give them its own.
+	 */
+	if (current->mm != ctx->mm || task_tgid(current) != ctx->owner)
 		return -EPERM;
 	if (copy_from_user(&p, arg, sizeof(p)))
 		return -EFAULT;

@@ -452,4 +452,59 @@ TEST(a_clone_vm_process_may_not_submit_to_process_workers)
 	close(res[1]);
 }
 
+/* The CLONE_VM child: SETUP the context; report 0 or -errno. */
+static int vm_child_setup(void *arg)
+{
+	struct vm_child *c = arg;
+	struct acall_params p;
+	int ret;
+
+	memset(&p, 0, sizeof(p));
+	p.entries = 8;
+	p.flags = ACALL_SETUP_PROCESS_WORKERS;
+	ret = ioctl(c->dev, ACALL_IOC_SETUP, &p) < 0 ? -errno : 0;
+	return write(c->res, &ret, sizeof(ret)) == sizeof(ret) ? 0 : 3;
+}
+
+/*
+ * SETUP takes the caller's I/O context for the workers: a CLONE_VM
+ * process may not set up the owner's context (it did, and the owner's
+ * threads then served under that process's I/O context). The owner may,
+ * after.
+ */
+TEST(a_clone_vm_process_may_not_set_up_the_context)
+{
+	static struct vm_child c;
+	struct acall_raw r;
+	int res[2], status, result = 0;
+	char *stack;
+	pid_t other;
+
+	ACALL_REQUIRE(ACALL_FEAT_RING | ACALL_FEAT_PROCESS_WORKERS);
+	memset(&r, 0, sizeof(r));
+	ASSERT_EQ(0, pipe(res));
+	c.dev = open("/dev/acall", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, c.dev);
+	c.res = res[1];
+	stack = mmap(NULL, CHILD_STACK, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+	ASSERT_NE(MAP_FAILED, stack);
+
+	other = clone(vm_child_setup, stack + CHILD_STACK, CLONE_VM | SIGCHLD,
+		      &c);
+	ASSERT_LE(0, other);
+	ASSERT_EQ(other, waitpid(other, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	ASSERT_EQ(sizeof(result), read(res[0], &result, sizeof(result)));
+	EXPECT_EQ(-EPERM, result);
+	EXPECT_EQ(0, acall_raw_setup_flags(&r, c.dev, 8,
+					   ACALL_SETUP_PROCESS_WORKERS));
+
+	acall_raw_unmap(&r);
+	munmap(stack, CHILD_STACK);
+	close(c.dev);
+	close(res[0]);
+	close(res[1]);
+}
+
 TEST_HARNESS_MAIN

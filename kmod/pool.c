@@ -392,6 +392,20 @@ static void acall_worker_completed(struct acall_worker *worker)
 }
 
 /*
+ * Whether the owner still uses the context's memory. A thread of the
+ * process that serves is such a thread itself (SERVE let it in for that,
+ * and only exec changes it): no walk of the owner's threads.
+ */
+static bool acall_worker_owner_alive(struct acall_worker *worker)
+{
+	struct acall_ctx *ctx = worker->pool->ctx;
+
+	if (worker->thread)
+		return !acall_owner_is_gone(ctx);
+	return acall_owner_check_mm(ctx);
+}
+
+/*
  * Run req, taken off the work list; listed: put on the running list then
  * (acall_worker_list_running()), or the worker on pool->issuing for one it
  * issues first (acall_worker_list_issuing()).
@@ -404,7 +418,7 @@ static void acall_worker_handle(struct acall_worker *worker,
 	struct acall_assumed assumed;
 	long res;
 
-	if (req->fail_res || !mm_held || !acall_owner_check_mm(ctx) ||
+	if (req->fail_res || !mm_held || !acall_worker_owner_alive(worker) ||
 	    READ_ONCE(req->canceled) || READ_ONCE(ctx->dying)) {
 		if (listed)
 			acall_worker_unlist(worker, req);

@@ -79,12 +79,40 @@ TEST_F(rw, error_is_einprogress_until_done_and_return_is_once)
 	EXPECT_TRUE(err == EINPROGRESS || err == 0) TH_LOG("aio_error %d", err);
 	ASSERT_EQ(0, pa_wait(&cb));
 	EXPECT_EQ(4096, aio_return(&cb));
-	/* The result was consumed: a second aio_return is EINVAL. */
+	/*
+	 * The result was consumed: the block refers to no request, and a
+	 * second aio_return, and aio_error, fail with EINVAL.
+	 */
 	errno = 0;
 	EXPECT_EQ(-1, aio_return(&cb));
 	EXPECT_EQ(EINVAL, errno);
-	EXPECT_EQ(EINVAL, aio_error(&cb));
+	errno = 0;
+	EXPECT_EQ(-1, aio_error(&cb));
+	EXPECT_EQ(EINVAL, errno);
 	EXPECT_EQ(-1, acall_check(buf, sizeof(buf), 0, 3));
+}
+
+/*
+ * A copy of a block whose result was not taken yet is not that request:
+ * its aio_return fails, and the original's still has the result (the
+ * copy took the original's record before, which was freed under it).
+ */
+TEST_F(rw, copy_of_a_block_is_not_its_request)
+{
+	struct aiocb cb, copy;
+	char buf[4096];
+
+	ASSERT_EQ(0, acall_pwrite_pattern(self->fd, 0, 4096, 4));
+	pa_prep(&cb, self->fd, buf, sizeof(buf), 0);
+	ASSERT_EQ(0, aio_read(&cb));
+	ASSERT_EQ(0, pa_wait(&cb));
+	copy = cb;
+	errno = 0;
+	EXPECT_EQ(-1, aio_return(&copy));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(0, aio_error(&cb));
+	EXPECT_EQ(4096, aio_return(&cb));
+	EXPECT_EQ(-1, acall_check(buf, sizeof(buf), 0, 4));
 }
 
 /* 64 requests on one fd, all in flight at once, reaped in any order. */

@@ -7,11 +7,21 @@
 
 #include "posixaio.h"
 
+/*
+ * In __error_code once aio_return() took the result: the block refers to
+ * no request any more, and aio_error() fails (-1, EINVAL) as POSIX says,
+ * where an EINVAL the request itself ended with is its error status.
+ */
+#define PA_RESULT_TAKEN	(-1)
+
 PA_API int aio_error(const struct aiocb *cb)
 {
+	int err;
+
 	if (!pa_use_acall())
 		return pa_glibc()->aio_error(cb);
-	return __atomic_load_n(&cb->__error_code, __ATOMIC_ACQUIRE);
+	err = __atomic_load_n(&cb->__error_code, __ATOMIC_ACQUIRE);
+	return err == PA_RESULT_TAKEN ? pa_fail(EINVAL) : err;
 }
 
 /*
@@ -32,12 +42,16 @@ static ssize_t take_result(struct aiocb *cb)
 		return pa_fail(EINPROGRESS);
 	req = (struct pa_req *)(void *)__atomic_exchange_n(&cb->__next_prio, NULL,
 							    __ATOMIC_SEQ_CST);
-	/* None, or the parent's record in a forked child (never freed). */
-	if (!req || req->orphan)
+	/*
+	 * None, the parent's record in a forked child (never freed), or a
+	 * copy of another block made while its record lived (struct
+	 * assignment): that record stays the other block's.
+	 */
+	if (!req || req->orphan || req->cb != cb)
 		return pa_fail(EINVAL);
 	__atomic_store_n(&req->returned, true, __ATOMIC_SEQ_CST);
 	ret = cb->__return_value;
-	__atomic_store_n(&cb->__error_code, EINVAL, __ATOMIC_RELAXED);
+	__atomic_store_n(&cb->__error_code, PA_RESULT_TAKEN, __ATOMIC_RELAXED);
 	head = __atomic_load_n(&pa.returned, __ATOMIC_RELAXED);
 	do {
 		req->returned_next = head;

@@ -175,6 +175,7 @@ static void setup(void)
 	pa.ordering = probe.features & ACALL_FEAT_ORDERING;
 	pa.buffer_ops = acall_opcode_supported(&probe, ACALL_OP_READ) &&
 			acall_opcode_supported(&probe, ACALL_OP_WRITE);
+	pa.quiet_submit = probe.features & ACALL_FEAT_QUIET_SUBMIT;
 	opts.entries = env_uint("ACALL_POSIXAIO_ENTRIES", 4096);
 	if (opts.entries > probe.max_entries)
 		opts.entries = probe.max_entries;

@@ -91,6 +91,7 @@ struct pa_state {
 	bool use_glibc;			/* acall unavailable: forward everything */
 	bool ordering;			/* module has ACALL_FEAT_ORDERING */
 	bool buffer_ops;		/* module has ACALL_OP_READ and _WRITE */
+	bool quiet_submit;		/* module has ACALL_FEAT_QUIET_SUBMIT */
 	unsigned int nr_queues;
 	struct acall_ring ring;
 	int efd;			/* eventfd the module signals */

@@ -168,23 +168,29 @@ bool pa_submit_ready_fsyncs(struct pa_note **notes)
  *
  * What completes inline (a page-cache hit) is reaped here, by the
  * submitter, so its result is in the aiocb when aio_read() returns: no
- * wake-up of the reaper thread and no thread switch. The eventfd is muted
- * meanwhile; whatever completes while it is muted, this look at the ring
- * after unmuting sees (unmuting is a full barrier).
+ * wake-up of the reaper thread and no thread switch. Nothing signals the
+ * eventfd while the call runs (ACALL_SUBMIT_QUIET); this look at the ring
+ * after it sees whatever completed meanwhile. The module ends the quiet
+ * as the call returns: a signal handler that runs next (one calling
+ * aio_suspend() on a request still in flight) is woken as ever. A module
+ * without the flag: the ring's mute, around the call.
  */
 int pa_submit_sqes(struct acall_sqe *sqes, unsigned int nr)
 {
+	unsigned int flags = pa.quiet_submit ? ACALL_SUBMIT_QUIET : 0;
 	unsigned int sent = 0;
 	int ret;
 
-	acall_eventfd_mute(&pa.ring, true);
+	if (!flags)
+		acall_eventfd_mute(&pa.ring, true);
 	while (sent < nr) {
-		ret = acall_submit(&pa.ring, sqes + sent, nr - sent);
+		ret = acall_submit_flags(&pa.ring, sqes + sent, nr - sent, flags);
 		if (ret <= 0)
 			break;
 		sent += ret;
 	}
-	acall_eventfd_mute(&pa.ring, false);
+	if (!flags)
+		acall_eventfd_mute(&pa.ring, false);
 	if (acall_cq_ready(&pa.ring))
 		pa_drain_ring();
 	return (int)sent;

@@ -180,7 +180,10 @@ static void setup(void)
 	if (opts.entries > probe.max_entries)
 		opts.entries = probe.max_entries;
 	opts.max_workers = env_uint("ACALL_POSIXAIO_WORKERS", 0);
-	/* One ordering queue per fd (modulo): a barrier holds back that fd only. */
+	/*
+	 * One ordering queue per fd (modulo): a barrier holds back its fd,
+	 * and the fds equal to it modulo the queues.
+	 */
 	pa.nr_queues = 1;
 	if (!probe.max_queues)
 		pa.ordering = false;

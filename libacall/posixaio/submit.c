@@ -76,7 +76,7 @@ void pa_prep_sqe(struct pa_req *req, struct acall_sqe *sqe)
 	}
 	acall_sqe_set_data(sqe, (uintptr_t)req);
 	if (pa.ordering) {
-		/* One queue per fd: an fsync is a barrier for its fd only. */
+		/* Queue fd % nr_queues: an fsync is a barrier there. */
 		acall_sqe_set_queue(sqe, (unsigned int)req->fd % pa.nr_queues);
 		if (req->kind == PA_FSYNC || req->kind == PA_FDATASYNC)
 			acall_sqe_set_ordered(sqe);

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <sys/ioctl.h>
+#include <sys/types.h>
 
 /* The library is built with hidden visibility; this marks its API. */
 #define ACALL_API __attribute__((visibility("default")))
@@ -28,5 +29,7 @@ struct acall_workers *acall_workers_start(int fd, int *err);
 void acall_workers_stop(struct acall_workers *w);
 void acall_workers_forget(struct acall_workers *w);
 struct acall_workers **acall_sq_workers(struct acall_sq *sq);
+/* The device number of the ring's file, as set up (ring.c). */
+dev_t *acall_sq_rdev(struct acall_sq *sq);
 
 #endif /* LIBACALL_INTERNAL_H */

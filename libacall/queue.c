@@ -60,6 +60,7 @@ struct acall_sq {
 	pid_t owner;	/* the process that set the ring up */
 	uint64_t owner_mark;	/* its acall_mark(), or 0 */
 	struct acall_workers *workers;	/* the ring's threads, or NULL */
+	dev_t rdev;	/* of the ring's fd: /dev/acall's */
 };
 
 static struct sq_node *to_node(struct cds_wfcq_node *link)
@@ -165,6 +166,12 @@ bool acall_sq_is_owner(const struct acall_sq *sq)
 struct acall_workers **acall_sq_workers(struct acall_sq *sq)
 {
 	return &sq->workers;
+}
+
+/* Where the ring keeps its file's device number (ring.c). */
+dev_t *acall_sq_rdev(struct acall_sq *sq)
+{
+	return &sq->rdev;
 }
 
 /* Frees what was never submitted; no other thread may use the queue. */

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "acall.h"
@@ -36,6 +37,28 @@ static int check_layout(const struct acall_params *p)
 	    sizeof(__u32) || o->cqes % _Alignof(struct acall_cqe))
 		return -EPROTO;
 	return 0;
+}
+
+/* The device an fd is open on, or 0 (none such: not open, not a device). */
+static dev_t rdev_of(int fd)
+{
+	struct stat st;
+
+	return !fstat(fd, &st) && S_ISCHR(st.st_mode) ? st.st_rdev : 0;
+}
+
+/*
+ * Whether ring->fd is still open on /dev/acall. It is the ring's until
+ * acall_ring_exit(); a program that closed it anyway (a close_range()
+ * sweep) may have the number taken by another file since, which the
+ * teardown must not shut down or close. (Another open of /dev/acall
+ * cannot be told from it.)
+ */
+static bool ring_fd_is_acall(const struct acall_ring *ring)
+{
+	dev_t rdev = *acall_sq_rdev(ring->sq);
+
+	return rdev && rdev_of(ring->fd) == rdev;
 }
 
 ACALL_API int acall_ring_init(struct acall_ring *ring,
@@ -116,6 +139,7 @@ ACALL_API int acall_ring_init(struct acall_ring *ring,
 		goto err_workers;
 	}
 	*acall_sq_workers(ring->sq) = workers;
+	*acall_sq_rdev(ring->sq) = rdev_of(fd);
 	return 0;
 
 err_workers:
@@ -133,6 +157,7 @@ err_close:
 ACALL_API void acall_ring_exit(struct acall_ring *ring)
 {
 	int saved_errno = errno, cancel_state;
+	bool own_fd;
 
 	/*
 	 * Not a cancellation point: cancelled in its close() or while it
@@ -144,9 +169,11 @@ ACALL_API void acall_ring_exit(struct acall_ring *ring)
 	 * In a child (fork, vfork, CLONE_VM), the ring, the queue and *ring
 	 * itself may be the parent's memory: only the child's fd is closed.
 	 */
+	own_fd = ring->fd >= 0 && (!ring->sq || ring_fd_is_acall(ring));
 	if (ring->sq && !acall_sq_is_owner(ring->sq)) {
 		acall_workers_forget(*acall_sq_workers(ring->sq));
-		close(ring->fd);
+		if (own_fd)
+			close(ring->fd);
 		goto out;
 	}
 	/*
@@ -154,7 +181,7 @@ ACALL_API void acall_ring_exit(struct acall_ring *ring)
 	 * worker threads, their own fd shuts it down (the ring's may have
 	 * been closed, even reused, by the program).
 	 */
-	if (ring->fd >= 0 && !(ring->sq && *acall_sq_workers(ring->sq)))
+	if (own_fd && !(ring->sq && *acall_sq_workers(ring->sq)))
 		while (ioctl(ring->fd, ACALL_IOC_SHUTDOWN, 0) < 0 &&
 		       errno == EINTR)
 			;
@@ -165,7 +192,7 @@ ACALL_API void acall_ring_exit(struct acall_ring *ring)
 	}
 	if (ring->ring_ptr)
 		munmap(ring->ring_ptr, ring->ring_bytes);
-	if (ring->fd >= 0)
+	if (own_fd)
 		close(ring->fd);
 	memset(ring, 0, sizeof(*ring));
 	ring->fd = -1;

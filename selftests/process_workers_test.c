@@ -1110,19 +1110,31 @@ TEST(setup_thread_gone_workers_still_serve)
 	acall_ring_exit(&ring);
 }
 
-/* A program closed the ring's fd first: the teardown still ends. */
+/*
+ * A program closed the ring's fd first (a close_range() sweep): the
+ * teardown still ends, and leaves alone the file that took the number
+ * since (it closed that one before).
+ */
 TEST(ring_exit_after_the_fd_was_closed_returns)
 {
 	struct acall_ring ring;
 	struct acall_sqe sqe;
+	int number, other;
 
 	ACALL_REQUIRE(ACALL_FEAT_RING | ACALL_FEAT_WORKERS);
 	ASSERT_EQ(0, acall_ring_init(&ring, NULL));
 	acall_prep_nop(&sqe, 10 * 1000 * 1000);
 	ASSERT_EQ(1, acall_submit(&ring, &sqe, 1));
+	number = ring.fd;
 	ASSERT_EQ(0, close(ring.fd));
+	other = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, other);
+	ASSERT_EQ(number, dup3(other, number, O_CLOEXEC));
 	acall_ring_exit(&ring);
 	EXPECT_EQ(-1, ring.fd);
+	EXPECT_LE(0, fcntl(number, F_GETFD)) TH_LOG("the program's file was closed");
+	close(number);
+	close(other);
 }
 
 /* ---- the raw ABI ------------------------------------------------------ */

@@ -7,10 +7,12 @@
  *
  * They are ordinary threads of the process, created with every signal
  * blocked and detached: glibc knows them (setuid() reaches them, debuggers
- * list them), they run no code of the program, and signals meant for the
- * program are never taken by them. The module makes them share the
- * context's io_context as CLONE_IO would. acall_ring_exit() shuts the
- * context down, then waits for every one of them to be gone.
+ * list them), they run no code of the program (but a malloc replacement,
+ * which glibc calls), and signals meant for the program are never taken
+ * by them. They start with the scheduling attributes (CPUs, policy, nice)
+ * of the thread that set the ring up, as any new thread. The module makes
+ * them share the context's io_context as CLONE_IO would. acall_ring_exit()
+ * shuts the context down, then waits for every one of them to be gone.
  */
 #include <errno.h>
 #include <fcntl.h>

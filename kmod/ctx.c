@@ -10,8 +10,8 @@
 #include <linux/module.h>
 #include <linux/percpu.h>
 #include <linux/sched/mm.h>
-#include <linux/topology.h>
 #include <linux/slab.h>
+#include <linux/topology.h>
 #include <linux/vmalloc.h>
 
 #include "internal.h"
@@ -182,7 +182,7 @@ long acall_ctx_setup(struct acall_ctx *ctx, struct acall_params __user *arg)
 		p.inline_bytes = ACALL_INLINE_DEFAULT_BYTES;
 	ctx->inline_bytes = p.inline_bytes;
 	ctx->process_workers = p.flags & ACALL_SETUP_PROCESS_WORKERS;
-	ctx->append_node = numa_node_id();
+	ctx->hash_node = numa_node_id();
 
 	acall_ctx_take_io_context(ctx);
 	ret = acall_ring_alloc(ctx, &p);

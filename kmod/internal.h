@@ -206,7 +206,7 @@ struct acall_ctx {
 	u64 inline_bytes;		/* bound on one SUBMIT's inline copies */
 	struct acall_queue *queues;
 	struct acall_pool *pools;	/* one per possible NUMA node */
-	int append_node;		/* whose pool takes every append */
+	int hash_node;			/* whose pool takes hashed requests */
 	atomic_t worker_ids;
 	cpumask_var_t affinity;		/* of the whole context (setup_lock) */
 	bool affinity_set;

@@ -1155,10 +1155,12 @@ struct acall_pool *acall_pool_next(struct acall_ctx *ctx, unsigned int *i)
 /*
  * Add req to the work of a pool (a punt: count it), or cancel it if no
  * worker may start it: its queue's own pool if the queue has one, else
- * this CPU's node's, or for an append the node's that set the context up:
- * a file's appends run one at a time in the order they reached their
- * pool, so they must all reach one, from whatever CPU queues them. A parked request that goes on (resume) returns to
- * the pool that ran it, at the head (a hashed one at its bucket's head):
+ * this CPU's node's, or for a hashed one (a file's buffered writes and
+ * appends) the node's that set the context up: those run one at a time
+ * in the order they reached their pool, so all of a file's must reach
+ * one, from whatever CPU queues them. A parked request that goes on
+ * (resume) returns to the pool that ran it, at the head (a hashed one at
+ * its bucket's head):
  * it started before anything waiting there, and its page is read, so it
  * only has to be copied. Once added, a worker may run and free it at once,
  * and with it the context's last reference: what comes after the unlock
@@ -1185,9 +1187,9 @@ static void acall_pool_add(struct acall_req *req, bool resume,
 		/* Pairs with the release in acall_affinity_slot(). */
 		pool = smp_load_acquire(&req->queue->pool);
 	}
+	req->hash = acall_req_hash(req);
 	if (!pool)
-		pool = &ctx->pools[req->append ? ctx->append_node :
-					       numa_node_id()];
+		pool = &ctx->pools[req->hash ? ctx->hash_node : numa_node_id()];
 
 	spin_lock_irqsave(&pool->lock, flags);
 	if (READ_ONCE(ctx->dying) ||
@@ -1200,7 +1202,6 @@ static void acall_pool_add(struct acall_req *req, bool resume,
 		acall_cancel_later(req);
 		return;
 	}
-	req->hash = acall_req_hash(req);
 	acall_pool_link(pool, req, resume);
 	if (resume) {
 		req->resumed = true;

@@ -3,7 +3,8 @@
  * Appends (O_APPEND, RWF_APPEND) keep what pwritev2() gives them: each
  * record lands whole, never split by another appender's, and one thread's
  * appends land in the order it submitted them, on every kind of fd,
- * O_DIRECT included, from whichever NUMA node it submits.
+ * O_DIRECT included, from whichever NUMA node it submits; so do its
+ * buffered writes over one another.
  */
 #include <fcntl.h>
 #include <pthread.h>
@@ -147,6 +148,60 @@ TEST_F(append, appends_from_two_nodes_land_in_submission_order)
 		EXPECT_EQ(place, seq) TH_LOG("record %u in place %u", seq, place);
 		free(iov[i].iov_base);
 	}
+}
+
+/*
+ * Buffered writes of one file run one at a time in the order they reached
+ * their pool, and go to one pool from every node: eight blocks written
+ * over and over from a CPU of node 0, then once more each from node 1,
+ * hold node 1's writes. The writes went to the submitting CPU's pool
+ * before, and node 1's few, run at once by a pool of their own, were
+ * overwritten by node 0's backlog.
+ */
+TEST_F(append, overwrites_from_two_nodes_land_in_submission_order)
+{
+	enum { BLOCKS = 8, ROUNDS = 8, LEN = 65536, N = BLOCKS * (ROUNDS + 1) };
+	struct iovec iov[N];
+	struct acall_cqe cqes[N];
+	struct record_head h;
+	int cpu[2] = { first_cpu_of_node(0), first_cpu_of_node(1) };
+	unsigned int i;
+	cpu_set_t was;
+	int fd;
+
+	if (cpu[0] < 0 || cpu[1] < 0)
+		SKIP(return, "one NUMA node (the test VM has two with --numa)");
+	/* O_DIRECT writes that do not append are async kiocbs: no order. */
+	if (variant->flags & O_DIRECT)
+		SKIP(return, "O_DIRECT overwrites are not serialised");
+	fd = acall_reopen(self->fd, O_RDWR);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, sched_getaffinity(0, sizeof(was), &was));
+	for (i = 0; i < N; i++) {
+		struct acall_sqe sqe;
+
+		iov[i] = (struct iovec){ record(0, i, LEN), LEN };
+		ASSERT_NE(NULL, iov[i].iov_base);
+		acall_prep_pwritev(&sqe, fd, &iov[i], 1,
+				   (off_t)(i % BLOCKS) * LEN, 0);
+		acall_sqe_set_data(&sqe, i);
+		ASSERT_EQ(0, run_on(cpu[i >= N - BLOCKS]));
+		ASSERT_EQ(1, acall_submit(&self->ring, &sqe, 1));
+	}
+	ASSERT_EQ(0, sched_setaffinity(0, sizeof(was), &was));
+	ASSERT_EQ(0, acall_reap(&self->ring, cqes, N));
+	for (i = 0; i < N; i++)
+		EXPECT_EQ(LEN, cqes[i].res);
+
+	for (i = 0; i < BLOCKS; i++) {
+		unsigned int last = N - BLOCKS + i;
+
+		ASSERT_EQ(sizeof(h), pread(fd, &h, sizeof(h), (off_t)i * LEN));
+		EXPECT_EQ(last, h.seq) TH_LOG("block %u holds write %u", i, h.seq);
+	}
+	for (i = 0; i < N; i++)
+		free(iov[i].iov_base);
+	close(fd);
 }
 
 struct appender {

@@ -73,11 +73,19 @@ int main(void)
 	struct acall_sqe sqe;
 	struct acall_cqe cqe;
 	sigset_t usr2;
+	cpu_set_t cpu0;
 	char why[128];
 	int ctl, failed = 0;
 	pid_t tid;
 	void *map;
 
+	/*
+	 * One CPU for both threads: a thread that serves of its own accord
+	 * joins its node's pool, and the NOP must be queued there.
+	 */
+	CPU_ZERO(&cpu0);
+	CPU_SET(0, &cpu0);
+	sched_setaffinity(0, sizeof(cpu0), &cpu0);
 	/* SIGUSR2 is only waited for: blocked in every thread. */
 	sigemptyset(&usr2);
 	sigaddset(&usr2, SIGUSR2);

@@ -19,6 +19,21 @@ static void waiter_gone(void *unused)
 	__atomic_sub_fetch(&pa.waiters, 1, __ATOMIC_SEQ_CST);
 }
 
+/*
+ * Completions in the ring that may have signalled nobody: those posted
+ * during a quiet SUBMIT, which its caller reaps after the call, and this
+ * may be a signal handler run on that thread before it did. The reaper is
+ * told instead (write() is async-signal-safe); at worst it wakes for
+ * nothing.
+ */
+static void tell_reaper_of_unreaped(void)
+{
+	uint64_t one = 1;
+
+	if (acall_cq_ready(&pa.ring) && write(pa.efd, &one, sizeof(one)) < 0)
+		return;	/* the count is full: the reaper is due anyway */
+}
+
 int pa_wait_gen(uint32_t gen, const struct timespec *deadline,
 		bool cancel_point)
 {
@@ -26,6 +41,7 @@ int pa_wait_gen(uint32_t gen, const struct timespec *deadline,
 	long ret;
 
 	__atomic_add_fetch(&pa.waiters, 1, __ATOMIC_SEQ_CST);
+	tell_reaper_of_unreaped();
 	/*
 	 * Built with -fexceptions: the handler is the compiler's cleanup,
 	 * run by a cancellation's unwinding and registered nowhere in the

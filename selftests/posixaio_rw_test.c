@@ -94,25 +94,35 @@ TEST_F(rw, error_is_einprogress_until_done_and_return_is_once)
 
 /*
  * A copy of a block whose result was not taken yet is not that request:
- * its aio_return fails, and the original's still has the result (the
- * copy took the original's record before, which was freed under it).
+ * its aio_return fails, before and after the original's record is gone,
+ * and the original's still has the result. The copy took the original's
+ * record before, which was freed under it; and once the original's own
+ * aio_return had freed it, the copy's read it (ASan: use after free).
  */
 TEST_F(rw, copy_of_a_block_is_not_its_request)
 {
-	struct aiocb cb, copy;
-	char buf[4096];
+	struct aiocb cb, copy, stale, next;
+	char buf[4096], buf2[4096];
 
-	ASSERT_EQ(0, acall_pwrite_pattern(self->fd, 0, 4096, 4));
+	ASSERT_EQ(0, acall_pwrite_pattern(self->fd, 0, 8192, 4));
 	pa_prep(&cb, self->fd, buf, sizeof(buf), 0);
 	ASSERT_EQ(0, aio_read(&cb));
 	ASSERT_EQ(0, pa_wait(&cb));
 	copy = cb;
+	stale = cb;
 	errno = 0;
 	EXPECT_EQ(-1, aio_return(&copy));
 	EXPECT_EQ(EINVAL, errno);
 	EXPECT_EQ(0, aio_error(&cb));
 	EXPECT_EQ(4096, aio_return(&cb));
 	EXPECT_EQ(-1, acall_check(buf, sizeof(buf), 0, 4));
+
+	/* The next submission frees the record aio_return took. */
+	pa_prep(&next, self->fd, buf2, sizeof(buf2), 4096);
+	ASSERT_EQ(4096, pa_run(&next, aio_read));
+	errno = 0;
+	EXPECT_EQ(-1, aio_return(&stale));
+	EXPECT_EQ(EINVAL, errno);
 }
 
 /* 64 requests on one fd, all in flight at once, reaped in any order. */

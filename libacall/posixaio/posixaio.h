@@ -20,6 +20,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/types.h>
 
 #include "acall.h"
@@ -30,6 +31,8 @@
 /* aiocb and aiocb64 are one layout on the 64-bit ABIs this library serves. */
 _Static_assert(sizeof(off_t) == 8, "64-bit off_t required");
 _Static_assert(sizeof(struct aiocb) == sizeof(struct aiocb64), "aiocb64 layout");
+_Static_assert(sizeof(((struct aiocb *)0)->__glibc_reserved) >= sizeof(void *),
+	       "room for pa_cb_tag()");
 
 enum pa_kind { PA_READ, PA_WRITE, PA_FSYNC, PA_FDATASYNC };
 
@@ -129,6 +132,27 @@ static inline int pa_cancel_off(void)
 static inline void pa_cancel_restore(int state)
 {
 	pthread_setcancelstate(state, NULL);
+}
+
+/*
+ * A block the library accepted carries its own address in a private field
+ * glibc's AIO leaves unused. A copy of it (struct assignment) carries the
+ * original's: its __next_prio, the original's record, which may be freed
+ * by now, is never followed. Async-signal-safe.
+ */
+static inline void pa_cb_tag(struct aiocb *cb)
+{
+	struct aiocb *self = cb;
+
+	memcpy(cb->__glibc_reserved, &self, sizeof(self));
+}
+
+static inline bool pa_cb_is_tagged(const struct aiocb *cb)
+{
+	const struct aiocb *tag;
+
+	memcpy(&tag, cb->__glibc_reserved, sizeof(tag));
+	return tag == cb;
 }
 
 /* context.c: make sure this process has its context (or chose glibc). */

@@ -40,13 +40,12 @@ static ssize_t take_result(struct aiocb *cb)
 		return pa_glibc()->aio_return(cb);
 	if (__atomic_load_n(&cb->__error_code, __ATOMIC_SEQ_CST) == EINPROGRESS)
 		return pa_fail(EINPROGRESS);
+	/* Never accepted, or a copy: its __next_prio is not to be followed. */
+	if (!pa_cb_is_tagged(cb))
+		return pa_fail(EINVAL);
 	req = (struct pa_req *)(void *)__atomic_exchange_n(&cb->__next_prio, NULL,
 							    __ATOMIC_SEQ_CST);
-	/*
-	 * None, the parent's record in a forked child (never freed), or a
-	 * copy of another block made while its record lived (struct
-	 * assignment): that record stays the other block's.
-	 */
+	/* None, or the parent's record in a forked child (never freed). */
 	if (!req || req->orphan || req->cb != cb)
 		return pa_fail(EINVAL);
 	__atomic_store_n(&req->returned, true, __ATOMIC_SEQ_CST);

@@ -211,6 +211,7 @@ static bool accept_reqs(struct pa_req **reqs, unsigned int nr)
 	for (i = 0; i < nr; i++) {
 		struct pa_req *req = reqs[i], *old = pa_table_find(req->cb);
 
+		pa_cb_tag(req->cb);
 		/*
 		 * The control block reused. Its old request is forgotten now,
 		 * unless aio_return() took it: then it is collected from

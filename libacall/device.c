@@ -4,10 +4,28 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "acall.h"
 #include "internal.h"
+
+dev_t acall_fd_device(int fd)
+{
+	struct stat st;
+
+	return !fstat(fd, &st) && S_ISCHR(st.st_mode) ? st.st_rdev : 0;
+}
+
+bool acall_fd_is_device(int fd, dev_t rdev)
+{
+	struct stat st;
+
+	/* Only a closed fd or another file says no: fstat() may be denied. */
+	if (fstat(fd, &st))
+		return errno != EBADF;
+	return !rdev || (S_ISCHR(st.st_mode) && st.st_rdev == rdev);
+}
 
 ACALL_API int acall_open_device(void)
 {

@@ -18,6 +18,14 @@ static inline int acall_ioctl(int fd, unsigned long cmd, void *arg)
 	return ret < 0 ? -errno : ret;
 }
 
+/*
+ * The device an fd is open on, or 0 (not a device, or fstat() failed);
+ * whether fd is still open on rdev, a device so taken (0: unknown, yes
+ * while it is open). device.c.
+ */
+dev_t acall_fd_device(int fd);
+bool acall_fd_is_device(int fd, dev_t rdev);
+
 /* The submission queue of a ring (queue.c). */
 struct acall_sq *acall_sq_alloc(unsigned int batch);
 void acall_sq_free(struct acall_sq *sq);

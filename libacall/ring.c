@@ -5,7 +5,6 @@
 #include <stddef.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "acall.h"
@@ -39,14 +38,6 @@ static int check_layout(const struct acall_params *p)
 	return 0;
 }
 
-/* The device an fd is open on, or 0 (none such: not open, not a device). */
-static dev_t rdev_of(int fd)
-{
-	struct stat st;
-
-	return !fstat(fd, &st) && S_ISCHR(st.st_mode) ? st.st_rdev : 0;
-}
-
 /*
  * Whether ring->fd is still open on /dev/acall. It is the ring's until
  * acall_ring_exit(); a program that closed it anyway (a close_range()
@@ -56,9 +47,7 @@ static dev_t rdev_of(int fd)
  */
 static bool ring_fd_is_acall(const struct acall_ring *ring)
 {
-	dev_t rdev = *acall_sq_rdev(ring->sq);
-
-	return rdev && rdev_of(ring->fd) == rdev;
+	return acall_fd_is_device(ring->fd, *acall_sq_rdev(ring->sq));
 }
 
 ACALL_API int acall_ring_init(struct acall_ring *ring,
@@ -139,7 +128,7 @@ ACALL_API int acall_ring_init(struct acall_ring *ring,
 		goto err_workers;
 	}
 	*acall_sq_workers(ring->sq) = workers;
-	*acall_sq_rdev(ring->sq) = rdev_of(fd);
+	*acall_sq_rdev(ring->sq) = acall_fd_device(fd);
 	return 0;
 
 err_workers:

@@ -37,6 +37,7 @@
 
 struct acall_workers {
 	int fd;			/* the threads' own, dup()ed: see start */
+	dev_t rdev;		/* the device fd is open on */
 	pthread_mutex_t lock;
 	pthread_cond_t gone;	/* alive reached 0 */
 	unsigned int alive;	/* the spawner and the workers, under lock */
@@ -221,6 +222,7 @@ struct acall_workers *acall_workers_start(int fd, int *err)
 		*err = -errno;
 		goto err_free;
 	}
+	w->rdev = acall_fd_device(w->fd);
 	if (pthread_mutex_init(&w->lock, NULL))
 		goto err_fd;
 	if (pthread_cond_init(&w->gone, NULL))
@@ -252,6 +254,9 @@ void acall_workers_stop(struct acall_workers *w)
 
 	if (!w)
 		return;
+	/* The program closed it (its number may be another file's now). */
+	if (!acall_fd_is_device(w->fd, w->rdev))
+		return;		/* threads may still use w: leave it */
 	while ((ret = ioctl(w->fd, ACALL_IOC_SHUTDOWN, 0)) < 0 && errno == EINTR)
 		;
 	pthread_mutex_lock(&w->lock);
@@ -270,6 +275,6 @@ void acall_workers_stop(struct acall_workers *w)
 /* In a forked child: the parent's threads are not here; drop the fd. */
 void acall_workers_forget(struct acall_workers *w)
 {
-	if (w)
+	if (w && acall_fd_is_device(w->fd, w->rdev))
 		close(w->fd);
 }

@@ -1129,12 +1129,15 @@ TEST(ring_exit_after_the_fd_was_closed_returns)
 	ASSERT_EQ(0, close(ring.fd));
 	other = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	ASSERT_LE(0, other);
-	ASSERT_EQ(number, dup3(other, number, O_CLOEXEC));
+	/* The lowest free number is likely that one already. */
+	if (other != number) {
+		ASSERT_EQ(number, dup3(other, number, O_CLOEXEC));
+		close(other);
+	}
 	acall_ring_exit(&ring);
 	EXPECT_EQ(-1, ring.fd);
 	EXPECT_LE(0, fcntl(number, F_GETFD)) TH_LOG("the program's file was closed");
 	close(number);
-	close(other);
 }
 
 /* ---- the raw ABI ------------------------------------------------------ */

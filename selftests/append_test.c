@@ -153,16 +153,17 @@ TEST_F(append, appends_from_two_nodes_land_in_submission_order)
 /*
  * Buffered writes of one file run one at a time in the order they reached
  * their pool, and go to one pool from every node: eight blocks written
- * over and over from a CPU of node 0, then once more each from node 1,
- * hold node 1's writes. The writes went to the submitting CPU's pool
- * before, and node 1's few, run at once by a pool of their own, were
- * overwritten by node 0's backlog.
+ * over and over in one batch from a CPU of node 0, then once more each in
+ * a batch from node 1, hold node 1's writes. The writes went to the
+ * submitting CPU's pool before: node 1's few, run at once by a pool of
+ * their own, were overwritten by node 0's backlog.
  */
 TEST_F(append, overwrites_from_two_nodes_land_in_submission_order)
 {
-	enum { BLOCKS = 8, ROUNDS = 8, LEN = 65536, N = BLOCKS * (ROUNDS + 1) };
-	struct iovec iov[N];
+	enum { BLOCKS = 8, ROUNDS = 16, LEN = 65536, N = BLOCKS * (ROUNDS + 1) };
+	struct acall_sqe sqes[N];
 	struct acall_cqe cqes[N];
+	struct iovec iov[N];
 	struct record_head h;
 	int cpu[2] = { first_cpu_of_node(0), first_cpu_of_node(1) };
 	unsigned int i;
@@ -177,18 +178,18 @@ TEST_F(append, overwrites_from_two_nodes_land_in_submission_order)
 	 */
 	fd = acall_reopen(self->fd, O_RDWR);
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, sched_getaffinity(0, sizeof(was), &was));
 	for (i = 0; i < N; i++) {
-		struct acall_sqe sqe;
-
 		iov[i] = (struct iovec){ record(0, i, LEN), LEN };
 		ASSERT_NE(NULL, iov[i].iov_base);
-		acall_prep_pwritev(&sqe, fd, &iov[i], 1,
+		acall_prep_pwritev(&sqes[i], fd, &iov[i], 1,
 				   (off_t)(i % BLOCKS) * LEN, 0);
-		acall_sqe_set_data(&sqe, i);
-		ASSERT_EQ(0, run_on(cpu[i >= N - BLOCKS]));
-		ASSERT_EQ(1, acall_submit(&self->ring, &sqe, 1));
+		acall_sqe_set_data(&sqes[i], i);
 	}
+	ASSERT_EQ(0, sched_getaffinity(0, sizeof(was), &was));
+	ASSERT_EQ(0, run_on(cpu[0]));
+	ASSERT_EQ(N - BLOCKS, acall_submit(&self->ring, sqes, N - BLOCKS));
+	ASSERT_EQ(0, run_on(cpu[1]));
+	ASSERT_EQ(BLOCKS, acall_submit(&self->ring, sqes + N - BLOCKS, BLOCKS));
 	ASSERT_EQ(0, sched_setaffinity(0, sizeof(was), &was));
 	ASSERT_EQ(0, acall_reap(&self->ring, cqes, N));
 	for (i = 0; i < N; i++)

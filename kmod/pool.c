@@ -1160,11 +1160,10 @@ struct acall_pool *acall_pool_next(struct acall_ctx *ctx, unsigned int *i)
  * in the order they reached their pool, so all of a file's must reach
  * one, from whatever CPU queues them. A parked request that goes on
  * (resume) returns to the pool that ran it, at the head (a hashed one at
- * its bucket's head):
- * it started before anything waiting there, and its page is read, so it
- * only has to be copied. Once added, a worker may run and free it at once,
- * and with it the context's last reference: what comes after the unlock
- * holds one of its own.
+ * its bucket's head): it started before anything waiting there, and its
+ * page is read, so it only has to be copied. Once added, a worker may run
+ * and free it at once, and with it the context's last reference: what
+ * comes after the unlock holds one of its own.
  */
 static void acall_pool_add(struct acall_req *req, bool resume,
 			   enum acall_punt_reason why)

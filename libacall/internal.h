@@ -34,7 +34,7 @@ bool acall_sq_is_owner(const struct acall_sq *sq);
 /* The threads of ACALL_SETUP_PROCESS_WORKERS (workers.c). */
 struct acall_workers;
 struct acall_workers *acall_workers_start(int fd, int *err);
-void acall_workers_stop(struct acall_workers *w);
+void acall_workers_stop(struct acall_workers *w, int ring_fd);
 void acall_workers_forget(struct acall_workers *w);
 struct acall_workers **acall_sq_workers(struct acall_sq *sq);
 /* The device number of the ring's file, as set up (ring.c). */

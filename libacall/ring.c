@@ -132,7 +132,7 @@ ACALL_API int acall_ring_init(struct acall_ring *ring,
 	return 0;
 
 err_workers:
-	acall_workers_stop(workers);
+	acall_workers_stop(workers, fd);
 err_unmap:
 	munmap(base, p.ring_bytes);
 err_close:
@@ -176,7 +176,8 @@ ACALL_API void acall_ring_exit(struct acall_ring *ring)
 			;
 	if (ring->sq) {
 		/* Shut down, the context lets its threads go. */
-		acall_workers_stop(*acall_sq_workers(ring->sq));
+		acall_workers_stop(*acall_sq_workers(ring->sq),
+				   own_fd ? ring->fd : -1);
 		acall_sq_free(ring->sq);
 	}
 	if (ring->ring_ptr)

@@ -245,20 +245,27 @@ err_free:
 
 /*
  * Shut the context down through the threads' own fd (the ring's may be
- * closed already): the module lets every thread go. Wait until they have
- * all left the context, so that closing it ends it.
+ * closed already), or ring_fd (-1: none) if the program closed that one:
+ * the module lets every thread go. Wait until they have all left the
+ * context, so that closing it ends it.
  */
-void acall_workers_stop(struct acall_workers *w)
+void acall_workers_stop(struct acall_workers *w, int ring_fd)
 {
+	bool own_fd;
 	int ret;
 
 	if (!w)
 		return;
-	/* The program closed it (its number may be another file's now). */
-	if (!acall_fd_is_device(w->fd, w->rdev))
+	/*
+	 * The program closed ours (its number may be another file's now):
+	 * the ring's, if it still has it, shuts the context down.
+	 */
+	own_fd = acall_fd_is_device(w->fd, w->rdev);
+	if (!own_fd && ring_fd < 0)
 		return;		/* threads may still use w: leave it */
-	while ((ret = ioctl(w->fd, ACALL_IOC_SHUTDOWN, 0)) < 0 && errno == EINTR)
-		;
+	do
+		ret = ioctl(own_fd ? w->fd : ring_fd, ACALL_IOC_SHUTDOWN, 0);
+	while (ret < 0 && errno == EINTR);
 	pthread_mutex_lock(&w->lock);
 	/* Not shut down (the program closed even our fd): do not wait. */
 	while (!ret && w->alive)
@@ -268,7 +275,8 @@ void acall_workers_stop(struct acall_workers *w)
 		return;		/* threads may still use w: leave it */
 	pthread_cond_destroy(&w->gone);
 	pthread_mutex_destroy(&w->lock);
-	close(w->fd);
+	if (own_fd)
+		close(w->fd);
 	free(w);
 }
 

@@ -1140,6 +1140,65 @@ TEST(ring_exit_after_the_fd_was_closed_returns)
 	close(number);
 }
 
+/* The other descriptor of fd's device: the one libacall keeps for its threads. */
+static int threads_fd_of(int fd)
+{
+	struct stat st, ring;
+	int i;
+
+	if (fstat(fd, &ring))
+		return -1;
+	for (i = 0; i < 1024; i++)
+		if (i != fd && !fstat(i, &st) && S_ISCHR(st.st_mode) &&
+		    st.st_rdev == ring.st_rdev)
+			return i;
+	return -1;
+}
+
+/*
+ * A program closed the descriptor libacall keeps for its threads, not the
+ * ring's: the teardown shuts the context down through the ring's and waits
+ * for the threads, so its worker leaves SERVE and ends. Before, the
+ * teardown returned at once and left the context alive, its worker idle
+ * in SERVE until worker_idle_ms (ten minutes here).
+ */
+FIXTURE(long_idle) {
+	long long idle;		/* worker_idle_ms as it was, or -1 */
+};
+
+/* Workers idle for ten minutes: only the context's end ends them. */
+FIXTURE_SETUP(long_idle)
+{
+	self->idle = -1;
+	ACALL_REQUIRE(ACALL_FEAT_RING | ACALL_FEAT_PROCESS_WORKERS);
+	self->idle = acall_param_read("worker_idle_ms");
+	ASSERT_LE(0, self->idle);
+	ASSERT_EQ(0, acall_param_write("worker_idle_ms", 600000));
+}
+
+FIXTURE_TEARDOWN(long_idle)
+{
+	if (self->idle >= 0 && acall_param_write("worker_idle_ms", self->idle))
+		perror("worker_idle_ms");
+}
+
+TEST_F(long_idle, ring_exit_after_the_threads_fd_was_closed_ends_the_threads)
+{
+	struct acall_ring ring;
+	struct acall_sqe sqe;
+	int tfd;
+
+	ASSERT_EQ(0, acall_ring_init(&ring, NULL));
+	acall_prep_nop(&sqe, 10 * 1000 * 1000);
+	ASSERT_EQ(0, acall_run1(&ring, &sqe));
+	ASSERT_EQ(1, acall_workers_of(getpid(), NULL, 0));
+	tfd = threads_fd_of(ring.fd);
+	ASSERT_LE(0, tfd);
+	ASSERT_EQ(0, close(tfd));
+	acall_ring_exit(&ring);
+	EXPECT_EQ(0, acall_wait_workers_gone(getpid(), 60));
+}
+
 /* ---- the raw ABI ------------------------------------------------------ */
 
 FIXTURE(serve) {

@@ -30,8 +30,9 @@ static void tell_reaper_of_unreaped(void)
 {
 	uint64_t one = 1;
 
+	/* A failed write: nothing better to do; the next completion tells. */
 	if (acall_cq_ready(&pa.ring) && write(pa.efd, &one, sizeof(one)) < 0)
-		return;	/* the count is full: the reaper is due anyway */
+		return;
 }
 
 int pa_wait_gen(uint32_t gen, const struct timespec *deadline,

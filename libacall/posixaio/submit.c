@@ -171,9 +171,10 @@ bool pa_submit_ready_fsyncs(struct pa_note **notes)
  * wake-up of the reaper thread and no thread switch. Nothing signals the
  * eventfd while the call runs (ACALL_SUBMIT_QUIET); this look at the ring
  * after it sees whatever completed meanwhile. The module ends the quiet
- * as the call returns: a signal handler that runs next (one calling
- * aio_suspend() on a request still in flight) is woken as ever. A module
- * without the flag: the ring's mute, around the call.
+ * as the call returns: a signal handler that runs next, before that look,
+ * and waits in aio_suspend() has the reaper told of what the quiet left
+ * in the ring (suspend.c). A module without the flag: the ring's mute,
+ * around the call.
  */
 int pa_submit_sqes(struct acall_sqe *sqes, unsigned int nr)
 {

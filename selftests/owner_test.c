@@ -312,6 +312,30 @@ static int vm_child_read(void *arg)
 }
 
 /*
+ * Run fn in a CLONE_VM child (another process sharing this memory), wait
+ * for it, and read the result it wrote to c->res from res_rd. 0, or -1
+ * if a step failed or the child did not exit 0.
+ */
+static int run_vm_child(int (*fn)(void *), struct vm_child *c, int res_rd,
+			int *result)
+{
+	char *stack = mmap(NULL, CHILD_STACK, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+	int status, ret = -1;
+	pid_t pid;
+
+	if (stack == MAP_FAILED)
+		return -1;
+	pid = clone(fn, stack + CHILD_STACK, CLONE_VM | SIGCHLD, c);
+	if (pid >= 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+	    !WEXITSTATUS(status) &&
+	    read(res_rd, result, sizeof(*result)) == sizeof(*result))
+		ret = 0;
+	munmap(stack, CHILD_STACK);
+	return ret;
+}
+
+/*
  * A file of one 4 KiB block in dir, in the page cache: a read of it
  * completes inline. -1 on error.
  */
@@ -404,11 +428,9 @@ TEST(a_clone_vm_process_may_not_submit_to_process_workers)
 {
 	static struct vm_child c;
 	struct acall_raw r;
-	int res[2], status, result = 0;
+	int res[2], result = 0;
 	pthread_t server;
 	const char *dir;
-	char *stack;
-	pid_t other;
 	void *ret;
 
 	ACALL_REQUIRE(ACALL_FEAT_RING | ACALL_FEAT_PROCESS_WORKERS);
@@ -426,25 +448,16 @@ TEST(a_clone_vm_process_may_not_submit_to_process_workers)
 	/* Whichever way the owner's read goes, a thread serves it. */
 	ASSERT_EQ(0, pthread_create(&server, NULL, acall_raw_serve_thread,
 				    &c.dev));
-	stack = mmap(NULL, CHILD_STACK, PROT_READ | PROT_WRITE,
-		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-	ASSERT_NE(MAP_FAILED, stack);
 
 	ASSERT_EQ(0, vm_child_read(&c));
 	ASSERT_EQ(sizeof(result), read(res[0], &result, sizeof(result)));
 	EXPECT_EQ(sizeof(c.buf), result);
 
-	other = clone(vm_child_read, stack + CHILD_STACK, CLONE_VM | SIGCHLD,
-		      &c);
-	ASSERT_LE(0, other);
-	ASSERT_EQ(other, waitpid(other, &status, 0));
-	ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-	ASSERT_EQ(sizeof(result), read(res[0], &result, sizeof(result)));
+	ASSERT_EQ(0, run_vm_child(vm_child_read, &c, res[0], &result));
 	EXPECT_EQ(-EPERM, result);
 
 	ASSERT_EQ(0, ioctl(c.dev, ACALL_IOC_SHUTDOWN, 0));
 	ASSERT_EQ(0, pthread_join(server, &ret));
-	munmap(stack, CHILD_STACK);
 	acall_raw_unmap(&r);
 	close(c.file);
 	close(c.dev);
@@ -476,9 +489,7 @@ TEST(a_clone_vm_process_may_not_set_up_the_context)
 {
 	static struct vm_child c;
 	struct acall_raw r;
-	int res[2], status, result = 0;
-	char *stack;
-	pid_t other;
+	int res[2], result = 0;
 
 	ACALL_REQUIRE(ACALL_FEAT_RING | ACALL_FEAT_PROCESS_WORKERS);
 	memset(&r, 0, sizeof(r));
@@ -486,22 +497,13 @@ TEST(a_clone_vm_process_may_not_set_up_the_context)
 	c.dev = open("/dev/acall", O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, c.dev);
 	c.res = res[1];
-	stack = mmap(NULL, CHILD_STACK, PROT_READ | PROT_WRITE,
-		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-	ASSERT_NE(MAP_FAILED, stack);
 
-	other = clone(vm_child_setup, stack + CHILD_STACK, CLONE_VM | SIGCHLD,
-		      &c);
-	ASSERT_LE(0, other);
-	ASSERT_EQ(other, waitpid(other, &status, 0));
-	ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-	ASSERT_EQ(sizeof(result), read(res[0], &result, sizeof(result)));
+	ASSERT_EQ(0, run_vm_child(vm_child_setup, &c, res[0], &result));
 	EXPECT_EQ(-EPERM, result);
 	EXPECT_EQ(0, acall_raw_setup_flags(&r, c.dev, 8,
 					   ACALL_SETUP_PROCESS_WORKERS));
 
 	acall_raw_unmap(&r);
-	munmap(stack, CHILD_STACK);
 	close(c.dev);
 	close(res[0]);
 	close(res[1]);

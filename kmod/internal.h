@@ -119,6 +119,8 @@ struct acall_queue {
 	atomic_t active;		/* admitted, not completed */
 	unsigned int barriers;		/* ORDERED requests held or running */
 	bool barrier_running;
+	/* Held requests are being let go (order.c): SIMPLE ones wait too. */
+	bool releasing;
 	struct list_head held;		/* waiting for a barrier, in order */
 	struct acall_ctx *ctx;
 	/* Releases past what one completion may do (order.c). */
@@ -460,7 +462,8 @@ void acall_order_done_chain(struct acall_req *req, long res);
 
 /*
  * Admit a prepared request into its queue, at submission, in order. A
- * SIMPLE one in a queue without barriers only counts itself active.
+ * SIMPLE one in a queue without barriers, and with nothing held being let
+ * go, only counts itself active.
  */
 static inline void acall_queue_admit(struct acall_req *req)
 {
@@ -470,8 +473,12 @@ static inline void acall_queue_admit(struct acall_req *req)
 		atomic_inc(&q->active);
 		/* Pairs with the barrier in acall_queue_admit_slow(). */
 		smp_mb__after_atomic();
-		if (likely(!READ_ONCE(q->barriers)))
-			return;
+		/* Pairs with acall_queue_claim()'s smp_wmb(): barriers first. */
+		if (likely(!smp_load_acquire(&q->barriers))) {
+			/* Pairs with the end of acall_queue_kick(): after it. */
+			if (likely(!smp_load_acquire(&q->releasing)))
+				return;
+		}
 	}
 	acall_queue_admit_slow(req);
 }

@@ -12,7 +12,8 @@
  *
  * Each queue counts its active requests (admitted and not completed). A
  * SIMPLE request only increments that count and looks at the queue's
- * barrier count; the queue lock is taken only while a barrier exists.
+ * barrier count and releasing flag; the queue lock is taken only while a
+ * barrier exists or held requests are being let go.
  *
  * A completion may run in an interrupt, and what waits behind one request
  * (a barrier's queue, a failed chain's tail) can be as many as the ring
@@ -156,26 +157,84 @@ static bool acall_queue_release(struct acall_queue *q, struct list_head *start,
 	return false;
 }
 
-/*
- * Start what acall_queue_release() moved to start; if it left more, the
- * queue's work item lets them go. Any context, outside q->lock.
- */
-static void acall_queue_start(struct acall_queue *q, struct list_head *start,
-			      bool more)
+/* Start, in order, what acall_queue_release() moved to start. */
+static void acall_queue_start(struct list_head *start)
 {
-	struct acall_ctx *ctx = q->ctx;
 	struct acall_req *req, *next;
 
 	list_for_each_entry_safe(req, next, start, node) {
 		list_del(&req->node);
 		acall_req_release(req);
 	}
-	if (!more)
+}
+
+/*
+ * Become the queue's releaser, if none is at work: true if the caller is
+ * now. Written before a barrier count that drops (acall_queue_admit()
+ * reads them the other way round), so that a SIMPLE request that finds
+ * the barriers gone also finds the held requests still being let go.
+ * Called with q->lock held.
+ */
+static bool acall_queue_claim(struct acall_queue *q)
+{
+	if (q->releasing)
+		return false;
+	WRITE_ONCE(q->releasing, true);
+	/* Before the barrier count drops: acall_queue_admit() reads it first. */
+	smp_wmb();
+	return true;
+}
+
+/*
+ * Let go, in order, what the held list allows now, and look again until
+ * nothing more is allowed: one releaser per queue at a time
+ * (q->releasing), so that what one lets go reaches the pool before
+ * anything later: another caller's release, or a SIMPLE request admitted
+ * meanwhile, which q->releasing sends to the held list's tail. The pool
+ * runs one file's writes in the order they reach it: appends a barrier
+ * held land in submission order. A caller that finds another releaser at
+ * work (owner false, and q->releasing set) leaves it what it changed
+ * under the lock: that one looks again before it stops. Past *budget, the
+ * work item goes on as the releaser. Called with q->lock held (taken with
+ * flags); returns with it dropped.
+ */
+static void acall_queue_kick(struct acall_queue *q, unsigned long flags,
+			     unsigned int *budget, bool owner)
+	__releases(&q->lock)
+{
+	struct acall_ctx *ctx = q->ctx;
+	bool more;
+
+	if (!owner && !acall_queue_claim(q)) {
+		spin_unlock_irqrestore(&q->lock, flags);
 		return;
-	/* The queue is ctx's, which the work item holds. */
-	kref_get(&ctx->ref);
-	if (!queue_work(acall_wq, &q->release_work))
-		acall_ctx_put(ctx);
+	}
+	for (;;) {
+		LIST_HEAD(start);
+
+		more = acall_queue_release(q, &start, budget);
+		if (list_empty(&start))
+			break;
+		spin_unlock_irqrestore(&q->lock, flags);
+		acall_queue_start(&start);
+		spin_lock_irqsave(&q->lock, flags);
+		if (more)
+			break;
+	}
+	if (more) {
+		/* The work item is the releaser now; the queue is ctx's. */
+		spin_unlock_irqrestore(&q->lock, flags);
+		kref_get(&ctx->ref);
+		if (!queue_work(acall_wq, &q->release_work))
+			acall_ctx_put(ctx);
+		return;
+	}
+	/*
+	 * Nothing more now: SIMPLE requests may skip the lock again. What
+	 * this let go has reached the pool before they can.
+	 */
+	smp_store_release(&q->releasing, false);
+	spin_unlock_irqrestore(&q->lock, flags);
 }
 
 /* What the budget left: released a budget at a time, in process context. */
@@ -184,19 +243,12 @@ static void acall_queue_release_work(struct work_struct *work)
 	struct acall_queue *q = container_of(work, struct acall_queue,
 					     release_work);
 	struct acall_ctx *ctx = q->ctx;
-	unsigned int budget;
-	bool more;
+	unsigned int budget = ACALL_RELEASE_BUDGET;
+	unsigned long flags;
 
-	do {
-		LIST_HEAD(start);
-
-		budget = ACALL_RELEASE_BUDGET;
-		spin_lock_irq(&q->lock);
-		more = acall_queue_release(q, &start, &budget);
-		spin_unlock_irq(&q->lock);
-		acall_queue_start(q, &start, false);
-		cond_resched();
-	} while (more);
+	/* Queued by the releaser, which left q->releasing set for it. */
+	spin_lock_irqsave(&q->lock, flags);
+	acall_queue_kick(q, flags, &budget, true);
 	acall_ctx_put(ctx);
 }
 
@@ -217,19 +269,24 @@ void acall_queue_admit_slow(struct acall_req *req)
 	unsigned int budget = ACALL_RELEASE_BUDGET;
 	struct acall_queue *q = req->queue;
 	unsigned long flags;
-	bool more = false;
-	LIST_HEAD(start);
 
 	if (!(req->flags & ACALL_SQE_ORDERED)) {
 		spin_lock_irqsave(&q->lock, flags);
-		if (q->barriers) {
-			/* Behind a barrier after all: not active, held. */
-			if (atomic_dec_and_test(&q->active))
-				more = acall_queue_release(q, &start, &budget);
-			acall_queue_hold(q, req);
+		if (!q->barriers && !q->releasing) {
+			spin_unlock_irqrestore(&q->lock, flags);
+			return;
 		}
-		spin_unlock_irqrestore(&q->lock, flags);
-		acall_queue_start(q, &start, more);
+		/*
+		 * Behind a barrier, or behind held requests still being let
+		 * go: not active, held, at the tail.
+		 */
+		acall_queue_hold(q, req);
+		if (!atomic_dec_and_test(&q->active)) {
+			spin_unlock_irqrestore(&q->lock, flags);
+			return;
+		}
+		/* It was the last active one: a held barrier may start. */
+		acall_queue_kick(q, flags, &budget, false);
 		return;
 	}
 
@@ -255,18 +312,17 @@ void acall_queue_done_slow(struct acall_req *req, unsigned int *budget)
 {
 	struct acall_queue *q = req->queue;
 	unsigned long flags;
-	LIST_HEAD(start);
-	bool more;
+	bool owner = false;
 
 	spin_lock_irqsave(&q->lock, flags);
 	if (req->flags & ACALL_SQE_ORDERED) {
+		/* Releasing before the count drops: see acall_queue_claim(). */
+		owner = acall_queue_claim(q);
 		WRITE_ONCE(q->barriers, q->barriers - 1);
 		q->barrier_running = false;
 		atomic_dec(&q->active);
 	}
-	more = acall_queue_release(q, &start, budget);
-	spin_unlock_irqrestore(&q->lock, flags);
-	acall_queue_start(q, &start, more);
+	acall_queue_kick(q, flags, budget, owner);
 }
 
 /*

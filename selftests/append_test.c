@@ -212,6 +212,75 @@ struct appender {
 	int failed;
 };
 
+/*
+ * Appends a barrier held, more than one completion lets go at once (the
+ * rest go from a work item), and one submitted as soon as the barrier's
+ * completion is seen: the last lands last. It was admitted while the held
+ * ones were still being let go, skipped them, and landed among them.
+ * Round after round, as the window is a matter of timing.
+ */
+TEST_F(append, append_after_a_barrier_lands_after_those_it_held)
+{
+	const unsigned int held = RECORDS - 1, rounds = 20;
+	unsigned int order[RECORDS], i, round, got;
+	struct acall_sqe sqes[RECORDS];
+	struct iovec iov[RECORDS];
+	struct acall_cqe *cqe;
+
+	for (i = 0; i < RECORDS; i++) {
+		iov[i] = (struct iovec){ record(0, i, record_len(i)), record_len(i) };
+		ASSERT_NE(NULL, iov[i].iov_base);
+	}
+	for (round = 0; round < rounds; round++) {
+		unsigned char seen[THREADS][RECORDS] = { { 0 } };
+		bool nop_seen = false;
+
+		ASSERT_EQ(0, ftruncate(self->fd, 0));
+		/* A barrier that takes a while, and appends behind it. */
+		acall_prep_nop(&sqes[0], 20 * 1000 * 1000);
+		acall_sqe_set_ordered(&sqes[0]);
+		acall_sqe_set_data(&sqes[0], RECORDS);
+		for (i = 0; i < held; i++) {
+			acall_prep_pwritev(&sqes[i + 1], self->fd, &iov[i], 1, 0, 0);
+			acall_sqe_set_data(&sqes[i + 1], i);
+		}
+		ASSERT_EQ(held + 1, acall_submit(&self->ring, sqes, held + 1));
+		/* The barrier's completion, then at once the last append. */
+		got = 0;
+		while (!nop_seen) {
+			ASSERT_EQ(0, acall_wait_cqe(&self->ring, &cqe, -1));
+			if (cqe->user_data == RECORDS) {
+				EXPECT_EQ(0, cqe->res);
+				nop_seen = true;
+			} else {
+				EXPECT_EQ(record_len(cqe->user_data), cqe->res);
+				got++;
+			}
+			acall_cq_advance(&self->ring, 1);
+		}
+		acall_prep_pwritev(&sqes[0], self->fd, &iov[held], 1, 0, 0);
+		acall_sqe_set_data(&sqes[0], held);
+		ASSERT_EQ(1, acall_submit(&self->ring, sqes, 1));
+		while (got < RECORDS) {
+			ASSERT_EQ(0, acall_wait_cqe(&self->ring, &cqe, -1));
+			EXPECT_EQ(record_len(cqe->user_data), cqe->res);
+			acall_cq_advance(&self->ring, 1);
+			got++;
+		}
+
+		ASSERT_EQ(RECORDS, walk(self->fd, seen, order, RECORDS));
+		for (i = 0; i < RECORDS && order[i] == i; i++)
+			;
+		EXPECT_EQ(RECORDS, i)
+			TH_LOG("round %u: record %u in place %u", round,
+			       order[i < RECORDS ? i : 0], i);
+		if (i != RECORDS)
+			break;
+	}
+	for (i = 0; i < RECORDS; i++)
+		free(iov[i].iov_base);
+}
+
 /* One thread, its own context, PER_THREAD records in batches of 4. */
 static void *append_records(void *arg)
 {

@@ -70,12 +70,16 @@ static void acall_serve_take_io_context(struct acall_ctx *ctx)
 		put_io_context(own);
 }
 
+/*
+ * Who calls before what it asks, as for every other ioctl: a process that
+ * is not the owner's thread group gets EPERM whatever the context's mode.
+ */
 static int acall_serve_check(struct acall_ctx *ctx)
 {
-	if (!ctx->process_workers)
-		return -EINVAL;
 	if (!acall_serve_is_owner_thread(ctx))
 		return -EPERM;
+	if (!ctx->process_workers)
+		return -EINVAL;
 	return 0;
 }
 
@@ -85,11 +89,11 @@ long acall_ioctl_serve(struct acall_ctx *ctx, unsigned long arg)
 	bool charged;
 	int ret;
 
-	if (arg)
-		return -EINVAL;
 	ret = acall_serve_check(ctx);
 	if (ret)
 		return ret;
+	if (arg)
+		return -EINVAL;
 	if (READ_ONCE(ctx->dying) || acall_owner_is_gone(ctx))
 		return 0;
 	pool = acall_pool_join(ctx, &charged);

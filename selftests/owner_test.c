@@ -313,11 +313,11 @@ static int vm_child_read(void *arg)
 
 /*
  * Run fn in a CLONE_VM child (another process sharing this memory), wait
- * for it, and read the result it wrote to c->res from res_rd. 0, or -1
- * if a step failed or the child did not exit 0.
+ * for it, and read the size bytes of result it wrote to c->res from
+ * res_rd. 0, or -1 if a step failed or the child did not exit 0.
  */
 static int run_vm_child(int (*fn)(void *), struct vm_child *c, int res_rd,
-			int *result)
+			void *result, size_t size)
 {
 	char *stack = mmap(NULL, CHILD_STACK, PROT_READ | PROT_WRITE,
 			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
@@ -329,7 +329,7 @@ static int run_vm_child(int (*fn)(void *), struct vm_child *c, int res_rd,
 	pid = clone(fn, stack + CHILD_STACK, CLONE_VM | SIGCHLD, c);
 	if (pid >= 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
 	    !WEXITSTATUS(status) &&
-	    read(res_rd, result, sizeof(*result)) == sizeof(*result))
+	    read(res_rd, result, size) == (ssize_t)size)
 		ret = 0;
 	munmap(stack, CHILD_STACK);
 	return ret;
@@ -453,7 +453,8 @@ TEST(a_clone_vm_process_may_not_submit_to_process_workers)
 	ASSERT_EQ(sizeof(result), read(res[0], &result, sizeof(result)));
 	EXPECT_EQ(sizeof(c.buf), result);
 
-	ASSERT_EQ(0, run_vm_child(vm_child_read, &c, res[0], &result));
+	ASSERT_EQ(0, run_vm_child(vm_child_read, &c, res[0], &result,
+				  sizeof(result)));
 	EXPECT_EQ(-EPERM, result);
 
 	ASSERT_EQ(0, ioctl(c.dev, ACALL_IOC_SHUTDOWN, 0));
@@ -498,10 +499,57 @@ TEST(a_clone_vm_process_may_not_set_up_the_context)
 	ASSERT_LE(0, c.dev);
 	c.res = res[1];
 
-	ASSERT_EQ(0, run_vm_child(vm_child_setup, &c, res[0], &result));
+	ASSERT_EQ(0, run_vm_child(vm_child_setup, &c, res[0], &result,
+				  sizeof(result)));
 	EXPECT_EQ(-EPERM, result);
 	EXPECT_EQ(0, acall_raw_setup_flags(&r, c.dev, 8,
 					   ACALL_SETUP_PROCESS_WORKERS));
+
+	acall_raw_unmap(&r);
+	close(c.dev);
+	close(res[0]);
+	close(res[1]);
+}
+
+/* The CLONE_VM child: SERVE, then SPAWN; report both errnos (0 if none). */
+static int vm_child_serve(void *arg)
+{
+	struct vm_child *c = arg;
+	struct acall_spawn sp;
+	int ret[2];
+
+	memset(&sp, 0, sizeof(sp));
+	ret[0] = ioctl(c->dev, ACALL_IOC_SERVE, 0) < 0 ? -errno : 0;
+	ret[1] = ioctl(c->dev, ACALL_IOC_SPAWN, &sp) < 0 ? -errno : 0;
+	return write(c->res, ret, sizeof(ret)) == sizeof(ret) ? 0 : 3;
+}
+
+/*
+ * Who calls comes before what it asks: a CLONE_VM process calling SERVE
+ * or SPAWN gets EPERM, on a context with kernel-thread workers too (it got
+ * EINVAL there, which said the context, not the caller, was wrong).
+ */
+TEST(a_clone_vm_process_may_not_serve_in_any_mode)
+{
+	static struct vm_child c;
+	struct acall_raw r;
+	int res[2], result[2] = { 0, 0 };
+
+	ACALL_REQUIRE(ACALL_FEAT_RING | ACALL_FEAT_PROCESS_WORKERS);
+	memset(&r, 0, sizeof(r));
+	ASSERT_EQ(0, pipe(res));
+	c.dev = open("/dev/acall", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, c.dev);
+	c.res = res[1];
+	ASSERT_EQ(0, acall_raw_setup(&r, c.dev, 8));
+
+	ASSERT_EQ(0, run_vm_child(vm_child_serve, &c, res[0], result,
+				  sizeof(result)));
+	EXPECT_EQ(-EPERM, result[0]);
+	EXPECT_EQ(-EPERM, result[1]);
+	/* The owner itself is told what is wrong with the context. */
+	EXPECT_EQ(-1, ioctl(c.dev, ACALL_IOC_SERVE, 0));
+	EXPECT_EQ(EINVAL, errno);
 
 	acall_raw_unmap(&r);
 	close(c.dev);

@@ -348,7 +348,8 @@ long acall_ioctl_affinity(struct acall_ctx *ctx,
 	} else if (a.queue) {
 		return -EINVAL;
 	}
-	if (a.mask_size % sizeof(unsigned long) || (!a.mask_size && a.mask))
+	/* The ABI's unit is 8 bytes, whatever the size of the kernel's long. */
+	if (a.mask_size % sizeof(u64) || (!a.mask_size && a.mask))
 		return -EINVAL;
 
 	if (!zalloc_cpumask_var(&mask, GFP_KERNEL))

@@ -47,7 +47,7 @@ TEST_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARN) -Wno-unused-parameter -Wno-sign-
 TEST_LDFLAGS := $(SAN_FLAGS) -L$(OUT)/lib -Wl,-rpath,'$$ORIGIN/../lib' -lacall -lpthread
 
 # debian/changelog carries the same version ("make deb" checks).
-VERSION     := 1.2.0
+VERSION     := 1.3.0
 LIB_VERSION := $(VERSION)
 LIB_SONAME  := libacall.so.1
 LIB_SRC  := $(wildcard libacall/*.c)

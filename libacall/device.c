@@ -2,9 +2,11 @@
 /* Opening /dev/acall and asking it what it supports. */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "acall.h"
@@ -50,4 +52,38 @@ ACALL_API int acall_probe(int fd, struct acall_probe *probe)
 	if (own >= 0)
 		close(own);
 	return ret;
+}
+
+/* ACALL_FS_* and the superblock magic fstatfs() reports for each. */
+static const struct {
+	uint32_t fs_type;
+	unsigned long magic;
+} acall_fs_magic[] = {
+	{ ACALL_FS_EXT4,	EXT4_SUPER_MAGIC },	/* also ext2, ext3 */
+	{ ACALL_FS_XFS,		XFS_SUPER_MAGIC },
+	{ ACALL_FS_BTRFS,	BTRFS_SUPER_MAGIC },
+	{ ACALL_FS_F2FS,	F2FS_SUPER_MAGIC },
+	{ ACALL_FS_TMPFS,	TMPFS_MAGIC },		/* also memfd */
+};
+
+ACALL_API int acall_fd_supported(const struct acall_probe *probe, int fd)
+{
+	struct statfs sfs;
+	struct stat st;
+
+	if (fstat(fd, &st))
+		return -errno;
+	if (S_ISBLK(st.st_mode))
+		return !!(probe->fd_types & ACALL_FD_BLOCK);
+	if (!S_ISREG(st.st_mode) || !(probe->fd_types & ACALL_FD_REGULAR))
+		return 0;
+	if (!probe->fs_types)
+		return 1;
+	if (fstatfs(fd, &sfs))
+		return -errno;
+	for (size_t i = 0; i < sizeof(acall_fs_magic) / sizeof(acall_fs_magic[0]);
+	     i++)
+		if ((unsigned long)sfs.f_type == acall_fs_magic[i].magic)
+			return !!(probe->fs_types & acall_fs_magic[i].fs_type);
+	return 0;
 }

@@ -154,12 +154,19 @@ TEST_F_TIMEOUT(req, fd_closed_after_submit_still_completes, 60)
 	free(buf);
 }
 
-/* Every kind of file acall does not serve: -EOPNOTSUPP for any op on it. */
+/*
+ * Every kind of file acall does not serve: -EOPNOTSUPP for any op on it,
+ * and acall_fd_supported() says so beforehand.
+ */
 static void check_refused(struct __test_metadata *_metadata,
 			  FIXTURE_DATA(req) *self, int fd, const char *what,
 			  bool writable)
 {
+	struct acall_probe probe;
+
 	ASSERT_LE(0, fd) TH_LOG("cannot open %s", what);
+	ASSERT_EQ(0, acall_probe(self->ring.fd, &probe));
+	EXPECT_EQ(0, acall_fd_supported(&probe, fd)) TH_LOG("%s", what);
 	EXPECT_EQ(-EOPNOTSUPP, read_res(self, fd)) TH_LOG("%s: PREADV", what);
 	if (writable)
 		EXPECT_EQ(-EOPNOTSUPP, write_res(self, fd)) TH_LOG("%s: PWRITEV", what);
@@ -206,7 +213,8 @@ TEST_F(req, files_of_unlisted_filesystems_are_eopnotsupp)
 	ASSERT_EQ(0, acall_probe(self->ring.fd, &probe));
 	EXPECT_EQ(ACALL_FS_EXT4 | ACALL_FS_XFS | ACALL_FS_BTRFS |
 		  ACALL_FS_F2FS | ACALL_FS_TMPFS, probe.fs_types);
-	/* A tmpfs file is served. */
+	/* A tmpfs file is served, and said to be. */
+	EXPECT_EQ(1, acall_fd_supported(&probe, self->fd));
 	EXPECT_EQ(8192, read_res(self, self->fd));
 
 	ASSERT_NE(NULL, mkdtemp(dir));
@@ -216,7 +224,14 @@ TEST_F(req, files_of_unlisted_filesystems_are_eopnotsupp)
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(8192, pwrite(fd, self->buf, 8192, 0));
 	check_refused(_metadata, self, fd, "ramfs file", true);
+	/* A module that predates fs_types: its requests tell. */
+	probe.fs_types = 0;
+	EXPECT_EQ(1, acall_fd_supported(&probe, fd));
+	/* One that serves no regular file at all. */
+	probe.fd_types &= ~ACALL_FD_REGULAR;
+	EXPECT_EQ(0, acall_fd_supported(&probe, self->fd));
 	close(fd);
+	EXPECT_EQ(-EBADF, acall_fd_supported(&probe, fd));
 	umount2(dir, MNT_DETACH);
 	rmdir(dir);
 }

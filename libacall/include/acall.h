@@ -84,6 +84,16 @@ static inline bool acall_opcode_supported(const struct acall_probe *probe,
 }
 
 /*
+ * Whether the module that answered *probe takes requests naming fd: a
+ * block device, or a regular file of a filesystem in probe->fs_types (by
+ * fstatfs()'s f_type, the superblock magic the module checks). Returns 1,
+ * 0 (a request naming fd would complete with -EOPNOTSUPP), or the
+ * negative errno of fstat() or fstatfs(). For a module that predates
+ * fs_types (0), 1 for any regular file: its requests tell.
+ */
+int acall_fd_supported(const struct acall_probe *probe, int fd);
+
+/*
  * Open and set up a context; opts may be NULL. Returns 0 or -errno:
  * -EINVAL for a bad option (non-zero resv included) or one the module
  * refuses, and whatever open, ACALL_IOC_SETUP or mmap return.

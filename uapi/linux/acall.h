@@ -5,7 +5,8 @@
  * Every structure here has a fixed layout made of explicitly sized fields,
  * so the same binary works for 32- and 64-bit callers. Reserved fields must
  * be zero; unknown flags and operations are refused with -EINVAL so the ABI
- * can grow without breaking old callers.
+ * can grow without breaking old callers. The flags a request hands to its
+ * call (op_flags: RWF_*, a fallocate mode) get that call's answer.
  *
  * Documentation/acall.rst describes the semantics and every errno.
  */

@@ -461,9 +461,22 @@ void acall_order_done_chain(struct acall_req *req, long res);
  */
 
 /*
+ * Whether the pool runs req in its file's order (pool.c): a regular
+ * file's buffered write, or an append, of an op the table says is hashed.
+ * Fixed at prep: what the request is, not how it happens to go.
+ */
+static inline bool acall_req_hashed(const struct acall_req *req)
+{
+	return req->op->hash_reg_file &&
+	       S_ISREG(file_inode(req->file)->i_mode) &&
+	       (!req->direct || req->append);
+}
+
+/*
  * Admit a prepared request into its queue, at submission, in order. A
- * SIMPLE one in a queue without barriers, and with nothing held being let
- * go, only counts itself active.
+ * SIMPLE one in a queue without barriers only counts itself active; so
+ * does one while held requests are being let go, unless the pool must run
+ * it after them (acall_req_hashed()).
  */
 static inline void acall_queue_admit(struct acall_req *req)
 {
@@ -476,7 +489,8 @@ static inline void acall_queue_admit(struct acall_req *req)
 		/* Pairs with acall_queue_claim()'s smp_wmb(): barriers first. */
 		if (likely(!smp_load_acquire(&q->barriers))) {
 			/* Pairs with the end of acall_queue_kick(): after it. */
-			if (likely(!smp_load_acquire(&q->releasing)))
+			if (likely(!smp_load_acquire(&q->releasing)) ||
+			    !acall_req_hashed(req))
 				return;
 		}
 	}

@@ -272,13 +272,13 @@ void acall_queue_admit_slow(struct acall_req *req)
 
 	if (!(req->flags & ACALL_SQE_ORDERED)) {
 		spin_lock_irqsave(&q->lock, flags);
-		if (!q->barriers && !q->releasing) {
+		if (!q->barriers && (!q->releasing || !acall_req_hashed(req))) {
 			spin_unlock_irqrestore(&q->lock, flags);
 			return;
 		}
 		/*
-		 * Behind a barrier, or behind held requests still being let
-		 * go: not active, held, at the tail.
+		 * Behind a barrier, or a write the pool must run after the
+		 * held ones still being let go: not active, held, at the tail.
 		 */
 		acall_queue_hold(q, req);
 		if (!atomic_dec_and_test(&q->active)) {
@@ -338,22 +338,26 @@ void acall_order_done_chain(struct acall_req *req, long res)
 	unsigned int budget = ACALL_RELEASE_BUDGET;
 	struct acall_ctx *ctx = req->ctx;
 	struct acall_req *first = req, *next;
-	bool failed, posted = false;
+	bool failed, last, posted = false;
 
 	for (;;) {
 		next = req->link;
 		failed = res < 0 || res != req->expected;
+		if (next && failed)
+			WRITE_ONCE(next->canceled, true);
+		/*
+		 * The successor's link gate before req's queue moves on: one
+		 * that req's barrier holds too is then let go in its queue's
+		 * order, ahead of what was submitted after it. The write above
+		 * is seen by whoever opens the last gate.
+		 */
+		last = next && acall_req_open_gate(next);
 		if (req->queue)
 			acall_queue_done(req, &budget);
 		/* The caller puts first; this loop the members it completed. */
 		if (req != first)
 			acall_req_put(req);
-		if (!next)
-			break;
-		if (failed)
-			WRITE_ONCE(next->canceled, true);
-		/* The write above is seen by whoever opens the last gate. */
-		if (!acall_req_open_gate(next))
+		if (!last)
 			break;
 		if (!next->fail_res && !READ_ONCE(next->canceled)) {
 			/* Never from a completion's own stack: it may block. */

@@ -463,12 +463,9 @@ static void acall_worker_handle(struct acall_worker *worker,
  */
 static u8 acall_req_hash(const struct acall_req *req)
 {
-	struct file *file = req->file;
-
-	if (!req->op->hash_reg_file || !S_ISREG(file_inode(file)->i_mode) ||
-	    (req->direct && !req->append))
+	if (!acall_req_hashed(req))
 		return 0;
-	return hash_ptr(file_inode(file), ACALL_HASH_BITS) + 1;
+	return hash_ptr(file_inode(req->file), ACALL_HASH_BITS) + 1;
 }
 
 static bool acall_pool_hash_busy(struct acall_pool *pool, u8 hash)

@@ -213,6 +213,45 @@ struct appender {
 };
 
 /*
+ * A barrier with LINK holds its chain's next request twice, by the link
+ * and by the barrier: an append that goes on from it lands ahead of the
+ * appends submitted after it, which the barrier held too. The barrier's
+ * completion let its queue go before it opened the link, and the next
+ * request reached the pool last.
+ */
+TEST_F(append, linked_append_after_a_barrier_lands_in_its_place)
+{
+	unsigned char seen[THREADS][RECORDS] = { { 0 } };
+	unsigned int order[4], i;
+	struct acall_sqe sqes[5];
+	struct acall_cqe cqes[5];
+	struct iovec iov[4];
+
+	acall_prep_nop(&sqes[0], 20 * 1000 * 1000);
+	acall_sqe_set_ordered(&sqes[0]);
+	acall_sqe_set_link(&sqes[0]);
+	acall_sqe_set_data(&sqes[0], 4);
+	for (i = 0; i < 4; i++) {
+		iov[i] = (struct iovec){ record(0, i, record_len(i)), record_len(i) };
+		ASSERT_NE(NULL, iov[i].iov_base);
+		acall_prep_pwritev(&sqes[i + 1], self->fd, &iov[i], 1, 0, 0);
+		acall_sqe_set_data(&sqes[i + 1], i);
+	}
+	ASSERT_EQ(0, acall_run(&self->ring, sqes, 5, cqes));
+	for (i = 0; i < 5; i++)
+		EXPECT_EQ(cqes[i].user_data == 4 ? 0 : (int)record_len(cqes[i].user_data),
+			  cqes[i].res);
+
+	ASSERT_EQ(4, walk(self->fd, seen, order, 4));
+	for (i = 0; i < 4; i++) {
+		EXPECT_EQ(1, seen[0][i]);
+		EXPECT_EQ(i, order[i]) TH_LOG("record %u in place %u", order[i], i);
+	}
+	for (i = 0; i < 4; i++)
+		free(iov[i].iov_base);
+}
+
+/*
  * Appends a barrier held, more than one completion lets go at once (the
  * rest go from a work item), and one submitted as soon as the barrier's
  * completion is seen: the last lands last. It was admitted while the held
@@ -269,6 +308,8 @@ TEST_F(append, append_after_a_barrier_lands_after_those_it_held)
 		}
 
 		ASSERT_EQ(RECORDS, walk(self->fd, seen, order, RECORDS));
+		for (i = 0; i < RECORDS; i++)
+			ASSERT_EQ(1, seen[0][i]) TH_LOG("record %u", i);
 		for (i = 0; i < RECORDS && order[i] == i; i++)
 			;
 		EXPECT_EQ(RECORDS, i)

@@ -57,7 +57,7 @@ ACALL_API int acall_probe(int fd, struct acall_probe *probe)
 /* ACALL_FS_* and the superblock magic fstatfs() reports for each. */
 static const struct {
 	uint32_t fs_type;
-	unsigned long magic;
+	uint32_t magic;
 } acall_fs_magic[] = {
 	{ ACALL_FS_EXT4,	EXT4_SUPER_MAGIC },	/* also ext2, ext3 */
 	{ ACALL_FS_XFS,		XFS_SUPER_MAGIC },
@@ -68,11 +68,19 @@ static const struct {
 
 ACALL_API int acall_fd_supported(const struct acall_probe *probe, int fd)
 {
+	uint32_t known = 0;
 	struct statfs sfs;
 	struct stat st;
+	int flags;
 
 	if (fstat(fd, &st))
 		return -errno;
+	/* The module resolves the fd as read() would: O_PATH is no file. */
+	flags = fcntl(fd, F_GETFL);
+	if (flags < 0)
+		return -errno;
+	if (flags & O_PATH)
+		return 0;
 	if (S_ISBLK(st.st_mode))
 		return !!(probe->fd_types & ACALL_FD_BLOCK);
 	if (!S_ISREG(st.st_mode) || !(probe->fd_types & ACALL_FD_REGULAR))
@@ -82,8 +90,12 @@ ACALL_API int acall_fd_supported(const struct acall_probe *probe, int fd)
 	if (fstatfs(fd, &sfs))
 		return -errno;
 	for (size_t i = 0; i < sizeof(acall_fs_magic) / sizeof(acall_fs_magic[0]);
-	     i++)
-		if ((unsigned long)sfs.f_type == acall_fs_magic[i].magic)
+	     i++) {
+		/* f_type is a signed int on some ABIs: compare 32 bits. */
+		if ((uint32_t)sfs.f_type == acall_fs_magic[i].magic)
 			return !!(probe->fs_types & acall_fs_magic[i].fs_type);
-	return 0;
+		known |= acall_fs_magic[i].fs_type;
+	}
+	/* A later module's filesystem this library cannot name: its requests tell. */
+	return !!(probe->fs_types & ~known);
 }

@@ -227,11 +227,24 @@ TEST_F(req, files_of_unlisted_filesystems_are_eopnotsupp)
 	/* A module that predates fs_types: its requests tell. */
 	probe.fs_types = 0;
 	EXPECT_EQ(1, acall_fd_supported(&probe, fd));
+	/* A later one, with a filesystem this library cannot name: so may it. */
+	probe.fs_types = ACALL_FS_EXT4 | (1u << 31);
+	EXPECT_EQ(1, acall_fd_supported(&probe, fd));
+	probe.fs_types = ACALL_FS_EXT4;
+	EXPECT_EQ(0, acall_fd_supported(&probe, fd));
 	/* One that serves no regular file at all. */
 	probe.fd_types &= ~ACALL_FD_REGULAR;
 	EXPECT_EQ(0, acall_fd_supported(&probe, self->fd));
 	close(fd);
 	EXPECT_EQ(-EBADF, acall_fd_supported(&probe, fd));
+	/* An O_PATH fd of a served file: the module answers -EBADF. */
+	ASSERT_EQ(0, acall_probe(self->ring.fd, &probe));
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", self->fd);
+	fd = open(path, O_PATH | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(0, acall_fd_supported(&probe, fd));
+	EXPECT_EQ(-EBADF, read_res(self, fd));
+	close(fd);
 	umount2(dir, MNT_DETACH);
 	rmdir(dir);
 }

@@ -87,9 +87,11 @@ static inline bool acall_opcode_supported(const struct acall_probe *probe,
  * Whether the module that answered *probe takes requests naming fd: a
  * block device, or a regular file of a filesystem in probe->fs_types (by
  * fstatfs()'s f_type, the superblock magic the module checks). Returns 1,
- * 0 (a request naming fd would complete with -EOPNOTSUPP), or the
- * negative errno of fstat() or fstatfs(). For a module that predates
- * fs_types (0), 1 for any regular file: its requests tell.
+ * 0 (a request naming fd would fail: -EOPNOTSUPP, or -EBADF for an O_PATH
+ * fd), or the negative errno of fstat(), fcntl() or fstatfs(). 1 for any
+ * regular file where the library cannot tell: a module that predates
+ * fs_types (0 there), or one that serves a filesystem this library does
+ * not know the magic of; its requests tell.
  */
 int acall_fd_supported(const struct acall_probe *probe, int fd);
 

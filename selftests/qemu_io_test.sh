@@ -10,8 +10,13 @@
 # trace of its acall backend must show the requests going through acall.
 # qemu-img bench writes patterns with 16 requests in flight, with more
 # in flight than acall's ring holds, and with flushes among writes in
-# flight; qemu-io reads them back. With /dev/acall gone (renamed for the test and put
-# back), opening the image must fail with QEMU's message naming acall.
+# flight; qemu-io reads them back. With /dev/acall gone (renamed for the
+# test and put back), opening the image must fail with QEMU's message
+# naming acall; so must opening an image on a filesystem acall does not
+# serve (ramfs). An O_DIRECT read past an unaligned end of the file reads
+# zeroes there, and a write that can get no worker (user_max_workers 0)
+# fails with EAGAIN after QEMU's retries rather than being retried for
+# ever.
 #
 # Prints TAP; skips when QEMU's tools were not built and cached (the
 # test run never builds them: make qemu does), or the fixture is
@@ -28,10 +33,11 @@ tests="qemu_io_acall_buffered_patterns qemu_io_acall_direct_patterns
 qemu_io_acall_concurrent_aio qemu_io_acall_flush
 qemu_io_acall_discard_write_zeroes qemu_io_acall_traced
 qemu_img_bench_acall_write_read_back qemu_img_bench_acall_deep_and_flushes
-qemu_io_acall_no_device_fails"
+qemu_io_acall_no_device_fails qemu_io_acall_unserved_filesystem_fails
+qemu_io_acall_direct_read_across_unaligned_end qemu_io_acall_no_worker_fails"
 
 echo "TAP version 13"
-echo "1..9"
+echo "1..12"
 # skip_all REASON: every test skipped (run_tests.sh counts them as such).
 skip_all() {
 	i=0
@@ -50,9 +56,14 @@ fi
 out=$(mktemp -d /tmp/qemu-io-test.XXXXXX) || exit 1
 img=$dir/qemu-io-test.raw
 hidden=/dev/acall.qemu-io-test
+ramfs=$out/ramfs
+workers_param=/sys/module/acall/parameters/user_max_workers
+workers_saved=$(cat "$workers_param")
 cleanup() {
 	# The device, if the last test left it renamed.
 	[ -e "$hidden" ] && mv "$hidden" /dev/acall
+	echo "$workers_saved" > "$workers_param"
+	umount "$ramfs" 2>/dev/null
 	rm -rf "$out" "$img"
 }
 trap cleanup EXIT
@@ -141,7 +152,7 @@ else
 	result fail qemu_io_acall_concurrent_aio
 fi
 
-# A flush (an ORDERED fdatasync) between writes, buffered, and the data
+# A flush (an fdatasync) between writes, buffered, and the data
 # read back.
 fresh_image 1M
 if qio -t writeback -c 'write -P 0x11 0 64k' -c flush \
@@ -225,8 +236,7 @@ fi
 # Deeper than the ring (300 in flight, 256 entries: the rest wait in
 # QEMU's queue until completions make room), O_DIRECT; then buffered,
 # with a flush every 64 writes issued while writes are in flight
-# (--no-drain: ORDERED barriers among them). qemu-io reads each pattern
-# back.
+# (--no-drain). qemu-io reads each pattern back.
 bench_back() {	# CACHE PATTERN BENCH-OPTIONS...
 	cache=$1 pattern=$2
 	shift 2
@@ -263,6 +273,79 @@ if mv /dev/acall "$hidden"; then
 	fi
 else
 	result fail qemu_io_acall_no_device_fails
+fi
+
+# An image on a filesystem acall does not serve (ramfs): opening it
+# fails and says why, rather than every request failing with EOPNOTSUPP.
+mkdir -p "$ramfs"
+if mount -t ramfs acall-qemu-test "$ramfs" &&
+   "$qdir/qemu-img" create -q -f raw "$ramfs/img.raw" 1M; then
+	"$qdir/qemu-io" -f raw --aio acall -c 'read 0 4k' "$ramfs/img.raw" \
+		> "$out/qio.out" 2>&1
+	status=$?
+	sed 's/^/# /' "$out/qio.out"
+	if [ $status != 0 ] &&
+	   grep -q 'Unable to use acall: acall does not serve files of this filesystem' \
+		"$out/qio.out" &&
+	   ! grep -q '^read ' "$out/qio.out"; then
+		result ok qemu_io_acall_unserved_filesystem_fails
+	else
+		result fail qemu_io_acall_unserved_filesystem_fails
+	fi
+else
+	result fail qemu_io_acall_unserved_filesystem_fails
+fi
+umount "$ramfs" 2>/dev/null
+
+# An image of 5096 bytes, no multiple of the O_DIRECT alignment: an
+# aligned read of its last 1024 bytes (4096 to 5120, QEMU's length) goes
+# to acall whole and is cut short at the end of the file; the rest,
+# submitted again, starts unaligned at the end of the file, and the bytes
+# past it read as zeroes. (ext4 answers it with 0, the end of the file,
+# before it looks at alignment; where a kernel answers EINVAL, the
+# backend takes that as the end of the file too, as the thread pool
+# does.) The trace shows the rest submitted and nothing given to the
+# thread pool (which an unaligned request would be, and which takes the
+# end of the file its own way).
+fresh_image 8k
+if qio -t writeback -c 'write -P 0xab 0 8k' &&
+   truncate -s 5096 "$img" &&
+   qio -n --trace qacall_resubmit_rest --trace thread_pool_submit \
+	-c 'read -P 0xab 0 4096' -c 'read -P 0xab -l 1000 4096 1024' \
+	-c 'read -P 0 -s 1000 -l 24 4096 1024' &&
+   [ "$(count read)" = 3 ] &&
+   grep -q '^qacall_resubmit_rest' "$out/qio.out" &&
+   ! grep -q '^thread_pool_submit' "$out/qio.out"; then
+	result ok qemu_io_acall_direct_read_across_unaligned_end
+else
+	sed 's/^/# /' "$out/qio.out" | tail -n 20
+	result fail qemu_io_acall_direct_read_across_unaligned_end
+fi
+
+# No worker to be had (user_max_workers 0): a buffered write on ext4,
+# which needs one, completes with EAGAIN. QEMU tries it again for about
+# a second (ten tries, each traced), then fails the write; it used to
+# resubmit it at once, for ever. qemu-io runs in a user namespace of its
+# own: without CAP_SYS_RESOURCE, which lifts the per-user limits.
+fresh_image 1M
+if echo 0 > "$workers_param"; then
+	timeout 120 unshare -U "$qdir/qemu-io" -f raw --aio acall -t writeback \
+		--trace qacall_eagain_retry -c 'write -P 0x44 0 4k' "$img" \
+		> "$out/qio.out" 2>&1
+	status=$?
+	echo "$workers_saved" > "$workers_param"
+	retries=$(grep -c '^qacall_eagain_retry' "$out/qio.out")
+	grep -v '^qacall_eagain_retry' "$out/qio.out" | sed 's/^/# /'
+	echo "# exit status $status, $retries retries traced"
+	# Cut short by timeout, it would have said nothing of the write.
+	if grep -q 'write failed: Resource temporarily unavailable' "$out/qio.out" &&
+	   [ "$retries" -ge 10 ]; then
+		result ok qemu_io_acall_no_worker_fails
+	else
+		result fail qemu_io_acall_no_worker_fails
+	fi
+else
+	result fail qemu_io_acall_no_worker_fails
 fi
 
 [ "$failed" = 0 ]

@@ -119,7 +119,7 @@ struct acall_queue {
 	atomic_t active;		/* admitted, not completed */
 	unsigned int barriers;		/* ORDERED requests held or running */
 	bool barrier_running;
-	/* Held requests are being let go (order.c): SIMPLE ones wait too. */
+	/* Held requests are being let go (order.c): hashed writes wait too. */
 	bool releasing;
 	struct list_head held;		/* waiting for a barrier, in order */
 	struct acall_ctx *ctx;

@@ -13,7 +13,8 @@
  * Each queue counts its active requests (admitted and not completed). A
  * SIMPLE request only increments that count and looks at the queue's
  * barrier count and releasing flag; the queue lock is taken only while a
- * barrier exists or held requests are being let go.
+ * barrier exists, or, for a write the pool runs in its file's order,
+ * while held requests are being let go.
  *
  * A completion may run in an interrupt, and what waits behind one request
  * (a barrier's queue, a failed chain's tail) can be as many as the ring
@@ -189,14 +190,14 @@ static bool acall_queue_claim(struct acall_queue *q)
  * Let go, in order, what the held list allows now, and look again until
  * nothing more is allowed: one releaser per queue at a time
  * (q->releasing), so that what one lets go reaches the pool before
- * anything later: another caller's release, or a SIMPLE request admitted
- * meanwhile, which q->releasing sends to the held list's tail. The pool
- * runs one file's writes in the order they reach it: appends a barrier
- * held land in submission order. A caller that finds another releaser at
- * work (owner false, and q->releasing set) leaves it what it changed
- * under the lock: that one looks again before it stops. Past *budget, the
- * work item goes on as the releaser. Called with q->lock held (taken with
- * flags); returns with it dropped.
+ * anything later: another caller's release, or a hashed SIMPLE request
+ * admitted meanwhile (acall_req_hashed()), which q->releasing sends to
+ * the held list's tail. The pool runs one file's writes in the order they
+ * reach it: appends a barrier held land in submission order. A caller
+ * that finds another releaser at work (owner false, and q->releasing set)
+ * leaves it what it changed under the lock: that one looks again before
+ * it stops. Past *budget, the work item goes on as the releaser. Called
+ * with q->lock held (taken with flags); returns with it dropped.
  */
 static void acall_queue_kick(struct acall_queue *q, unsigned long flags,
 			     unsigned int *budget, bool owner)
@@ -278,7 +279,8 @@ void acall_queue_admit_slow(struct acall_req *req)
 		}
 		/*
 		 * Behind a barrier, or a write the pool must run after the
-		 * held ones still being let go: not active, held, at the tail.
+		 * held ones still being let go (acall_queue_admit() lets any
+		 * other through): not active, held, at the tail.
 		 */
 		acall_queue_hold(q, req);
 		if (!atomic_dec_and_test(&q->active)) {

@@ -336,6 +336,26 @@ static int run_vm_child(int (*fn)(void *), struct vm_child *c, int res_rd,
 }
 
 /*
+ * The device for a CLONE_VM child, not set up yet, and the pipe its result
+ * comes back on (res[1] is the child's, in c->res). 0, or -1 on error.
+ */
+static int vm_child_open(struct vm_child *c, int res[2])
+{
+	if (pipe(res))
+		return -1;
+	c->res = res[1];
+	c->dev = open("/dev/acall", O_RDWR | O_CLOEXEC);
+	return c->dev < 0 ? -1 : 0;
+}
+
+static void vm_child_close(struct vm_child *c, int res[2])
+{
+	close(c->dev);
+	close(res[0]);
+	close(res[1]);
+}
+
+/*
  * A file of one 4 KiB block in dir, in the page cache: a read of it
  * completes inline. -1 on error.
  */
@@ -435,13 +455,10 @@ TEST(a_clone_vm_process_may_not_submit_to_process_workers)
 
 	ACALL_REQUIRE(ACALL_FEAT_RING | ACALL_FEAT_PROCESS_WORKERS);
 	ACALL_FIXTURE(dir, "ACALL_TEST_EXT4");
-	ASSERT_EQ(0, pipe(res));
-	c.dev = open("/dev/acall", O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, c.dev);
+	ASSERT_EQ(0, vm_child_open(&c, res));
 	c.file = hot_file(dir);
 	ASSERT_LE(0, c.file);
 	c.go = -1;
-	c.res = res[1];
 	c.r = &r;
 	ASSERT_EQ(0, acall_raw_setup_flags(&r, c.dev, 8,
 					   ACALL_SETUP_PROCESS_WORKERS));
@@ -461,9 +478,7 @@ TEST(a_clone_vm_process_may_not_submit_to_process_workers)
 	ASSERT_EQ(0, pthread_join(server, &ret));
 	acall_raw_unmap(&r);
 	close(c.file);
-	close(c.dev);
-	close(res[0]);
-	close(res[1]);
+	vm_child_close(&c, res);
 }
 
 /* The CLONE_VM child: SETUP the context; report 0 or -errno. */
@@ -494,10 +509,7 @@ TEST(a_clone_vm_process_may_not_set_up_the_context)
 
 	ACALL_REQUIRE(ACALL_FEAT_RING | ACALL_FEAT_PROCESS_WORKERS);
 	memset(&r, 0, sizeof(r));
-	ASSERT_EQ(0, pipe(res));
-	c.dev = open("/dev/acall", O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, c.dev);
-	c.res = res[1];
+	ASSERT_EQ(0, vm_child_open(&c, res));
 
 	ASSERT_EQ(0, run_vm_child(vm_child_setup, &c, res[0], &result,
 				  sizeof(result)));
@@ -506,9 +518,7 @@ TEST(a_clone_vm_process_may_not_set_up_the_context)
 					   ACALL_SETUP_PROCESS_WORKERS));
 
 	acall_raw_unmap(&r);
-	close(c.dev);
-	close(res[0]);
-	close(res[1]);
+	vm_child_close(&c, res);
 }
 
 /* The CLONE_VM child: SERVE, then SPAWN; report both errnos (0 if none). */
@@ -537,10 +547,7 @@ TEST(a_clone_vm_process_may_not_serve_in_any_mode)
 
 	ACALL_REQUIRE(ACALL_FEAT_RING | ACALL_FEAT_PROCESS_WORKERS);
 	memset(&r, 0, sizeof(r));
-	ASSERT_EQ(0, pipe(res));
-	c.dev = open("/dev/acall", O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, c.dev);
-	c.res = res[1];
+	ASSERT_EQ(0, vm_child_open(&c, res));
 	ASSERT_EQ(0, acall_raw_setup(&r, c.dev, 8));
 
 	ASSERT_EQ(0, run_vm_child(vm_child_serve, &c, res[0], result,
@@ -552,9 +559,7 @@ TEST(a_clone_vm_process_may_not_serve_in_any_mode)
 	EXPECT_EQ(EINVAL, errno);
 
 	acall_raw_unmap(&r);
-	close(c.dev);
-	close(res[0]);
-	close(res[1]);
+	vm_child_close(&c, res);
 }
 
 TEST_HARNESS_MAIN

@@ -89,7 +89,7 @@ help:
 	@echo "make debug-kernel build (once, cached) the KASAN/lockdep/kmemleak kernel"
 	@echo "make posixaio-fio fio on glibc's POSIX AIO and on acall's, side by side (K=6.12)"
 	@echo "make fio-engine   build/fio/libacall-fio.so, fio's ioengine=external:PATH for acall"
-	@echo "make qemu         QEMU's qemu-img, qemu-io, qemu-nbd with aio=acall (qemu/), built once, cached"
+	@echo "make qemu         QEMU's qemu-img, qemu-io, qemu-nbd, qemu-storage-daemon with aio=acall (qemu/), built once, cached"
 	@echo "make qemu-bench   qemu-img bench with aio=threads, native, io_uring and acall side by side, in a VM"
 	@echo "make qemu-iotests QEMU's tests/qemu-iotests (raw, qcow2; group auto) on aio=acall and aio=io_uring, in a VM"
 

@@ -1,8 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# QEMU's block tools (qemu-img, qemu-io, qemu-nbd) with aio=acall, built
-# once from Debian's QEMU source package and acall's patches (qemu/) and
-# cached:
+# QEMU's block tools (qemu-img, qemu-io, qemu-nbd, qemu-storage-daemon)
+# with aio=acall, built once from Debian's QEMU source package and acall's
+# patches (qemu/) and cached:
 #   qemu-build.sh            build unless cached; print the binaries' directory
 #   qemu-build.sh --cached   print it if it is cached; otherwise exit 1,
 #                            building and fetching nothing (the test run)
@@ -26,7 +26,8 @@
 # libacall's ABI (its headers and symbols file) and this script: any of
 # them changing builds anew, and the directories of other keys are
 # removed. Layout:
-#   bin/            qemu-img, qemu-io, qemu-nbd
+#   bin/            qemu-img, qemu-io, qemu-nbd,
+#                   storage-daemon/qemu-storage-daemon (IOThreads)
 #   version         the source package's version
 #   build.log       configure's and ninja's output
 #   .done           written last; a directory without it is garbage
@@ -43,7 +44,7 @@ here=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
 top=$(cd -- "$here/.." && pwd)
 self=$here/$(basename -- "${BASH_SOURCE[0]}")
 cache=$(realpath -m -- "${ACALL_CACHE:-/var/cache/acall}")
-readonly TOOLS=(qemu-img qemu-io qemu-nbd)
+readonly TOOLS=(qemu-img qemu-io qemu-nbd storage-daemon/qemu-storage-daemon)
 # What the build needs beyond the essential set and acall's own build.
 readonly BUILD_DEPS=(gcc make pkg-config ninja-build meson python3
 		     libglib2.0-dev zlib1g-dev libaio-dev liburing-dev
@@ -73,7 +74,7 @@ if $iotests; then
 	# seabios, ipxe-qemu).
 	flavor_config=(--target-list=x86_64-softmmu
 		       --firmwarepath=/usr/share/qemu:/usr/share/seabios:/usr/lib/ipxe/qemu)
-	targets+=(qemu-system-x86_64 storage-daemon/qemu-storage-daemon)
+	targets+=(qemu-system-x86_64)
 fi
 
 # The source version: that of the installed QEMU (the VM's), no epoch.

@@ -16,7 +16,9 @@
 # serve (ramfs). An O_DIRECT read past an unaligned end of the file reads
 # zeroes there, and a write that can get no worker (user_max_workers 0)
 # fails with EAGAIN after QEMU's retries rather than being retried for
-# ever.
+# ever. qemu-storage-daemon exporting the image from an IOThread serves
+# it with threads that have the IOThread's CPUs and nice level, not those
+# of the main thread that moved the node there.
 #
 # Prints TAP; skips when QEMU's tools were not built and cached (the
 # test run never builds them: make qemu does), or the fixture is
@@ -34,10 +36,11 @@ qemu_io_acall_concurrent_aio qemu_io_acall_flush
 qemu_io_acall_discard_write_zeroes qemu_io_acall_traced
 qemu_img_bench_acall_write_read_back qemu_img_bench_acall_deep_and_flushes
 qemu_io_acall_no_device_fails qemu_io_acall_unserved_filesystem_fails
-qemu_io_acall_direct_read_across_unaligned_end qemu_io_acall_no_worker_fails"
+qemu_io_acall_direct_read_across_unaligned_end qemu_io_acall_no_worker_fails
+qemu_io_acall_iothread_workers_are_the_iothread_s"
 
 echo "TAP version 13"
-echo "1..12"
+echo "1..13"
 # skip_all REASON: every test skipped (run_tests.sh counts them as such).
 skip_all() {
 	i=0
@@ -59,7 +62,11 @@ hidden=/dev/acall.qemu-io-test
 ramfs=$out/ramfs
 workers_param=/sys/module/acall/parameters/user_max_workers
 workers_saved=$(cat "$workers_param")
+qsd_pid= qio_pid=
 cleanup() {
+	# The daemon and client of the IOThread test, if it was cut short.
+	[ -n "$qsd_pid" ] && kill -KILL $qsd_pid 2>/dev/null
+	[ -n "$qio_pid" ] && kill -KILL $qio_pid 2>/dev/null
 	# The device, if the last test left it renamed.
 	[ -e "$hidden" ] && mv "$hidden" /dev/acall
 	echo "$workers_saved" > "$workers_param"
@@ -354,6 +361,132 @@ elif echo 0 > "$workers_param"; then
 	fi
 else
 	result fail qemu_io_acall_no_worker_fails
+fi
+
+# An IOThread's threads are the IOThread's, not those of the thread that
+# moves a node to it: qemu-storage-daemon, with an IOThread, opens the
+# image buffered; then its main thread alone is pinned to one CPU at nice
+# 5 (the IOThread keeps the CPUs and nice level it was made with), and
+# QMP's block-export-add exports the node over NBD from the IOThread, the
+# main thread moving it there. A buffered write through the export runs
+# in acall's workers. The IOThread's acall context is set up in the
+# IOThread, at the first request there, so its spawner has the IOThread's
+# CPUs and nice level, and every worker it makes its nice level; set up
+# by the main thread as the node moved, they had the main thread's. (The
+# main AioContext's spawner, made at open, before the main thread was
+# pinned, has them too.) QMP is spoken on the daemon's stdin and stdout;
+# qemu-storage-daemon 7.2 has no query-iothreads to name the IOThread's
+# thread, so it is the main thread that is made to differ.
+qsd=$qdir/storage-daemon/qemu-storage-daemon
+cpus=$(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' /proc/self/status)
+first=${cpus%%[-,]*}
+if [ ! -x "$qsd" ]; then
+	skip qemu_io_acall_iothread_workers_are_the_iothread_s \
+		"qemu-storage-daemon is not built (make qemu)"
+elif [ "$first" = "$cpus" ]; then
+	skip qemu_io_acall_iothread_workers_are_the_iothread_s \
+		"one CPU: the main thread cannot be pinned apart"
+else
+	fresh_image 1M
+	rm -f "$out/qmp.in" "$out/nbd.sock" "$out/qio.out"
+	: > "$out/qmp.out"
+	mkfifo "$out/qmp.in"
+	"$qsd" --chardev stdio,id=mon --monitor chardev=mon \
+		--object iothread,id=io0 \
+		--blockdev driver=file,node-name=disk,filename="$img",aio=acall,cache.direct=off \
+		--nbd-server addr.type=unix,addr.path="$out/nbd.sock" \
+		< "$out/qmp.in" > "$out/qmp.out" 2>&1 &
+	qsd_pid=$!
+	exec 3> "$out/qmp.in"
+	# A daemon gone would end the script at the next command written.
+	trap '' PIPE
+	# qmp N COMMAND: send it, wait for the Nth answer of the session.
+	qmp() {
+		echo "$2" >&3
+		i=0
+		while [ "$(grep -c -e '"return"' -e '"error"' "$out/qmp.out")" -lt "$1" ]; do
+			kill -0 $qsd_pid 2>/dev/null && [ $i -lt 600 ] || return 1
+			i=$((i + 1))
+			sleep 0.1
+		done
+		! grep -q '"error"' "$out/qmp.out"
+	}
+	# written: whether the export's write of 0x5a ("Z") reached the image.
+	written() {
+		[ "$(dd if="$img" bs=1 skip=262143 count=1 2>/dev/null)" = Z ]
+	}
+	# qemu-io writes and stays connected (sleep) while the threads are
+	# looked at, until block-export-del lets it go: the daemon of QEMU 7.2
+	# asserts (nbd_blockdev_client_closed() must run in the main thread)
+	# when a client of an IOThread's export leaves on its own. Its output
+	# is buffered until it exits: the write is seen in the image, and the
+	# data read back from there afterwards.
+	ok=false
+	if qmp 1 '{"execute": "qmp_capabilities"}' &&
+	   taskset -p "$(printf %x $((1 << first)))" $qsd_pid > /dev/null &&
+	   renice 5 -p $qsd_pid > /dev/null &&
+	   qmp 2 '{"execute": "block-export-add", "arguments": {"type": "nbd", "id": "exp", "node-name": "disk", "iothread": "io0", "writable": true}}'; then
+		"$qdir/qemu-io" -f raw -c 'write -P 0x5a 0 256k' \
+			-c 'sleep 600000' \
+			"nbd+unix:///disk?socket=$out/nbd.sock" \
+			> "$out/qio.out" 2>&1 3>&- &
+		qio_pid=$!
+		i=0
+		while ! written && kill -0 $qio_pid 2>/dev/null &&
+		      kill -0 $qsd_pid 2>/dev/null && [ $i -lt 600 ]; do
+			i=$((i + 1))
+			sleep 0.1
+		done
+		written && ok=true
+	fi
+	# The spawners (two: the main AioContext's and the IOThread's) and
+	# the workers still there (they go when idle): a worker's CPUs are
+	# its NUMA node's within the spawner's.
+	spawners=0
+	for t in /proc/$qsd_pid/task/*; do
+		comm=$(cat "$t/comm" 2>/dev/null) || continue
+		case $comm in
+		acall-spawn|acall/*) ;;
+		*) continue ;;
+		esac
+		tcpus=$(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' "$t/status" 2>/dev/null)
+		nice=$(cut -d' ' -f19 "$t/stat" 2>/dev/null) || continue
+		[ -n "$tcpus" ] && [ -n "$nice" ] || continue
+		echo "# $comm: CPUs $tcpus, nice $nice"
+		[ "$nice" = 0 ] || ok=false
+		if [ "$comm" = acall-spawn ]; then
+			spawners=$((spawners + 1))
+			[ "$tcpus" = "$cpus" ] || ok=false
+		fi
+	done
+	[ "$spawners" -ge 2 ] || ok=false
+	# Let the client go from the main thread, then end both.
+	if [ -n "$qio_pid" ] &&
+	   ! qmp 3 '{"execute": "block-export-del", "arguments": {"id": "exp", "mode": "hard"}}'; then
+		ok=false
+		kill -KILL $qsd_pid 2>/dev/null
+	fi
+	[ -n "$qio_pid" ] && kill $qio_pid 2>/dev/null
+	kill $qsd_pid 2>/dev/null
+	exec 3>&-
+	i=0
+	while kill -0 $qsd_pid 2>/dev/null && [ $i -lt 300 ]; do
+		i=$((i + 1))
+		sleep 0.1
+	done
+	kill -KILL $qsd_pid 2>/dev/null
+	wait $qsd_pid
+	[ -n "$qio_pid" ] && wait $qio_pid
+	qsd_pid= qio_pid=
+	trap - PIPE
+	$ok || sed 's/^/# /' "$out/qmp.out"
+	# What went through the export is in the file, the rest untouched.
+	if $ok && qio -t writeback -c 'read -P 0x5a 0 256k' \
+		-c 'read -P 0 256k 768k' && [ "$(count read)" = 2 ]; then
+		result ok qemu_io_acall_iothread_workers_are_the_iothread_s
+	else
+		result fail qemu_io_acall_iothread_workers_are_the_iothread_s
+	fi
 fi
 
 [ "$failed" = 0 ]

@@ -21,6 +21,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <unistd.h>
@@ -56,14 +57,82 @@ static void thread_gone(struct acall_workers *w)
 }
 
 /*
- * The CPUs of thread tid (0: the caller), in a set of *size bytes
- * (CPU_FREE() it), or NULL when they cannot be read.
+ * The CPUs of thread tid, in a set of *size bytes (CPU_FREE() it), or NULL
+ * when they cannot be read, as /proc/self/task/TID/status lists them,
+ * offline ones included.
+ */
+static cpu_set_t *cpus_listed_of(pid_t tid, size_t *size)
+{
+	static const char key[] = "Cpus_allowed_list:";
+	unsigned long first, last, max = 0;
+	cpu_set_t *set = NULL;
+	char path[64], *line = NULL, *p;
+	size_t cap = 0;
+	bool found = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/status", (int)tid);
+	f = fopen(path, "re");
+	if (!f)
+		return NULL;
+	while (!found && getline(&line, &cap, f) > 0)
+		found = !strncmp(line, key, sizeof(key) - 1);
+	fclose(f);
+	if (!found)
+		goto out;
+	/* "0-3,8,10-11": twice, for the size, then the bits. */
+	for (int pass = 0; pass < 2; pass++) {
+		for (p = line + sizeof(key) - 1; *p && *p != '\n';) {
+			char *start = p;
+
+			first = last = strtoul(start, &p, 10);
+			if (p != start && *p == '-') {
+				start = p + 1;
+				last = strtoul(start, &p, 10);
+			}
+			if (p == start || last < first || last >= 1UL << 20)
+				goto bad;
+			if (!pass && last > max)
+				max = last;
+			for (; pass && first <= last; first++)
+				CPU_SET_S(first, *size, set);
+			if (*p == ',')
+				p++;
+		}
+		if (!pass) {
+			if (p == line + sizeof(key) - 1)
+				goto out;	/* no CPU at all */
+			set = CPU_ALLOC(max + 1);
+			if (!set)
+				goto out;
+			*size = CPU_ALLOC_SIZE(max + 1);
+			CPU_ZERO_S(*size, set);
+		}
+	}
+	goto out;
+bad:
+	CPU_FREE(set);
+	set = NULL;
+out:
+	free(line);
+	return set;
+}
+
+/*
+ * The CPUs of thread tid, in a set of *size bytes (CPU_FREE() it), or NULL
+ * when they cannot be read. Listed by /proc, offline ones included:
+ * sched_getaffinity() leaves out the CPUs that are not active, and a
+ * worker given those alone while a CPU is offline would keep off that CPU
+ * once it is back (the module only narrows a thread). Without /proc (not
+ * mounted, another pid namespace's), sched_getaffinity()'s.
  */
 static cpu_set_t *cpus_of(pid_t tid, size_t *size)
 {
-	cpu_set_t *set;
+	cpu_set_t *set = cpus_listed_of(tid, size);
 	int err;
 
+	if (set)
+		return set;
 	/* As large as the kernel's CPU mask: it refuses a smaller one. */
 	for (int n = 1024; n <= 1 << 20; n *= 2) {
 		set = CPU_ALLOC(n);

@@ -18,11 +18,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
 #include <acall.h>
 #include "acall_test.h"
+#include "task_state.h"
 
 #define MS	1000000ULL
 
@@ -207,6 +209,62 @@ TEST_F(hotplug, worker_made_while_its_cpu_is_away_goes_there_later)
 {
 	ASSERT_EQ(0, acall_workers_of(getpid(), NULL, 0));
 	away_and_back(_metadata, self, variant->kthread);
+}
+
+/* Whether the kernel is release major.minor or later. */
+static bool kernel_at_least(int major, int minor)
+{
+	struct utsname u;
+	int ma = 0, mi = 0;
+
+	if (uname(&u) || sscanf(u.release, "%d.%d", &ma, &mi) != 2)
+		return false;
+	return ma > major || (ma == major && mi >= minor);
+}
+
+/*
+ * A worker of the process that goes back to userspace while its CPU is
+ * away (a signal: setuid() has glibc signal every thread) joins again with
+ * the spawner's CPUs, offline ones included, and so is bound to its CPU
+ * again once that is back. libacall gave it the spawner's CPUs as
+ * sched_getaffinity() reports them, the active ones alone; the module only
+ * narrows a thread, and the worker kept off its CPU (one run of the test
+ * above in six failed so on the debug kernel, where a worker's periodic
+ * task work sent it back to userspace at that moment). Before 6.3,
+ * sched_setaffinity() itself keeps offline CPUs out.
+ */
+TEST_F(hotplug, worker_back_from_userspace_while_its_cpu_is_away_returns_to_it)
+{
+	bool has_cpu;
+	pid_t tid;
+	int ret;
+
+	if (variant->kthread)
+		SKIP(return, "a kernel thread never goes back to userspace");
+	if (!kernel_at_least(6, 3))
+		SKIP(return, "sched_setaffinity() drops offline CPUs before 6.3");
+	ASSERT_EQ(0, worker_nop(self, false));
+	ASSERT_EQ(1, worker_cpus(&tid, self->cpu, &has_cpu));
+	ASSERT_TRUE(has_cpu);
+	ret = set_online(self, false);
+	if (ret)
+		SKIP(return, "CPU %d stays online: %s", self->cpu,
+		     strerror(-ret));
+	EXPECT_EQ(0, worker_nop(self, false));
+	/* Returns once every thread ran glibc's handler: out of SERVE. */
+	ASSERT_EQ(0, setuid(getuid()));
+	while (!acall_task_sleeps_in_ioctl(tid)) {
+		ASSERT_NE(0, acall_task_state(tid)) TH_LOG("worker %d gone", tid);
+		sched_yield();
+	}
+	ASSERT_EQ(0, set_online(self, true));
+	if (!cpu_given_back(self->cpu))
+		SKIP(return, "CPU %d online but not the process's", self->cpu);
+
+	ASSERT_EQ(0, worker_nop(self, false));
+	EXPECT_EQ(1, worker_cpus(&tid, self->cpu, &has_cpu))
+		TH_LOG("worker %d not bound to CPU %d alone", tid, self->cpu);
+	EXPECT_TRUE(has_cpu);
 }
 
 TEST_HARNESS_MAIN

@@ -14,7 +14,6 @@ mount -t devpts devpts /dev/pts
 mount -t tmpfs tmpfs /dev/shm
 mount -t tmpfs tmpfs /tmp
 mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
-mount -t configfs configfs /sys/kernel/config 2>/dev/null
 mount -t cgroup2 cgroup2 /sys/fs/cgroup 2>/dev/null
 hostname acall-vm
 ln -sf /proc/self/fd /dev/fd
@@ -39,6 +38,10 @@ while read -r m; do
 done < "$list"
 SCRIPT
 chmod 755 /bin/acall-modprobe
+# configfs is a module in Debian's kernels: null_blk's devices with bad
+# blocks are made there.
+acall-modprobe configfs 2>/dev/null &&
+	mount -t configfs configfs /sys/kernel/config
 
 # Taint bits a test may add: O (out-of-tree module) and E (unsigned module),
 # what loading any module built outside the distribution does.

@@ -16,7 +16,9 @@
 # serve (ramfs). An O_DIRECT read past an unaligned end of the file reads
 # zeroes there, and a write that can get no worker (user_max_workers 0)
 # fails with EAGAIN after QEMU's retries rather than being retried for
-# ever. qemu-storage-daemon exporting the image from an IOThread serves
+# ever. After a flush that failed (a block device with bad blocks), the
+# next one fails too, though the kernel has nothing left to report.
+# qemu-storage-daemon exporting the image from an IOThread serves
 # it with threads that have the IOThread's CPUs and nice level, not those
 # of the main thread that moved the node there.
 #
@@ -37,10 +39,11 @@ qemu_io_acall_discard_write_zeroes qemu_io_acall_traced
 qemu_img_bench_acall_write_read_back qemu_img_bench_acall_deep_and_flushes
 qemu_io_acall_no_device_fails qemu_io_acall_unserved_filesystem_fails
 qemu_io_acall_direct_read_across_unaligned_end qemu_io_acall_no_worker_fails
+qemu_io_acall_failed_flush_fails_again
 qemu_io_acall_iothread_workers_are_the_iothread_s"
 
 echo "TAP version 13"
-echo "1..13"
+echo "1..14"
 # skip_all REASON: every test skipped (run_tests.sh counts them as such).
 skip_all() {
 	i=0
@@ -62,6 +65,7 @@ hidden=/dev/acall.qemu-io-test
 ramfs=$out/ramfs
 workers_param=/sys/module/acall/parameters/user_max_workers
 workers_saved=$(cat "$workers_param")
+nullb=/sys/kernel/config/nullb/acall_qemu_io
 qsd_pid= qio_pid=
 cleanup() {
 	# The daemon and client of the IOThread test, if it was cut short.
@@ -71,6 +75,11 @@ cleanup() {
 	[ -e "$hidden" ] && mv "$hidden" /dev/acall
 	echo "$workers_saved" > "$workers_param"
 	umount "$ramfs" 2>/dev/null
+	# The block device of the failed-flush test, if it was cut short.
+	if [ -d "$nullb" ]; then
+		echo 0 > "$nullb/power"
+		rmdir "$nullb"
+	fi
 	rm -rf "$out" "$img"
 }
 trap cleanup EXIT
@@ -361,6 +370,41 @@ elif echo 0 > "$workers_param"; then
 	fi
 else
 	result fail qemu_io_acall_no_worker_fails
+fi
+
+# A failed flush stays failed: the kernel reports a writeback error to
+# an fdatasync once, and the page cache may have dropped the data it could
+# not write, so a later fdatasync succeeds with that data lost. QEMU's
+# thread pool then fails every later flush of the image (file-posix's
+# page_cache_inconsistent); the acall backend must too. A memory-backed
+# null_blk whose first 64 KiB are bad blocks, opened buffered: a write
+# with FUA there (QEMU follows it with a flush) fails with EIO; a second
+# one, to good blocks, must fail as well. With the thread pool (the
+# control) both fail.
+# fua_twice AIO: the two writes; their results in $out/fua.out.
+fua_twice() {
+	"$qdir/qemu-io" -f raw --aio "$1" -t writeback \
+		-c 'write -f -P 0x61 0 4k' -c 'write -f -P 0x62 64k 4k' \
+		"$bdev" > "$out/fua.out" 2>&1
+	sed 's/^/# '"$1"': /' "$out/fua.out"
+	[ "$(grep -c '^write failed: Input/output error' "$out/fua.out")" = 2 ]
+}
+bdev=/dev/${nullb##*/}
+if [ ! -d "${nullb%/*}" ]; then
+	skip qemu_io_acall_failed_flush_fails_again "no null_blk in configfs"
+elif mkdir "$nullb" && echo 16 > "$nullb/size" &&
+     echo 4096 > "$nullb/blocksize" && echo 1 > "$nullb/memory_backed" &&
+     echo +0-127 > "$nullb/badblocks" && echo 1 > "$nullb/power" &&
+     [ -b "$bdev" ]; then
+	if fua_twice threads && fua_twice acall; then
+		result ok qemu_io_acall_failed_flush_fails_again
+	else
+		result fail qemu_io_acall_failed_flush_fails_again
+	fi
+	echo 0 > "$nullb/power"
+	rmdir "$nullb"
+else
+	result fail qemu_io_acall_failed_flush_fails_again
 fi
 
 # An IOThread's threads are the IOThread's, not those of the thread that

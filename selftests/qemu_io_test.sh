@@ -101,6 +101,24 @@ skip() {	# NAME REASON
 	echo "ok $n $1 # SKIP $2"
 }
 
+# poll_until PASSES CONDITION...: whether CONDITION holds, tried again
+# every tenth of a second, PASSES times at most after the first try. For
+# what another process does, seen only from outside (a file, /proc).
+poll_until() {
+	passes=$1
+	shift
+	until "$@"; do
+		[ "$passes" -gt 0 ] || return 1
+		passes=$((passes - 1))
+		sleep 0.1
+	done
+}
+
+# gone PID: the process is no more.
+gone() {
+	! kill -0 "$1" 2>/dev/null
+}
+
 # fresh_image SIZE: a new raw image of SIZE bytes, unallocated.
 fresh_image() {
 	rm -f "$img"
@@ -444,20 +462,24 @@ else
 	exec 3> "$out/qmp.in"
 	# A daemon gone would end the script at the next command written.
 	trap '' PIPE
+	# answered N: the session has N answers, or the daemon is gone.
+	answered() {
+		[ "$(grep -c -e '"return"' -e '"error"' "$out/qmp.out")" -ge "$1" ] ||
+			gone $qsd_pid
+	}
 	# qmp N COMMAND: send it, wait for the Nth answer of the session.
 	qmp() {
 		echo "$2" >&3
-		i=0
-		while [ "$(grep -c -e '"return"' -e '"error"' "$out/qmp.out")" -lt "$1" ]; do
-			kill -0 $qsd_pid 2>/dev/null && [ $i -lt 600 ] || return 1
-			i=$((i + 1))
-			sleep 0.1
-		done
-		! grep -q '"error"' "$out/qmp.out"
+		poll_until 600 answered "$1" && ! gone $qsd_pid &&
+			! grep -q '"error"' "$out/qmp.out"
 	}
 	# written: whether the export's write of 0x5a ("Z") reached the image.
 	written() {
 		[ "$(dd if="$img" bs=1 skip=262143 count=1 2>/dev/null)" = Z ]
+	}
+	# written_or_gone: that, or the client or the daemon is gone.
+	written_or_gone() {
+		written || gone $qio_pid || gone $qsd_pid
 	}
 	# qemu-io writes and stays connected (sleep) while the threads are
 	# looked at, until block-export-del lets it go: the daemon of QEMU 7.2
@@ -475,12 +497,7 @@ else
 			"nbd+unix:///disk?socket=$out/nbd.sock" \
 			> "$out/qio.out" 2>&1 3>&- &
 		qio_pid=$!
-		i=0
-		while ! written && kill -0 $qio_pid 2>/dev/null &&
-		      kill -0 $qsd_pid 2>/dev/null && [ $i -lt 600 ]; do
-			i=$((i + 1))
-			sleep 0.1
-		done
+		poll_until 600 written_or_gone
 		written && ok=true
 	fi
 	# The spawners (two: the main AioContext's and the IOThread's) and
@@ -513,12 +530,7 @@ else
 	[ -n "$qio_pid" ] && kill $qio_pid 2>/dev/null
 	kill $qsd_pid 2>/dev/null
 	exec 3>&-
-	i=0
-	while kill -0 $qsd_pid 2>/dev/null && [ $i -lt 300 ]; do
-		i=$((i + 1))
-		sleep 0.1
-	done
-	kill -KILL $qsd_pid 2>/dev/null
+	poll_until 300 gone $qsd_pid || kill -KILL $qsd_pid 2>/dev/null
 	wait $qsd_pid
 	[ -n "$qio_pid" ] && wait $qio_pid
 	qsd_pid= qio_pid=

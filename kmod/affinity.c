@@ -154,6 +154,39 @@ static void acall_pool_wake_idle(struct acall_pool *pool)
 }
 
 /*
+ * Whether a thread goes back to userspace for a CPU that came back. Before
+ * 6.3, and in a cpuset below the root, sched_setaffinity() leaves out the
+ * CPUs not active at the time: a thread that set its CPUs while one of its
+ * pool's was away (libacall's, back from SERVE) may have joined without
+ * it. Its first look notes the CPUs it lacked that were not active; at a
+ * settled hotplug event after which one of them is active and its pool's,
+ * it goes back (once: it joins again as a new worker, with a new note). A
+ * thread that joined with every CPU not active then never goes back for
+ * this.
+ */
+static bool acall_worker_cpu_back(struct acall_worker *worker,
+				  const struct cpumask *own, bool event)
+{
+	const struct cpumask *mask = worker->pool->mask;
+	unsigned int cpu;
+
+	if (!worker->cpus_known) {
+		cpumask_andnot(worker->joined_without, cpu_possible_mask,
+			       cpu_active_mask);
+		cpumask_andnot(worker->joined_without, worker->joined_without,
+			       own);
+		return false;
+	}
+	if (!event)
+		return false;
+	for_each_cpu_and(cpu, worker->joined_without, cpu_active_mask) {
+		if (cpumask_test_cpu(cpu, mask) && !cpumask_test_cpu(cpu, own))
+			return true;
+	}
+	return false;
+}
+
+/*
  * In a worker: move onto the pool's CPUs if they changed since it last
  * looked, or CPUs came or went. A kernel thread takes them as they are. A
  * thread of the process keeps within its own CPUs (its cpuset's, its
@@ -167,7 +200,8 @@ static void acall_pool_wake_idle(struct acall_pool *pool)
  * trace). Returns true when the pool's CPUs need one it does not have: the
  * thread goes back to userspace, where sched_setaffinity(), which the
  * kernel checks against the cpuset, can give it more (libacall's threads
- * take a new thread's), and joins again.
+ * take a new thread's), and joins again; so it does for a CPU that came
+ * back (acall_worker_cpu_back()).
  *
  * Where none of the CPUs is active, it is not moved: it stays where the
  * kernel put it (off a CPU that went offline) until one comes back.
@@ -214,7 +248,10 @@ bool acall_worker_follow_mask(struct acall_worker *worker)
 		if (!cpumask_and(worker->applied, pool->mask, worker->allowed))
 			cpumask_copy(worker->applied, worker->allowed);
 		target = worker->applied;
-		widen = !cpumask_subset(target, own);
+		/* Its first look notes what it joined without. */
+		widen = acall_worker_cpu_back(worker, own, seen == cpus_seq &&
+					      seen != worker->cpus_seq);
+		widen |= !cpumask_subset(target, own);
 	}
 	/*
 	 * A deadline task's CPUs are part of its admission: sched_setaffinity()
@@ -231,7 +268,10 @@ bool acall_worker_follow_mask(struct acall_worker *worker)
 	if (worker->thread)
 		cpumask_copy(worker->applied, own);	/* what the kernel did */
 	worker->mask_seq = dl_kept ? pool->mask_seq - 1 : pool->mask_seq;
-	worker->cpus_seq = seen;
+	/* A deadline task keeps the event for when it leaves the policy. */
+	if (!dl_kept || !worker->cpus_known)
+		worker->cpus_seq = seen;
+	worker->cpus_known = true;
 	mutex_unlock(&pool->mask_lock);
 	return widen;
 }

@@ -100,11 +100,15 @@ struct acall_worker {
 	unsigned int cpus_seq;		/* the hotplug events, as the pool's */
 	/* A thread of the owner's (serve.c), not a kernel thread. */
 	bool thread;
+	/* Its CPUs were looked at since it joined (affinity.c). */
+	bool cpus_known;
 	/* It left to userspace keeping its place: nr_away, with its charge. */
 	bool away;
 	/* A thread's own CPUs, and those it was last moved to (mask_lock). */
 	cpumask_var_t allowed;
 	cpumask_var_t applied;
+	/* The CPUs not active and not its own as it joined. */
+	cpumask_var_t joined_without;
 	/* In pool->issuing while it issues the request of that user_data. */
 	struct list_head issuing_node;
 	u64 issuing_user_data;

@@ -958,6 +958,8 @@ int acall_worker_serve(struct acall_pool *pool, bool charged)
 		goto out_worker;
 	if (!alloc_cpumask_var(&worker->applied, GFP_KERNEL_ACCOUNT))
 		goto out_allowed;
+	if (!alloc_cpumask_var(&worker->joined_without, GFP_KERNEL_ACCOUNT))
+		goto out_applied;
 	cpumask_copy(worker->allowed, &current->cpus_mask);
 	cpumask_copy(worker->applied, &current->cpus_mask);
 	worker->task = current;
@@ -978,6 +980,8 @@ int acall_worker_serve(struct acall_pool *pool, bool charged)
 	 * It keeps the CPUs it was narrowed to: those it had before may be
 	 * outside its cpuset now (acall_worker_follow_mask()).
 	 */
+	free_cpumask_var(worker->joined_without);
+out_applied:
 	free_cpumask_var(worker->applied);
 out_allowed:
 	free_cpumask_var(worker->allowed);

@@ -5,8 +5,10 @@
  * elsewhere), and once the CPU is back its workers are bound to it again
  * from their next request: kernel threads (the raw ABI without
  * ACALL_SETUP_PROCESS_WORKERS) and threads of the process (libacall) alike,
- * whether the worker existed before the CPU went or was made while it was
- * away. What is seen is each worker's allowed CPUs (sched_getaffinity()).
+ * whether the worker existed before the CPU went, was made while it was
+ * away or went back to userspace then, bound to the CPU or in its node's
+ * pool; a worker narrowed from outside to another CPU stays there. What
+ * is seen is each worker's allowed CPUs (sched_getaffinity()).
  *
  * Needs root and a CPU other than the first that can go offline; the CPU
  * is put back online in the teardown (and by run_tests.sh after a test
@@ -54,7 +56,8 @@ FIXTURE_VARIANT_ADD(hotplug, process_threads) {
  * One worker, kept through the test (it would go after worker_idle_ms, 5 s
  * by default; a slow machine must not see it idle out), in the pool of
  * queue 1, bound to the last CPU this process may use: one pool, whatever
- * node the submitter runs on.
+ * node the submitter runs on. (One test uses queue 0 instead, the pool of
+ * the submitter's node.)
  */
 FIXTURE_SETUP(hotplug)
 {
@@ -117,16 +120,35 @@ FIXTURE_TEARDOWN(hotplug)
 		perror("worker_idle_ms");
 }
 
-/* A NOP that a worker of queue 1 runs (it has a delay): its res. */
-static int worker_nop(FIXTURE_DATA(hotplug) *self, bool kthread)
+/* The first CPU of the process other than the one taken offline. */
+static int other_cpu(FIXTURE_DATA(hotplug) *self)
+{
+	cpu_set_t mine;
+	int cpu;
+
+	if (sched_getaffinity(0, sizeof(mine), &mine))
+		return -1;
+	for (cpu = 0; cpu == self->cpu || !CPU_ISSET(cpu, &mine); cpu++)
+		;
+	return cpu;
+}
+
+/* A NOP that a worker of the queue's pool runs (it has a delay): its res. */
+static int queue_nop(FIXTURE_DATA(hotplug) *self, unsigned int queue)
 {
 	struct acall_sqe sqe;
 
+	acall_prep_nop(&sqe, MS);
+	acall_sqe_set_queue(&sqe, queue);
+	return acall_run1(&self->ring, &sqe);
+}
+
+/* A NOP that a worker of queue 1 runs: its res. */
+static int worker_nop(FIXTURE_DATA(hotplug) *self, bool kthread)
+{
 	if (kthread)
 		return acall_raw_nop(&self->raw, 1, MS);
-	acall_prep_nop(&sqe, MS);
-	acall_sqe_set_queue(&sqe, 1);
-	return acall_run1(&self->ring, &sqe);
+	return queue_nop(self, 1);
 }
 
 static int set_online(FIXTURE_DATA(hotplug) *self, bool online)
@@ -211,6 +233,79 @@ TEST_F(hotplug, worker_made_while_its_cpu_is_away_goes_there_later)
 	away_and_back(_metadata, self, variant->kthread);
 }
 
+/*
+ * A worker of the process that goes back to userspace while its CPU is
+ * away (a signal: setuid() has glibc signal every thread) joins again with
+ * the spawner's CPUs, offline ones included, and so has its CPU again once
+ * that is back. libacall gave it the spawner's CPUs as sched_getaffinity()
+ * reports them, the active ones alone; the module only narrows a thread,
+ * and the worker kept off its CPU (one run of
+ * worker_returns_to_its_cpu_when_it_comes_back in six failed so on the
+ * debug kernel, where a worker's periodic task work sent it back to
+ * userspace at that moment). Before 6.3, sched_setaffinity() itself keeps
+ * offline CPUs out: the worker joins without the CPU, and the module sends
+ * it back to userspace once when the CPU comes back, to take the
+ * spawner's CPUs again; without that, it kept off the CPU until something
+ * else sent it back. Queue 1's worker is bound to the CPU alone; queue 0's
+ * is in the pool of the submitter's node, unbound, whose CPUs leave out
+ * those that are offline (on a machine of one node: the pool is the
+ * submitter's node's).
+ */
+static void back_from_userspace(struct __test_metadata *_metadata,
+				FIXTURE_DATA(hotplug) *self,
+				unsigned int queue)
+{
+	bool has_cpu;
+	pid_t tid;
+	int ret;
+
+	ASSERT_EQ(0, queue_nop(self, queue));
+	ret = worker_cpus(&tid, self->cpu, &has_cpu);
+	ASSERT_LE(1, ret);
+	if (queue)
+		ASSERT_EQ(1, ret);
+	ASSERT_TRUE(has_cpu);
+	ret = set_online(self, false);
+	if (ret)
+		SKIP(return, "CPU %d stays online: %s", self->cpu,
+		     strerror(-ret));
+	EXPECT_EQ(0, queue_nop(self, queue));
+	/* Returns once every thread ran glibc's handler: out of SERVE. */
+	ASSERT_EQ(0, setuid(getuid()));
+	while (!acall_task_sleeps_in_ioctl(tid)) {
+		ASSERT_NE(0, acall_task_state(tid)) TH_LOG("worker %d gone", tid);
+		sched_yield();
+	}
+	ASSERT_EQ(0, set_online(self, true));
+	if (!cpu_given_back(self->cpu))
+		SKIP(return, "CPU %d online but not the process's", self->cpu);
+
+	ASSERT_EQ(0, queue_nop(self, queue));
+	ret = worker_cpus(&tid, self->cpu, &has_cpu);
+	ASSERT_LE(1, ret);
+	if (queue)
+		EXPECT_EQ(1, ret)
+			TH_LOG("worker %d not bound to CPU %d alone", tid,
+			       self->cpu);
+	EXPECT_TRUE(has_cpu) TH_LOG("worker %d without CPU %d", tid, self->cpu);
+}
+
+TEST_F(hotplug, worker_back_from_userspace_while_its_cpu_is_away_returns_to_it)
+{
+	if (variant->kthread)
+		SKIP(return, "a kernel thread never goes back to userspace");
+	back_from_userspace(_metadata, self, 1);
+}
+
+TEST_F(hotplug, node_worker_back_from_userspace_while_a_cpu_is_away_gets_it)
+{
+	if (variant->kthread)
+		SKIP(return, "a kernel thread never goes back to userspace");
+	if (!access("/sys/devices/system/node/node1", F_OK))
+		SKIP(return, "NUMA nodes: the pool would be where the submitter runs");
+	back_from_userspace(_metadata, self, 0);
+}
+
 /* Whether the kernel is release major.minor or later. */
 static bool kernel_at_least(int major, int minor)
 {
@@ -223,47 +318,50 @@ static bool kernel_at_least(int major, int minor)
 }
 
 /*
- * A worker of the process that goes back to userspace while its CPU is
- * away (a signal: setuid() has glibc signal every thread) joins again with
- * the spawner's CPUs, offline ones included, and so is bound to its CPU
- * again once that is back. libacall gave it the spawner's CPUs as
- * sched_getaffinity() reports them, the active ones alone; the module only
- * narrows a thread, and the worker kept off its CPU (one run of the test
- * above in six failed so on the debug kernel, where a worker's periodic
- * task work sent it back to userspace at that moment). Before 6.3,
- * sched_setaffinity() itself keeps offline CPUs out.
+ * A worker that a management tool narrowed to a CPU outside its pool's
+ * (sched_setaffinity() on its thread) keeps it while the pool's CPU goes
+ * and comes back: a thread goes back to userspace for a CPU that came back
+ * only when it joined without it (back_from_userspace()), and this one
+ * joined with it.
+ *
+ * From 6.4 a thread of the process goes back to userspace now and then on
+ * its own (the scheduler's task work for its memory's CPU ids, at most
+ * every 100 ms), and libacall then gives it the spawner's CPUs, undoing
+ * the narrowing: the test runs on kernels before that.
  */
-TEST_F(hotplug, worker_back_from_userspace_while_its_cpu_is_away_returns_to_it)
+TEST_F(hotplug, worker_narrowed_from_outside_keeps_its_cpu_through_hotplug)
 {
+	int cpu = other_cpu(self), ret;
+	cpu_set_t other;
 	bool has_cpu;
 	pid_t tid;
-	int ret;
 
 	if (variant->kthread)
-		SKIP(return, "a kernel thread never goes back to userspace");
-	if (!kernel_at_least(6, 3))
-		SKIP(return, "sched_setaffinity() drops offline CPUs before 6.3");
+		SKIP(return, "a kernel thread's CPUs are the module's");
+	if (kernel_at_least(6, 4))
+		SKIP(return, "workers go back to userspace on their own from 6.4");
+	ASSERT_LE(0, cpu);
 	ASSERT_EQ(0, worker_nop(self, false));
 	ASSERT_EQ(1, worker_cpus(&tid, self->cpu, &has_cpu));
+	ASSERT_TRUE(has_cpu);
+	CPU_ZERO(&other);
+	CPU_SET(cpu, &other);
+	ASSERT_EQ(0, sched_setaffinity(tid, sizeof(other), &other));
+	ASSERT_EQ(0, worker_nop(self, false));
+	ASSERT_EQ(1, worker_cpus(&tid, cpu, &has_cpu));
 	ASSERT_TRUE(has_cpu);
 	ret = set_online(self, false);
 	if (ret)
 		SKIP(return, "CPU %d stays online: %s", self->cpu,
 		     strerror(-ret));
 	EXPECT_EQ(0, worker_nop(self, false));
-	/* Returns once every thread ran glibc's handler: out of SERVE. */
-	ASSERT_EQ(0, setuid(getuid()));
-	while (!acall_task_sleeps_in_ioctl(tid)) {
-		ASSERT_NE(0, acall_task_state(tid)) TH_LOG("worker %d gone", tid);
-		sched_yield();
-	}
 	ASSERT_EQ(0, set_online(self, true));
 	if (!cpu_given_back(self->cpu))
 		SKIP(return, "CPU %d online but not the process's", self->cpu);
 
 	ASSERT_EQ(0, worker_nop(self, false));
-	EXPECT_EQ(1, worker_cpus(&tid, self->cpu, &has_cpu))
-		TH_LOG("worker %d not bound to CPU %d alone", tid, self->cpu);
+	EXPECT_EQ(1, worker_cpus(&tid, cpu, &has_cpu))
+		TH_LOG("worker %d not on CPU %d alone", tid, cpu);
 	EXPECT_TRUE(has_cpu);
 }
 

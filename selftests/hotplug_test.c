@@ -173,6 +173,34 @@ static bool cpu_given_back(int cpu)
 	       CPU_ISSET(cpu, &mine);
 }
 
+/*
+ * Take the CPU offline. False, the test skipped, where it stays online.
+ */
+static bool cpu_away(struct __test_metadata *_metadata,
+		     FIXTURE_DATA(hotplug) *self)
+{
+	int ret = set_online(self, false);
+
+	if (ret)
+		SKIP(return false, "CPU %d stays online: %s", self->cpu,
+		     strerror(-ret));
+	return true;
+}
+
+/*
+ * Bring the CPU back. False, the test skipped, where the process lost it
+ * (cpu_given_back(); a kernel thread's CPUs are not the process's).
+ */
+static bool cpu_back(struct __test_metadata *_metadata,
+		     FIXTURE_DATA(hotplug) *self, bool kthread)
+{
+	ASSERT_EQ(0, set_online(self, true));
+	if (!kthread && !cpu_given_back(self->cpu))
+		SKIP(return false, "CPU %d online but not the process's",
+		     self->cpu);
+	return true;
+}
+
 /* The one worker's allowed CPUs: how many, and whether cpu is one. */
 static int worker_cpus(pid_t *tid, int cpu, bool *has_cpu)
 {
@@ -194,16 +222,12 @@ static void away_and_back(struct __test_metadata *_metadata,
 {
 	bool has_cpu;
 	pid_t tid;
-	int ret;
 
-	ret = set_online(self, false);
-	if (ret)
-		SKIP(return, "CPU %d stays online: %s", self->cpu,
-		     strerror(-ret));
+	if (!cpu_away(_metadata, self))
+		return;
 	EXPECT_EQ(0, worker_nop(self, kthread));
-	ASSERT_EQ(0, set_online(self, true));
-	if (!kthread && !cpu_given_back(self->cpu))
-		SKIP(return, "CPU %d online but not the process's", self->cpu);
+	if (!cpu_back(_metadata, self, kthread))
+		return;
 
 	ASSERT_EQ(0, worker_nop(self, kthread));
 	EXPECT_EQ(1, worker_cpus(&tid, self->cpu, &has_cpu))
@@ -265,10 +289,8 @@ static void back_from_userspace(struct __test_metadata *_metadata,
 	if (queue)
 		ASSERT_EQ(1, ret);
 	ASSERT_TRUE(has_cpu);
-	ret = set_online(self, false);
-	if (ret)
-		SKIP(return, "CPU %d stays online: %s", self->cpu,
-		     strerror(-ret));
+	if (!cpu_away(_metadata, self))
+		return;
 	EXPECT_EQ(0, queue_nop(self, queue));
 	/* Returns once every thread ran glibc's handler: out of SERVE. */
 	ASSERT_EQ(0, setuid(getuid()));
@@ -276,9 +298,8 @@ static void back_from_userspace(struct __test_metadata *_metadata,
 		ASSERT_NE(0, acall_task_state(tid)) TH_LOG("worker %d gone", tid);
 		sched_yield();
 	}
-	ASSERT_EQ(0, set_online(self, true));
-	if (!cpu_given_back(self->cpu))
-		SKIP(return, "CPU %d online but not the process's", self->cpu);
+	if (!cpu_back(_metadata, self, false))
+		return;
 
 	ASSERT_EQ(0, queue_nop(self, queue));
 	ret = worker_cpus(&tid, self->cpu, &has_cpu);
@@ -331,7 +352,7 @@ static bool kernel_at_least(int major, int minor)
  */
 TEST_F(hotplug, worker_narrowed_from_outside_keeps_its_cpu_through_hotplug)
 {
-	int cpu = other_cpu(self), ret;
+	int cpu = other_cpu(self);
 	cpu_set_t other;
 	bool has_cpu;
 	pid_t tid;
@@ -350,14 +371,11 @@ TEST_F(hotplug, worker_narrowed_from_outside_keeps_its_cpu_through_hotplug)
 	ASSERT_EQ(0, worker_nop(self, false));
 	ASSERT_EQ(1, worker_cpus(&tid, cpu, &has_cpu));
 	ASSERT_TRUE(has_cpu);
-	ret = set_online(self, false);
-	if (ret)
-		SKIP(return, "CPU %d stays online: %s", self->cpu,
-		     strerror(-ret));
+	if (!cpu_away(_metadata, self))
+		return;
 	EXPECT_EQ(0, worker_nop(self, false));
-	ASSERT_EQ(0, set_online(self, true));
-	if (!cpu_given_back(self->cpu))
-		SKIP(return, "CPU %d online but not the process's", self->cpu);
+	if (!cpu_back(_metadata, self, false))
+		return;
 
 	ASSERT_EQ(0, worker_nop(self, false));
 	EXPECT_EQ(1, worker_cpus(&tid, cpu, &has_cpu))

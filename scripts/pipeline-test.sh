@@ -49,6 +49,13 @@ expect "a guest kernel WARN fails a run whose tests pass ($stock)" "$stock" 97 \
 	'vm-run: FAIL: the guest kernel reported' \
 	'insmod acall-inject.ko && pipeline/inject warn && echo injected'
 
+# check.sh's summary of that run says what the kernel reported, as the
+# summary of a run cut short says which test program it was in.
+run_failures "build/logs/vmtest-$stock.log" 97 > "$named"
+grep -q '^the guest kernel reported a problem:' "$named" &&
+	grep -q 'WARNING:' "$named"
+tap_result "pipeline: the summary quotes the kernel's report" $? "$named"
+
 expect "a guest panic fails the run ($stock)" "$stock" 97 \
 	'Kernel panic' \
 	'echo c > /proc/sysrq-trigger'

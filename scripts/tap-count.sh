@@ -63,8 +63,13 @@ run_failures() {
 	' "$1"
 	grep -E '^# [^ ]+: (exit status|ran no test)' "$1"
 	case $2 in
-	97) echo "the guest kernel reported a problem (vm-run's message above)" ;;
-	98) echo "the guest hung" ;;
-	99) echo "the guest died without reporting (panic or crash)" ;;
+	97 | 98 | 99)
+		# A run cut short names the test program it was in.
+		if ! grep -qE '^selftests: [0-9]+ passed' "$1"; then
+			sed -n 's/^# ===== \(.*\)/cut short in \1/p' "$1" | tail -n 1
+		fi
+		# vm-run.sh's verdict, with the kernel's first complaints.
+		grep -E '^vm-run: ' "$1" | sed -E 's/^vm-run: (FAIL: )?//' | head -n 12
+		;;
 	esac
 }

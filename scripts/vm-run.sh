@@ -195,17 +195,29 @@ done
 reports=$(kernel_reports "$console")
 status=$(sed -n 's/^vm-init: exit status \([0-9]*\)$/\1/p' "$console" | tail -n 1)
 
+# The verdict goes to stderr and to the end of the log, where check.sh's
+# summary finds it (the end of a CI log is often all anyone sees).
+verdict() {
+	if [[ -n $log ]]; then
+		sed 's/^/vm-run: /' | tee -a "$log" >&2
+	else
+		sed 's/^/vm-run: /' >&2
+	fi
+}
 if [[ $qemu_status == 124 || $qemu_status == 137 ]]; then
-	echo "vm-run: FAIL: the guest hung: no end after ${timeout}s" >&2
+	echo "FAIL: the guest hung: no end after ${timeout}s" | verdict
 	exit 98
 fi
 if [[ -n $reports ]]; then
-	echo "vm-run: FAIL: the guest kernel reported a problem:" >&2
-	head -n 20 <<<"$reports" >&2
+	# Where the kernel was first (a RIP in kernel mode), then what it said.
+	{ echo "FAIL: the guest kernel reported a problem:"
+	  grep -E '^\[ *[0-9]+\.[0-9]+\] RIP: 0010:' "$console" | head -n 3 || true
+	  head -n 20 <<<"$reports"
+	} | verdict
 	exit 97
 fi
 if [[ -z $status ]]; then
-	echo "vm-run: FAIL: the guest died without reporting (panic or crash)" >&2
+	echo "FAIL: the guest died without reporting (panic or crash)" | verdict
 	exit 99
 fi
 exit "$status"

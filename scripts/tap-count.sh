@@ -68,8 +68,13 @@ run_failures() {
 		if ! grep -qE '^selftests: [0-9]+ passed' "$1"; then
 			sed -n 's/^# ===== \(.*\)/cut short in \1/p' "$1" | tail -n 1
 		fi
-		# vm-run.sh's verdict, with the kernel's first complaints.
-		grep -E '^vm-run: ' "$1" | sed -E 's/^vm-run: (FAIL: )?//' | head -n 12
+		# vm-run.sh's verdict, with the kernel's first complaints, and
+		# the boots it made before.
+		sed -n '/^vm-run: FAIL: /,$s/^vm-run: \(FAIL: \)\{0,1\}//p' "$1" | head -n 12
+		local boots
+		boots=$(grep -c '^vm-run: the kernel complained while booting' "$1" || true)
+		((boots == 0)) ||
+			echo "(booted $((boots + 1)) times: the kernel complained in its own boot before)"
 		;;
 	esac
 }

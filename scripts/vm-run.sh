@@ -181,12 +181,15 @@ boot() {
 # old form and die on a stray int3 (one boot in fifteen, the host busy).
 # Boot again, twice at most, and say so. A hung guest is not booted again,
 # and what happens once /init runs is the run's own.
+rebooted=
 for attempt in 1 2 3; do
 	boot
 	early=$(sed '/^vm-init: /q' "$console" > "$work/early.log"; kernel_reports "$work/early.log")
 	[[ -n $early && $qemu_status != 124 && $qemu_status != 137 ]] && ((attempt < 3)) || break
-	echo "vm-run: the kernel complained while booting, before any test ran; booting again:" >&2
-	head -n 5 <<<"$early" >&2
+	said="the kernel complained while booting, before any test ran; booting again:"
+	said+=$'\n'$(head -n 5 <<<"$early")
+	sed 's/^/vm-run: /' <<<"$said" >&2
+	rebooted+=$said$'\n'
 done
 [[ -n $log ]] && cp "$console" "$log"
 
@@ -196,7 +199,9 @@ reports=$(kernel_reports "$console")
 status=$(sed -n 's/^vm-init: exit status \([0-9]*\)$/\1/p' "$console" | tail -n 1)
 
 # The verdict goes to stderr and to the end of the log, where check.sh's
-# summary finds it (the end of a CI log is often all anyone sees).
+# summary finds it (the end of a CI log is often all anyone sees), after
+# the boots that went wrong before it.
+[[ -n $log && -n $rebooted ]] && sed 's/^/vm-run: /' <<<"${rebooted%$'\n'}" >> "$log"
 verdict() {
 	if [[ -n $log ]]; then
 		sed 's/^/vm-run: /' | tee -a "$log" >&2

@@ -56,9 +56,18 @@ grep -q '^the guest kernel reported a problem:' "$named" &&
 	grep -q 'WARNING:' "$named"
 tap_result "pipeline: the summary quotes the kernel's report" $? "$named"
 
+# The panic comes in the middle of a test program, after one result: the
+# summary counts that result and one failure, and names the program.
 expect "a guest panic fails the run ($stock)" "$stock" 97 \
 	'Kernel panic' \
-	'echo c > /proc/sysrq-trigger'
+	'echo "# ===== panic_test"; echo "ok 1 before_the_panic"; echo c > /proc/sysrq-trigger'
+{
+	echo "counts: $(run_counts "build/logs/vmtest-$stock.log" 97)"
+	run_failures "build/logs/vmtest-$stock.log" 97
+} > "$named"
+grep -qx 'counts: 1 1 0' "$named" && grep -qx 'cut short in panic_test' "$named" &&
+	grep -q 'Kernel panic' "$named"
+tap_result "pipeline: the summary counts a run cut short and names where" $? "$named"
 
 ACALL_VM_TIMEOUT=60 expect "a hung guest fails the run ($stock)" "$stock" 98 \
 	'vm-run: FAIL: the guest hung' \

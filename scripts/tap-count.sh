@@ -28,15 +28,21 @@ tap_counts() {
 }
 
 # run_counts FILE STATUS: "PASSED FAILED SKIPPED" of a VM run, from the last
-# "selftests:" line of its log FILE. A run that exited STATUS non-zero
-# although no test failed (the kernel complained, hung or died) counts one
-# failure.
+# "selftests:" line of its log FILE, or for a run cut short before it, from
+# the TAP lines its tests printed and one failure more. A run that exited
+# STATUS non-zero although no test failed (the kernel complained, hung or
+# died) counts one failure.
 run_counts() {
 	local line p f s
 	line=$(grep -E '^selftests: [0-9]+ passed' "$1" | tail -n 1)
-	p=$(sed -En 's/.* ([0-9]+) passed.*/\1/p' <<<"$line")
-	f=$(sed -En 's/.* ([0-9]+) failed.*/\1/p' <<<"$line")
-	s=$(sed -En 's/.* ([0-9]+) skipped.*/\1/p' <<<"$line")
+	if [[ -n $line ]]; then
+		p=$(sed -En 's/.* ([0-9]+) passed.*/\1/p' <<<"$line")
+		f=$(sed -En 's/.* ([0-9]+) failed.*/\1/p' <<<"$line")
+		s=$(sed -En 's/.* ([0-9]+) skipped.*/\1/p' <<<"$line")
+	else
+		read -r p f s < <(tap_counts "$1")
+		f=$((f + 1))	# and the run that did not end
+	fi
 	p=${p:-0} f=${f:-0} s=${s:-0}
 	[[ $2 != 0 && $f == 0 ]] && f=1
 	echo "$p $f $s"

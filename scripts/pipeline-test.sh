@@ -11,6 +11,8 @@ cd "$(dirname "$0")/.."
 stock=${ACALL_PIPELINE_KERNEL:-6.12}
 n=0 failed=0
 log=build/logs/pipeline.log
+# The guest's console, apart from the selftest runs' own logs.
+console=build/logs/pipeline-console.log
 mkdir -p build/logs
 
 # expect NAME KERNEL STATUS PATTERN COMMAND [LINES]: the VM run must exit
@@ -19,7 +21,8 @@ mkdir -p build/logs
 expect() {
 	local name=$1 kernel=$2 want=$3 pattern=$4 cmd=$5 lines=${6:-} got matched
 	n=$((n + 1))
-	ACALL_VM_TIMEOUT=${ACALL_VM_TIMEOUT:-600} scripts/vmtest.sh "$kernel" "$cmd" > "$log" 2>&1
+	ACALL_VM_TIMEOUT=${ACALL_VM_TIMEOUT:-600} ACALL_VM_LOG=$console \
+		scripts/vmtest.sh "$kernel" "$cmd" > "$log" 2>&1
 	got=$?
 	matched=$(grep -cE -- "$pattern" "$log")
 	if [[ $got == "$want" ]] && ((matched > 0)) && [[ -z $lines || $matched == "$lines" ]]; then
@@ -40,7 +43,7 @@ expect "a failing test fails the run ($stock)" "$stock" 1 \
 # named with its test program and the assertion that failed.
 . scripts/tap-count.sh
 named=build/logs/pipeline-named.log
-run_failures "build/logs/vmtest-$stock.log" 1 > "$named"
+run_failures "$console" 1 > "$named"
 grep -q '^fail_test: not ok .*fails_on_purpose' "$named" &&
 	grep -q 'Expected 3 (3) == 1 + 1' "$named"
 tap_result "pipeline: the summary names a failing test and its assertion" $? "$named"
@@ -51,9 +54,9 @@ expect "a guest kernel WARN fails a run whose tests pass ($stock)" "$stock" 97 \
 
 # check.sh's summary of that run says what the kernel reported, as the
 # summary of a run cut short says which test program it was in.
-run_failures "build/logs/vmtest-$stock.log" 97 > "$named"
+run_failures "$console" 97 > "$named"
 grep -q '^the guest kernel reported a problem:' "$named" &&
-	grep -q 'WARNING:' "$named"
+	grep -q 'WARNING:' "$named" && grep -q 'RIP: 0010:' "$named"
 tap_result "pipeline: the summary quotes the kernel's report" $? "$named"
 
 # The panic comes in the middle of a test program, after one result: the
@@ -62,8 +65,8 @@ expect "a guest panic fails the run ($stock)" "$stock" 97 \
 	'Kernel panic' \
 	'echo "# ===== panic_test"; echo "ok 1 before_the_panic"; echo c > /proc/sysrq-trigger'
 {
-	echo "counts: $(run_counts "build/logs/vmtest-$stock.log" 97)"
-	run_failures "build/logs/vmtest-$stock.log" 97
+	echo "counts: $(run_counts "$console" 97)"
+	run_failures "$console" 97
 } > "$named"
 grep -qx 'counts: 1 1 0' "$named" && grep -qx 'cut short in panic_test' "$named" &&
 	grep -q 'Kernel panic' "$named"
@@ -79,6 +82,9 @@ ACALL_VM_TIMEOUT=60 expect "a hung guest fails the run ($stock)" "$stock" 98 \
 ACALL_VM_APPEND="rdinit=/none init=/none" expect \
 	"a guest that dies in its kernel's boot is booted again, then fails ($stock)" \
 	"$stock" 97 '^vm-run: booting ' 'true' 3
+run_failures "$console" 97 > "$named"
+grep -q '^(booted 3 times' "$named"
+tap_result "pipeline: the summary says the boot was spoiled and tried again" $? "$named"
 
 for k in "$@"; do
 	expect "KASAN catches a use-after-free ($k)" "$k" 97 \

@@ -29,9 +29,9 @@ tap_counts() {
 
 # run_counts FILE STATUS: "PASSED FAILED SKIPPED" of a VM run, from the last
 # "selftests:" line of its log FILE, or for a run cut short before it, from
-# the TAP lines its tests printed and one failure more. A run that exited
-# STATUS non-zero although no test failed (the kernel complained, hung or
-# died) counts one failure.
+# the TAP lines its tests printed and, when STATUS is non-zero, one failure
+# more. A run that exited STATUS non-zero although no test failed (the
+# kernel complained, hung or died) counts one failure.
 run_counts() {
 	local line p f s
 	line=$(grep -E '^selftests: [0-9]+ passed' "$1" | tail -n 1)
@@ -41,7 +41,7 @@ run_counts() {
 		s=$(sed -En 's/.* ([0-9]+) skipped.*/\1/p' <<<"$line")
 	else
 		read -r p f s < <(tap_counts "$1")
-		f=$((f + 1))	# and the run that did not end
+		[[ $2 == 0 ]] || f=$((f + 1))	# and the run that did not end
 	fi
 	p=${p:-0} f=${f:-0} s=${s:-0}
 	[[ $2 != 0 && $f == 0 ]] && f=1
@@ -49,12 +49,35 @@ run_counts() {
 }
 
 # run_failures LOG STATUS: what failed in a VM run whose console is LOG
-# and whose vm-run.sh exit status is STATUS, a few lines each: every
-# "not ok" with the test program it came from and the comment lines just
-# before it, a test program that crashed or timed out, and why the VM run
-# itself failed. The end of a CI log is often all anyone sees of it, so
-# check.sh prints these in its summary.
+# and whose vm-run.sh exit status is STATUS, a few lines each: why the VM
+# run itself failed (vm-run.sh's verdict at the end of LOG, with the
+# kernel's complaints), the test program a run cut short was in, the
+# boots the kernel spoiled before, then every "not ok" with the test
+# program it came from and the comment lines just before it, and a test
+# program that crashed or timed out. The end of a CI log is often all
+# anyone sees of it, so check.sh prints these in its summary, the run's
+# own failure first.
 run_failures() {
+	local verdict boots
+	case $2 in
+	97 | 98 | 99)
+		verdict=$(sed -n '/^vm-run: FAIL: /,$s/^vm-run: \(FAIL: \)\{0,1\}//p' "$1" | head -n 12)
+		if [[ -z $verdict ]]; then
+			case $2 in
+			97) verdict="the guest kernel reported a problem" ;;
+			98) verdict="the guest hung" ;;
+			99) verdict="the guest died without reporting (panic or crash)" ;;
+			esac
+		fi
+		echo "$verdict"
+		if ! grep -qE '^selftests: [0-9]+ passed' "$1"; then
+			sed -n 's/^# ===== \(.*\)/cut short in \1/p' "$1" | tail -n 1
+		fi
+		;;
+	esac
+	boots=$(grep -c '^vm-run: the kernel complained while booting' "$1" || true)
+	((boots == 0)) ||
+		echo "(booted $((boots + 1)) times: the kernel complained in its own boot before)"
 	awk '
 		/^# ===== / { prog = $3; n = 0; next }
 		/^#/ { ctx[n++ % 3] = $0; next }
@@ -68,19 +91,4 @@ run_failures() {
 		{ n = 0 }
 	' "$1"
 	grep -E '^# [^ ]+: (exit status|ran no test)' "$1"
-	case $2 in
-	97 | 98 | 99)
-		# A run cut short names the test program it was in.
-		if ! grep -qE '^selftests: [0-9]+ passed' "$1"; then
-			sed -n 's/^# ===== \(.*\)/cut short in \1/p' "$1" | tail -n 1
-		fi
-		# vm-run.sh's verdict, with the kernel's first complaints, and
-		# the boots it made before.
-		sed -n '/^vm-run: FAIL: /,$s/^vm-run: \(FAIL: \)\{0,1\}//p' "$1" | head -n 12
-		local boots
-		boots=$(grep -c '^vm-run: the kernel complained while booting' "$1" || true)
-		((boots == 0)) ||
-			echo "(booted $((boots + 1)) times: the kernel complained in its own boot before)"
-		;;
-	esac
 }

@@ -156,7 +156,14 @@ kernel_reports() {
 		awk '/invoked oom-killer:/ { oom = 1 }
 		     !(oom && /Call Trace:/) { print }
 		     /oom-kill:constraint=|Killed process [0-9]+/ { oom = 0 }' |
-		grep -E "$splat" || true
+		grep -E "$splat${2:+|$2}" || true
+}
+# kernel_reports_quoted FILE: the same with each report's kernel-mode RIP
+# (where the kernel was) in place, each line once (vm-init.sh repeats
+# the console's).
+kernel_reports_quoted() {
+	kernel_reports "$1" '\] RIP: 0010:' |
+		awk '{ k = $0; sub(/^vm-init: kernel: /, "", k) } !seen[k]++'
 }
 
 console=$work/console.log
@@ -200,13 +207,16 @@ status=$(sed -n 's/^vm-init: exit status \([0-9]*\)$/\1/p' "$console" | tail -n 
 
 # The verdict goes to stderr and to the end of the log, where check.sh's
 # summary finds it (the end of a CI log is often all anyone sees), after
-# the boots that went wrong before it.
-[[ -n $log && -n $rebooted ]] && sed 's/^/vm-run: /' <<<"${rebooted%$'\n'}" >> "$log"
+# what the spoiled boots before this one said. A log that cannot be
+# written does not change the exit status.
+if [[ -n $log && -n $rebooted ]]; then
+	sed 's/^/vm-run: /' <<<"${rebooted%$'\n'}" >> "$log" || true
+fi
 verdict() {
-	if [[ -n $log ]]; then
-		sed 's/^/vm-run: /' | tee -a "$log" >&2
+	sed 's/^/vm-run: /' | if [[ -n $log ]]; then
+		tee -a "$log" >&2 || true
 	else
-		sed 's/^/vm-run: /' >&2
+		cat >&2
 	fi
 }
 if [[ $qemu_status == 124 || $qemu_status == 137 ]]; then
@@ -214,10 +224,9 @@ if [[ $qemu_status == 124 || $qemu_status == 137 ]]; then
 	exit 98
 fi
 if [[ -n $reports ]]; then
-	# Where the kernel was first (a RIP in kernel mode), then what it said.
+	quoted=$(kernel_reports_quoted "$console")
 	{ echo "FAIL: the guest kernel reported a problem:"
-	  grep -E '^\[ *[0-9]+\.[0-9]+\] RIP: 0010:' "$console" | head -n 3 || true
-	  head -n 20 <<<"$reports"
+	  head -n 20 <<<"$quoted"
 	} | verdict
 	exit 97
 fi

@@ -21,6 +21,7 @@ mkdir -p build/logs
 expect() {
 	local name=$1 kernel=$2 want=$3 pattern=$4 cmd=$5 lines=${6:-} got matched
 	n=$((n + 1))
+	rm -f "$console"	# what the summary checks read is this run's
 	ACALL_VM_TIMEOUT=${ACALL_VM_TIMEOUT:-600} ACALL_VM_LOG=$console \
 		scripts/vmtest.sh "$kernel" "$cmd" > "$log" 2>&1
 	got=$?
@@ -56,19 +57,25 @@ expect "a guest kernel WARN fails a run whose tests pass ($stock)" "$stock" 97 \
 # summary of a run cut short says which test program it was in.
 run_failures "$console" 97 > "$named"
 grep -q '^the guest kernel reported a problem:' "$named" &&
-	grep -q 'WARNING:' "$named" && grep -q 'RIP: 0010:' "$named"
+	grep -A1 'WARNING:' "$named" | grep -q 'RIP: 0010:'
 tap_result "pipeline: the summary quotes the kernel's report" $? "$named"
 
-# The panic comes in the middle of a test program, after one result: the
-# summary counts that result and one failure, and names the program.
+# The panic comes while a test program runs, after two that ended, as
+# run_tests.sh prints them (a program's output comes when it ends): one
+# with a pass and a failure, one that crashed. The summary counts those
+# and one failure more, and names the program the run was cut short in.
+ended='echo "# ===== a_test"; echo "ok 1 a"; echo "not ok 2 b"
+echo "# a_test: 1 passed, 1 failed, 0 skipped"; echo "# ===== b_test"
+echo "# b_test: exit status 139 without a failed test (crash or timeout)"
+echo "# b_test: 0 passed, 1 failed, 0 skipped"; echo "# ===== panic_test"'
 expect "a guest panic fails the run ($stock)" "$stock" 97 \
 	'Kernel panic' \
-	'echo "# ===== panic_test"; echo "ok 1 before_the_panic"; echo c > /proc/sysrq-trigger'
+	"$ended; echo c > /proc/sysrq-trigger"
 {
 	echo "counts: $(run_counts "$console" 97)"
 	run_failures "$console" 97
 } > "$named"
-grep -qx 'counts: 1 1 0' "$named" && grep -qx 'cut short in panic_test' "$named" &&
+grep -qx 'counts: 1 3 0' "$named" && grep -qx 'cut short in panic_test' "$named" &&
 	grep -q 'Kernel panic' "$named"
 tap_result "pipeline: the summary counts a run cut short and names where" $? "$named"
 

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # shellcheck shell=bash
-# Sourced by check.sh and load-test.sh: count results in a log; by lint.sh
-# and install-check.sh: print them.
+# Sourced by check.sh and load-test.sh: count results in a log; by lint.sh,
+# install-check.sh, deb-check.sh and pipeline-test.sh: print them.
 
 # tap_result NAME STATUS LOG: one TAP line for check number $((n + 1)),
 # counting it in the caller's n and failed; a failure is followed by the
@@ -29,9 +29,9 @@ tap_counts() {
 
 # run_counts FILE STATUS: "PASSED FAILED SKIPPED" of a VM run, from the last
 # "selftests:" line of its log FILE, or for a run cut short before it, from
-# the TAP lines its tests printed and, when STATUS is non-zero, one failure
-# more. A run that exited STATUS non-zero although no test failed (the
-# kernel complained, hung or died) counts one failure.
+# the lines of the test programs that ended and, when STATUS is non-zero,
+# one failure more. A run that exited STATUS non-zero although no test
+# failed (the kernel complained, hung or died) counts one failure.
 run_counts() {
 	local line p f s
 	line=$(grep -E '^selftests: [0-9]+ passed' "$1" | tail -n 1)
@@ -40,7 +40,14 @@ run_counts() {
 		f=$(sed -En 's/.* ([0-9]+) failed.*/\1/p' <<<"$line")
 		s=$(sed -En 's/.* ([0-9]+) skipped.*/\1/p' <<<"$line")
 	else
-		read -r p f s < <(tap_counts "$1")
+		# Each test program that ended has its line "# T: P passed, F
+		# failed, S skipped" (run_tests.sh); the one running when the
+		# guest died printed nothing.
+		read -r p f s < <(awk '
+			/^# [^ ]+: [0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$/ {
+				p += $3; f += $5; s += $7
+			}
+			END { print p + 0, f + 0, s + 0 }' "$1")
 		[[ $2 == 0 ]] || f=$((f + 1))	# and the run that did not end
 	fi
 	p=${p:-0} f=${f:-0} s=${s:-0}
@@ -70,7 +77,8 @@ run_failures() {
 			esac
 		fi
 		echo "$verdict"
-		if ! grep -qE '^selftests: [0-9]+ passed' "$1"; then
+		# The guest's /init says how the command ended, unless it died.
+		if ! grep -q '^vm-init: exit status' "$1"; then
 			sed -n 's/^# ===== \(.*\)/cut short in \1/p' "$1" | tail -n 1
 		fi
 		;;

@@ -13,7 +13,8 @@
 #   --timeout SECONDS  give up on a hung guest after this long (default 900)
 #   --mem SIZE         guest memory (default 1G)
 #   --smp N            guest CPUs (default 2)
-#   --log FILE         also write the console to FILE
+#   --log FILE         also write the console to FILE, then what spoiled
+#                      boots said and the verdict (below)
 #   --append PARAMS    more kernel parameters
 #   --numa             two NUMA nodes, each with half the CPUs and memory
 #
@@ -194,11 +195,14 @@ for attempt in 1 2 3; do
 	early=$(sed '/^vm-init: /q' "$console" > "$work/early.log"; kernel_reports "$work/early.log")
 	[[ -n $early && $qemu_status != 124 && $qemu_status != 137 ]] && ((attempt < 3)) || break
 	said="the kernel complained while booting, before any test ran; booting again:"
-	said+=$'\n'$(head -n 5 <<<"$early")
+	said+=$'\n'$(kernel_reports_quoted "$work/early.log" | head -n 5 || true)
 	sed 's/^/vm-run: /' <<<"$said" >&2
 	rebooted+=$said$'\n'
 done
-[[ -n $log ]] && cp "$console" "$log"
+if [[ -n $log ]] && ! cp "$console" "$log"; then
+	echo "vm-run: cannot write $log" >&2
+	log=
+fi
 
 # ---- verdict --------------------------------------------------------------
 

@@ -33,24 +33,24 @@ tap_counts() {
 # one failure more. A run that exited STATUS non-zero although no test
 # failed (the kernel complained, hung or died) counts one failure.
 run_counts() {
-	local line p f s
-	line=$(grep -E '^selftests: [0-9]+ passed' "$1" | tail -n 1)
-	if [[ -n $line ]]; then
-		p=$(sed -En 's/.* ([0-9]+) passed.*/\1/p' <<<"$line")
-		f=$(sed -En 's/.* ([0-9]+) failed.*/\1/p' <<<"$line")
-		s=$(sed -En 's/.* ([0-9]+) skipped.*/\1/p' <<<"$line")
-	else
-		# Each test program that ended has its line "# T: P passed, F
-		# failed, S skipped" (run_tests.sh); the one running when the
-		# guest died printed nothing.
-		read -r p f s < <(awk '
-			/^# [^ ]+: [0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$/ {
-				p += $3; f += $5; s += $7
-			}
-			END { print p + 0, f + 0, s + 0 }' "$1")
-		[[ $2 == 0 ]] || f=$((f + 1))	# and the run that did not end
-	fi
-	p=${p:-0} f=${f:-0} s=${s:-0}
+	local p f s ended
+	# Each test program that ended has its line "# T: P passed, F failed,
+	# S skipped" (run_tests.sh); the one running when the guest died
+	# printed nothing.
+	read -r p f s ended < <(awk '
+		/^selftests: [0-9]+ passed/ { tp = $2; tf = $4; ts = $6; ended = 1 }
+		/^# [^ ]+: [0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$/ {
+			p += $3; f += $5; s += $7
+		}
+		END {
+			if (ended)
+				print tp + 0, tf + 0, ts + 0, 1
+			else
+				print p + 0, f + 0, s + 0, 0
+		}' "$1")
+	p=${p:-0} f=${f:-0} s=${s:-0} ended=${ended:-0}	# no log at all
+	# A run cut short: one failure more for the run that did not end.
+	((ended)) || [[ $2 == 0 ]] || f=$((f + 1))
 	[[ $2 != 0 && $f == 0 ]] && f=1
 	echo "$p $f $s"
 }

@@ -194,9 +194,10 @@ for attempt in 1 2 3; do
 	boot
 	early=$(sed '/^vm-init: /q' "$console" > "$work/early.log"; kernel_reports "$work/early.log")
 	[[ -n $early && $qemu_status != 124 && $qemu_status != 137 ]] && ((attempt < 3)) || break
-	said="the kernel complained while booting, before any test ran; booting again:"
-	said+=$'\n'$(kernel_reports_quoted "$work/early.log" | head -n 5 || true)
-	sed 's/^/vm-run: /' <<<"$said" >&2
+	said=$({ echo "the kernel complained while booting, before any test ran; booting again:"
+		 kernel_reports_quoted "$work/early.log" | head -n 5 || true
+	       } | sed 's/^/vm-run: /')
+	echo "$said" >&2
 	rebooted+=$said$'\n'
 done
 if [[ -n $log ]] && ! cp "$console" "$log"; then
@@ -214,7 +215,7 @@ status=$(sed -n 's/^vm-init: exit status \([0-9]*\)$/\1/p' "$console" | tail -n 
 # what the spoiled boots before this one said. A log that cannot be
 # written does not change the exit status.
 if [[ -n $log && -n $rebooted ]]; then
-	sed 's/^/vm-run: /' <<<"${rebooted%$'\n'}" >> "$log" || true
+	printf '%s' "$rebooted" >> "$log" || true
 fi
 verdict() {
 	sed 's/^/vm-run: /' | if [[ -n $log ]]; then

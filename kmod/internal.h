@@ -335,20 +335,29 @@ struct acall_req {
 	struct acall_identity id;
 
 	/* Reads and writes. */
-	struct kiocb kiocb;
-	struct work_struct notify_work;	/* fsnotify, then completion */
-	long notify_res;		/* -EAGAIN: the event, then a worker */
-	struct iov_iter iter;
-	struct iov_iter iter_saved;	/* before the last attempt */
 	size_t done;			/* bytes moved by earlier attempts */
 	struct iovec *iov_alloc;
-	struct iovec fast_iov[UIO_FASTIOV];
-	/* A buffered read waiting for a page with no thread (rw.c). */
-	struct wait_page_queue wpq;
+	long notify_res;		/* -EAGAIN: the event, then a worker */
 	atomic_t park_refs;		/* its wake-up's and its worker's */
 	bool resumed;			/* on pool->work to go on: started */
 	struct acall_pool *run_pool;	/* whose worker parked it: it goes on there */
+
+	/*
+	 * From here on, each field is written before it is read, so a
+	 * request used again is not zeroed past this point: most of its size
+	 * (acall_req_alloc()).
+	 */
+	struct kiocb kiocb;		/* its async kiocb, or a page wait's */
+	struct work_struct notify_work;	/* fsnotify, then completion */
+	struct iov_iter iter;		/* made by prep */
+	struct iov_iter iter_saved;	/* before the last attempt */
+	struct iovec fast_iov[UIO_FASTIOV];
+	/* A buffered read waiting for a page with no thread (rw.c). */
+	struct wait_page_queue wpq;
 };
+
+/* The part of a request used again that acall_req_alloc() zeroes. */
+#define ACALL_REQ_ZEROED	offsetof(struct acall_req, kiocb)
 
 /* chardev.c */
 extern const struct file_operations acall_fops;

@@ -297,6 +297,7 @@ u64 acall_ops_supported(void);
 /* One request from submission to completion. */
 struct acall_req {
 	struct list_head node;		/* in a pool's or a queue's list */
+	struct acall_req *batch_next;	/* in its SUBMIT's done or free list */
 	struct acall_ctx *ctx;
 	/* The completion's, and the issuer's while a kiocb call is running. */
 	atomic_t refs;
@@ -390,7 +391,7 @@ u32 acall_ring_inflight(struct acall_ctx *ctx);
 void acall_ring_shut(struct acall_ctx *ctx);
 int acall_ring_wait_idle(struct acall_ctx *ctx);
 void acall_ring_post(struct acall_ctx *ctx, u64 user_data, s32 res);
-void acall_ring_post_list(struct acall_ctx *ctx, struct list_head *reqs);
+void acall_ring_post_list(struct acall_ctx *ctx, struct acall_req *first);
 void acall_ring_notify(struct acall_ctx *ctx);
 void acall_ring_signal_eventfd(struct acall_ctx *ctx);
 void acall_ring_wake_waiters(struct acall_ctx *ctx);

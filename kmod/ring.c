@@ -301,16 +301,17 @@ void acall_ring_post(struct acall_ctx *ctx, u64 user_data, s32 res)
 }
 
 /*
- * Post the completions of the requests on reqs (linked by ->node, each
- * with its ->res), in one take of the lock: a SUBMIT's inline completions.
+ * Post the completions of first and the requests after it (linked by
+ * ->batch_next, each with its ->res), in one take of the lock: a SUBMIT's
+ * inline completions.
  */
-void acall_ring_post_list(struct acall_ctx *ctx, struct list_head *reqs)
+void acall_ring_post_list(struct acall_ctx *ctx, struct acall_req *first)
 {
 	struct acall_req *req;
 	unsigned long flags;
 
 	spin_lock_irqsave(&ctx->cq_lock, flags);
-	list_for_each_entry(req, reqs, node)
+	for (req = first; req; req = req->batch_next)
 		__acall_ring_post(ctx, req->user_data, req->res);
 	spin_unlock_irqrestore(&ctx->cq_lock, flags);
 }

@@ -180,9 +180,15 @@ struct acall_batch {
 	u64 inline_room;		/* bytes it may still copy inline */
 	struct acall_sqe *chain;	/* the chain read ahead of its start */
 	u32 chain_size;			/* entries chain has room for */
-	struct list_head done;		/* completed inline, not yet posted */
+	/*
+	 * Singly linked by ->batch_next, as io_uring's completion list: only
+	 * this call sees them, and a list_head would have each add and del
+	 * checked out of line (CONFIG_DEBUG_LIST, on in Debian's kernels).
+	 */
+	struct acall_req *done;		/* completed inline, not yet posted, */
+	struct acall_req **done_tail;	/* in the order they completed */
 	u32 nr_done;
-	struct list_head free;		/* requests to use again, this call's */
+	struct acall_req *free;		/* requests to use again, this call's */
 };
 
 /*
@@ -201,24 +207,28 @@ static void acall_batch_flush(struct acall_batch *b)
 {
 	struct acall_req *req, *next;
 
-	if (list_empty(&b->done))
+	if (!b->done)
 		return;
-	list_for_each_entry(req, &b->done, node)
+	for (req = b->done; req; req = req->batch_next)
 		trace_acall_complete(b->ctx, req->user_data, req->res,
 				     req->submit_ns);
-	acall_ring_post_list(b->ctx, &b->done);
+	acall_ring_post_list(b->ctx, b->done);
 	b->posted = true;
-	list_for_each_entry_safe(req, next, &b->done, node) {
-		list_del(&req->node);
+	for (req = b->done; req; req = next) {
+		next = req->batch_next;
 		acall_order_done(req, req->res);
 		/* Nobody else can have a reference: see acall_batch_complete(). */
 		acall_req_drop(req);
 		/* KASAN sees a use after free only through the slab. */
-		if (IS_ENABLED(CONFIG_KASAN))
+		if (IS_ENABLED(CONFIG_KASAN)) {
 			kmem_cache_free(acall_req_cache, req);
-		else
-			list_add(&req->node, &b->free);
+		} else {
+			req->batch_next = b->free;
+			b->free = req;
+		}
 	}
+	b->done = NULL;
+	b->done_tail = &b->done;
 	b->nr_done = 0;
 }
 
@@ -237,7 +247,9 @@ static void acall_batch_complete(struct acall_batch *b, struct acall_req *req,
 		return;
 	}
 	req->res = res;
-	list_add_tail(&req->node, &b->done);
+	req->batch_next = NULL;
+	*b->done_tail = req;
+	b->done_tail = &req->batch_next;
 	if (++b->nr_done == ACALL_BATCH_DONE_MAX)
 		acall_batch_flush(b);
 }
@@ -399,9 +411,9 @@ static struct acall_req *acall_req_alloc(struct acall_batch *b,
 	struct acall_ctx *ctx = b->ctx;
 	struct acall_req *req;
 
-	req = list_first_entry_or_null(&b->free, struct acall_req, node);
+	req = b->free;
 	if (req)
-		list_del(&req->node);
+		b->free = req->batch_next;
 	else if (READ_ONCE(ctx->spare_req))
 		req = xchg(&ctx->spare_req, NULL);
 	if (req) {
@@ -621,8 +633,7 @@ long acall_ioctl_submit(struct acall_ctx *ctx, struct acall_submit __user *arg)
 	struct acall_batch batch = {
 		.ctx = ctx,
 		.inline_room = ctx->inline_bytes,
-		.done = LIST_HEAD_INIT(batch.done),
-		.free = LIST_HEAD_INIT(batch.free),
+		.done_tail = &batch.done,
 	};
 	/*
 	 * Not zeroed on entry (CONFIG_INIT_STACK_ALL_ZERO) on every call:
@@ -746,8 +757,10 @@ long acall_ioctl_submit(struct acall_ctx *ctx, struct acall_submit __user *arg)
 	/* Allocated only for a chain: the common call has none to free. */
 	if (batch.chain)
 		kvfree(batch.chain);
-	list_for_each_entry_safe(req, next, &batch.free, node)
+	for (req = batch.free; req; req = next) {
+		next = req->batch_next;
 		acall_req_free(ctx, req);
+	}
 
 	/* Reserved slots count in flight only for the requests they took. */
 	if (i)

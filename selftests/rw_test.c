@@ -262,6 +262,81 @@ TEST_F(rw, batch_of_writes_then_batch_of_reads)
 	}
 }
 
+/*
+ * Requests completed inline are used again by the next ones of the same
+ * call and of the next call, which the module zeroes only in part: one
+ * shape after another (20 segments, one buffer, a NOP, a read at end of
+ * file, an unaligned one), many calls in a row, each result and every
+ * byte checked.
+ */
+TEST_F(rw, requests_used_again_keep_nothing_of_the_last)
+{
+	enum { N = 48, SEG = 20, LEN = 2000, ROUNDS = 20 };
+	static unsigned char bufs[N][LEN];
+	static struct iovec segs[N][SEG];
+	const size_t size = (size_t)N * LEN + 1;
+	struct acall_sqe sqes[N];
+	struct acall_cqe cqes[N];
+	long want[N];
+	unsigned int i, j, round;
+
+	ASSERT_EQ(0, acall_pwrite_pattern(self->fd, 0, size, 31));
+	for (round = 0; round < ROUNDS; round++) {
+		memset(bufs, 0, sizeof(bufs));
+		for (i = 0; i < N; i++) {
+			__u64 off = (__u64)i * LEN;
+
+			switch ((i + round) % 5) {
+			case 0:
+				for (j = 0; j < SEG; j++) {
+					segs[i][j].iov_base = bufs[i] + j * (LEN / SEG);
+					segs[i][j].iov_len = LEN / SEG;
+				}
+				acall_prep_preadv(&sqes[i], self->fd, segs[i], SEG, off, 0);
+				want[i] = LEN;
+				break;
+			case 1:
+				acall_prep_read(&sqes[i], self->fd, bufs[i], LEN - 500, off, 0);
+				want[i] = LEN - 500;
+				break;
+			case 2:
+				acall_prep_nop(&sqes[i], 0);
+				want[i] = 0;
+				break;
+			case 3:
+				acall_prep_read(&sqes[i], self->fd, bufs[i], LEN, size, 0);
+				want[i] = 0;
+				break;
+			default:
+				acall_prep_read(&sqes[i], self->fd, bufs[i], LEN, off + 1, 0);
+				want[i] = LEN;
+				break;
+			}
+			acall_sqe_set_data(&sqes[i], i);
+		}
+		ASSERT_EQ(0, acall_run(&self->ring, sqes, N, cqes));
+		for (i = 0; i < N; i++) {
+			unsigned int k = cqes[i].user_data;
+			__u64 off = (__u64)k * LEN;
+
+			ASSERT_GT(N, k);
+			ASSERT_EQ(want[k], cqes[i].res) TH_LOG("round %u, request %u", round, k);
+			switch ((k + round) % 5) {
+			case 0:
+			case 1:
+				EXPECT_EQ(-1, acall_check(bufs[k], want[k], off, 31));
+				break;
+			case 4:
+				EXPECT_EQ(-1, acall_check(bufs[k], LEN, off + 1, 31));
+				break;
+			default:
+				EXPECT_EQ(-1, acall_check_zero(bufs[k], LEN));
+				break;
+			}
+		}
+	}
+}
+
 /* A read of a file whose pages are not in memory. */
 TEST_F_TIMEOUT(rw, cold_cache_read, 60)
 {

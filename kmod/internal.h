@@ -344,9 +344,11 @@ struct acall_req {
 	struct acall_pool *run_pool;	/* whose worker parked it: it goes on there */
 
 	/*
-	 * From here on, each field is written before it is read, so a
-	 * request used again is not zeroed past this point: most of its size
-	 * (acall_req_alloc()).
+	 * From here on, each field is written before it is read, on every
+	 * path: a request used again is not zeroed past this point
+	 * (acall_req_alloc(); under KASAN a new one starts poisoned here, so
+	 * that the debug kernel's run catches a read before the write). A
+	 * field that needs a value to start with goes above.
 	 */
 	struct kiocb kiocb;		/* its async kiocb, or a page wait's */
 	struct work_struct notify_work;	/* fsnotify, then completion */

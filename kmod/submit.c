@@ -7,6 +7,7 @@
 #include <linux/blkdev.h>
 #include <linux/file.h>
 #include <linux/nospec.h>
+#include <linux/poison.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -417,12 +418,19 @@ static struct acall_req *acall_req_alloc(struct acall_batch *b,
 	else if (READ_ONCE(ctx->spare_req))
 		req = xchg(&ctx->spare_req, NULL);
 	if (req) {
-		/* Zeroed up to what is written before it is read: a third. */
+		/* Zeroed up to what is written before it is read. */
 		memset(req, 0, ACALL_REQ_ZEROED);
 	} else {
 		req = kmem_cache_zalloc(acall_req_cache, GFP_KERNEL);
 		if (!req)
 			return NULL;
+		/*
+		 * KASAN uses no request again: start each as one used again
+		 * might, with nothing of use past the zeroed part.
+		 */
+		if (IS_ENABLED(CONFIG_KASAN))
+			memset((char *)req + ACALL_REQ_ZEROED, POISON_INUSE,
+			       sizeof(*req) - ACALL_REQ_ZEROED);
 	}
 	req->ctx = ctx;
 	atomic_set(&req->refs, 1);
@@ -640,9 +648,10 @@ long acall_ioctl_submit(struct acall_ctx *ctx, struct acall_submit __user *arg)
 	 * only the entries read into it are read, and blk_start_plug()
 	 * initialises the plug it uses.
 	 */
-	struct acall_sqe chunk[ACALL_SUBMIT_CHUNK] __uninitialized, *sqe;
+	struct acall_sqe chunk[ACALL_SUBMIT_CHUNK] __uninitialized;
 	struct blk_plug plug __uninitialized;
 	struct acall_sqe __user *usqes;
+	struct acall_sqe *sqe;
 	struct acall_submit s;
 	u32 chunk_base = 0, chunk_len = 0;
 	struct acall_req *req, *next;

@@ -346,9 +346,10 @@ struct acall_req {
 	/*
 	 * From here on, each field is written before it is read, on every
 	 * path: a request used again is not zeroed past this point
-	 * (acall_req_alloc(); under KASAN a new one starts poisoned here, so
-	 * that the debug kernel's run catches a read before the write). A
-	 * field that needs a value to start with goes above.
+	 * (acall_req_alloc(); under KASAN, where none is used again, a new
+	 * one starts poisoned here instead, so that a read before the write
+	 * is likelier to fail the debug kernel's run). A field that needs a
+	 * value to start with goes above.
 	 */
 	struct kiocb kiocb;		/* its async kiocb, or a page wait's */
 	struct work_struct notify_work;	/* fsnotify, then completion */

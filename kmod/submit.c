@@ -36,9 +36,15 @@ void acall_submit_exit(void)
 }
 
 /*
+ * Whether a request's memory is used again without the slab between (a
+ * call's done requests, the context's spare): not under KASAN, which sees
+ * a use after free only through the slab.
+ */
+#define ACALL_REQ_REUSE		(!IS_ENABLED(CONFIG_KASAN))
+
+/*
  * Free req's memory, or keep it as ctx's spare if that is empty; in any
- * context. KASAN sees a use after free only through the slab: there,
- * nothing is kept.
+ * context.
  */
 static void acall_req_free(struct acall_ctx *ctx, struct acall_req *req)
 {
@@ -48,7 +54,7 @@ static void acall_req_free(struct acall_ctx *ctx, struct acall_req *req)
 	if (WARN_ON_ONCE(spare == req))
 		return;
 	/* Only an empty spare is written: its cache line stays shared. */
-	if (!IS_ENABLED(CONFIG_KASAN) && !spare &&
+	if (ACALL_REQ_REUSE && !spare &&
 	    try_cmpxchg(&ctx->spare_req, &spare, req))
 		return;
 	kmem_cache_free(acall_req_cache, req);
@@ -220,12 +226,11 @@ static void acall_batch_flush(struct acall_batch *b)
 		acall_order_done(req, req->res);
 		/* Nobody else can have a reference: see acall_batch_complete(). */
 		acall_req_drop(req);
-		/* KASAN sees a use after free only through the slab. */
-		if (IS_ENABLED(CONFIG_KASAN)) {
-			kmem_cache_free(acall_req_cache, req);
-		} else {
+		if (ACALL_REQ_REUSE) {
 			req->batch_next = b->free;
 			b->free = req;
+		} else {
+			kmem_cache_free(acall_req_cache, req);
 		}
 	}
 	b->done = NULL;
@@ -425,10 +430,11 @@ static struct acall_req *acall_req_alloc(struct acall_batch *b,
 		if (!req)
 			return NULL;
 		/*
-		 * KASAN uses no request again: start each as one used again
-		 * might, with nothing of use past the zeroed part.
+		 * Where none is used again, start each as one used again
+		 * might, with nothing of use past the zeroed part: a read
+		 * there before the write is likelier to fail a test.
 		 */
-		if (IS_ENABLED(CONFIG_KASAN))
+		if (!ACALL_REQ_REUSE)
 			memset((char *)req + ACALL_REQ_ZEROED, POISON_INUSE,
 			       sizeof(*req) - ACALL_REQ_ZEROED);
 	}

@@ -346,12 +346,14 @@ TEST_F(rw, requests_used_again_keep_nothing_of_the_last)
 
 /*
  * The context keeps the memory of a request that ended for the next one
- * (its spare): after each way a request can end, one request alone takes
- * it. Before it: an O_DIRECT read (an async kiocb, completed elsewhere),
- * a PREADV of 20 iovecs refused at its last one (an iovec array allocated
- * and freed), a LINK chain cut by its first member's error, a NOP.
+ * (its spare): a read alone after each of these ends takes it, when the
+ * memory is back by then (a worker, or an O_DIRECT read's completion,
+ * gives it back after its completion is posted). Before it: an O_DIRECT
+ * read (an async kiocb on ext4, a worker's call on tmpfs), a PREADV of 20
+ * iovecs refused at its last one (an iovec array allocated and freed), a
+ * LINK chain whose first member is refused, a NOP.
  */
-TEST_F(rw, spare_request_after_every_kind_of_end)
+TEST_F(rw, read_alone_after_other_ends)
 {
 	enum { SEG = 20, LEN = 4096, ROUNDS = 10 };
 	unsigned char *dbuf = NULL, buf[LEN];
@@ -396,6 +398,8 @@ TEST_F(rw, spare_request_after_every_kind_of_end)
 				acall_sqe_set_data(&sqes[0], 1);
 				acall_sqe_set_data(&sqes[1], 2);
 				ASSERT_EQ(0, acall_run(&self->ring, sqes, 2, cqes));
+				ASSERT_EQ(3, cqes[0].user_data + cqes[1].user_data);
+				ASSERT_EQ(2, cqes[0].user_data * cqes[1].user_data);
 				EXPECT_EQ(-EOPNOTSUPP, cqes[0].user_data == 1 ? cqes[0].res : cqes[1].res);
 				EXPECT_EQ(-ECANCELED, cqes[0].user_data == 2 ? cqes[0].res : cqes[1].res);
 				break;

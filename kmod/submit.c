@@ -180,9 +180,10 @@ void acall_req_complete_notify(struct acall_req *req, long res)
 /* What one ACALL_IOC_SUBMIT call carries from one request to the next. */
 struct acall_batch {
 	struct acall_ctx *ctx;
+	bool quiet;			/* ACALL_SUBMIT_QUIET */
 	struct acall_req *chain_head;	/* requests whose submission gate */
 	struct acall_req *chain_tail;	/* is still closed, linked by ->link */
-	bool posted;			/* a completion was posted: notify */
+	bool posted;			/* posted since the last announce */
 	u32 inline_done;		/* counted once for the batch */
 	u64 inline_room;		/* bytes it may still copy inline */
 	struct acall_sqe *chain;	/* the chain read ahead of its start */
@@ -206,6 +207,23 @@ struct acall_batch {
 #define ACALL_BATCH_DONE_MAX	8
 
 /*
+ * Tell whoever waits of what this call posted so far: the eventfd and the
+ * threads in WAIT, or only those for a quiet call (its caller reads the
+ * ring when the call returns). Before the call goes on: its next request
+ * may take page faults on its buffers and wait for them (a userfaultfd
+ * range, a FUSE file), and a thread waiting for what is in the ring
+ * already must not wait for that too.
+ */
+static void acall_batch_announce(struct acall_batch *b)
+{
+	b->posted = false;
+	if (b->quiet)
+		acall_ring_wake_waiters(b->ctx);
+	else
+		acall_ring_notify(b->ctx);
+}
+
+/*
  * Post the batch's pending inline completions, then let what waited for
  * them go; their requests are used again by this call. Before anything
  * that may wait for them (an ORDERED request), and at the end of the call.
@@ -220,7 +238,7 @@ static void acall_batch_flush(struct acall_batch *b)
 		trace_acall_complete(b->ctx, req->user_data, req->res,
 				     req->submit_ns);
 	acall_ring_post_list(b->ctx, b->done);
-	b->posted = true;
+	acall_batch_announce(b);
 	for (req = b->done; req; req = next) {
 		next = req->batch_next;
 		acall_order_done(req, req->res);
@@ -242,22 +260,24 @@ static void acall_batch_flush(struct acall_batch *b)
  * req completed inline with res. One of a chain or an ORDERED one posts
  * now: others wait for it. Any other one is posted with the batch's next
  * flush: it is in no list, cancel cannot find it, and its only reference
- * is this call's.
+ * is this call's. Returns true if it posted req's completion now.
  */
-static void acall_batch_complete(struct acall_batch *b, struct acall_req *req,
+static bool acall_batch_complete(struct acall_batch *b, struct acall_req *req,
 				 long res)
 {
 	if (req->link || (req->flags & ACALL_SQE_ORDERED) || req->detached ||
 	    atomic_read(&req->refs) != 1) {
 		acall_req_complete(req, res);
-		return;
+		return true;
 	}
 	req->res = res;
 	req->batch_next = NULL;
 	*b->done_tail = req;
 	b->done_tail = &req->batch_next;
+	/* The flush announces what it posts. */
 	if (++b->nr_done == ACALL_BATCH_DONE_MAX)
 		acall_batch_flush(b);
+	return false;
 }
 
 static int acall_req_prep(struct acall_req *req, const struct acall_sqe *sqe)
@@ -340,8 +360,9 @@ enum acall_try acall_req_try_worker(struct acall_req *req, long *res)
 /*
  * Start a request whose gates are all open, in the submitter: inline if it
  * can complete without blocking, as an async kiocb, or through the pool.
- * Returns true if its completion was posted here, so that the caller
- * notifies once for the whole batch.
+ * Returns true if its completion was posted here and is still to be
+ * announced (acall_batch_announce()); one held for the batch's next flush
+ * is announced there.
  */
 static bool acall_req_start(struct acall_req *req, struct acall_batch *b)
 {
@@ -362,8 +383,7 @@ static bool acall_req_start(struct acall_req *req, struct acall_batch *b)
 	case ACALL_TRY_DONE:
 		trace_acall_issue(ctx, req->user_data, ACALL_PATH_INLINE);
 		b->inline_done++;
-		acall_batch_complete(b, req, res);
-		return true;
+		return acall_batch_complete(b, req, res);
 	case ACALL_TRY_PUNT:
 		break;
 	}
@@ -375,7 +395,7 @@ static bool acall_req_start(struct acall_req *req, struct acall_batch *b)
 /*
  * Open the submission's gate of req, in the submitter: if it was the last,
  * req starts here and may complete inline. Returns true if a completion
- * was posted here.
+ * was posted here and is still to be announced.
  */
 static bool acall_req_open_submit_gate(struct acall_req *req,
 				       struct acall_batch *b)
@@ -402,6 +422,8 @@ static void acall_batch_end_chain(struct acall_batch *b)
 	while (req) {
 		/* Its successor holds a gate of its own: still here after. */
 		next = req->link;
+		if (b->posted)
+			acall_batch_announce(b);
 		b->posted |= acall_req_open_submit_gate(req, b);
 		req = next;
 	}
@@ -707,12 +729,15 @@ long acall_ioctl_submit(struct acall_ctx *ctx, struct acall_submit __user *arg)
 	 * Whatever completes while a quiet call runs, here or elsewhere, is
 	 * in the ring when it returns, where its caller looks: no signal.
 	 */
-	if (s.flags & ACALL_SUBMIT_QUIET)
+	batch.quiet = s.flags & ACALL_SUBMIT_QUIET;
+	if (batch.quiet)
 		atomic_inc(&ctx->quiet_submits);
 	/* Plugging pays off only for a few bios at once (io_uring's rule). */
 	if (taken > 2)
 		blk_start_plug(&plug);
 	for (i = 0; i < taken; i += len) {
+		if (batch.posted)
+			acall_batch_announce(&batch);
 		if (i - chunk_base >= chunk_len) {
 			chunk_base = i;
 			chunk_len = acall_chunk_read(chunk, &usqes[i], taken - i);
@@ -785,7 +810,7 @@ long acall_ioctl_submit(struct acall_ctx *ctx, struct acall_submit __user *arg)
 	this_cpu_add(ctx->counts->submitted, i);
 	if (batch.inline_done)
 		this_cpu_add(ctx->counts->inline_done, batch.inline_done);
-	if (s.flags & ACALL_SUBMIT_QUIET) {
+	if (batch.quiet) {
 		atomic_dec(&ctx->quiet_submits);
 		/*
 		 * Pairs with the barrier in acall_ring_signal_eventfd(): a

@@ -257,6 +257,184 @@ TEST_F(ev, quiet_submit_holds_every_signal_while_it_runs)
 	close(fd);
 }
 
+/* A thread asleep in WAIT for the first eight completions of a call. */
+struct posted_waiter {
+	struct acall_ring *ring;
+	_Atomic pid_t tid;
+	int res;
+};
+
+static void *wait_for_eight(void *arg)
+{
+	struct posted_waiter *w = arg;
+
+	atomic_store(&w->tid, gettid());
+	w->res = acall_wait(w->ring, 8, -1);
+	return NULL;
+}
+
+/* What the thread holding a call's ninth request in a fault saw. */
+struct posted_witness {
+	struct acall_ring *ring;
+	int uffd, efd, stop;	/* stop: the call returned with no fault */
+	void *page;
+	pid_t waiter;
+	pid_t submitter;
+	bool held;		/* it took the fault */
+	pid_t faulted;		/* the thread that took it */
+	unsigned int ready;	/* completions in the ring then */
+	__u64 signals;		/* the eventfd's count then */
+	bool waiter_asleep;	/* the waiter still asleep in WAIT then */
+};
+
+/*
+ * Take the fault of the call's ninth request: look at what the eight
+ * before it left (the ring, the eventfd, the waiter), then let the call go
+ * on. Returns at once, holding nothing, when told to stop before a fault
+ * came (the test then fails instead of hanging).
+ */
+static void *hold_ninth(void *arg)
+{
+	struct posted_witness *w = arg;
+	struct pollfd pfd[2] = { { .fd = w->uffd, .events = POLLIN },
+				 { .fd = w->stop, .events = POLLIN } };
+	struct uffdio_zeropage zp = { .mode = 0 };
+	struct uffd_msg msg;
+
+	for (;;) {
+		if (poll(pfd, 2, -1) < 0)
+			continue;
+		if (pfd[0].revents & ~POLLIN)
+			return NULL;
+		if ((pfd[0].revents & POLLIN) &&
+		    read(w->uffd, &msg, sizeof(msg)) == sizeof(msg))
+			break;
+		if (pfd[1].revents)
+			return NULL;
+	}
+	w->held = true;
+	w->faulted = msg.arg.pagefault.feat.ptid;
+	w->ready = acall_cq_ready(w->ring);
+	w->signals = eventfd_take(w->efd);
+	w->waiter_asleep = acall_task_sleeps_in_ioctl(w->waiter);
+	zp.range.start = (uintptr_t)w->page;
+	zp.range.len = 4096;
+	ioctl(w->uffd, UFFDIO_ZEROPAGE, &zp);
+	return NULL;
+}
+
+/*
+ * One call of nine cached reads, the ninth into a page whose fault another
+ * thread holds: before the ninth starts, the eight before it are in the
+ * ring, a thread asleep in WAIT for them has been woken, and (without
+ * ACALL_SUBMIT_QUIET) the eventfd signalled once, though the call has not
+ * returned. A quiet call signals nothing, then or when it returns.
+ */
+static void posted_announced_before_the_next(struct __test_metadata *_metadata,
+					     unsigned int flags)
+{
+	struct acall_options opts = { .entries = 16 };
+	struct posted_witness w = { .efd = -1 };
+	struct posted_waiter pw = { .res = -1 };
+	struct acall_sqe sqes[9];
+	struct iovec iovs[9];
+	pthread_t holder, waiter;
+	struct acall_ring ring;
+	const char *dir;
+	char *bufs;
+	int fd, ret, i;
+
+	ACALL_REQUIRE(ACALL_FEAT_EVENTFD |
+		      (flags ? ACALL_FEAT_QUIET_SUBMIT : 0));
+	/* ext4 reads with IOCB_NOWAIT: each read is copied inline. */
+	ACALL_FIXTURE(dir, "ACALL_TEST_EXT4");
+	fd = acall_tmpfile(dir, O_RDWR);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, acall_pwrite_pattern(fd, 0, 9 * 4096, 5));
+	ASSERT_EQ(0, acall_ring_init(&ring, &opts));
+	w.ring = &ring;
+	w.efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	ASSERT_LE(0, w.efd);
+	ASSERT_EQ(0, acall_register_eventfd(&ring, w.efd));
+	/* The eight buffers fault nothing: only the ninth's page is held. */
+	bufs = mmap(NULL, 9 * 4096, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, bufs);
+	memset(bufs, 0, 8 * 4096);
+	w.page = bufs + 8 * 4096;
+	w.uffd = syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (w.uffd < 0)
+		SKIP(return, "no userfaultfd: %s", strerror(errno));
+	ASSERT_EQ(0, acall_uffd_hold(w.uffd, w.page, 4096,
+				     UFFD_FEATURE_THREAD_ID));
+	w.stop = eventfd(0, EFD_CLOEXEC);
+	ASSERT_LE(0, w.stop);
+	w.submitter = gettid();
+
+	pw.ring = &ring;
+	ASSERT_EQ(0, pthread_create(&waiter, NULL, wait_for_eight, &pw));
+	while (!atomic_load(&pw.tid))
+		sched_yield();
+	w.waiter = atomic_load(&pw.tid);
+	/* Asleep before anything is posted: only a wake-up ends its wait. */
+	acall_task_wait_asleep_in_ioctl(w.waiter);
+	ASSERT_EQ(0, pthread_create(&holder, NULL, hold_ninth, &w));
+
+	for (i = 0; i < 9; i++) {
+		iovs[i].iov_base = bufs + i * 4096;
+		iovs[i].iov_len = 4096;
+		acall_prep_preadv(&sqes[i], fd, &iovs[i], 1, i * 4096, 0);
+		acall_sqe_set_data(&sqes[i], i + 1);
+	}
+	ret = acall_submit_flags(&ring, sqes, 9, flags);
+	ASSERT_EQ(sizeof(__u64), write(w.stop, &(__u64){ 1 }, sizeof(__u64)));
+	ASSERT_EQ(0, pthread_join(holder, NULL));
+	ASSERT_EQ(9, ret);
+	ASSERT_EQ(0, pthread_join(waiter, NULL));
+	/* The ninth's copy faulted inside the call, in this thread. */
+	ASSERT_TRUE(w.held);
+	ASSERT_EQ(w.submitter, w.faulted);
+	EXPECT_EQ(8, w.ready);
+	EXPECT_FALSE(w.waiter_asleep);
+	/* One signal for the eight, none for a quiet call, then or after. */
+	EXPECT_EQ(flags ? 0 : 1, w.signals);
+	if (flags)
+		EXPECT_EQ(0, eventfd_take(w.efd));
+	EXPECT_LE(8, pw.res);
+
+	/* Each completion once, each read's data. */
+	for (i = 0; i < 9; i++) {
+		struct acall_cqe *cqe = acall_peek_cqe(&ring);
+
+		ASSERT_NE(NULL, cqe);
+		ASSERT_LE(1, cqe->user_data);
+		ASSERT_GE(9, cqe->user_data);
+		EXPECT_EQ(4096, cqe->res);
+		EXPECT_EQ(-1, acall_check(bufs + (cqe->user_data - 1) * 4096,
+					  4096, (cqe->user_data - 1) * 4096, 5));
+		iovs[cqe->user_data - 1].iov_len = 0;
+		acall_cq_advance(&ring, 1);
+	}
+	for (i = 0; i < 9; i++)
+		EXPECT_EQ(0, iovs[i].iov_len);
+	acall_ring_exit(&ring);
+	close(w.stop);
+	close(w.uffd);
+	close(w.efd);
+	munmap(bufs, 9 * 4096);
+	close(fd);
+}
+
+TEST(posted_completions_signalled_before_the_call_goes_on)
+{
+	posted_announced_before_the_next(_metadata, 0);
+}
+
+TEST(quiet_call_wakes_waiters_before_it_goes_on)
+{
+	posted_announced_before_the_next(_metadata, ACALL_SUBMIT_QUIET);
+}
+
 /* A flag the module does not know is refused. */
 TEST_F(ev, unknown_submit_flag_is_einval)
 {

@@ -598,6 +598,7 @@ int acall_worker_serve(struct acall_pool *pool, bool charged);
 
 /* serve.c */
 long acall_ioctl_serve(struct acall_ctx *ctx, unsigned long arg);
+void acall_serve_take_io_context(struct acall_ctx *ctx);
 long acall_ioctl_spawn(struct acall_ctx *ctx, struct acall_spawn __user *arg);
 void acall_spawn_ask(struct acall_ctx *ctx);
 

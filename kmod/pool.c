@@ -970,6 +970,8 @@ int acall_worker_serve(struct acall_pool *pool, bool charged)
 	INIT_LIST_HEAD(&worker->idle_node);
 	INIT_LIST_HEAD(&worker->issuing_node);
 
+	/* Only a thread that serves: one refused keeps its own. */
+	acall_serve_take_io_context(ctx);
 	trace_acall_worker_start(current->pid, ctx->tgid);
 	acall_worker_count_alive(ctx);
 	ret = acall_worker_loop(worker);

@@ -41,7 +41,7 @@ static bool acall_serve_is_owner_thread(struct acall_ctx *ctx)
  * task that used the context's has exited (a dead io_context is not
  * revived): it serves all the same, as a kernel thread would.
  */
-static void acall_serve_take_io_context(struct acall_ctx *ctx)
+void acall_serve_take_io_context(struct acall_ctx *ctx)
 {
 	struct io_context *own, *ioc = ctx->ioc;
 
@@ -99,7 +99,6 @@ long acall_ioctl_serve(struct acall_ctx *ctx, unsigned long arg)
 	pool = acall_pool_join(ctx, &charged);
 	if (!pool)
 		return 0;
-	acall_serve_take_io_context(ctx);
 	return acall_worker_serve(pool, charged);
 }
 

@@ -6,19 +6,23 @@
  * context cannot be used by another process it was passed to; and the
  * per-user limits on contexts, ring memory and workers hold, with EMFILE,
  * ENOMEM and EAGAIN, for all the uids of a user's own user namespace
- * together, and kernel-thread workers for all users together. Root
- * (CAP_SYS_RESOURCE) is neither limited nor charged.
+ * together, and kernel-thread workers for all users together (a thread
+ * refused as a worker keeps its own I/O context). Root (CAP_SYS_RESOURCE)
+ * is neither limited nor charged.
  *
  * Each case runs in a child that drops to nobody; it exits 0, or the line
  * of the first check that failed.
  */
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/ioprio.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -450,6 +454,62 @@ TEST_F(unpriv, workers_per_user_are_limited)
 	ASSERT_EQ(0, chmod(ACALL_DEVICE_PATH, 0666));
 	ASSERT_EQ(0, acall_param_write("user_max_workers", 2));
 	EXPECT_EQ(0, as_nobody(workers_limit, NULL));
+}
+
+/* What a thread that SERVE refused saw of its own I/O priority. */
+struct refused_serve {
+	int fd;
+	int set_errno;		/* its ioprio_set() */
+	int ioprio_before, ioprio_after;
+	int serve_ret;
+};
+
+static void *serve_refused(void *arg)
+{
+	struct refused_serve *r = arg;
+
+	/* An I/O context of its own, with a priority the test can see. */
+	r->set_errno = syscall(SYS_ioprio_set, IOPRIO_WHO_PROCESS, 0,
+			       IOPRIO_PRIO_VALUE(IOPRIO_CLASS_BE, 3)) ? errno : 0;
+	r->ioprio_before = syscall(SYS_ioprio_get, IOPRIO_WHO_PROCESS, 0);
+	r->serve_ret = ioctl(r->fd, ACALL_IOC_SERVE, 0);
+	r->ioprio_after = syscall(SYS_ioprio_get, IOPRIO_WHO_PROCESS, 0);
+	return NULL;
+}
+
+/*
+ * In a child as nobody, with user_max_workers 0: a thread of the process
+ * that calls SERVE is refused (0 at once, nothing served) and keeps its
+ * own I/O context: the I/O priority it set is still its own, not the
+ * context's.
+ */
+static void refused_serve_keeps(void *arg)
+{
+	struct acall_params p = {
+		.entries = 8, .flags = ACALL_SETUP_PROCESS_WORKERS,
+	};
+	struct refused_serve r = { .serve_ret = -1 };
+	pthread_t t;
+
+	(void)arg;
+	r.fd = open(ACALL_DEVICE_PATH, O_RDWR | O_CLOEXEC);
+	CHILD_CHECK(r.fd >= 0);
+	CHILD_CHECK(ioctl(r.fd, ACALL_IOC_SETUP, &p) == 0);
+	CHILD_CHECK(pthread_create(&t, NULL, serve_refused, &r) == 0);
+	CHILD_CHECK(pthread_join(t, NULL) == 0);
+	CHILD_CHECK(r.set_errno == 0);
+	CHILD_CHECK(r.serve_ret == 0);
+	CHILD_CHECK(r.ioprio_before == IOPRIO_PRIO_VALUE(IOPRIO_CLASS_BE, 3));
+	CHILD_CHECK(r.ioprio_after == r.ioprio_before);
+	close(r.fd);
+}
+
+TEST_F(unpriv, a_thread_serve_refuses_keeps_its_io_context)
+{
+	ACALL_REQUIRE(ACALL_FEAT_PROCESS_WORKERS);
+	ASSERT_EQ(0, chmod(ACALL_DEVICE_PATH, 0666));
+	ASSERT_EQ(0, acall_param_write("user_max_workers", 0));
+	EXPECT_EQ(0, as_nobody(refused_serve_keeps, NULL));
 }
 
 /*

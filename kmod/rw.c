@@ -104,12 +104,9 @@ static int acall_rw_prep(struct acall_req *req, const struct acall_sqe *sqe,
 	struct file *file = req->file;
 	ssize_t ret;
 
+	/* A bad SQE as preadv2() sees its arguments, in its order of checks. */
 	if (sqe->len64 || (s64)sqe->off < 0)
 		return -EINVAL;
-	if (vectored && (!sqe->len || sqe->len > UIO_MAXIOV))
-		return -EINVAL;
-	if (sqe->op_flags & ~(__force u32)RWF_SUPPORTED)
-		return -EOPNOTSUPP;
 	if (!(file->f_mode & (rw == READ ? FMODE_READ : FMODE_WRITE)))
 		return -EBADF;
 	/*
@@ -118,6 +115,8 @@ static int acall_rw_prep(struct acall_req *req, const struct acall_sqe *sqe,
 	 * vfs_iter_read() would have checked this first.
 	 */
 	if (!(file->f_mode & (rw == READ ? FMODE_CAN_READ : FMODE_CAN_WRITE)))
+		return -EINVAL;
+	if (vectored && (!sqe->len || sqe->len > UIO_MAXIOV))
 		return -EINVAL;
 
 	req->pos = sqe->off;
@@ -131,8 +130,6 @@ static int acall_rw_prep(struct acall_req *req, const struct acall_sqe *sqe,
 	 * ->read_iter().
 	 */
 	req->direct = file->f_flags & O_DIRECT;
-	if (req->user_nowait && !(file->f_mode & FMODE_NOWAIT))
-		return -EOPNOTSUPP;
 	/*
 	 * READ and WRITE name one buffer in the SQE itself, as IORING_OP_READ
 	 * does: no iovec to read from user, the length clamped to MAX_RW_COUNT
@@ -153,7 +150,15 @@ static int acall_rw_prep(struct acall_req *req, const struct acall_sqe *sqe,
 		return ret;
 	/* A link goes on only after every byte moved. */
 	req->expected = iov_iter_count(&req->iter);
-	return rw_verify_area(rw, file, &req->pos, req->expected);
+	ret = rw_verify_area(rw, file, &req->pos, req->expected);
+	if (ret)
+		return ret;
+	/* The flags last, as kiocb_set_rw_flags() checks them. */
+	if (sqe->op_flags & ~(__force u32)RWF_SUPPORTED)
+		return -EOPNOTSUPP;
+	if (req->user_nowait && !(file->f_mode & FMODE_NOWAIT))
+		return -EOPNOTSUPP;
+	return 0;
 }
 
 int acall_preadv_prep(struct acall_req *req, const struct acall_sqe *sqe)

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
@@ -220,6 +221,33 @@ TEST_F(read_write, bad_arguments)
 	EXPECT_EQ(0, lseek(self->fd, 0, SEEK_END));
 	close(rfd);
 	close(wfd);
+}
+
+/*
+ * An SQE wrong in two ways gets the errno preadv2() and pwritev2() give
+ * the same arguments: an unknown flag is the last thing they check.
+ */
+TEST_F(read_write, two_faults_answered_as_preadv2_answers)
+{
+	struct iovec kiov = { (void *)0xffff888000000000ul, 64 };
+	unsigned char buf[64];
+	struct iovec iov = { buf, sizeof(buf) };
+	struct acall_sqe sqe;
+	int rfd;
+
+	rfd = acall_reopen(self->fd, O_RDONLY);
+	ASSERT_LE(0, rfd);
+	/* A write on a file open for reading. */
+	acall_prep_pwritev(&sqe, rfd, &iov, 1, 0, 1 << 30);
+	EXPECT_EQ(-EBADF, acall_run1(&self->ring, &sqe));
+	EXPECT_EQ(-1, pwritev2(rfd, &iov, 1, 0, 1 << 30));
+	EXPECT_EQ(EBADF, errno);
+	/* A buffer that is not the caller's. */
+	acall_prep_preadv(&sqe, self->fd, &kiov, 1, 0, 1 << 30);
+	EXPECT_EQ(-EFAULT, acall_run1(&self->ring, &sqe));
+	EXPECT_EQ(-1, preadv2(self->fd, &kiov, 1, 0, 1 << 30));
+	EXPECT_EQ(EFAULT, errno);
+	close(rfd);
 }
 
 /* The module says it has both operations. */

@@ -149,6 +149,38 @@ struct quiet_witness {
 };
 
 /*
+ * The next fault held on uffd, into *msg: true; false, at once, when stop
+ * is written first or uffd fails (the test then fails instead of hanging).
+ */
+static bool await_fault(int uffd, int stop, struct uffd_msg *msg)
+{
+	struct pollfd pfd[2] = { { .fd = uffd, .events = POLLIN },
+				 { .fd = stop, .events = POLLIN } };
+
+	for (;;) {
+		if (poll(pfd, 2, -1) < 0)
+			continue;
+		if (pfd[0].revents & ~POLLIN)
+			return false;
+		if ((pfd[0].revents & POLLIN) &&
+		    read(uffd, msg, sizeof(*msg)) == sizeof(*msg))
+			return true;
+		if (pfd[1].revents)
+			return false;
+	}
+}
+
+/* Let the thread held on the page at page go on, with a page of zeroes. */
+static void supply_zero_page(int uffd, void *page)
+{
+	struct uffdio_zeropage zp = { .mode = 0 };
+
+	zp.range.start = (uintptr_t)page;
+	zp.range.len = 4096;
+	ioctl(uffd, UFFDIO_ZEROPAGE, &zp);
+}
+
+/*
  * Take the fault of the quiet call's copy: the call is running. Complete
  * a NOP of this thread's own, without the flag, and read the eventfd; then
  * let the call go on. Returns at once, holding nothing, when told to stop
@@ -157,30 +189,16 @@ struct quiet_witness {
 static void *hold_quiet_call(void *arg)
 {
 	struct quiet_witness *w = arg;
-	struct pollfd pfd[2] = { { .fd = w->uffd, .events = POLLIN },
-				 { .fd = w->stop, .events = POLLIN } };
-	struct uffdio_zeropage zp = { .mode = 0 };
 	struct uffd_msg msg;
 	struct acall_sqe sqe;
 
-	for (;;) {
-		if (poll(pfd, 2, -1) < 0)
-			continue;
-		if (pfd[0].revents & ~POLLIN)
-			return NULL;
-		if ((pfd[0].revents & POLLIN) &&
-		    read(w->uffd, &msg, sizeof(msg)) == sizeof(msg))
-			break;
-		if (pfd[1].revents)
-			return NULL;
-	}
+	if (!await_fault(w->uffd, w->stop, &msg))
+		return NULL;
 	w->held = true;
 	acall_prep_nop(&sqe, 0);
 	w->nop_res = acall_submit(w->ring, &sqe, 1);
 	w->signals = eventfd_take(w->efd);
-	zp.range.start = (uintptr_t)w->page;
-	zp.range.len = 4096;
-	ioctl(w->uffd, UFFDIO_ZEROPAGE, &zp);
+	supply_zero_page(w->uffd, w->page);
 	return NULL;
 }
 
@@ -296,30 +314,16 @@ struct posted_witness {
 static void *hold_ninth(void *arg)
 {
 	struct posted_witness *w = arg;
-	struct pollfd pfd[2] = { { .fd = w->uffd, .events = POLLIN },
-				 { .fd = w->stop, .events = POLLIN } };
-	struct uffdio_zeropage zp = { .mode = 0 };
 	struct uffd_msg msg;
 
-	for (;;) {
-		if (poll(pfd, 2, -1) < 0)
-			continue;
-		if (pfd[0].revents & ~POLLIN)
-			return NULL;
-		if ((pfd[0].revents & POLLIN) &&
-		    read(w->uffd, &msg, sizeof(msg)) == sizeof(msg))
-			break;
-		if (pfd[1].revents)
-			return NULL;
-	}
+	if (!await_fault(w->uffd, w->stop, &msg))
+		return NULL;
 	w->held = true;
 	w->faulted = msg.arg.pagefault.feat.ptid;
 	w->ready = acall_cq_ready(w->ring);
 	w->signals = eventfd_take(w->efd);
 	w->waiter_asleep = acall_task_sleeps_in_ioctl(w->waiter);
-	zp.range.start = (uintptr_t)w->page;
-	zp.range.len = 4096;
-	ioctl(w->uffd, UFFDIO_ZEROPAGE, &zp);
+	supply_zero_page(w->uffd, w->page);
 	return NULL;
 }
 

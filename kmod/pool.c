@@ -630,15 +630,25 @@ take:
 	return req;
 }
 
-/* An idle worker, preferably one that last ran on this CPU. */
+/*
+ * An idle worker to wake, preferably one that last ran on another CPU than
+ * this one (task_cpu() is an unlocked hint here). The waker, a submitter
+ * or a worker, goes on running on this CPU. The scheduler wakes a worker
+ * on the CPU it last ran on if that CPU is idle; one that last ran here it
+ * may leave here (when the CPUs' average use is high, SIS_UTIL cuts its
+ * search for an idle CPU to nothing), to take turns with the waker. An
+ * interrupt taken in this CPU's idle loop (a read's page is read) is the
+ * exception: a worker that last ran here runs here at once.
+ */
 static struct acall_worker *acall_pool_idle_worker(struct acall_pool *pool)
 {
 	int cpu = raw_smp_processor_id();
+	bool here = !in_task() && is_idle_task(current);
 	struct acall_worker *worker;
 	unsigned int looked = 0;
 
 	list_for_each_entry(worker, &pool->idle, idle_node) {
-		if (task_cpu(worker->task) == cpu)
+		if ((task_cpu(worker->task) == cpu) == here)
 			return worker;
 		if (++looked == 8)
 			break;

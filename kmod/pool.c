@@ -632,13 +632,16 @@ take:
 
 /*
  * An idle worker to wake, preferably one that last ran on another CPU than
- * this one (task_cpu() is an unlocked hint here). The waker, a submitter
- * or a worker, goes on running on this CPU. The scheduler wakes a worker
- * on the CPU it last ran on if that CPU is idle; one that last ran here it
- * may leave here (when the CPUs' average use is high, SIS_UTIL cuts its
- * search for an idle CPU to nothing), to take turns with the waker. An
- * interrupt taken in this CPU's idle loop (a read's page is read) is the
- * exception: a worker that last ran here runs here at once.
+ * this one (task_cpu() is an unlocked hint here). The waker (a submitter,
+ * a worker, whatever queues a read whose page is read) goes on running on
+ * this CPU. The scheduler wakes a worker on the CPU it last ran on if that
+ * CPU is idle; one that last ran here it may leave here (when the cache
+ * domain's average use is high, SIS_UTIL cuts its search for an idle CPU
+ * to nothing), to take turns with the waker. An interrupt or softirq that
+ * interrupted this CPU's idle task is the exception: a worker that last
+ * ran here is woken here, with no IPI, and runs once the interrupt
+ * returns (never where handlers and softirqs run in threads: PREEMPT_RT,
+ * threadirqs).
  */
 static struct acall_worker *acall_pool_idle_worker(struct acall_pool *pool)
 {

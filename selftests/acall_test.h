@@ -755,6 +755,16 @@ static inline int acall_uffd_copy(int uffd, void *dst, const void *src,
 	return ioctl(uffd, UFFDIO_COPY, &copy) ? -errno : 0;
 }
 
+/* Supply the held pages of [addr, addr + len) as zeroes. 0 or -errno. */
+static inline int acall_uffd_zeropage(int uffd, void *addr, size_t len)
+{
+	struct uffdio_zeropage zp = { .mode = 0 };
+
+	zp.range.start = (uintptr_t)addr;
+	zp.range.len = len;
+	return ioctl(uffd, UFFDIO_ZEROPAGE, &zp) ? -errno : 0;
+}
+
 /* ---- module parameters --------------------------------------------------- */
 
 #define ACALL_PARAM_DIR	"/sys/module/acall/parameters/"

@@ -170,16 +170,6 @@ static bool await_fault(int uffd, int stop, struct uffd_msg *msg)
 	}
 }
 
-/* Let the thread held on the page at page go on, with a page of zeroes. */
-static void supply_zero_page(int uffd, void *page)
-{
-	struct uffdio_zeropage zp = { .mode = 0 };
-
-	zp.range.start = (uintptr_t)page;
-	zp.range.len = 4096;
-	ioctl(uffd, UFFDIO_ZEROPAGE, &zp);
-}
-
 /*
  * Take the fault of the quiet call's copy: the call is running. Complete
  * a NOP of this thread's own, without the flag, and read the eventfd; then
@@ -198,7 +188,7 @@ static void *hold_quiet_call(void *arg)
 	acall_prep_nop(&sqe, 0);
 	w->nop_res = acall_submit(w->ring, &sqe, 1);
 	w->signals = eventfd_take(w->efd);
-	supply_zero_page(w->uffd, w->page);
+	acall_uffd_zeropage(w->uffd, w->page, 4096);
 	return NULL;
 }
 
@@ -323,7 +313,7 @@ static void *hold_ninth(void *arg)
 	w->ready = acall_cq_ready(w->ring);
 	w->signals = eventfd_take(w->efd);
 	w->waiter_asleep = acall_task_sleeps_in_ioctl(w->waiter);
-	supply_zero_page(w->uffd, w->page);
+	acall_uffd_zeropage(w->uffd, w->page, 4096);
 	return NULL;
 }
 

@@ -112,12 +112,9 @@ static pid_t hold(struct __test_metadata *_metadata, FIXTURE_DATA(held) *self)
 static void release(struct __test_metadata *_metadata,
 		    FIXTURE_DATA(held) *self)
 {
-	struct uffdio_zeropage zp = { .mode = 0 };
 	struct acall_cqe *cqe;
 
-	zp.range.start = (uintptr_t)self->buf + PAGE;
-	zp.range.len = PAGE;
-	ASSERT_EQ(0, ioctl(self->uffd, UFFDIO_ZEROPAGE, &zp));
+	ASSERT_EQ(0, acall_uffd_zeropage(self->uffd, self->buf + PAGE, PAGE));
 	ASSERT_EQ(0, acall_wait_cqe(&self->ring, &cqe, -1));
 	EXPECT_EQ(7, cqe->user_data);
 	EXPECT_EQ(2 * PAGE, cqe->res);
@@ -424,7 +421,6 @@ TEST_F(held, iovec_arrays_of_held_requests_are_charged_to_the_cgroup)
 	struct pollfd pfd = { .fd = self->uffd, .events = POLLIN };
 	struct iovec iov = { self->buf, 2 * PAGE };
 	long long before, after, arrays = HELD * (long long)sizeof(iovs);
-	struct uffdio_zeropage zp = { .mode = 0 };
 	struct uffd_msg msg;
 	struct acall_sqe sqe;
 	char dir[96];
@@ -463,9 +459,7 @@ TEST_F(held, iovec_arrays_of_held_requests_are_charged_to_the_cgroup)
 		       HELD, IOV_MAX, after - before);
 
 	/* Let the barrier go: it, then every held read, completes whole. */
-	zp.range.start = (uintptr_t)self->buf + PAGE;
-	zp.range.len = PAGE;
-	ASSERT_EQ(0, ioctl(self->uffd, UFFDIO_ZEROPAGE, &zp));
+	ASSERT_EQ(0, acall_uffd_zeropage(self->uffd, self->buf + PAGE, PAGE));
 	for (i = 0; i < HELD + 1; i++) {
 		struct acall_cqe *cqe;
 

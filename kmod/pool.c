@@ -28,7 +28,8 @@
 
 /*
  * Complete every request of list, which no worker will run, with res (or
- * what an earlier attempt of one already moved).
+ * what an earlier attempt of one already moved). In process context, with
+ * no spinlock held: the list may be a whole ring's.
  */
 void acall_fail_list(struct acall_ctx *ctx, struct list_head *list, int res)
 {
@@ -39,6 +40,7 @@ void acall_fail_list(struct acall_ctx *ctx, struct list_head *list, int res)
 	list_for_each_entry_safe(req, next, list, node) {
 		list_del(&req->node);
 		acall_req_complete(req, acall_req_end_res(req, res));
+		cond_resched();
 	}
 	acall_ring_notify(ctx);
 }

@@ -4,6 +4,7 @@
  * cancellation of whatever would still reach a worker after close.
  */
 #include <linux/sched.h>
+#include <linux/sched/signal.h>
 #include <linux/uaccess.h>
 
 #include "internal.h"
@@ -30,6 +31,7 @@ static void acall_cancel_work(struct work_struct *work)
 			spin_unlock_irq(&ctx->cancel_lock);
 			break;
 		}
+		acall_cancel_cursor_leave(&ctx->cancel_cursor, &req->node);
 		list_del(&req->node);
 		spin_unlock_irq(&ctx->cancel_lock);
 		acall_req_complete_notify(req, acall_req_end_res(req, -ECANCELED));
@@ -44,6 +46,7 @@ void acall_cancel_init_work(struct acall_ctx *ctx)
 	spin_lock_init(&ctx->cancel_lock);
 	INIT_LIST_HEAD(&ctx->cancel_list);
 	INIT_WORK(&ctx->cancel_work, acall_cancel_work);
+	mutex_init(&ctx->cancel_mutex);
 }
 
 void acall_cancel_later(struct acall_req *req)
@@ -65,71 +68,152 @@ void acall_cancel_later(struct acall_req *req)
 	}
 }
 
+/*
+ * Let go of lock, a list's, in the middle of CANCEL's walk of it, at pos,
+ * the next node to look at, and take it again: each list holds up to a
+ * ring's requests, and its lock is taken from interrupts, which must not
+ * wait for the whole walk (nor other CPUs spin for it with interrupts
+ * off). Whatever takes a node off the list meanwhile moves *cursor past
+ * it (acall_cancel_cursor_leave()), and a pool's file's run that moves to
+ * the tail with the cursor in it leaves the cursor after the run's old
+ * place (acall_pool_cursor_move()): a node may be met again, and none
+ * that stays on the list is passed by. Nodes added meanwhile may or may
+ * not be seen, as those added just after the call. Returns where the
+ * walk goes on: head, the list's, to end it. Under ctx->cancel_mutex: one
+ * walk, so one cursor, per list.
+ */
+struct list_head *acall_cancel_walk_pause(spinlock_t *lock,
+					  struct list_head *head,
+					  struct list_head **cursor,
+					  struct list_head *pos)
+{
+	*cursor = pos;
+	spin_unlock_irq(lock);
+	cond_resched();
+	acall_inject_cancel_pause();
+	spin_lock_irq(lock);
+	pos = *cursor;
+	*cursor = NULL;
+	/* Nobody reads a dying caller's answer: no need to go on. */
+	return fatal_signal_pending(current) ? head : pos;
+}
+
 /* Whether a request with user_data waits for acall_cancel_work() to end it. */
 static bool acall_cancel_pending(struct acall_ctx *ctx, u64 user_data)
 {
+	unsigned int n = 0, pauses = acall_cancel_walk_pauses(ctx);
+	struct list_head *pos;
 	struct acall_req *req;
 	bool found = false;
 
 	spin_lock_irq(&ctx->cancel_lock);
-	list_for_each_entry(req, &ctx->cancel_list, node) {
+	pos = ctx->cancel_list.next;
+	while (pos != &ctx->cancel_list) {
+		if (n++ == ACALL_CANCEL_WALK && pauses) {
+			pauses--;
+			n = 0;
+			pos = acall_cancel_walk_pause(&ctx->cancel_lock,
+						      &ctx->cancel_list,
+						      &ctx->cancel_cursor, pos);
+			continue;
+		}
+		req = list_entry(pos, struct acall_req, node);
 		if (req->user_data == user_data) {
 			found = true;
 			break;
 		}
+		pos = pos->next;
 	}
 	spin_unlock_irq(&ctx->cancel_lock);
 	return found;
 }
 
+/*
+ * Take the requests of pool->work with user_data off it, onto list; say
+ * whether one of them has started (*running) or was marked already
+ * (*marked_before). Returns how many it took.
+ */
+static long acall_cancel_pool(struct acall_pool *pool, u64 user_data,
+			      struct list_head *list, bool *running,
+			      bool *marked_before)
+{
+	unsigned int n = 0, pauses = acall_cancel_walk_pauses(pool->ctx);
+	struct acall_worker *worker;
+	struct list_head *pos;
+	struct acall_req *req;
+	long canceled = 0;
+	bool busy = false;
+
+	spin_lock_irq(&pool->lock);
+	pos = pool->work.next;
+	while (pos != &pool->work) {
+		if (n++ == ACALL_CANCEL_WALK && pauses) {
+			pauses--;
+			n = 0;
+			pos = acall_cancel_walk_pause(&pool->lock, &pool->work,
+						      &pool->cancel_cursor, pos);
+			continue;
+		}
+		req = list_entry(pos, struct acall_req, node);
+		pos = pos->next;
+		if (req->user_data != user_data)
+			continue;
+		/* A read going on after its page wait has started. */
+		if (req->resumed) {
+			busy = true;
+			continue;
+		}
+		/* Marked while held and released since: on its way. */
+		if (req->canceled) {
+			*marked_before = true;
+			continue;
+		}
+		acall_pool_unlink(pool, req);
+		list_move_tail(&req->node, list);
+		WRITE_ONCE(pool->nr_queued, pool->nr_queued - 1);
+		canceled++;
+	}
+	/* As many as its workers: walked in one go. */
+	list_for_each_entry(req, &pool->running, node)
+		busy |= req->user_data == user_data;
+	list_for_each_entry(worker, &pool->issuing, issuing_node)
+		busy |= worker->issuing_user_data == user_data;
+	spin_unlock_irq(&pool->lock);
+	*running |= busy;
+	return canceled;
+}
+
 long acall_ioctl_cancel(struct acall_ctx *ctx, u64 __user *arg)
 {
-	struct acall_req *req, *next;
-	struct acall_worker *worker;
-	struct acall_pool *pool;
 	bool running = false, marked_before = false;
+	struct acall_pool *pool;
 	unsigned int i = 0;
-	long canceled;
+	long canceled, ret;
 	u64 user_data;
 
 	if (get_user(user_data, arg))
 		return -EFAULT;
+	/* Only a fatal signal ends the wait: nobody sees its -EINTR. */
+	if (mutex_lock_killable(&ctx->cancel_mutex))
+		return -EINTR;
 
 	/* Held ones first: canceling a pool's may release more of them. */
 	canceled = acall_order_cancel(ctx, user_data, &marked_before);
 	while ((pool = acall_pool_next(ctx, &i))) {
 		LIST_HEAD(list);
 
-		spin_lock_irq(&pool->lock);
-		list_for_each_entry_safe(req, next, &pool->work, node) {
-			if (req->user_data != user_data)
-				continue;
-			/* A read going on after its page wait has started. */
-			if (req->resumed) {
-				running = true;
-				continue;
-			}
-			/* Marked while held and released since: on its way. */
-			if (req->canceled) {
-				marked_before = true;
-				continue;
-			}
-			acall_pool_unlink(pool, req);
-			list_move_tail(&req->node, &list);
-			WRITE_ONCE(pool->nr_queued, pool->nr_queued - 1);
-			canceled++;
-		}
-		list_for_each_entry(req, &pool->running, node)
-			running |= req->user_data == user_data;
-		list_for_each_entry(worker, &pool->issuing, issuing_node)
-			running |= worker->issuing_user_data == user_data;
-		spin_unlock_irq(&pool->lock);
+		canceled += acall_cancel_pool(pool, user_data, &list, &running,
+					      &marked_before);
 		acall_fail_list(ctx, &list, -ECANCELED);
 	}
 	if (canceled)
-		return canceled;
+		ret = canceled;
 	/* Running, or bound to complete with -ECANCELED already. */
-	if (running || marked_before || acall_cancel_pending(ctx, user_data))
-		return -EALREADY;
-	return -ENOENT;
+	else if (running || marked_before ||
+		 acall_cancel_pending(ctx, user_data))
+		ret = -EALREADY;
+	else
+		ret = -ENOENT;
+	mutex_unlock(&ctx->cancel_mutex);
+	return ret;
 }

@@ -4,6 +4,7 @@
 
 #include <linux/bug.h>
 #include <linux/capability.h>
+#include <linux/completion.h>
 #include <linux/delay.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
@@ -63,6 +64,23 @@ void acall_inject_between_tails(void)
 	mdelay(ACALL_INJECT_SLOW_POST_MS);
 }
 
+static atomic_t acall_inject_cancel_armed;
+static DECLARE_COMPLETION(acall_inject_cancel_resume);
+
+/* Where CANCEL's walk has let go of a list's lock (cancel.c). */
+void acall_inject_cancel_pause(void)
+{
+	long timeout = msecs_to_jiffies(ACALL_INJECT_CANCEL_PAUSE_MS);
+
+	if (!atomic_xchg(&acall_inject_cancel_armed, 0))
+		return;
+	pr_info("cancel walk paused\n");
+	/* Interruptible: the test sees the thread asleep (S) here. */
+	wait_for_completion_interruptible_timeout(&acall_inject_cancel_resume,
+						  timeout);
+	pr_info("cancel walk goes on\n");
+}
+
 long acall_ioctl_inject(unsigned long arg)
 {
 	/* Test builds only, and even there not for any holder of the device. */
@@ -87,6 +105,14 @@ long acall_ioctl_inject(unsigned long arg)
 	case ACALL_INJECT_SLOW_POST:
 		pr_info("the next post will stall between its tails\n");
 		atomic_set(&acall_inject_slow_post, 1);
+		return 0;
+	case ACALL_INJECT_CANCEL_PAUSE:
+		pr_info("the next cancel walk will pause\n");
+		reinit_completion(&acall_inject_cancel_resume);
+		atomic_set(&acall_inject_cancel_armed, 1);
+		return 0;
+	case ACALL_INJECT_CANCEL_RESUME:
+		complete(&acall_inject_cancel_resume);
 		return 0;
 	default:
 		return -EINVAL;

@@ -39,6 +39,17 @@
 #define ACALL_INJECT_SLOW_POST		5
 #define ACALL_INJECT_SLOW_POST_MS	300
 
+/*
+ * The next ACALL_IOC_CANCEL that lets go of a list's lock in the middle of
+ * its walk (more than ACALL_CANCEL_WALK requests on the list) logs "cancel
+ * walk paused" and waits there, the lock let go, until
+ * ACALL_INJECT_CANCEL_RESUME (or ACALL_INJECT_CANCEL_PAUSE_MS): the test
+ * changes the list meanwhile, and the walk must go on past what left it.
+ */
+#define ACALL_INJECT_CANCEL_PAUSE	6
+#define ACALL_INJECT_CANCEL_RESUME	7
+#define ACALL_INJECT_CANCEL_PAUSE_MS	10000
+
 #define ACALL_IOC_INJECT	_IOW(ACALL_IOC_MAGIC, 0x3f, __u32)
 
 #endif /* ACALL_INJECT_H */

@@ -85,6 +85,9 @@ struct acall_pool {
 	/* The CPU hotplug events the masks saw; one less: not settled. */
 	unsigned int cpus_seq;
 
+	/* Where a CANCEL that let go of lock goes on in work (cancel.c). */
+	struct list_head *cancel_cursor;
+
 	/* Each bucket's requests lie together on work: its first and last. */
 	struct acall_req *hash_first[1 << ACALL_HASH_BITS];
 	struct acall_req *hash_last[1 << ACALL_HASH_BITS];
@@ -220,12 +223,16 @@ struct acall_ctx {
 	/* Requests waiting on a barrier or a link, for ACALL_IOC_CANCEL. */
 	spinlock_t held_lock;
 	struct list_head held;
+	struct list_head *held_cursor;	/* a paused CANCEL's (cancel.c) */
 
 	/* Requests canceled after close, completed one by one by a work. */
 	spinlock_t cancel_lock;
 	struct list_head cancel_list;
+	struct list_head *cancel_cursor; /* a paused CANCEL's (cancel.c) */
 	bool canceling;
 	struct work_struct cancel_work;
+	/* One ACALL_IOC_CANCEL at a time: each list has one cursor. */
+	struct mutex cancel_mutex;
 
 	struct acall_counts __percpu *counts;
 	struct acall_worker_counts stats;
@@ -606,6 +613,38 @@ void acall_spawn_ask(struct acall_ctx *ctx);
 long acall_ioctl_cancel(struct acall_ctx *ctx, u64 __user *arg);
 void acall_cancel_init_work(struct acall_ctx *ctx);
 void acall_cancel_later(struct acall_req *req);
+struct list_head *acall_cancel_walk_pause(spinlock_t *lock,
+					  struct list_head *head,
+					  struct list_head **cursor,
+					  struct list_head *pos);
+
+/* Nodes a CANCEL looks at under a list's lock before it lets go of it. */
+#define ACALL_CANCEL_WALK	64
+
+/*
+ * How often one walk of a list may let go of its lock: twice what a
+ * ring's worth of requests needs, and two more. Requests that workers take
+ * and submitters queue as fast as the walk goes, or files' runs moved
+ * behind it, could otherwise keep it going for as long as they come; past
+ * this it goes to the end in one go, the list's length (a ring's requests
+ * at most), as it did before it let go of the lock at all.
+ */
+static inline unsigned int acall_cancel_walk_pauses(const struct acall_ctx *ctx)
+{
+	return 2 * (ctx->entries / ACALL_CANCEL_WALK) + 2;
+}
+
+/*
+ * node leaves a list on which a CANCEL may have paused at *cursor (or NULL:
+ * none has): that walk goes on from the node after it. Under the list's
+ * lock.
+ */
+static inline void acall_cancel_cursor_leave(struct list_head **cursor,
+					     struct list_head *node)
+{
+	if (unlikely(*cursor == node))
+		*cursor = node->next;
+}
 
 /* affinity.c */
 void acall_affinity_init(void);
@@ -636,10 +675,12 @@ long acall_ioctl_inject(unsigned long arg);
 void acall_inject_completion_tail(void);
 void acall_inject_before_wake(struct task_struct *task);
 void acall_inject_between_tails(void);
+void acall_inject_cancel_pause(void);
 #else
 static inline void acall_inject_completion_tail(void) { }
 static inline void acall_inject_before_wake(struct task_struct *task) { }
 static inline void acall_inject_between_tails(void) { }
+static inline void acall_inject_cancel_pause(void) { }
 #endif
 
 #endif /* ACALL_INTERNAL_H */

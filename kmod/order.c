@@ -91,6 +91,7 @@ static void acall_held_del(struct acall_req *req)
 
 	spin_lock_irqsave(&ctx->held_lock, flags);
 	if (req->held_listed) {
+		acall_cancel_cursor_leave(&ctx->held_cursor, &req->held_node);
 		list_del(&req->held_node);
 		req->held_listed = false;
 	}
@@ -385,16 +386,30 @@ void acall_order_done_chain(struct acall_req *req, long res)
  * ACALL_IOC_CANCEL for requests waiting on a barrier or a link: mark them;
  * they complete with -ECANCELED when they would have started. Returns how
  * many it marked; *marked_before says whether one matched that was marked
- * already (by an earlier CANCEL, or by its chain's failure).
+ * already (by an earlier CANCEL, or by its chain's failure). Under
+ * ctx->cancel_mutex.
  */
 long acall_order_cancel(struct acall_ctx *ctx, u64 user_data,
 			bool *marked_before)
 {
+	unsigned int n = 0, pauses = acall_cancel_walk_pauses(ctx);
+	struct list_head *pos;
 	struct acall_req *req;
 	long found = 0;
 
 	spin_lock_irq(&ctx->held_lock);
-	list_for_each_entry(req, &ctx->held, held_node) {
+	pos = ctx->held.next;
+	while (pos != &ctx->held) {
+		if (n++ == ACALL_CANCEL_WALK && pauses) {
+			pauses--;
+			n = 0;
+			pos = acall_cancel_walk_pause(&ctx->held_lock,
+						      &ctx->held,
+						      &ctx->held_cursor, pos);
+			continue;
+		}
+		req = list_entry(pos, struct acall_req, held_node);
+		pos = pos->next;
 		if (req->user_data != user_data)
 			continue;
 		if (req->canceled) {

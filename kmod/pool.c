@@ -557,6 +557,28 @@ static void acall_pool_unlink_all(struct acall_pool *pool)
 {
 	memset(pool->hash_first, 0, sizeof(pool->hash_first));
 	memset(pool->hash_last, 0, sizeof(pool->hash_last));
+	/* A paused CANCEL finds nothing more. */
+	if (pool->cancel_cursor)
+		pool->cancel_cursor = &pool->work;
+}
+
+/*
+ * The run of bucket hash, up to last, goes to the tail of pool->work: a
+ * CANCEL paused in it goes on with what followed the run, and meets the
+ * rest of the run again at the tail. (Runs of two files taken in turn can
+ * send it back and forth: its pauses are bounded, acall_cancel_walk_pauses().)
+ * Under the lock.
+ */
+static void acall_pool_cursor_move(struct acall_pool *pool, u8 hash,
+				   struct acall_req *last)
+{
+	struct list_head *cursor = pool->cancel_cursor;
+
+	if (likely(!cursor) || cursor == &pool->work ||
+	    list_entry(cursor, struct acall_req, node)->hash != hash ||
+	    list_is_last(&last->node, &pool->work))
+		return;
+	pool->cancel_cursor = last->node.next;
 }
 
 /*
@@ -614,6 +636,7 @@ take:
 		pool->hash_claimed &= ~BIT_ULL(req->hash - 1);
 	}
 	acall_pool_unlink(pool, req);
+	acall_cancel_cursor_leave(&pool->cancel_cursor, &req->node);
 	list_del(&req->node);
 	WRITE_ONCE(pool->nr_queued, pool->nr_queued - 1);
 	/*
@@ -624,10 +647,13 @@ take:
 	 */
 	if (req->hash) {
 		struct acall_req *first = pool->hash_first[req->hash - 1];
+		struct acall_req *last = pool->hash_last[req->hash - 1];
 
-		if (first)
+		if (first) {
+			acall_pool_cursor_move(pool, req->hash, last);
 			list_bulk_move_tail(&pool->work, &first->node,
-					    &pool->hash_last[req->hash - 1]->node);
+					    &last->node);
+		}
 	}
 	return req;
 }

@@ -6,10 +6,12 @@
 #ifndef ACALL_COMPAT_H
 #define ACALL_COMPAT_H
 
+#include <linux/blkdev.h>
 #include <linux/eventfd.h>
 #include <linux/fs.h>
 #include <linux/fsnotify.h>
 #include <linux/mm.h>
+#include <linux/resume_user_mode.h>
 #include <linux/sched/signal.h>
 #include <linux/uio.h>
 #include <linux/version.h>
@@ -135,5 +137,49 @@ static inline int acall_dequeue_signal(sigset_t *mask, kernel_siginfo_t *info)
 	return dequeue_signal(current, mask, info, &type);
 #endif
 }
+
+/*
+ * Whether the io controller (io.latency, io.cost, a throttled swap-in)
+ * asked current to wait on its way back to userspace, as
+ * blkcg_schedule_throttle() does: 6.3 names the disk by its gendisk, 6.1
+ * and 6.2 by its queue.
+ */
+static inline bool acall_blkcg_throttle_pending(void)
+{
+#if !IS_ENABLED(CONFIG_BLK_CGROUP)
+	return false;
+#elif LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+	return current->throttle_disk;
+#else
+	return current->throttle_queue;
+#endif
+}
+
+#ifdef ACALL_INJECT
+/* What blkcg_schedule_throttle() does for disk, no delay asked: tests only. */
+static inline void acall_blkcg_throttle_set(struct gendisk *disk)
+{
+#if !IS_ENABLED(CONFIG_BLK_CGROUP)
+	return;
+#elif LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+	if (current->throttle_disk != disk) {
+		get_device(disk_to_dev(disk));
+		if (current->throttle_disk)
+			put_disk(current->throttle_disk);
+		current->throttle_disk = disk;
+	}
+	set_notify_resume(current);
+#else
+	if (current->throttle_queue != disk->queue) {
+		if (!blk_get_queue(disk->queue))
+			return;
+		if (current->throttle_queue)
+			blk_put_queue(current->throttle_queue);
+		current->throttle_queue = disk->queue;
+	}
+	set_notify_resume(current);
+#endif
+}
+#endif
 
 #endif /* ACALL_COMPAT_H */

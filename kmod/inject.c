@@ -9,6 +9,7 @@
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 
+#include "compat.h"
 #include "internal.h"
 #include "inject.h"
 
@@ -81,6 +82,23 @@ void acall_inject_cancel_pause(void)
 	pr_info("cancel walk goes on\n");
 }
 
+static atomic_t acall_inject_throttle;
+
+/* A worker about to run req (pool.c). */
+void acall_inject_worker_throttle(struct acall_req *req)
+{
+	struct super_block *sb;
+
+	if (!atomic_read(&acall_inject_throttle) || !req->file ||
+	    (current->flags & PF_KTHREAD))
+		return;
+	sb = file_inode(req->file)->i_sb;
+	if (!sb->s_bdev || !atomic_xchg(&acall_inject_throttle, 0))
+		return;
+	pr_info("the io controller asks a worker to wait\n");
+	acall_blkcg_throttle_set(sb->s_bdev->bd_disk);
+}
+
 long acall_ioctl_inject(unsigned long arg)
 {
 	/* Test builds only, and even there not for any holder of the device. */
@@ -113,6 +131,10 @@ long acall_ioctl_inject(unsigned long arg)
 		return 0;
 	case ACALL_INJECT_CANCEL_RESUME:
 		complete(&acall_inject_cancel_resume);
+		return 0;
+	case ACALL_INJECT_WORKER_THROTTLE:
+		pr_info("the next worker on a disk will be asked to wait\n");
+		atomic_set(&acall_inject_throttle, 1);
 		return 0;
 	default:
 		return -EINVAL;

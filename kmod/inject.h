@@ -50,6 +50,14 @@
 #define ACALL_INJECT_CANCEL_RESUME	7
 #define ACALL_INJECT_CANCEL_PAUSE_MS	10000
 
+/*
+ * The next request a thread of the process runs as a worker, on a file of
+ * a block device's filesystem, has the io controller ask that thread to
+ * wait on its way back to userspace, with no delay (what io.latency and
+ * io.cost do to a cgroup over its share): the thread must go back.
+ */
+#define ACALL_INJECT_WORKER_THROTTLE	8
+
 #define ACALL_IOC_INJECT	_IOW(ACALL_IOC_MAGIC, 0x3f, __u32)
 
 #endif /* ACALL_INJECT_H */

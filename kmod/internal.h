@@ -676,11 +676,13 @@ void acall_inject_completion_tail(void);
 void acall_inject_before_wake(struct task_struct *task);
 void acall_inject_between_tails(void);
 void acall_inject_cancel_pause(void);
+void acall_inject_worker_throttle(struct acall_req *req);
 #else
 static inline void acall_inject_completion_tail(void) { }
 static inline void acall_inject_before_wake(struct task_struct *task) { }
 static inline void acall_inject_between_tails(void) { }
 static inline void acall_inject_cancel_pause(void) { }
+static inline void acall_inject_worker_throttle(struct acall_req *req) { }
 #endif
 
 #endif /* ACALL_INTERNAL_H */

@@ -23,6 +23,7 @@
 #include <linux/topology.h>
 #include <linux/wait_bit.h>
 
+#include "compat.h"
 #include "internal.h"
 #include "acall_trace.h"
 
@@ -274,6 +275,7 @@ static long acall_worker_run(struct acall_pool *pool, struct acall_req *req,
 		return acall_req_end_res(req, -ECANCELED);
 	}
 	trace_acall_issue(ctx, req->user_data, ACALL_PATH_WORKER);
+	acall_inject_worker_throttle(req);
 	res = req->op->run(req);
 
 	acall_worker_unlist_running(pool, req);
@@ -755,9 +757,10 @@ static bool acall_worker_leave(struct acall_worker *worker, u8 hash,
  * (0), or, in a thread of the process, until it must go back to userspace
  * (-EINTR) and may then come back: a signal is pending for it (a stop, a
  * debugger, glibc's setuid() broadcast), task work waits for it (the last
- * fput() of a file, which releases its locks), or it charged its memory
- * cgroup past memory.high, whose reclaim runs on the way back. (Not for
- * every TIF_NOTIFY_RESUME: rseq sets it at each preemption.)
+ * fput() of a file, which releases its locks), it charged its memory
+ * cgroup past memory.high, whose reclaim runs on the way back, or its io
+ * cgroup's controller asked it to wait there (io.latency, io.cost). (Not
+ * for every TIF_NOTIFY_RESUME: rseq sets it at each preemption.)
  */
 static bool acall_worker_must_return(struct acall_worker *worker)
 {
@@ -767,6 +770,8 @@ static bool acall_worker_must_return(struct acall_worker *worker)
 	if (current->memcg_nr_pages_over_high)
 		return true;
 #endif
+	if (acall_blkcg_throttle_pending())
+		return true;
 	/* The last fput() of a file a request held runs there, for one. */
 	return signal_pending(current) || task_work_pending(current);
 }

@@ -69,54 +69,52 @@ void acall_cancel_later(struct acall_req *req)
 }
 
 /*
- * Let go of lock, a list's, in the middle of CANCEL's walk of it, at pos,
- * the next node to look at, and take it again: each list holds up to a
- * ring's requests, and its lock is taken from interrupts, which must not
- * wait for the whole walk (nor other CPUs spin for it with interrupts
- * off). Whatever takes a node off the list meanwhile moves *cursor past
- * it (acall_cancel_cursor_leave()), and a pool's file's run that moves to
- * the tail with the cursor in it leaves the cursor after the run's old
- * place (acall_pool_cursor_move()): a node may be met again, and none
- * that stays on the list is passed by. Nodes added meanwhile may or may
- * not be seen, as those added just after the call. Returns where the
- * walk goes on: head, the list's, to end it. Under ctx->cancel_mutex: one
- * walk, so one cursor, per list.
+ * The node w looks at next, pos or, once it has looked at
+ * ACALL_CANCEL_WALK since it took its list's lock and while it may still
+ * (w->pauses), the one it goes on from after it let go of the lock at pos
+ * and took it again: each list holds up to a ring's requests, and its
+ * lock is taken from interrupts, which must not wait for the whole walk
+ * (nor other CPUs spin for it with interrupts off). Whatever takes a node
+ * off the list meanwhile moves the cursor past it
+ * (acall_cancel_cursor_leave()), and a pool's file's run that moves to the
+ * tail with the cursor in it leaves the cursor after the run's old place
+ * (acall_pool_cursor_move()): a node may be met again, and none that stays
+ * on the list is passed by. Nodes added meanwhile may or may not be seen,
+ * as those added just after the call. The list's head ends the walk: a
+ * dying caller's too (nobody reads its answer). Under ctx->cancel_mutex:
+ * one walk, so one cursor, per list.
  */
-struct list_head *acall_cancel_walk_pause(spinlock_t *lock,
-					  struct list_head *head,
-					  struct list_head **cursor,
-					  struct list_head *pos)
+struct list_head *acall_cancel_walk_next(struct acall_cancel_walk *w,
+					 struct list_head *pos)
 {
-	*cursor = pos;
-	spin_unlock_irq(lock);
+	if (pos == w->head || w->n++ < ACALL_CANCEL_WALK || !w->pauses)
+		return pos;
+	w->pauses--;
+	/* The node it goes on from is the next stretch's first. */
+	w->n = 1;
+	*w->cursor = pos;
+	spin_unlock_irq(w->lock);
 	cond_resched();
 	acall_inject_cancel_pause();
-	spin_lock_irq(lock);
-	pos = *cursor;
-	*cursor = NULL;
-	/* Nobody reads a dying caller's answer: no need to go on. */
-	return fatal_signal_pending(current) ? head : pos;
+	spin_lock_irq(w->lock);
+	pos = *w->cursor;
+	*w->cursor = NULL;
+	return fatal_signal_pending(current) ? w->head : pos;
 }
 
 /* Whether a request with user_data waits for acall_cancel_work() to end it. */
 static bool acall_cancel_pending(struct acall_ctx *ctx, u64 user_data)
 {
-	unsigned int n = 0, pauses = acall_cancel_walk_pauses(ctx);
+	struct acall_cancel_walk w = acall_cancel_walk(ctx, &ctx->cancel_lock,
+						      &ctx->cancel_list,
+						      &ctx->cancel_cursor);
 	struct list_head *pos;
 	struct acall_req *req;
 	bool found = false;
 
 	spin_lock_irq(&ctx->cancel_lock);
 	pos = ctx->cancel_list.next;
-	while (pos != &ctx->cancel_list) {
-		if (n++ == ACALL_CANCEL_WALK && pauses) {
-			pauses--;
-			n = 0;
-			pos = acall_cancel_walk_pause(&ctx->cancel_lock,
-						      &ctx->cancel_list,
-						      &ctx->cancel_cursor, pos);
-			continue;
-		}
+	while ((pos = acall_cancel_walk_next(&w, pos)) != &ctx->cancel_list) {
 		req = list_entry(pos, struct acall_req, node);
 		if (req->user_data == user_data) {
 			found = true;
@@ -137,7 +135,9 @@ static long acall_cancel_pool(struct acall_pool *pool, u64 user_data,
 			      struct list_head *list, bool *running,
 			      bool *marked_before)
 {
-	unsigned int n = 0, pauses = acall_cancel_walk_pauses(pool->ctx);
+	struct acall_cancel_walk w = acall_cancel_walk(pool->ctx, &pool->lock,
+						      &pool->work,
+						      &pool->cancel_cursor);
 	struct acall_worker *worker;
 	struct list_head *pos;
 	struct acall_req *req;
@@ -146,14 +146,7 @@ static long acall_cancel_pool(struct acall_pool *pool, u64 user_data,
 
 	spin_lock_irq(&pool->lock);
 	pos = pool->work.next;
-	while (pos != &pool->work) {
-		if (n++ == ACALL_CANCEL_WALK && pauses) {
-			pauses--;
-			n = 0;
-			pos = acall_cancel_walk_pause(&pool->lock, &pool->work,
-						      &pool->cancel_cursor, pos);
-			continue;
-		}
+	while ((pos = acall_cancel_walk_next(&w, pos)) != &pool->work) {
 		req = list_entry(pos, struct acall_req, node);
 		pos = pos->next;
 		if (req->user_data != user_data)

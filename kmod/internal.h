@@ -613,26 +613,46 @@ void acall_spawn_ask(struct acall_ctx *ctx);
 long acall_ioctl_cancel(struct acall_ctx *ctx, u64 __user *arg);
 void acall_cancel_init_work(struct acall_ctx *ctx);
 void acall_cancel_later(struct acall_req *req);
-struct list_head *acall_cancel_walk_pause(spinlock_t *lock,
-					  struct list_head *head,
-					  struct list_head **cursor,
-					  struct list_head *pos);
 
 /* Nodes a CANCEL looks at under a list's lock before it lets go of it. */
 #define ACALL_CANCEL_WALK	64
 
 /*
- * How often one walk of a list may let go of its lock: twice what a
- * ring's worth of requests needs, and two more. Requests that workers take
- * and submitters queue as fast as the walk goes, or files' runs moved
- * behind it, could otherwise keep it going for as long as they come; past
- * this it goes to the end in one go, the list's length (a ring's requests
- * at most), as it did before it let go of the lock at all.
+ * A CANCEL's walk of one list (the held requests, a pool's queue, the
+ * cancel work's list), which lets go of the list's lock every
+ * ACALL_CANCEL_WALK nodes: acall_cancel_walk_next() (cancel.c).
  */
-static inline unsigned int acall_cancel_walk_pauses(const struct acall_ctx *ctx)
+struct acall_cancel_walk {
+	spinlock_t *lock;		/* the list's, held while it walks */
+	struct list_head *head;		/* the list's */
+	struct list_head **cursor;	/* where it went on, while let go */
+	unsigned int n;			/* nodes handed out under the lock */
+	unsigned int pauses;		/* times it may still let go */
+};
+
+/*
+ * A walk of the list at head under lock, cursor its owner's. It lets go
+ * of the lock at most twice as often as a ring's worth of requests needs,
+ * and two more times: requests that workers take and submitters queue as
+ * fast as it goes, or files' runs moved behind it, could otherwise keep it
+ * going for as long as they come; past that it goes to the end in one go,
+ * the list's length (a ring's requests at most), as it did before it let
+ * go of the lock at all.
+ */
+static inline struct acall_cancel_walk
+acall_cancel_walk(const struct acall_ctx *ctx, spinlock_t *lock,
+		  struct list_head *head, struct list_head **cursor)
 {
-	return 2 * (ctx->entries / ACALL_CANCEL_WALK) + 2;
+	return (struct acall_cancel_walk){
+		.lock = lock,
+		.head = head,
+		.cursor = cursor,
+		.pauses = 2 * (ctx->entries / ACALL_CANCEL_WALK) + 2,
+	};
 }
+
+struct list_head *acall_cancel_walk_next(struct acall_cancel_walk *w,
+					 struct list_head *pos);
 
 /*
  * node leaves a list on which a CANCEL may have paused at *cursor (or NULL:

@@ -392,22 +392,16 @@ void acall_order_done_chain(struct acall_req *req, long res)
 long acall_order_cancel(struct acall_ctx *ctx, u64 user_data,
 			bool *marked_before)
 {
-	unsigned int n = 0, pauses = acall_cancel_walk_pauses(ctx);
+	struct acall_cancel_walk w = acall_cancel_walk(ctx, &ctx->held_lock,
+						      &ctx->held,
+						      &ctx->held_cursor);
 	struct list_head *pos;
 	struct acall_req *req;
 	long found = 0;
 
 	spin_lock_irq(&ctx->held_lock);
 	pos = ctx->held.next;
-	while (pos != &ctx->held) {
-		if (n++ == ACALL_CANCEL_WALK && pauses) {
-			pauses--;
-			n = 0;
-			pos = acall_cancel_walk_pause(&ctx->held_lock,
-						      &ctx->held,
-						      &ctx->held_cursor, pos);
-			continue;
-		}
+	while ((pos = acall_cancel_walk_next(&w, pos)) != &ctx->held) {
 		req = list_entry(pos, struct acall_req, held_node);
 		pos = pos->next;
 		if (req->user_data != user_data)

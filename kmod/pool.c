@@ -568,7 +568,7 @@ static void acall_pool_unlink_all(struct acall_pool *pool)
  * The run of bucket hash, up to last, goes to the tail of pool->work: a
  * CANCEL paused in it goes on with what followed the run, and meets the
  * rest of the run again at the tail. (Runs of two files taken in turn can
- * send it back and forth: its pauses are bounded, acall_cancel_walk_pauses().)
+ * send it back and forth: its pauses are bounded, acall_cancel_walk().)
  * Under the lock.
  */
 static void acall_pool_cursor_move(struct acall_pool *pool, u8 hash,

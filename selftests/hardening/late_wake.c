@@ -26,7 +26,7 @@
 
 #include <linux/acall.h>
 #include "inject.h"
-#include "../task_state.h"
+#include "served.h"
 
 static int dev;
 static pthread_t server;
@@ -76,7 +76,6 @@ int main(void)
 	cpu_set_t cpu0;
 	char why[128];
 	int ctl, failed = 0;
-	pid_t tid;
 	void *map;
 
 	/*
@@ -93,25 +92,10 @@ int main(void)
 	/* No SA_RESTART: SERVE returns EINTR for it, as the ABI says. */
 	sigaction(SIGUSR1, &sa, NULL);
 
-	dev = open("/dev/acall", O_RDWR);
-	ctl = open("/dev/acall", O_RDWR);
-	if (dev < 0 || ctl < 0 || ioctl(dev, ACALL_IOC_SETUP, &p)) {
-		perror("acall-late_wake: /dev/acall");
+	/* The thread idles in SERVE: the one to choose. */
+	if (served_context("acall-late_wake", &p, &dev, &ctl, &map) ||
+	    served_start("acall-late_wake", &server, serve, &server_tid))
 		return 1;
-	}
-	map = mmap(NULL, p.ring_bytes, PROT_READ, MAP_SHARED, dev, 0);
-	if (map == MAP_FAILED) {
-		perror("acall-late_wake: mmap");
-		return 1;
-	}
-	if (pthread_create(&server, NULL, serve, NULL)) {
-		fprintf(stderr, "acall-late_wake: pthread_create failed\n");
-		return 1;
-	}
-	/* Until it sleeps in SERVE: idle in the pool, the one to choose. */
-	while (!(tid = __atomic_load_n(&server_tid, __ATOMIC_ACQUIRE)))
-		sched_yield();
-	acall_task_wait_asleep_in_ioctl(tid);
 
 	if (ioctl(ctl, ACALL_IOC_INJECT, ACALL_INJECT_LATE_WAKE)) {
 		perror("acall-late_wake: ACALL_IOC_INJECT");

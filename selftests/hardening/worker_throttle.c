@@ -31,7 +31,7 @@
 
 #include <linux/acall.h>
 #include "inject.h"
-#include "../task_state.h"
+#include "served.h"
 
 #define MAX_RETURNS	64
 
@@ -116,7 +116,6 @@ int main(void)
 	char path[256], why[128];
 	int ctl, fd, failed = 0, before, after;
 	bool eintr;
-	pid_t tid;
 	void *map;
 
 	if (!dir) {
@@ -131,26 +130,15 @@ int main(void)
 	}
 	snprintf(path, sizeof(path), "%s/acall-worker-throttle", dir);
 	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
-	dev = open("/dev/acall", O_RDWR);
-	ctl = open("/dev/acall", O_RDWR);
-	if (fd < 0 || dev < 0 || ctl < 0 || ioctl(dev, ACALL_IOC_SETUP, &p)) {
-		perror("acall-worker_throttle: open or SETUP");
+	if (fd < 0) {
+		perror("acall-worker_throttle: open");
 		return 1;
 	}
 	unlink(path);
-	map = mmap(NULL, p.ring_bytes, PROT_READ, MAP_SHARED, dev, 0);
-	if (map == MAP_FAILED) {
-		perror("acall-worker_throttle: mmap");
+	/* The thread idles in SERVE: the one to run the fsync. */
+	if (served_context("acall-worker_throttle", &p, &dev, &ctl, &map) ||
+	    served_start("acall-worker_throttle", &server, serve, &server_tid))
 		return 1;
-	}
-	if (pthread_create(&server, NULL, serve, NULL)) {
-		fprintf(stderr, "acall-worker_throttle: pthread_create failed\n");
-		return 1;
-	}
-	/* Until it sleeps in SERVE: idle in the pool, the one to run it. */
-	while (!(tid = __atomic_load_n(&server_tid, __ATOMIC_ACQUIRE)))
-		sched_yield();
-	acall_task_wait_asleep_in_ioctl(tid);
 
 	before = __atomic_load_n(&returns, __ATOMIC_ACQUIRE);
 	if (ioctl(ctl, ACALL_IOC_INJECT, ACALL_INJECT_WORKER_THROTTLE)) {

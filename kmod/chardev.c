@@ -58,7 +58,7 @@ static long acall_unlocked_ioctl(struct file *file, unsigned int cmd,
 	case ACALL_IOC_PROBE:
 		return acall_ioctl_probe(uarg);
 	case ACALL_IOC_SETUP:
-		return acall_ctx_setup(ctx, uarg);
+		return acall_ctx_setup(ctx, file, uarg);
 #ifdef ACALL_INJECT
 	case ACALL_IOC_INJECT:
 		return acall_ioctl_inject(arg);

@@ -148,7 +148,8 @@ static int acall_params_check(const struct acall_params *p)
 	return 0;
 }
 
-long acall_ctx_setup(struct acall_ctx *ctx, struct acall_params __user *arg)
+long acall_ctx_setup(struct acall_ctx *ctx, const struct file *file,
+		     struct acall_params __user *arg)
 {
 	struct acall_params p;
 	long ret;
@@ -165,6 +166,9 @@ long acall_ctx_setup(struct acall_ctx *ctx, struct acall_params __user *arg)
 	ret = acall_params_check(&p);
 	if (ret)
 		return ret;
+	if (!(p.flags & ACALL_SETUP_PROCESS_WORKERS) &&
+	    !acall_limits_kthread_allowed(file))
+		return -EPERM;
 
 	mutex_lock(&ctx->setup_lock);
 	ret = -EBUSY;

@@ -375,7 +375,8 @@ extern const struct file_operations acall_fops;
 
 /* ctx.c */
 struct acall_ctx *acall_ctx_alloc(void);
-long acall_ctx_setup(struct acall_ctx *ctx, struct acall_params __user *arg);
+long acall_ctx_setup(struct acall_ctx *ctx, const struct file *file,
+		     struct acall_params __user *arg);
 void acall_ctx_close(struct acall_ctx *ctx);
 long acall_ioctl_shutdown(struct acall_ctx *ctx, unsigned long arg);
 void acall_ctx_put(struct acall_ctx *ctx);
@@ -677,6 +678,7 @@ long acall_ioctl_affinity(struct acall_ctx *ctx,
 
 /* limits.c */
 int acall_limits_open(struct acall_ctx *ctx);
+bool acall_limits_kthread_allowed(const struct file *file);
 void acall_limits_close(struct acall_ctx *ctx);
 int acall_limits_ring(struct acall_ctx *ctx, size_t bytes);
 void acall_limits_ring_undo(struct acall_ctx *ctx);

@@ -11,6 +11,8 @@
  * Kernel-thread workers are also counted over all users together: no
  * pids cgroup or RLIMIT_NPROC bounds them, and a caller who may switch
  * uids (a container's root) would otherwise get a user's share per uid.
+ * No cgroup of the process bounds their CPU either: who may have them at
+ * all is the admin's choice (kthread_workers_disabled).
  */
 #include <linux/capability.h>
 #include <linux/cred.h>
@@ -58,6 +60,40 @@ static const struct kernel_param_ops acall_kthread_workers_ops = {
 module_param_cb(kthread_workers, &acall_kthread_workers_ops, NULL, 0444);
 MODULE_PARM_DESC(kthread_workers,
 		 "Kernel-thread workers of charged users alive now (read only)");
+
+/*
+ * Who may set a context up with kernel-thread workers (no
+ * ACALL_SETUP_PROCESS_WORKERS): they run in the root cgroups, where the
+ * process's cpu.max, cpu.weight, pids.max and cpuset do not reach, so by
+ * default only an opener with CAP_SYS_ADMIN may have them (which io_uring
+ * asks for at kernel.io_uring_disabled 1; CAP_SYS_RESOURCE lifts rlimits,
+ * never a cgroup's bounds). 0: every opener; 2: none.
+ */
+static unsigned int acall_kthread_workers_disabled = 1;
+
+static int acall_kthread_workers_disabled_set(const char *val,
+					      const struct kernel_param *kp)
+{
+	unsigned int level;
+	int ret = kstrtouint(val, 10, &level);
+
+	if (ret)
+		return ret;
+	if (level > 2)
+		return -EINVAL;
+	WRITE_ONCE(acall_kthread_workers_disabled, level);
+	return 0;
+}
+
+static const struct kernel_param_ops acall_kthread_workers_disabled_ops = {
+	.set = acall_kthread_workers_disabled_set,
+	.get = param_get_uint,
+};
+module_param_cb(kthread_workers_disabled, &acall_kthread_workers_disabled_ops,
+		&acall_kthread_workers_disabled, 0644);
+__MODULE_PARM_TYPE(kthread_workers_disabled, "uint");
+MODULE_PARM_DESC(kthread_workers_disabled,
+		 "Kernel-thread workers for: 0 every context, 1 an opener with CAP_SYS_ADMIN (default), 2 none");
 
 static struct acall_user *acall_user_find(kuid_t uid)
 {
@@ -129,6 +165,26 @@ int acall_limits_open(struct acall_ctx *ctx)
 	spin_unlock(&acall_users_lock);
 	kfree(fresh);
 	return ret;
+}
+
+/*
+ * May the context of file have kernel-thread workers
+ * (kthread_workers_disabled)? The capability is the opener's, as
+ * CAP_SYS_RESOURCE is for the limits: a process that opens the device and
+ * then drops its privileges keeps what it had. Asked only when SETUP
+ * wants kernel threads, so that the security module's audit records a
+ * refusal that matters.
+ */
+bool acall_limits_kthread_allowed(const struct file *file)
+{
+	switch (READ_ONCE(acall_kthread_workers_disabled)) {
+	case 0:
+		return true;
+	case 1:
+		return file_ns_capable(file, &init_user_ns, CAP_SYS_ADMIN);
+	default:
+		return false;
+	}
 }
 
 /* The context is freed: give back everything it still holds. */

@@ -1,8 +1,9 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 # Loading and unloading acall.ko: insmod/rmmod cycles, /dev/acall appearing
-# and going away with it, rmmod refused while a context is open, and the
-# read-only parameter refused on insmod's command line.
+# and going away with it, rmmod refused while a context is open, the
+# read-only parameter refused on insmod's command line, and the default
+# that keeps kernel-thread workers to CAP_SYS_ADMIN.
 # Prints TAP; expects the module loaded on entry and leaves it loaded.
 KO=${ACALL_KO:-/acall/acall.ko}
 n=0
@@ -13,7 +14,7 @@ not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n $1"; }
 loaded() { [ -d /sys/module/acall ]; }
 
 echo "TAP version 13"
-echo "1..5"
+echo "1..6"
 
 # 20 insmod/rmmod cycles, each one also opening the device.
 cycles_ok=1
@@ -87,6 +88,33 @@ elif ! insmod "$KO" || [ "$(cat /sys/module/acall/parameters/kthread_workers)" !
 else
 	ok read_only_parameter_refused_at_load
 fi
+loaded || insmod "$KO"
+
+# Freshly loaded, kernel-thread workers are for an opener with
+# CAP_SYS_ADMIN alone (unpriv_test checks what each level does); a level
+# beyond 2 is refused, at run time (the level unchanged) and at load time
+# (the module does not load).
+param=/sys/module/acall/parameters/kthread_workers_disabled
+if [ "$(cat $param)" != 1 ]; then
+	not_ok kthread_workers_disabled_by_default
+	echo "# kthread_workers_disabled is $(cat $param), not 1"
+elif echo 3 2>/dev/null >$param || [ "$(cat $param)" != 1 ]; then
+	not_ok kthread_workers_disabled_by_default
+	echo "# level 3 taken, or the level changed to $(cat $param)"
+elif ! rmmod acall; then
+	not_ok kthread_workers_disabled_by_default
+	echo "# rmmod failed"
+elif insmod "$KO" kthread_workers_disabled=3 2>/dev/null || loaded; then
+	not_ok kthread_workers_disabled_by_default
+	echo "# insmod took kthread_workers_disabled=3"
+elif ! insmod "$KO" kthread_workers_disabled=2 ||
+	[ "$(cat $param)" != 2 ]; then
+	not_ok kthread_workers_disabled_by_default
+	echo "# insmod with kthread_workers_disabled=2 failed or set $(cat $param)"
+else
+	ok kthread_workers_disabled_by_default
+fi
+loaded && rmmod acall
 loaded || insmod "$KO"
 
 [ $failed = 0 ]

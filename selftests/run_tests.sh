@@ -126,7 +126,7 @@ out=/tmp/acall-test.out
 # put back after it: a test killed by its timeout cannot restore those it
 # changed, and the programs after it must not run with them.
 params="max_workers_limit worker_idle_ms user_max_contexts user_max_ring_kb
-user_max_workers max_kthread_workers"
+user_max_workers max_kthread_workers kthread_workers_disabled"
 save_params() {
 	saved=
 	for p in $params; do

@@ -8,7 +8,8 @@
  * ENOMEM and EAGAIN, for all the uids of a user's own user namespace
  * together, and kernel-thread workers for all users together (a thread
  * refused as a worker keeps its own I/O context). Root (CAP_SYS_RESOURCE)
- * is neither limited nor charged.
+ * is neither limited nor charged; CAP_SYS_ADMIN alone may have
+ * kernel-thread workers unless kthread_workers_disabled says otherwise.
  *
  * Each case runs in a child that drops to nobody; it exits 0, or the line
  * of the first check that failed.
@@ -71,6 +72,7 @@ FIXTURE(unpriv) {
 	mode_t mode;
 	long long contexts, ring_kb, workers;	/* as they were, or -1 */
 	long long kthreads, idle_ms;	/* max_kthread_workers, worker_idle_ms */
+	long long kthreads_disabled;	/* kthread_workers_disabled */
 };
 
 FIXTURE_SETUP(unpriv)
@@ -87,6 +89,7 @@ FIXTURE_SETUP(unpriv)
 	self->workers = acall_param_read("user_max_workers");
 	self->kthreads = acall_param_read("max_kthread_workers");
 	self->idle_ms = acall_param_read("worker_idle_ms");
+	self->kthreads_disabled = acall_param_read("kthread_workers_disabled");
 	ASSERT_LT(0, self->contexts);
 	ASSERT_LE(0, self->ring_kb);
 	ASSERT_LE(0, self->workers);
@@ -105,6 +108,9 @@ FIXTURE_TEARDOWN(unpriv)
 		acall_param_write("max_kthread_workers", self->kthreads);
 	if (self->idle_ms >= 0)
 		acall_param_write("worker_idle_ms", self->idle_ms);
+	if (self->kthreads_disabled >= 0)
+		acall_param_write("kthread_workers_disabled",
+				  self->kthreads_disabled);
 }
 
 static void open_device(void *arg)
@@ -725,6 +731,8 @@ TEST_F(unpriv, kernel_thread_workers_of_all_users_are_limited)
 	int go, status;
 	pid_t holder;
 
+	/* Users without CAP_SYS_ADMIN may have kernel-thread workers. */
+	ASSERT_EQ(0, acall_param_write("kthread_workers_disabled", 0));
 	/* The holder's worker idles until its context closes. */
 	holder = start_holder(_metadata, hold_kthread_worker, &go);
 	held = acall_param_read("kthread_workers");
@@ -744,6 +752,130 @@ TEST_F(unpriv, kernel_thread_workers_of_all_users_are_limited)
 	EXPECT_GE(held - 1, after);
 	ASSERT_EQ(0, acall_param_write("max_kthread_workers", held));
 	EXPECT_EQ(0, as_nobody(kthread_worker_refused, NULL));
+}
+
+/*
+ * SETUP without ACALL_SETUP_PROCESS_WORKERS on a fresh context: 0, or
+ * -errno. fd: the device, opened by the caller.
+ */
+static int kthread_setup(int fd)
+{
+	struct acall_raw r;
+	int ret;
+
+	ret = acall_raw_setup(&r, fd, 8);
+	if (!ret)
+		acall_raw_unmap(&r);
+	close(fd);
+	return ret;
+}
+
+/*
+ * As nobody: a kernel-thread context is refused with *arg (EPERM) or set
+ * up (0); either way the same fd can still be set up with process workers
+ * (the refusal, if any, before the EBUSY of a second SETUP), and
+ * libacall's context runs a request that needs a worker.
+ */
+static void kthread_setup_as_nobody(void *arg)
+{
+	struct acall_params p = { .entries = 8 }, again = { .entries = 8 };
+	const int *expect = arg;
+	struct acall_ring ring;
+	struct acall_sqe sqe;
+	int fd;
+
+	fd = open(ACALL_DEVICE_PATH, O_RDWR | O_CLOEXEC);
+	CHILD_CHECK(fd >= 0);
+	if (*expect) {
+		CHILD_CHECK(ioctl(fd, ACALL_IOC_SETUP, &p) == -1);
+		CHILD_CHECK(errno == *expect);
+		p.flags = ACALL_SETUP_PROCESS_WORKERS;
+	}
+	CHILD_CHECK(ioctl(fd, ACALL_IOC_SETUP, &p) == 0);
+	CHILD_CHECK(ioctl(fd, ACALL_IOC_SETUP, &again) == -1);
+	CHILD_CHECK(errno == (*expect ? EPERM : EBUSY));
+	close(fd);
+	CHILD_CHECK(acall_ring_init(&ring, NULL) == 0);
+	acall_prep_nop(&sqe, MS);	/* a worker's */
+	CHILD_CHECK(acall_run1(&ring, &sqe) == 0);
+	acall_ring_exit(&ring);
+}
+
+/* What a child of root's does before (or after) it opens the device. */
+enum root_child {
+	AS_ROOT,
+	NOBODY_AFTER_OPEN,	/* open as root, then become nobody */
+	OWN_USERNS,		/* root of a user namespace of its own */
+};
+
+/*
+ * In a child of root's: drop the capability cap (unless -1), do what how
+ * says, then SETUP a kernel-thread context, which must answer expect (an
+ * errno, or 0). The child's exit status: 0, or the line of the check that
+ * failed.
+ */
+static int kthread_setup_as_root(int cap, enum root_child how, int expect)
+{
+	int status, fd;
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		if (cap >= 0)
+			CHILD_CHECK(acall_drop_capability(cap) == 0);
+		if (how == OWN_USERNS)
+			CHILD_CHECK(unshare(CLONE_NEWUSER) == 0);
+		fd = open(ACALL_DEVICE_PATH, O_RDWR | O_CLOEXEC);
+		CHILD_CHECK(fd >= 0);
+		if (how == NOBODY_AFTER_OPEN)
+			become_nobody();
+		CHILD_CHECK(kthread_setup(fd) == -expect);
+		_exit(0);
+	}
+	if (waitpid(pid, &status, 0) != pid)
+		return -errno;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 1000 + WTERMSIG(status);
+}
+
+/*
+ * Kernel-thread workers run outside the process's cgroups (cpu.max,
+ * pids.max, cpuset): kthread_workers_disabled keeps them to an opener
+ * with CAP_SYS_ADMIN (1, the default), refuses them to all (2), or gives
+ * them to all (0). EPERM from SETUP is the refusal; process workers stay
+ * open to everyone. The capability counts at open, and it is
+ * CAP_SYS_ADMIN, not root's uid or CAP_SYS_RESOURCE.
+ */
+TEST_F(unpriv, kernel_thread_workers_need_cap_sys_admin)
+{
+	static int eperm = EPERM, none;
+
+	ASSERT_EQ(0, chmod(ACALL_DEVICE_PATH, 0666));
+
+	ASSERT_EQ(0, acall_param_write("kthread_workers_disabled", 1));
+	EXPECT_EQ(0, as_nobody(kthread_setup_as_nobody, &eperm));
+	EXPECT_EQ(0, kthread_setup_as_root(-1, AS_ROOT, 0));
+	EXPECT_EQ(0, kthread_setup_as_root(-1, NOBODY_AFTER_OPEN, 0));
+	EXPECT_EQ(0, kthread_setup_as_root(CAP_SYS_ADMIN, AS_ROOT, EPERM));
+	EXPECT_EQ(0, kthread_setup_as_root(CAP_SYS_RESOURCE, AS_ROOT, 0));
+	/* A container's root: CAP_SYS_ADMIN in its own namespace only. */
+	if (access("/proc/self/ns/user", F_OK) == 0) {
+		EXPECT_EQ(0, kthread_setup_as_root(-1, OWN_USERNS, EPERM));
+	} else {
+		TH_LOG("no user namespaces here: a container's root not checked");
+	}
+
+	ASSERT_EQ(0, acall_param_write("kthread_workers_disabled", 2));
+	EXPECT_EQ(0, kthread_setup_as_root(-1, AS_ROOT, EPERM));
+	EXPECT_EQ(0, kthread_setup_as_root(-1, NOBODY_AFTER_OPEN, EPERM));
+	EXPECT_EQ(0, as_nobody(kthread_setup_as_nobody, &eperm));
+
+	ASSERT_EQ(0, acall_param_write("kthread_workers_disabled", 0));
+	EXPECT_EQ(0, as_nobody(kthread_setup_as_nobody, &none));
+
+	/* Beyond 2: refused, the level unchanged. */
+	EXPECT_EQ(-EINVAL, acall_param_write("kthread_workers_disabled", 3));
+	EXPECT_EQ(0, acall_param_read("kthread_workers_disabled"));
 }
 
 TEST_HARNESS_MAIN

@@ -127,7 +127,9 @@ struct acall_params {
  * acall_params.flags. PROCESS_WORKERS: the requests that must block run in
  * threads of the calling process, which it donates with ACALL_IOC_SERVE
  * and creates when ACALL_IOC_SPAWN asks; without it, in kernel threads
- * that take each request's submitter's credentials (ACALL_FEAT_WORKERS).
+ * that take each request's submitter's credentials (ACALL_FEAT_WORKERS),
+ * which SETUP refuses with EPERM by default to a process that lacked
+ * CAP_SYS_ADMIN at open (module parameter kthread_workers_disabled).
  */
 #define ACALL_SETUP_PROCESS_WORKERS	_BITUL(0)
 

@@ -6,8 +6,9 @@
 #     given at install, the man pages, and acall.ko under updates/ with
 #     depmod's modules.dep naming it;
 #  2. DKMS builds the module from the sources "make install-dkms" lays out,
-#     for 6.12 and 6.1 (skipped when DKMS already has an acall of this
-#     version: that is someone's real install, left alone).
+#     for 6.12 and 6.1, whatever ACALL_INJECT the environment has (skipped
+#     when DKMS already has an acall of this version: that is someone's
+#     real install, left alone).
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 
@@ -43,12 +44,27 @@ check_staged() {
 } > "$log" 2>&1
 tap_result "install: make install stages the library, headers, acall.pc, man pages and acall.ko" $? "$log"
 
+# With ACALL_INJECT=1 in the environment, as a developer's shell may have
+# it: the module still builds, without the test-only injection.
 dkms_build() {	# dkms_build KERNEL-NAME
-	local krel kdir
+	local krel kdir ko
 	eval "$(scripts/kernels.sh env "$1")"
 	krel=$KREL kdir=$KDIR
-	dkms build -m acall -v "$version" -k "$krel" --kernelsourcedir "$kdir" &&
-		ls "/var/lib/dkms/acall/$version/$krel/x86_64/module/"acall.ko*
+	ACALL_INJECT=1 dkms build -m acall -v "$version" -k "$krel" \
+		--kernelsourcedir "$kdir" || return
+	ko=$(ls "/var/lib/dkms/acall/$version/$krel/x86_64/module/"acall.ko*) ||
+		return
+	echo "$ko"
+	case $ko in
+	*.xz) xz -dc -- "$ko" ;;
+	*.zst) zstd -qdc -- "$ko" ;;
+	*.gz) gzip -dc -- "$ko" ;;
+	*) cat -- "$ko" ;;
+	esac > "$out/dkms.ko" || return
+	if grep -aq acall_ioctl_inject "$out/dkms.ko"; then
+		echo "$ko has the test-only injection"
+		return 1
+	fi
 }
 if ! command -v dkms >/dev/null; then
 	echo "ok $((n + 1)) install: DKMS builds the module # SKIP no dkms"

@@ -610,23 +610,34 @@ static int acall_rw_init_nowait_kiocb(struct acall_req *req,
 
 /*
  * The iterator of such an attempt: req->iter cut to what its SUBMIT call
- * may still copy inline (acall_params.inline_bytes), so that a request of
+ * may still copy inline (acall_params.inline_bytes), so that a read of
  * many megabytes of cached data does not hold the caller's event loop; a
- * worker copies the rest. False when nothing is left to copy here and the
- * request has bytes to move: one of none is tried here whatever the bound,
- * rather than waking a worker for it. An RWF_NOWAIT request is never cut:
+ * worker copies the rest. A write is not cut: one pwritev() is atomic
+ * against other writers of the file (the inode lock), two calls are not,
+ * so one that does not fit goes to a worker whole. False when the request
+ * is not to be tried here; one of no bytes is, whatever the bound, rather
+ * than waking a worker for it. An RWF_NOWAIT request is never cut either:
  * its result is what completes now.
  */
-static bool acall_rw_inline_iter(struct acall_req *req, struct iov_iter *iter)
+static bool acall_rw_inline_iter(struct acall_req *req, struct iov_iter *iter,
+				 int rw)
 {
 	req->iter_saved = req->iter;
 	*iter = req->iter;
-	if (req->user_nowait)
+	if (req->user_nowait || iov_iter_count(iter) <= req->inline_room)
 		return true;
+	if (rw == WRITE) {
+		/*
+		 * It spends what is left, as a cut write would: the call's
+		 * later requests go to workers after it, and a later write of
+		 * the file's queues behind it instead of overtaking it.
+		 */
+		req->inline_room = 0;
+		return false;
+	}
 	if (!req->inline_room)
-		return !iov_iter_count(iter);
-	if (iov_iter_count(iter) > req->inline_room)
-		iov_iter_truncate(iter, req->inline_room);
+		return false;
+	iov_iter_truncate(iter, req->inline_room);
 	return true;
 }
 
@@ -688,7 +699,7 @@ static int acall_rw_write_buffered_nowait(struct acall_req *req,
 	/* The flags, and a sync inode or mount set after open. */
 	if (iocb_is_dsync(&kiocb))
 		return acall_req_eagain(req, ACALL_PUNT_MUST_BLOCK);
-	if (!acall_rw_inline_iter(req, &iter))
+	if (!acall_rw_inline_iter(req, &iter, WRITE))
 		return acall_req_eagain(req, ACALL_PUNT_INLINE_BOUND);
 	if (issue_flags & ACALL_ISSUE_WORKER) {
 		ret = acall_rw_verify_again(req, WRITE);
@@ -729,7 +740,7 @@ static int acall_rw_read_buffered_nowait(struct acall_req *req,
 	 */
 	if (!req->user_nowait)
 		kiocb.ki_flags |= IOCB_NOIO;
-	if (!acall_rw_inline_iter(req, &iter))
+	if (!acall_rw_inline_iter(req, &iter, READ))
 		return acall_req_eagain(req, ACALL_PUNT_INLINE_BOUND);
 	if (issue_flags & ACALL_ISSUE_WORKER) {
 		ret = acall_rw_verify_again(req, READ);

@@ -4,11 +4,12 @@
  * a read of many megabytes of cached data has its first part copied in the
  * submitter and the rest done by a worker, the bound spans every request
  * of the batch, a read of no bytes is not bounded, nor is RWF_NOWAIT,
- * and SETUP answers with the bound in force. The counters
- * (ACALL_IOC_STATS) show the path; the data read back shows the two parts
- * joined right.
+ * and SETUP answers with the bound in force; a buffered write is never
+ * cut, but goes to a worker whole. The counters (ACALL_IOC_STATS) show
+ * the path; the data read back shows the two parts joined right.
  */
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -172,6 +173,79 @@ TEST_F(bound, setup_answers_the_bound)
 		EXPECT_EQ(want[i], p.inline_bytes);
 		close(dev);
 	}
+}
+
+static void *serve(void *arg)
+{
+	acall_raw_serve(*(int *)arg);
+	return NULL;
+}
+
+/*
+ * A buffered write that does not fit in what the SUBMIT call may still
+ * copy is not cut there: one pwritev() is atomic against the file's other
+ * writers, a part written in the submitter and the rest by a worker would
+ * not be. On XFS, which takes buffered writes without blocking (ext4 does
+ * not, and never tries them inline), a write of twice the bound is queued
+ * whole: with no thread serving the context yet, none of it is in the file
+ * when SUBMIT returns, and all of it once a thread has served it. It
+ * spends the bound as a cut one would: a small cached read after it in
+ * the same call is queued too, not copied inline.
+ */
+TEST(write_past_the_bound_goes_whole_to_a_worker)
+{
+	struct acall_params p = { .entries = 8, .inline_bytes = SMALL,
+				  .flags = ACALL_SETUP_PROCESS_WORKERS };
+	static unsigned char out[2 * SMALL], in[2 * SMALL];
+	static unsigned char small[SMALL / 2];
+	struct iovec iov = { out, sizeof(out) }, riov = { small, sizeof(small) };
+	struct acall_punts before, after;
+	struct acall_raw raw;
+	struct acall_sqe sqes[2];
+	struct acall_cqe cqe;
+	int i;
+	const char *dir;
+	int fd, dev;
+	pthread_t t;
+
+	ACALL_REQUIRE(ACALL_FEAT_RING | ACALL_FEAT_INLINE_BOUND |
+		      ACALL_FEAT_PROCESS_WORKERS | ACALL_FEAT_PUNTS);
+	ACALL_FIXTURE(dir, "ACALL_TEST_XFS");
+	fd = acall_tmpfile(dir, O_RDWR);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, acall_pwrite_pattern(fd, 0, sizeof(in), 1));
+	acall_fill(out, sizeof(out), 0, 2);
+	dev = acall_open_device();
+	ASSERT_LE(0, dev);
+	ASSERT_EQ(0, acall_raw_setup_params(&raw, dev, &p));
+	ASSERT_EQ(0, ioctl(dev, ACALL_IOC_PUNTS, &before));
+
+	acall_prep_pwritev(&sqes[0], fd, &iov, 1, 0, 0);
+	acall_sqe_set_data(&sqes[0], 0);
+	acall_prep_preadv(&sqes[1], fd, &riov, 1, 2 * SMALL, 0);
+	acall_sqe_set_data(&sqes[1], 1);
+	ASSERT_EQ(0, acall_pwrite_pattern(fd, 2 * SMALL, sizeof(small), 1));
+	ASSERT_EQ(2, acall_raw_submit(dev, sqes, 2));
+	EXPECT_EQ(*raw.head, __atomic_load_n(raw.tail, __ATOMIC_ACQUIRE));
+	ASSERT_EQ((ssize_t)sizeof(in), pread(fd, in, sizeof(in), 0));
+	EXPECT_EQ(-1, acall_check(in, sizeof(in), 0, 1));
+
+	ASSERT_EQ(0, pthread_create(&t, NULL, serve, &dev));
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(0, acall_raw_reap(&raw, &cqe));
+		EXPECT_EQ(cqe.user_data ? (int)sizeof(small) : (int)sizeof(out),
+			  cqe.res);
+	}
+	ASSERT_EQ(0, ioctl(dev, ACALL_IOC_PUNTS, &after));
+	EXPECT_EQ(2, ACALL_DELTA(before, after, reason[ACALL_PUNT_INLINE_BOUND]));
+	EXPECT_EQ(-1, acall_check(small, sizeof(small), 2 * SMALL, 1));
+	ASSERT_EQ(0, ioctl(dev, ACALL_IOC_SHUTDOWN, 0));
+	ASSERT_EQ(0, pthread_join(t, NULL));
+	ASSERT_EQ((ssize_t)sizeof(in), pread(fd, in, sizeof(in), 0));
+	EXPECT_EQ(-1, acall_check(in, sizeof(in), 0, 2));
+	acall_raw_unmap(&raw);
+	close(dev);
+	close(fd);
 }
 
 TEST_HARNESS_MAIN

@@ -136,7 +136,8 @@ struct acall_params {
 /*
  * acall_params.inline_bytes: the most bytes one ACALL_IOC_SUBMIT call copies
  * in the submitter (buffered reads and writes served from the page cache);
- * the rest of a request past it goes the asynchronous way. RWF_NOWAIT
+ * the rest of a read past it goes the asynchronous way, as does a whole
+ * write that does not fit (one write is atomic against other writers). RWF_NOWAIT
  * requests are not bounded: their answer is what completes at once.
  */
 #define ACALL_INLINE_DEFAULT	0		/* 1 MiB */
@@ -237,7 +238,10 @@ enum acall_punt_reason {
 	ACALL_PUNT_WOULD_BLOCK = 4,
 	/* An async kiocb completed with -EAGAIN or short: the device was busy. */
 	ACALL_PUNT_KIOCB_AGAIN = 5,
-	/* The SUBMIT call had copied its acall_params.inline_bytes already. */
+	/*
+	 * The SUBMIT call had copied its acall_params.inline_bytes already, or
+	 * a buffered write did not fit whole in what was left.
+	 */
 	ACALL_PUNT_INLINE_BOUND = 6,
 	/*
 	 * Released by a barrier or a link when another request completed; the

@@ -10,6 +10,7 @@
  */
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -175,12 +176,6 @@ TEST_F(bound, setup_answers_the_bound)
 	}
 }
 
-static void *serve(void *arg)
-{
-	acall_raw_serve(*(int *)arg);
-	return NULL;
-}
-
 /*
  * A buffered write that does not fit in what the SUBMIT call may still
  * copy is not cut there: one pwritev() is atomic against the file's other
@@ -190,7 +185,10 @@ static void *serve(void *arg)
  * whole: with no thread serving the context yet, none of it is in the file
  * when SUBMIT returns, and all of it once a thread has served it. It
  * spends the bound as a cut one would: a small cached read after it in
- * the same call is queued too, not copied inline.
+ * the same call is queued too, not copied inline. The test keeps to one
+ * CPU, so that both go to the one pool its thread serves (a file's
+ * writes go to the pool of the node that set the context up, a read to
+ * the submitter's).
  */
 TEST(write_past_the_bound_goes_whole_to_a_worker)
 {
@@ -205,6 +203,7 @@ TEST(write_past_the_bound_goes_whole_to_a_worker)
 	struct acall_cqe cqe;
 	int i;
 	const char *dir;
+	cpu_set_t one;
 	int fd, dev;
 	pthread_t t;
 
@@ -215,6 +214,9 @@ TEST(write_past_the_bound_goes_whole_to_a_worker)
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, acall_pwrite_pattern(fd, 0, sizeof(in), 1));
 	acall_fill(out, sizeof(out), 0, 2);
+	CPU_ZERO(&one);
+	CPU_SET(sched_getcpu(), &one);
+	ASSERT_EQ(0, sched_setaffinity(0, sizeof(one), &one));
 	dev = acall_open_device();
 	ASSERT_LE(0, dev);
 	ASSERT_EQ(0, acall_raw_setup_params(&raw, dev, &p));
@@ -230,7 +232,7 @@ TEST(write_past_the_bound_goes_whole_to_a_worker)
 	ASSERT_EQ((ssize_t)sizeof(in), pread(fd, in, sizeof(in), 0));
 	EXPECT_EQ(-1, acall_check(in, sizeof(in), 0, 1));
 
-	ASSERT_EQ(0, pthread_create(&t, NULL, serve, &dev));
+	ASSERT_EQ(0, pthread_create(&t, NULL, acall_raw_serve_thread, &dev));
 	for (i = 0; i < 2; i++) {
 		ASSERT_EQ(0, acall_raw_reap(&raw, &cqe));
 		EXPECT_EQ(cqe.user_data ? (int)sizeof(small) : (int)sizeof(out),

@@ -41,6 +41,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -763,6 +764,22 @@ static inline int acall_uffd_zeropage(int uffd, void *addr, size_t len)
 	zp.range.start = (uintptr_t)addr;
 	zp.range.len = len;
 	return ioctl(uffd, UFFDIO_ZEROPAGE, &zp) ? -errno : 0;
+}
+
+/*
+ * Keep the calling thread on the CPU it runs on, so that whatever it queues
+ * goes to one pool (its node's), whichever pool a request picks. 0 or -errno.
+ */
+static inline int acall_pin_to_this_cpu(void)
+{
+	cpu_set_t one;
+	int cpu = sched_getcpu();
+
+	if (cpu < 0)
+		return -errno;
+	CPU_ZERO(&one);
+	CPU_SET(cpu, &one);
+	return sched_setaffinity(0, sizeof(one), &one) ? -errno : 0;
 }
 
 /* ---- module parameters --------------------------------------------------- */

@@ -10,7 +10,6 @@
  */
 #include <fcntl.h>
 #include <pthread.h>
-#include <sched.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -203,7 +202,6 @@ TEST(write_past_the_bound_goes_whole_to_a_worker)
 	struct acall_cqe cqe;
 	int i;
 	const char *dir;
-	cpu_set_t one;
 	int fd, dev;
 	pthread_t t;
 
@@ -214,9 +212,7 @@ TEST(write_past_the_bound_goes_whole_to_a_worker)
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, acall_pwrite_pattern(fd, 0, sizeof(in), 1));
 	acall_fill(out, sizeof(out), 0, 2);
-	CPU_ZERO(&one);
-	CPU_SET(sched_getcpu(), &one);
-	ASSERT_EQ(0, sched_setaffinity(0, sizeof(one), &one));
+	ASSERT_EQ(0, acall_pin_to_this_cpu());
 	dev = acall_open_device();
 	ASSERT_LE(0, dev);
 	ASSERT_EQ(0, acall_raw_setup_params(&raw, dev, &p));

@@ -10,7 +10,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <sched.h>
 #include <signal.h>
 #include <unistd.h>
 #include <linux/magic.h>
@@ -85,15 +84,12 @@ static int one_pool_context(struct __test_metadata *_metadata,
 			    struct acall_raw *r, __u32 entries)
 {
 	struct statfs fs;
-	cpu_set_t one;
 	int dev;
 
 	ASSERT_EQ(0, statfs("/tmp", &fs));
 	if (fs.f_type != TMPFS_MAGIC)
 		SKIP(return -1, "/tmp is not tmpfs");
-	CPU_ZERO(&one);
-	CPU_SET(sched_getcpu(), &one);
-	ASSERT_EQ(0, sched_setaffinity(0, sizeof(one), &one));
+	ASSERT_EQ(0, acall_pin_to_this_cpu());
 	dev = acall_open_device();
 	ASSERT_LE(0, dev);
 	ASSERT_EQ(0, acall_raw_setup_flags(r, dev, entries,

@@ -50,8 +50,8 @@ static void become_nobody(void)
 	CHILD_CHECK(setresuid(NOBODY, NOBODY, NOBODY) == 0);
 }
 
-/* Run fn as nobody in a child; its exit status (0: every check held). */
-static int as_nobody(void (*fn)(void *), void *arg)
+/* Run fn in a child, as nobody if asked; its exit status (0: every check held). */
+static int in_child(void (*fn)(void *), void *arg, bool nobody)
 {
 	int status;
 	pid_t pid = fork();
@@ -59,13 +59,19 @@ static int as_nobody(void (*fn)(void *), void *arg)
 	if (pid < 0)
 		return -errno;
 	if (pid == 0) {
-		become_nobody();
+		if (nobody)
+			become_nobody();
 		fn(arg);
 		_exit(0);
 	}
 	if (waitpid(pid, &status, 0) != pid)
 		return -errno;
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 1000 + WTERMSIG(status);
+}
+
+static int as_nobody(void (*fn)(void *), void *arg)
+{
+	return in_child(fn, arg, true);
 }
 
 FIXTURE(unpriv) {
@@ -808,34 +814,38 @@ enum root_child {
 	OWN_USERNS,		/* root of a user namespace of its own */
 };
 
+struct root_setup {
+	int cap;		/* a capability to drop first, or -1 */
+	enum root_child how;
+	int expect;		/* SETUP's errno, or 0 */
+};
+
 /*
- * In a child of root's: drop the capability cap (unless -1), do what how
- * says, then SETUP a kernel-thread context, which must answer expect (an
- * errno, or 0). The child's exit status: 0, or the line of the check that
- * failed.
+ * In a child of root's: drop the capability, do what how says, then SETUP
+ * a kernel-thread context, which must answer expect.
  */
+static void kthread_setup_in_root_child(void *arg)
+{
+	const struct root_setup *s = arg;
+	int fd;
+
+	if (s->cap >= 0)
+		CHILD_CHECK(acall_drop_capability(s->cap) == 0);
+	if (s->how == OWN_USERNS)
+		CHILD_CHECK(unshare(CLONE_NEWUSER) == 0);
+	fd = open(ACALL_DEVICE_PATH, O_RDWR | O_CLOEXEC);
+	CHILD_CHECK(fd >= 0);
+	if (s->how == NOBODY_AFTER_OPEN)
+		become_nobody();
+	CHILD_CHECK(kthread_setup(fd) == -s->expect);
+}
+
+/* The child's exit status: 0, or the line of the check that failed. */
 static int kthread_setup_as_root(int cap, enum root_child how, int expect)
 {
-	int status, fd;
-	pid_t pid = fork();
+	struct root_setup s = { .cap = cap, .how = how, .expect = expect };
 
-	if (pid < 0)
-		return -errno;
-	if (pid == 0) {
-		if (cap >= 0)
-			CHILD_CHECK(acall_drop_capability(cap) == 0);
-		if (how == OWN_USERNS)
-			CHILD_CHECK(unshare(CLONE_NEWUSER) == 0);
-		fd = open(ACALL_DEVICE_PATH, O_RDWR | O_CLOEXEC);
-		CHILD_CHECK(fd >= 0);
-		if (how == NOBODY_AFTER_OPEN)
-			become_nobody();
-		CHILD_CHECK(kthread_setup(fd) == -expect);
-		_exit(0);
-	}
-	if (waitpid(pid, &status, 0) != pid)
-		return -errno;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 1000 + WTERMSIG(status);
+	return in_child(kthread_setup_in_root_child, &s, false);
 }
 
 /*

@@ -284,12 +284,7 @@ install_in_root() {
 	grep -qE "libacall.so.1 => (/usr)?/lib/$multiarch/libacall.so.1 " "$out/ldd" ||
 		{ echo "deb-prog does not link the package's libacall.so.1"; return 1; }
 	# busybox insmod takes a plain .ko.
-	case $ko in
-	*.xz)	xz -dc "$ko" > "$out/acall.ko" ;;
-	*.zst)	zstd -qdc "$ko" > "$out/acall.ko" ;;
-	*.gz)	gzip -dc "$ko" > "$out/acall.ko" ;;
-	*)	cp "$ko" "$out/acall.ko" ;;
-	esac
+	scripts/ko-plain.sh "$ko" "$out/acall.ko"
 }
 if ! command -v mmdebstrap >/dev/null; then
 	skip_rest "no mmdebstrap"

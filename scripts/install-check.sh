@@ -55,12 +55,7 @@ dkms_build() {	# dkms_build KERNEL-NAME
 	ko=$(ls "/var/lib/dkms/acall/$version/$krel/x86_64/module/"acall.ko*) ||
 		return
 	echo "$ko"
-	case $ko in
-	*.xz) xz -dc -- "$ko" ;;
-	*.zst) zstd -qdc -- "$ko" ;;
-	*.gz) gzip -dc -- "$ko" ;;
-	*) cat -- "$ko" ;;
-	esac > "$out/dkms.ko" || return
+	scripts/ko-plain.sh "$ko" "$out/dkms.ko" || return
 	if grep -aq acall_ioctl_inject "$out/dkms.ko"; then
 		echo "$ko has the test-only injection"
 		return 1

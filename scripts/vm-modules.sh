@@ -32,12 +32,7 @@ mkdir -p "$root/lib/modules/acall" "$root/etc/acall-modules"
 copy_module() {
 	local name=$1 src=$moddir/${path[$1]} dst=$root/lib/modules/acall/$1.ko
 	[[ -e $dst ]] && return
-	case $src in
-	*.xz)	xz -dc "$src" > "$dst" ;;
-	*.zst)	zstd -qdc "$src" > "$dst" ;;
-	*.gz)	gzip -dc "$src" > "$dst" ;;
-	*)	cp "$src" "$dst" ;;
-	esac
+	"$(dirname "$0")/ko-plain.sh" "$src" "$dst"
 }
 
 # Built into this kernel: nothing to load (an empty list says so).

@@ -79,23 +79,6 @@ static inline int acall_kiocb_set_rw_flags(struct kiocb *kiocb, rwf_t flags,
 #endif
 }
 
-/* 6.8 moved the freeze protection of vfs_iter_write() inside it. */
-static inline ssize_t acall_vfs_iter_write(struct file *file,
-					   struct iov_iter *iter, loff_t *pos,
-					   rwf_t flags)
-{
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 8, 0)
-	return vfs_iter_write(file, iter, pos, flags);
-#else
-	ssize_t ret;
-
-	file_start_write(file);
-	ret = vfs_iter_write(file, iter, pos, flags);
-	file_end_write(file);
-	return ret;
-#endif
-}
-
 /* 6.11 moved "buffered writes can be tried without blocking" to f_op. */
 static inline bool acall_file_nowait_buffered_write(struct file *file)
 {

@@ -13,9 +13,9 @@
  * submitter they are current's already; a kernel-thread worker assumes them
  * around each request it runs. A worker that is a thread of the process
  * takes only the credentials: the rest is its own, the process's. The I/O
- * priority goes on the kiocbs the module issues itself; a worker's blocking
- * calls take theirs from the io_context it shares, as a CLONE_IO thread's
- * would.
+ * priority goes on the async kiocbs the module issues and on a worker's
+ * page waits; a worker's plain blocking calls take theirs from the
+ * io_context it shares, as a CLONE_IO thread's would.
  */
 #include <linux/blk-cgroup.h>
 #include <linux/cgroup.h>

@@ -33,26 +33,42 @@
 #include "ops.h"
 #include "acall_trace.h"
 
-/*
- * The file's flags as a kiocb's (iocb_flags()), but direct or not as the
- * request was taken (req->direct): fcntl() may have changed O_DIRECT since,
- * and the path chosen must be the one the filesystem takes.
- */
-static int acall_rw_iocb_flags(const struct acall_req *req)
+/* Whether the caller asked that a write not append (RWF_NOAPPEND, 6.9). */
+static bool acall_rw_noappend(rwf_t flags)
 {
-	int flags = iocb_flags(req->file);
-
-	return req->direct ? flags | IOCB_DIRECT : flags & ~IOCB_DIRECT;
+#ifdef RWF_NOAPPEND
+	return flags & RWF_NOAPPEND;
+#else
+	return false;
+#endif
 }
 
 /* Where the write goes: at the end of the file, as kiocb_set_rw_flags() says. */
 static bool acall_write_appends(struct file *file, rwf_t flags)
 {
-#ifdef RWF_NOAPPEND
-	if (flags & RWF_NOAPPEND)
+	if (acall_rw_noappend(flags))
 		return false;
-#endif
 	return (flags & RWF_APPEND) || (file->f_flags & O_APPEND);
+}
+
+/*
+ * The file's flags as a kiocb's (iocb_flags()), but direct or not and
+ * appending or not as the request was taken (req->direct, req->append):
+ * fcntl() may have changed O_DIRECT or O_APPEND since. The path chosen must
+ * be the one the filesystem takes, and a write lands where pwritev2()
+ * called at SUBMIT would have put it. RWF_NOAPPEND stays for
+ * kiocb_set_rw_flags(), which refuses it on an append-only inode.
+ */
+static int acall_rw_iocb_flags(const struct acall_req *req)
+{
+	int flags = iocb_flags(req->file);
+
+	flags = req->direct ? flags | IOCB_DIRECT : flags & ~IOCB_DIRECT;
+	if (req->append)
+		return flags | IOCB_APPEND;
+	if (acall_rw_noappend(req->rw_flags))
+		return flags;
+	return flags & ~IOCB_APPEND;
 }
 
 /*
@@ -879,6 +895,60 @@ static int acall_rw_read_page_wait(struct acall_req *req)
 	}
 }
 
+/*
+ * vfs_iter_write() on kiocb: its checks, freeze protection (of a regular
+ * file only, as file_start_write() takes it; vfs_iocb_iter_write() takes
+ * it of any file on 6.8 and later, a block device's node included) and
+ * event. FMODE_WRITE and FMODE_CAN_WRITE were checked at prep.
+ */
+static ssize_t acall_rw_write_blocking(struct acall_req *req,
+				       struct kiocb *kiocb)
+{
+	struct file *file = req->file;
+	size_t count = iov_iter_count(&req->iter);
+	ssize_t ret;
+
+	if (!file->f_op->write_iter)
+		return -EINVAL;
+	ret = rw_verify_area(WRITE, file, &kiocb->ki_pos, count);
+	if (ret)
+		return ret;
+	file_start_write(file);
+	ret = file->f_op->write_iter(kiocb, &req->iter);
+	acall_rw_fsnotify(req, WRITE, ret);
+	file_end_write(file);
+	return ret;
+}
+
+/*
+ * In a worker, as the submitter: the blocking call vfs_iter_read() or
+ * vfs_iter_write() makes, but on a kiocb whose flags are the request's
+ * (acall_rw_iocb_flags()), not the file's now.
+ */
+static ssize_t acall_rw_blocking(struct acall_req *req, int rw)
+{
+	struct kiocb kiocb;
+	ssize_t ret;
+
+	/* Nothing to move: no flag looked at, as vfs_iter_read() does it. */
+	if (!iov_iter_count(&req->iter)) {
+		acall_rw_fsnotify(req, rw, 0);
+		return 0;
+	}
+	init_sync_kiocb(&kiocb, req->file);
+	kiocb.ki_flags = acall_rw_iocb_flags(req);
+	kiocb.ki_pos = req->pos;
+	ret = acall_kiocb_set_rw_flags(&kiocb, req->rw_flags, rw);
+	if (ret)
+		return ret;
+	if (rw == READ)
+		ret = vfs_iocb_iter_read(req->file, &kiocb, &req->iter);
+	else
+		ret = acall_rw_write_blocking(req, &kiocb);
+	req->pos = kiocb.ki_pos;
+	return ret;
+}
+
 /* In a worker, as the submitter: the plain blocking calls. */
 static int acall_rw_run(struct acall_req *req, int rw)
 {
@@ -891,12 +961,7 @@ static int acall_rw_run(struct acall_req *req, int rw)
 	}
 
 	do {
-		if (rw == READ)
-			ret = vfs_iter_read(req->file, &req->iter, &req->pos,
-					    req->rw_flags);
-		else
-			ret = acall_vfs_iter_write(req->file, &req->iter,
-						   &req->pos, req->rw_flags);
+		ret = acall_rw_blocking(req, rw);
 		if (ret > 0)
 			req->done += ret;
 		/* A read goes on until end of file, a write stops short. */

@@ -4,7 +4,8 @@
  * record lands whole, never split by another appender's, and one thread's
  * appends land in the order it submitted them, on every kind of fd,
  * O_DIRECT included, from whichever NUMA node it submits; so do its
- * buffered writes over one another.
+ * buffered writes over one another. A write goes as its fd's O_APPEND and
+ * O_DIRECT were at SUBMIT, whatever fcntl() does while it waits.
  */
 #include <fcntl.h>
 #include <pthread.h>
@@ -204,6 +205,113 @@ TEST_F(append, overwrites_from_two_nodes_land_in_submission_order)
 	for (i = 0; i < N; i++)
 		free(iov[i].iov_base);
 	close(fd);
+}
+
+/*
+ * A write to ext4 waits for a worker (a buffered one: ext4 has none that
+ * does not block; an append: it is one call there, whole), and the
+ * context has no thread serving it until the test changes the file's
+ * flags with fcntl(): the write goes as pwritev2() called at SUBMIT would
+ * have sent it, to the end of the file for an fd that had O_APPEND, to its
+ * offset for one that had not, through the page cache (its 100 bytes are
+ * no direct write) for one without O_DIRECT.
+ */
+static void setfl_while_held(struct __test_metadata *_metadata,
+			     const char *dir, int open_flags, int setfl_flags)
+{
+	struct acall_params p = { .entries = 4,
+				  .flags = ACALL_SETUP_PROCESS_WORKERS };
+	/* An O_DIRECT fd's aligned; else too short for any direct write. */
+	size_t len = open_flags & O_DIRECT ? 4096 : 100, in_len = 4096 + len + 1;
+	unsigned char *rec = NULL, *in = NULL;
+	off_t size = 4096, at = 0;
+	struct iovec iov;
+	struct acall_sqe sqe;
+	struct acall_cqe cqe;
+	struct acall_raw raw;
+	int fd, rfd, dev;
+	pthread_t t;
+
+	fd = acall_tmpfile(dir, O_RDWR | open_flags);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, acall_pwrite_pattern(fd, 0, size, 1));
+	ASSERT_EQ(0, posix_memalign((void **)&rec, 4096, len));
+	ASSERT_EQ(0, posix_memalign((void **)&in, 4096, in_len));
+	acall_fill(rec, len, 0, 2);
+	iov = (struct iovec){ rec, len };
+	/* Every request in the pool of this CPU's node: the one served. */
+	ASSERT_EQ(0, acall_pin_to_this_cpu());
+	dev = acall_open_device();
+	ASSERT_LE(0, dev);
+	ASSERT_EQ(0, acall_raw_setup_params(&raw, dev, &p));
+
+	acall_prep_pwritev(&sqe, fd, &iov, 1, 0, 0);
+	ASSERT_EQ(1, acall_raw_submit(dev, &sqe, 1));
+	EXPECT_EQ(*raw.head, __atomic_load_n(raw.tail, __ATOMIC_ACQUIRE));
+	ASSERT_EQ(0, fcntl(fd, F_SETFL, setfl_flags));
+	ASSERT_EQ(0, pthread_create(&t, NULL, acall_raw_serve_thread, &dev));
+	ASSERT_EQ(0, acall_raw_reap(&raw, &cqe));
+	EXPECT_EQ((int)len, cqe.res);
+	ASSERT_EQ(0, ioctl(dev, ACALL_IOC_SHUTDOWN, 0));
+	ASSERT_EQ(0, pthread_join(t, NULL));
+
+	/* The write at the end (the file grew) or over its first bytes. */
+	if (open_flags & O_APPEND) {
+		at = size;
+		size += len;
+	}
+	rfd = acall_reopen(fd, O_RDONLY);
+	ASSERT_LE(0, rfd);
+	ASSERT_EQ(size, pread(rfd, in, in_len, 0));
+	EXPECT_EQ(-1, acall_check(in + at, len, 0, 2))
+		TH_LOG("the write is not at %lld", (long long)at);
+	if (at) {
+		EXPECT_EQ(-1, acall_check(in, at, 0, 1));
+	} else {
+		EXPECT_EQ(-1, acall_check(in + len, size - len, len, 1));
+	}
+	acall_raw_unmap(&raw);
+	close(dev);
+	close(rfd);
+	close(fd);
+	free(rec);
+	free(in);
+}
+
+TEST(append_held_when_o_append_is_cleared_lands_at_the_end)
+{
+	const char *dir;
+
+	ACALL_REQUIRE(ACALL_FEAT_RING | ACALL_FEAT_PROCESS_WORKERS);
+	ACALL_FIXTURE(dir, "ACALL_TEST_EXT4");
+	setfl_while_held(_metadata, dir, O_APPEND, 0);
+}
+
+TEST(write_held_when_o_append_is_set_lands_at_its_offset)
+{
+	const char *dir;
+
+	ACALL_REQUIRE(ACALL_FEAT_RING | ACALL_FEAT_PROCESS_WORKERS);
+	ACALL_FIXTURE(dir, "ACALL_TEST_EXT4");
+	setfl_while_held(_metadata, dir, 0, O_APPEND);
+}
+
+TEST(buffered_write_held_when_o_direct_is_set_stays_buffered)
+{
+	const char *dir;
+
+	ACALL_REQUIRE(ACALL_FEAT_RING | ACALL_FEAT_PROCESS_WORKERS);
+	ACALL_FIXTURE(dir, "ACALL_TEST_EXT4");
+	setfl_while_held(_metadata, dir, 0, O_DIRECT);
+}
+
+TEST(direct_append_held_when_o_append_is_cleared_lands_at_the_end)
+{
+	const char *dir;
+
+	ACALL_REQUIRE(ACALL_FEAT_RING | ACALL_FEAT_PROCESS_WORKERS);
+	ACALL_FIXTURE(dir, "ACALL_TEST_EXT4");
+	setfl_while_held(_metadata, dir, O_DIRECT | O_APPEND, O_DIRECT);
 }
 
 struct appender {

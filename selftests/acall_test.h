@@ -42,6 +42,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <sched.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -540,6 +541,25 @@ static inline int acall_workers_of(pid_t pid, pid_t *tids, int max)
 	snprintf(task, sizeof(task), "/proc/%d/task", (int)pid);
 	n = acall_comm_scan(task, prefix, tids, max, 0);
 	return acall_comm_scan("/proc", prefix, tids, max, n);
+}
+
+/*
+ * A watchdog thread's wait: whether *done stayed false for bound_s seconds
+ * (checked every 10 ms), after which the watchdog undoes the hang it
+ * guards against, so that a failing test fails instead of stalling the VM.
+ */
+static inline bool acall_watchdog_expired(atomic_bool *done,
+					  unsigned int bound_s)
+{
+	struct timespec ts = { 0, 10 * 1000 * 1000 };
+	unsigned int i;
+
+	for (i = 0; i < bound_s * 100; i++) {
+		if (atomic_load(done))
+			return false;
+		nanosleep(&ts, NULL);
+	}
+	return true;
 }
 
 /*

@@ -19,7 +19,6 @@
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/uio.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
@@ -41,14 +40,9 @@ struct supplier {
 static void *watchdog(void *arg)
 {
 	struct supplier *s = arg;
-	struct timespec tick = { 0, 10 * 1000 * 1000 };
-	int i;
 
-	for (i = 0; i < WATCHDOG_S * 100; i++) {
-		if (atomic_load(&s->frozen))
-			return NULL;
-		nanosleep(&tick, NULL);
-	}
+	if (!acall_watchdog_expired(&s->frozen, WATCHDOG_S))
+		return NULL;
 	s->fired = true;
 	acall_uffd_copy(s->uffd, s->page, s->src, LEN);
 	return NULL;

@@ -11,7 +11,6 @@
 #include <stdatomic.h>
 #include <sys/ioctl.h>
 #include <sys/uio.h>
-#include <time.h>
 
 #include "kselftest_harness.h"
 #include <acall.h>
@@ -59,14 +58,9 @@ struct thawer {
 static void *watchdog(void *arg)
 {
 	struct thawer *t = arg;
-	struct timespec tick = { 0, 10 * 1000 * 1000 };
-	int i;
 
-	for (i = 0; i < WATCHDOG_S * 100; i++) {
-		if (atomic_load(&t->submitted))
-			return NULL;
-		nanosleep(&tick, NULL);
-	}
+	if (!acall_watchdog_expired(&t->submitted, WATCHDOG_S))
+		return NULL;
 	t->fired = true;
 	ioctl(t->dirfd, FITHAW, 0);
 	return NULL;
